@@ -1,0 +1,214 @@
+/*
+ * adamp.h: C kernels for the AdamP and SGDP optimizers (Heo et al., ICLR 2021),
+ * exact to the official implementation (clovaai/AdamP, PyPI adamp 0.3.0).
+ *
+ * Usable from C with no Swift: include this header, link the CAdamP library
+ * (and libm). Every entry point validates all of its input before it writes
+ * anything: a call that returns an error status has changed nothing.
+ *
+ * ---------------------------------------------------------------------------
+ * The algorithm, per parameter tensor p with gradient g (official order):
+ *
+ *   AdamP:  t += 1
+ *           m  = beta1 * m + (1 - beta1) * g
+ *           v  = beta2 * v + (1 - beta2) * g * g
+ *           denom   = sqrt(v) / sqrt(1 - beta2^t) + eps
+ *           perturb = m / denom                       (nesterov: (beta1*m + (1-beta1)*g) / denom)
+ *           step    = lr / (1 - beta1^t)
+ *   SGDP:   buf = momentum * buf + (1 - dampening) * g
+ *           perturb = buf                             (nesterov: g + momentum * buf)
+ *           step    = lr
+ *
+ *   Projection, only when p has more than one dimension: for the channel view
+ *   (p as [shape[0], numel/shape[0]]) and then the layer view (p as [1, numel]),
+ *   with PyTorch's cosine_similarity eps rule
+ *           cos_r = |g_r . p_r| / (max(|g_r|, eps) * max(|p_r|, eps))
+ *   the first view where every row has cos_r < delta / sqrt(view width) is
+ *   scale-invariant; there, row by row,
+ *           p_n = p_r / (|p_r| + eps)
+ *           perturb_r -= p_n * (p_n . perturb_r)
+ *   and the weight decay is scaled by wd_ratio (ratio = wd_ratio, else 1).
+ *   For SGDP without nesterov, perturb IS the momentum buffer, so the
+ *   projection is written back into buf (the official code's in-place effect).
+ *
+ *   Then:   p *= 1 - lr * weight_decay * ratio        (SGDP: divided by 1 - momentum)
+ *           p -= step * perturb
+ *
+ * A tensor whose grad is NULL is skipped: its parameter, state and step count
+ * are left exactly as they were.
+ *
+ * ---------------------------------------------------------------------------
+ * Phases. adamp_step() runs three phases, which are public so that a sharded
+ * optimizer can all-reduce the statistics between the first and the last:
+ *
+ *   1. adamp_row_stats(): one pass reading p and g, giving for every row of
+ *      every tensor of more than one dimension the sums  g.p, g.g, p.p
+ *      (accumulated in double). The layer view's sums are the sums over rows,
+ *      so this one pass decides both views. Sums, so they all-reduce by addition.
+ *   2. adamp_decide(): the scale-invariance test, from the statistics only;
+ *      writes each tensor's `projection` (no memory traffic over tensors).
+ *   3. adamp_apply(): the moment update, the projection, the weight decay
+ *      and the update.
+ *
+ * Bytes moved per f32 parameter (4 per element read or written), counting a
+ * channel-view row as re-read from cache in phase 3:
+ *   AdamP, ndim <= 1 ..................... 28  (read p g m v, write p m v)
+ *   AdamP, not projected / channel view .. 36  (+ phase 1: read p g)
+ *   AdamP, layer view .................... 48  (phase 3 in two sweeps over the
+ *                                              tensor: +read p m v, +write m v,
+ *                                              nesterov +4 for g)
+ *   SGDP,  ndim <= 1 ..................... 20  (read p g buf, write p buf)
+ *   SGDP,  not projected / channel view .. 28
+ *   SGDP,  layer view .................... 40  (sweep 2 re-reads buf and p, and
+ *                                              writes p and buf; nesterov reads g
+ *                                              instead of writing buf)
+ * Double parameters move twice these numbers.
+ */
+#ifndef ADAMP_H
+#define ADAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Status codes. Every entry point returns one; anything but ADAMP_OK means
+ *  nothing was written. */
+typedef enum adamp_status {
+    ADAMP_OK = 0,
+    /** A required pointer is NULL: the tensor array, a tensor's param, its
+     *  state buffer(s) (when it has a gradient), its hparams, or the stats. */
+    ADAMP_E_NULL_POINTER = 1,
+    /** A tensor has rows == 0 or cols == 0, rows * cols overflows, or a step
+     *  count is negative. */
+    ADAMP_E_INVALID_SIZE = 2,
+    /** The stats buffer is shorter than adamp_stats_len() says. */
+    ADAMP_E_STATS_TOO_SMALL = 3,
+    /** A hyperparameter is out of range: see adamp_hparams_check(). */
+    ADAMP_E_INVALID_HPARAM = 4,
+    /** The dtype or algorithm argument is not one of the enums below. */
+    ADAMP_E_INVALID_ENUM = 5,
+} adamp_status;
+
+/** Element type of every buffer of the tensors passed to one call. */
+typedef enum adamp_dtype {
+    ADAMP_F32 = 1,
+    ADAMP_F64 = 2,
+} adamp_dtype;
+
+/** Which update rule a call applies. */
+typedef enum adamp_algorithm {
+    ADAMP_ALGO_ADAMP = 1,
+    ADAMP_ALGO_SGDP = 2,
+} adamp_algorithm;
+
+/** What the projection did to a tensor in the last call (codes as recorded
+ *  in the reference fixtures). */
+typedef enum adamp_projection {
+    ADAMP_PROJ_SKIPPED = -1, /**< no gradient: tensor untouched */
+    ADAMP_PROJ_NONE = 0,     /**< not scale-invariant (or ndim <= 1) */
+    ADAMP_PROJ_CHANNEL = 1,  /**< projected per output channel */
+    ADAMP_PROJ_LAYER = 2,    /**< projected over the whole tensor */
+} adamp_projection;
+
+/** Hyperparameters of one parameter group. One struct serves every algorithm;
+ *  each reads only its own fields (the others are ignored and not checked).
+ *  All are dimensionless except lr (parameter units per unit of update). */
+typedef struct adamp_hparams {
+    double lr;           /**< learning rate, finite, >= 0 */
+    double beta1;        /**< AdamP: first-moment decay, in [0, 1) */
+    double beta2;        /**< AdamP: second-moment decay, in [0, 1) */
+    double momentum;     /**< SGDP: momentum, in [0, 1) */
+    double dampening;    /**< SGDP: dampening, in [0, 1) */
+    double eps;          /**< AdamP: added to the denominator; both: the
+                              cosine and p_n eps. Finite, >= 0 */
+    double weight_decay; /**< decoupled weight decay, finite, >= 0 */
+    double delta;        /**< scale-invariance threshold, finite, >= 0 */
+    double wd_ratio;     /**< weight-decay factor on projected tensors, in [0, 1] */
+    int32_t nesterov;    /**< 0 or 1 */
+    int32_t reserved;    /**< set to 0 */
+} adamp_hparams;
+
+/** One parameter tensor and its optimizer state. The buffers hold
+ *  rows * cols elements of the call's dtype, contiguous, row-major.
+ *  `rows` is shape[0] and `cols` is numel / shape[0]; a tensor of 0 or 1
+ *  dimensions may use rows = 1, cols = numel. */
+typedef struct adamp_tensor {
+    void *param;               /**< in/out: the parameter */
+    const void *grad;          /**< in: gradient, or NULL to skip this tensor */
+    void *state0;              /**< in/out: AdamP exp_avg; SGDP momentum buffer.
+                                    Zero-filled before the first step. */
+    void *state1;              /**< in/out: AdamP exp_avg_sq; SGDP: unused, may be NULL */
+    const adamp_hparams *hparams; /**< the tensor's group hyperparameters */
+    size_t rows;               /**< channel-view rows (shape[0]), >= 1 */
+    size_t cols;               /**< channel-view width (numel / shape[0]), >= 1 */
+    int32_t ndim;              /**< number of dimensions; projection needs > 1 */
+    int32_t projection;        /**< out: an adamp_projection code */
+    int64_t step;              /**< in/out: steps taken with a gradient, >= 0;
+                                    incremented for each tensor that has one */
+} adamp_tensor;
+
+/** Which hyperparameter adamp_hparams_check() found out of range. */
+typedef enum adamp_field {
+    ADAMP_FIELD_NONE = 0,
+    ADAMP_FIELD_LR,
+    ADAMP_FIELD_BETA1,
+    ADAMP_FIELD_BETA2,
+    ADAMP_FIELD_MOMENTUM,
+    ADAMP_FIELD_DAMPENING,
+    ADAMP_FIELD_EPS,
+    ADAMP_FIELD_WEIGHT_DECAY,
+    ADAMP_FIELD_DELTA,
+    ADAMP_FIELD_WD_RATIO,
+    ADAMP_FIELD_NESTEROV,
+} adamp_field;
+
+/** Checks the fields `algorithm` uses. Returns ADAMP_OK, or
+ *  ADAMP_E_INVALID_HPARAM with *field (if field is not NULL) naming the first
+ *  bad one and *rule (if rule is not NULL) a static text such as
+ *  "must be finite and in [0, 1)". ADAMP_E_NULL_POINTER if h is NULL. */
+adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h,
+                                 adamp_field *field, const char **rule);
+
+/** The name of a field as the official Python code spells it ("lr", "betas[0]", ...). */
+const char *adamp_field_name(adamp_field field);
+
+/** A static English description of a status code. */
+const char *adamp_status_string(adamp_status status);
+
+/** Number of doubles the stats buffer needs: 3 per channel-view row of every
+ *  tensor with ndim > 1 (whether or not it has a gradient this step), laid
+ *  out in tensor order as [g.p, g.g, p.p] per row. 0 if tensors is NULL. */
+size_t adamp_stats_len(const adamp_tensor *tensors, size_t count);
+
+/** Phase 1: fills the stats of every tensor with ndim > 1 and a gradient
+ *  (rows of tensors without one are left as they were). */
+adamp_status adamp_row_stats(adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+                             double *stats, size_t stats_len);
+
+/** Phase 2: sets each tensor's `projection` from the stats: SKIPPED for a
+ *  NULL grad, NONE for ndim <= 1, else the first view that passes the test.
+ *  `dtype` is the tensors' element type: the cosine and the threshold are
+ *  rounded to it before they are compared, as PyTorch compares them. */
+adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
+                          size_t count, const double *stats, size_t stats_len);
+
+/** Phase 3: the update, using each tensor's `projection` and the stats
+ *  (which give the row norms of p). Increments `step` of each tensor with a
+ *  gradient. */
+adamp_status adamp_apply(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
+                         size_t count, const double *stats, size_t stats_len);
+
+/** One optimizer step over `count` tensors: the three phases above.
+ *  `stats` is caller-owned scratch of at least adamp_stats_len() doubles
+ *  (it may be NULL when that is 0). count == 0 is a no-op returning ADAMP_OK. */
+adamp_status adamp_step(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
+                        size_t count, double *stats, size_t stats_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADAMP_H */

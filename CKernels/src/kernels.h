@@ -1,0 +1,48 @@
+/* Internal: the micro-kernels one (dtype, ISA) variant provides, and the
+ * per-tensor constants they take. The scalar variant owns the meaning; every
+ * other variant is tested against it. Kernels work on one contiguous segment
+ * (a channel-view row, or a whole tensor) and never see threads. */
+#ifndef ADAMP_KERNELS_H
+#define ADAMP_KERNELS_H
+
+#include <stddef.h>
+
+/* Per-tensor constants, computed in double by the caller as the official code
+ * computes them in Python floats; kernels cast them to the element type, as
+ * PyTorch casts a Python scalar to the tensor's dtype. */
+typedef struct adamp_consts {
+    double beta1, one_minus_beta1;   /* AdamP */
+    double beta2, one_minus_beta2;   /* AdamP */
+    double sqrt_bc2;                 /* AdamP: sqrt(1 - beta2^t) */
+    double momentum, one_minus_damp; /* SGDP */
+    double eps;                      /* AdamP denominator; p_n = p / (|p| + eps) */
+    double decay;                    /* 1 - lr * wd * ratio (SGDP: / (1 - momentum)) */
+    double neg_step;                 /* -lr / (1 - beta1^t) for AdamP, -lr for SGDP */
+    int nesterov;
+} adamp_consts;
+
+/* `norm` is |p_r| of the segment (from the statistics) and `s` the projection
+ * coefficient sum((p/(norm+eps)) * perturb) returned by the *_dot kernel. */
+typedef struct adamp_kernels {
+    const char *isa;
+    /* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p */
+    void (*rowstats)(size_t n, const void *p, const void *g, double acc[3]);
+    /* Not projected: moments, weight decay and update in one sweep. */
+    void (*adam_fused)(size_t n, void *p, const void *g, void *m, void *v, const adamp_consts *k);
+    void (*sgd_fused)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
+    /* Projected, sweep 1: update the moments, return s. */
+    double (*adam_moments_dot)(size_t n, const void *p, const void *g, void *m, void *v,
+                               const adamp_consts *k, double norm);
+    double (*sgd_moments_dot)(size_t n, const void *p, const void *g, void *buf,
+                              const adamp_consts *k, double norm);
+    /* Projected, sweep 2: perturb -= p_n * s, weight decay, update. */
+    void (*adam_apply_proj)(size_t n, void *p, const void *g, const void *m, const void *v,
+                            const adamp_consts *k, double norm, double s);
+    void (*sgd_apply_proj)(size_t n, void *p, const void *g, void *buf,
+                           const adamp_consts *k, double norm, double s);
+} adamp_kernels;
+
+extern const adamp_kernels adamp_f32_scalar;
+extern const adamp_kernels adamp_f64_scalar;
+
+#endif

@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// No unsafeFlags anywhere: a package depended on by version may not have them.
+// SIMD comes from target attributes chosen at run time, threads from the
+// OpenMP runtime's ABI (see CKernels/src).
+import PackageDescription
+
+let package = Package(
+    name: "swift-adamp",
+    products: [
+        .library(name: "AdamPKit", targets: ["AdamPKit"]),
+        .library(name: "CAdamP", targets: ["CAdamP"]),
+        .executable(name: "adamp-bench", targets: ["adamp-bench"]),
+    ],
+    targets: [
+        .target(
+            name: "CAdamP",
+            path: "CKernels",
+            linkerSettings: [.linkedLibrary("m")]
+        ),
+        .target(
+            name: "AdamPKit",
+            dependencies: ["CAdamP"],
+            path: "Sources/AdamPKit"
+        ),
+        .executableTarget(
+            name: "adamp-bench",
+            dependencies: ["AdamPKit"],
+            path: "Benchmarks/adamp-bench"
+        ),
+        .testTarget(
+            name: "AdamPKitTests",
+            dependencies: ["AdamPKit", "CAdamP"],
+            path: "Tests/AdamPKitTests"
+        ),
+    ]
+)

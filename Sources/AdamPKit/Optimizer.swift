@@ -1,0 +1,65 @@
+/// What every optimizer of this package does, so that user code can swap one
+/// for another by changing the line that creates it.
+public protocol Optimizer: AnyObject {
+    associatedtype Scalar: AdamPScalar
+    /// All parameters, in group order.
+    var parameters: [Parameter<Scalar>] { get }
+    /// The number of parameter groups.
+    var groupCount: Int { get }
+    /// Updates every parameter that has a gradient. Throws, changing nothing,
+    /// if a gradient's count differs from its parameter's.
+    func step() throws
+    /// Removes every parameter's gradient (or zero-fills it).
+    func zeroGrad(setToNone: Bool)
+    /// The named state buffers of `parameter`; empty before its first step.
+    func state(for parameter: Parameter<Scalar>) -> [String: [Scalar]]
+    /// How many steps `parameter` has taken with a gradient.
+    func stepCount(for parameter: Parameter<Scalar>) -> Int
+    /// The learning rate of a group.
+    func learningRate(group: Int) throws -> Double
+    /// Sets the learning rate of one group, or of all when `group` is nil
+    /// (for schedules). Throws, changing nothing, if it is invalid.
+    func setLearningRate(_ learningRate: Double, group: Int?) throws
+}
+
+extension Optimizer {
+    /// Removes every parameter's gradient, as PyTorch's `zero_grad()` does.
+    public func zeroGrad() { zeroGrad(setToNone: true) }
+}
+
+/// The conformance AdamP and SGDP share through their core.
+protocol CoreBacked: Optimizer {
+    associatedtype Hyperparameters: KernelHyperparameters
+    var core: OptimizerCore<Scalar, Hyperparameters> { get }
+}
+
+extension CoreBacked {
+    public var parameters: [Parameter<Scalar>] { core.parameters }
+    public var groupCount: Int { core.groups.count }
+    public func step() throws { try core.step() }
+    public func zeroGrad(setToNone: Bool) { core.zeroGrad(setToNone: setToNone) }
+    public func state(for parameter: Parameter<Scalar>) -> [String: [Scalar]] { core.state(for: parameter) }
+    public func stepCount(for parameter: Parameter<Scalar>) -> Int { core.stepCount(for: parameter) }
+
+    /// What the projection did to `parameter` in its last step (nil before its
+    /// first step with a gradient).
+    public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
+        core.lastProjection(for: parameter)
+    }
+
+    public func learningRate(group: Int = 0) throws -> Double {
+        try core.checkGroup(group)
+        return core.groups[group].learningRate
+    }
+
+    public func setLearningRate(_ learningRate: Double, group: Int? = nil) throws {
+        let targets = try group.map { g in try core.checkGroup(g); return [g] } ?? Array(core.groups.indices)
+        // Validate all before setting any.
+        var updated = targets.map { core.groups[$0] }
+        for j in updated.indices {
+            updated[j].learningRate = learningRate
+            try OptimizerCore<Scalar, Hyperparameters>.validate(updated[j], group: targets[j])
+        }
+        for (j, g) in targets.enumerated() { try core.setHyperparameters(updated[j], group: g) }
+    }
+}

@@ -1,0 +1,39 @@
+/// What an optimizer or a parameter refuses, and why. A call that throws has
+/// changed nothing: every parameter and state buffer is as it was.
+public enum OptimizerError: Error, Equatable, CustomStringConvertible {
+    /// A hyperparameter is out of range. `name` is the Swift argument label
+    /// (`"learningRate"`, `"betas.0"`, ...), `group` the parameter group.
+    case invalidHyperparameter(name: String, value: Double, rule: String, group: Int?)
+    /// A gradient whose element count differs from its parameter's.
+    case gradientCountMismatch(parameter: String, expected: Int, actual: Int)
+    /// Initial values whose count differs from the product of the shape.
+    case valueCountMismatch(shape: [Int], expected: Int, actual: Int)
+    /// A shape with a negative dimension, or whose element count overflows.
+    case invalidShape([Int])
+    /// The same parameter object appears twice among an optimizer's groups.
+    case duplicateParameter(String)
+    /// A group index that the optimizer does not have.
+    case invalidGroup(Int, groupCount: Int)
+    /// The C kernels returned an unexpected status (a bug: please report it).
+    case kernelFailure(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidHyperparameter(name, value, rule, group):
+            let at = group.map { " in parameter group \($0)" } ?? ""
+            return "invalid hyperparameter \(name) = \(value)\(at): \(rule)"
+        case let .gradientCountMismatch(parameter, expected, actual):
+            return "gradient of \(parameter) has \(actual) elements, expected \(expected)"
+        case let .valueCountMismatch(shape, expected, actual):
+            return "shape \(shape) needs \(expected) values, got \(actual)"
+        case let .invalidShape(shape):
+            return "invalid shape \(shape): dimensions must be >= 0 and their product must fit in Int"
+        case let .duplicateParameter(parameter):
+            return "\(parameter) appears more than once in the optimizer's parameter groups"
+        case let .invalidGroup(index, count):
+            return "parameter group \(index) does not exist (the optimizer has \(count))"
+        case let .kernelFailure(message):
+            return "C kernel failure: \(message)"
+        }
+    }
+}

@@ -1,0 +1,186 @@
+/// A trainable tensor: its values, its shape, and the gradient an optimizer
+/// step will read.
+///
+/// Values live in memory the parameter owns, or, for zero-copy use with
+/// another library's tensors, in memory the caller owns and lends
+/// (`init(shape:borrowing:)`, `setGradient(borrowing:)`). The optimizer
+/// updates the values in place.
+///
+/// The projection of AdamP/SGDP looks at the shape: a parameter of more than
+/// one dimension is viewed as `[shape[0], count / shape[0]]` (one row per
+/// output channel) and as `[1, count]` (the whole layer).
+public final class Parameter<Scalar: AdamPScalar> {
+    /// The tensor's shape; `[]` is a scalar (one element).
+    public let shape: [Int]
+    /// The number of elements: the product of `shape`.
+    public let count: Int
+    /// A name used in error messages.
+    public var name: String?
+
+    let storage: UnsafeMutablePointer<Scalar>
+    private let ownsStorage: Bool
+    private var ownedGradient: UnsafeMutablePointer<Scalar>?
+
+    enum Gradient {
+        case none
+        case owned
+        case borrowed(UnsafePointer<Scalar>)
+        /// Kept so that `grad` reads back what was set; `step()` throws on it.
+        case mismatched([Scalar])
+    }
+    private(set) var gradient: Gradient = .none
+
+    /// A parameter filled with zeros. A negative dimension traps: use the
+    /// throwing initialisers for shapes that come from outside.
+    public convenience init(shape: [Int], name: String? = nil) {
+        guard let count = Parameter.elementCount(shape) else {
+            preconditionFailure(OptimizerError.invalidShape(shape).description)
+        }
+        self.init(shape: shape, count: count, name: name)
+        storage.initialize(repeating: 0, count: count)
+    }
+
+    /// A parameter with the given values (row-major).
+    /// - Throws: `OptimizerError.valueCountMismatch` if `values.count` differs
+    ///   from the product of `shape`, `.invalidShape` for a negative dimension.
+    public convenience init(shape: [Int], values: [Scalar], name: String? = nil) throws {
+        guard let count = Parameter.elementCount(shape) else { throw OptimizerError.invalidShape(shape) }
+        guard values.count == count else {
+            throw OptimizerError.valueCountMismatch(shape: shape, expected: count, actual: values.count)
+        }
+        self.init(shape: shape, count: count, name: name)
+        _ = UnsafeMutableBufferPointer(start: storage, count: count).initialize(from: values)
+    }
+
+    /// Zero-copy: a parameter whose values are `memory`, which the caller owns
+    /// and must keep alive, and not move, for as long as the parameter is used.
+    public init(shape: [Int], borrowing memory: UnsafeMutableBufferPointer<Scalar>, name: String? = nil) throws {
+        guard let count = Parameter.elementCount(shape) else { throw OptimizerError.invalidShape(shape) }
+        guard memory.count == count, let base = memory.baseAddress ?? (count == 0 ? .allocate(capacity: 0) : nil) else {
+            throw OptimizerError.valueCountMismatch(shape: shape, expected: count, actual: memory.count)
+        }
+        self.shape = shape
+        self.count = count
+        self.name = name
+        self.storage = base
+        self.ownsStorage = memory.baseAddress == nil
+    }
+
+    private init(shape: [Int], count: Int, name: String?) {
+        self.shape = shape
+        self.count = count
+        self.name = name
+        self.storage = .allocate(capacity: count)
+        self.ownsStorage = true
+    }
+
+    deinit {
+        if ownsStorage { storage.deallocate() }
+        ownedGradient?.deallocate()
+    }
+
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
+        return n
+    }
+
+    /// A copy of the current values.
+    public var values: [Scalar] {
+        Array(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    /// Overwrites the values.
+    /// - Throws: `OptimizerError.valueCountMismatch` (and changes nothing) if
+    ///   the count differs.
+    public func setValues(_ newValues: [Scalar]) throws {
+        guard newValues.count == count else {
+            throw OptimizerError.valueCountMismatch(shape: shape, expected: count, actual: newValues.count)
+        }
+        _ = UnsafeMutableBufferPointer(start: storage, count: count).update(fromContentsOf: newValues)
+    }
+
+    /// The gradient the next `step()` reads; `nil` means none, and the step
+    /// skips this parameter, leaving its values and state untouched. Setting
+    /// an array copies it. A count that differs from `count` is accepted
+    /// here and reported by `step()`, which then throws before writing anything.
+    public var grad: [Scalar]? {
+        get {
+            switch gradient {
+            case .none: return nil
+            case .owned: return Array(UnsafeBufferPointer(start: ownedGradient, count: count))
+            case let .borrowed(p): return Array(UnsafeBufferPointer(start: p, count: count))
+            case let .mismatched(g): return g
+            }
+        }
+        set {
+            guard let newValue else { gradient = .none; return }
+            guard newValue.count == count else { gradient = .mismatched(newValue); return }
+            let buffer = gradientBuffer()
+            _ = UnsafeMutableBufferPointer(start: buffer, count: count).update(fromContentsOf: newValue)
+            gradient = .owned
+        }
+    }
+
+    /// Zero-copy: the next steps read the gradient from `memory`, which the
+    /// caller owns and keeps alive; `nil` removes the gradient.
+    /// - Throws: `OptimizerError.gradientCountMismatch` (and changes nothing)
+    ///   if the count differs.
+    public func setGradient(borrowing memory: UnsafeBufferPointer<Scalar>?) throws {
+        guard let memory else { gradient = .none; return }
+        guard memory.count == count, let base = memory.baseAddress ?? (count == 0 ? UnsafePointer(storage) : nil) else {
+            throw OptimizerError.gradientCountMismatch(parameter: label, expected: count, actual: memory.count)
+        }
+        gradient = .borrowed(base)
+    }
+
+    /// Runs `body` on the values in place (no copy).
+    public func withUnsafeMutableValues<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        try body(UnsafeMutableBufferPointer(start: storage, count: count))
+    }
+
+    /// Runs `body` on the parameter's own gradient buffer in place, for code
+    /// that writes gradients directly. A parameter without a gradient gets a
+    /// zero-filled one first; afterwards it has a gradient.
+    public func withUnsafeMutableGradient<R>(_ body: (UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        if case .owned = gradient {} else {
+            gradientBuffer().initialize(repeating: 0, count: count)
+            gradient = .owned
+        }
+        return try body(UnsafeMutableBufferPointer(start: ownedGradient, count: count))
+    }
+
+    /// Removes the gradient (`setToNone`, PyTorch's default) or sets it to zeros.
+    public func zeroGrad(setToNone: Bool = true) {
+        if setToNone {
+            gradient = .none
+        } else {
+            gradientBuffer().initialize(repeating: 0, count: count)
+            gradient = .owned
+        }
+    }
+
+    private func gradientBuffer() -> UnsafeMutablePointer<Scalar> {
+        if let g = ownedGradient { return g }
+        let g = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(count, 1))
+        ownedGradient = g
+        return g
+    }
+
+    /// The pointer the kernels read, or nil for no gradient. Callers check
+    /// `gradientMismatch` first.
+    var gradientPointer: UnsafePointer<Scalar>? {
+        switch gradient {
+        case .owned: return UnsafePointer(ownedGradient)
+        case let .borrowed(p): return p
+        case .none, .mismatched: return nil
+        }
+    }
+
+    var label: String { name ?? "parameter of shape \(shape)" }
+}
