@@ -1,6 +1,6 @@
 /// What every optimizer of this package does, so that user code can swap one
 /// for another by changing the line that creates it.
-public protocol Optimizer: AnyObject {
+public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: AdamPScalar
     /// All parameters, in group order.
     var parameters: [Parameter<Scalar>] { get }
@@ -20,11 +20,18 @@ public protocol Optimizer: AnyObject {
     /// Sets the learning rate of one group, or of all when `group` is nil
     /// (for schedules). Throws, changing nothing, if it is invalid.
     func setLearningRate(_ learningRate: Double, group: Int?) throws
+    /// What the projection did to `parameter` in its last step: `.none` for
+    /// optimizers without one, nil before the parameter's first step.
+    func lastProjection(for parameter: Parameter<Scalar>) -> Projection?
 }
 
 extension Optimizer {
     /// Removes every parameter's gradient, as PyTorch's `zero_grad()` does.
     public func zeroGrad() { zeroGrad(setToNone: true) }
+    /// The learning rate of the first group.
+    public func learningRate() throws -> Double { try learningRate(group: 0) }
+    /// Sets the learning rate of every group.
+    public func setLearningRate(_ learningRate: Double) throws { try setLearningRate(learningRate, group: nil) }
 }
 
 /// The conformance AdamP and SGDP share through their core.
@@ -41,18 +48,16 @@ extension CoreBacked {
     public func state(for parameter: Parameter<Scalar>) -> [String: [Scalar]] { core.state(for: parameter) }
     public func stepCount(for parameter: Parameter<Scalar>) -> Int { core.stepCount(for: parameter) }
 
-    /// What the projection did to `parameter` in its last step (nil before its
-    /// first step with a gradient).
     public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
         core.lastProjection(for: parameter)
     }
 
-    public func learningRate(group: Int = 0) throws -> Double {
+    public func learningRate(group: Int) throws -> Double {
         try core.checkGroup(group)
         return core.groups[group].learningRate
     }
 
-    public func setLearningRate(_ learningRate: Double, group: Int? = nil) throws {
+    public func setLearningRate(_ learningRate: Double, group: Int?) throws {
         let targets = try group.map { g in try core.checkGroup(g); return [g] } ?? Array(core.groups.indices)
         // Validate all before setting any.
         var updated = targets.map { core.groups[$0] }

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import AdamPKit
+
+/// |ours - ref| / (|ref| + 1e-3), the largest over the elements.
+func relativeError<T: BinaryFloatingPoint>(_ ours: [T], _ ref: [T]) -> Double {
+    precondition(ours.count == ref.count, "count \(ours.count) vs \(ref.count)")
+    var worst = 0.0
+    for (a, b) in zip(ours, ref) {
+        let e = abs(Double(a) - Double(b)) / (abs(Double(b)) + 1e-3)
+        if !(e <= worst) { worst = e.isNaN ? .infinity : e }
+    }
+    return worst
+}
+
+/// Replays one recorded trajectory through the public Swift API.
+struct Replay<T: AdamPScalar> {
+    let fixture: Safetensors
+    let file: String
+    var tolerance: Double { T.self == Float.self ? 2e-4 : 1e-9 }
+
+    func run() throws {
+        let meta = fixture.metadata
+        let names = fixture.json("params") as! [String]
+        let steps = Int(meta["steps"]!)!
+        let hp = (fixture.json("hparams") as! [String: Any]).mapValues { ($0 as? NSNumber)?.doubleValue ?? 0 }
+        let decisions = fixture.json("projection") as! [String: [Int]]
+        let params = try names.map { n in
+            try Parameter<T>(shape: fixture.shape("\(n).init")!, values: fixture.values("\(n).init")!, name: n)
+        }
+        let optimizer = try makeOptimizer(meta["optimizer"]!, hp, params)
+
+        for k in 0..<steps {
+            for (n, p) in zip(names, params) { p.grad = fixture.values("\(n).grad.\(k)") }
+            try optimizer.step()
+            for (n, p) in zip(names, params) {
+                if let after: [T] = fixture.values("\(n).after.\(k)") {
+                    let e = relativeError(p.values, after)
+                    #expect(e <= tolerance, "\(file): \(n) after step \(k): error \(e)")
+                }
+                let expected = decisions[n]![k]
+                let got = optimizer.projectionCode(for: p)
+                #expect(got == expected, "\(file): \(n) step \(k): projection \(got) vs recorded \(expected)")
+            }
+        }
+        for (n, p) in zip(names, params) {
+            let e = relativeError(p.values, fixture.values("\(n).final")!)
+            #expect(e <= tolerance, "\(file): \(n) final: error \(e)")
+            let state = optimizer.state(for: p)
+            for key in ["exp_avg", "exp_avg_sq", "momentum"] where fixture.has("\(n).\(key)") {
+                let ours = try #require(state[key], "\(file): \(n) has no state \(key)")
+                let e = relativeError(ours, fixture.values("\(n).\(key)")!)
+                #expect(e <= tolerance, "\(file): \(n).\(key): error \(e)")
+            }
+            if let step: [Double] = fixture.values("\(n).step") {
+                #expect(optimizer.stepCount(for: p) == Int(step[0]), "\(file): \(n) step count")
+            } else {
+                // Never had a gradient: the official code keeps no state.
+                #expect(state.isEmpty || meta["optimizer"] == "SGDP", "\(file): \(n) unexpected state")
+            }
+        }
+    }
+
+    func makeOptimizer(_ kind: String, _ h: [String: Double], _ ps: [Parameter<T>]) throws -> any Optimizer<T> {
+        switch kind {
+        case "AdamP":
+            let betas = (fixture.json("hparams") as! [String: Any])["betas"] as! [Double]
+            return try AdamP(parameters: ps, learningRate: h["lr"]!, betas: (betas[0], betas[1]),
+                                                eps: h["eps"]!, weightDecay: h["weight_decay"]!, delta: h["delta"]!,
+                                                wdRatio: h["wd_ratio"]!, nesterov: h["nesterov"]! != 0)
+        case "SGDP":
+            return try SGDP(parameters: ps, learningRate: h["lr"]!, momentum: h["momentum"]!,
+                                               dampening: h["dampening"]!, weightDecay: h["weight_decay"]!,
+                                               nesterov: h["nesterov"]! != 0, eps: h["eps"]!, delta: h["delta"]!,
+                                               wdRatio: h["wd_ratio"]!)
+        default:
+            throw ReplayError.unsupported(kind)
+        }
+    }
+}
+
+enum ReplayError: Error { case unsupported(String) }
+
+extension Optimizer {
+    /// The fixture's code: -1 no gradient, 0 none, 1 channel, 2 layer.
+    func projectionCode(for p: Parameter<Scalar>) -> Int { lastProjection(for: p)?.rawValue ?? -1 }
+}
+
+@Suite struct FixtureReplayTests {
+    static let files = Fixtures.files(optimizers: ["AdamP", "SGDP"])
+
+    @Test func fixturesArePresent() {
+        // The replay below must not pass by having nothing to replay.
+        #expect(Self.files.count >= 8, "found \(Self.files.count) AdamP/SGDP fixtures in \(Fixtures.directory.path)")
+    }
+
+    @Test(arguments: files)
+    func replay(file: String) throws {
+        let fixture = try Safetensors(contentsOf: Fixtures.directory.appendingPathComponent(file))
+        switch fixture.metadata["dtype"] {
+        case "float32": try Replay<Float>(fixture: fixture, file: file).run()
+        case "float64": try Replay<Double>(fixture: fixture, file: file).run()
+        default: Issue.record("\(file): unknown dtype")
+        }
+    }
+}
