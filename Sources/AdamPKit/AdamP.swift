@@ -93,18 +93,6 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
         var d = Hyperparameters()
         (d.learningRate, d.betas, d.eps, d.weightDecay) = (learningRate, betas, eps, weightDecay)
         (d.delta, d.wdRatio, d.nesterov) = (delta, wdRatio, nesterov)
-        try OptimizerCore<Scalar, Hyperparameters>.validate(d, group: nil)
-        core = try OptimizerCore(groups: groups.map { ($0.parameters, $0.resolved(d)) })
-    }
-
-    /// The hyperparameters of a group.
-    public func hyperparameters(group: Int = 0) throws -> Hyperparameters {
-        try core.checkGroup(group)
-        return core.groups[group]
-    }
-
-    /// Replaces a group's hyperparameters. Throws, changing nothing, if invalid.
-    public func setHyperparameters(_ h: Hyperparameters, group: Int = 0) throws {
-        try core.setHyperparameters(h, group: group)
+        core = try OptimizerCore(defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
     }
 }

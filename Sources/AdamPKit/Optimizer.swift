@@ -2,6 +2,8 @@
 /// for another by changing the line that creates it.
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: AdamPScalar
+    /// One parameter group's hyperparameters (e.g. `AdamP<Float>.Hyperparameters`).
+    associatedtype Hyperparameters
     /// All parameters, in group order.
     var parameters: [Parameter<Scalar>] { get }
     /// The number of parameter groups.
@@ -23,6 +25,10 @@ public protocol Optimizer<Scalar>: AnyObject {
     /// What the projection did to `parameter` in its last step: `.none` for
     /// optimizers without one, nil before the parameter's first step.
     func lastProjection(for parameter: Parameter<Scalar>) -> Projection?
+    /// The hyperparameters of a group.
+    func hyperparameters(group: Int) throws -> Hyperparameters
+    /// Replaces a group's hyperparameters. Throws, changing nothing, if invalid.
+    func setHyperparameters(_ hyperparameters: Hyperparameters, group: Int) throws
 }
 
 extension Optimizer {
@@ -30,13 +36,14 @@ extension Optimizer {
     public func zeroGrad() { zeroGrad(setToNone: true) }
     /// The learning rate of the first group.
     public func learningRate() throws -> Double { try learningRate(group: 0) }
+    /// The hyperparameters of the first group.
+    public func hyperparameters() throws -> Hyperparameters { try hyperparameters(group: 0) }
     /// Sets the learning rate of every group.
     public func setLearningRate(_ learningRate: Double) throws { try setLearningRate(learningRate, group: nil) }
 }
 
 /// The conformance AdamP and SGDP share through their core.
-protocol CoreBacked: Optimizer {
-    associatedtype Hyperparameters: KernelHyperparameters
+protocol CoreBacked: Optimizer where Hyperparameters: KernelHyperparameters {
     var core: OptimizerCore<Scalar, Hyperparameters> { get }
 }
 
@@ -50,6 +57,15 @@ extension CoreBacked {
 
     public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
         core.lastProjection(for: parameter)
+    }
+
+    public func hyperparameters(group: Int) throws -> Hyperparameters {
+        try core.checkGroup(group)
+        return core.groups[group]
+    }
+
+    public func setHyperparameters(_ hyperparameters: Hyperparameters, group: Int) throws {
+        try core.setHyperparameters(hyperparameters, group: group)
     }
 
     public func learningRate(group: Int) throws -> Double {

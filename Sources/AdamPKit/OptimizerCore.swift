@@ -28,7 +28,11 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
 
-    init(groups: [(parameters: [Parameter<Scalar>], hyperparameters: H)]) throws {
+    /// `groups` pairs parameters with a function that fills in a group's
+    /// overrides over `defaults`; everything is validated before anything is made.
+    init(defaults: H, groups spec: [(parameters: [Parameter<Scalar>], resolve: (H) -> H)]) throws {
+        try Self.validate(defaults, group: nil)
+        let groups = spec.map { (parameters: $0.parameters, hyperparameters: $0.resolve(defaults)) }
         for (i, g) in groups.enumerated() { try Self.validate(g.hyperparameters, group: groups.count > 1 ? i : nil) }
         var parameters: [Parameter<Scalar>] = []
         var groupOf: [Int] = []
