@@ -15,7 +15,7 @@ let package = Package(
         .target(
             name: "CAdamP",
             path: "CKernels",
-            linkerSettings: [.linkedLibrary("m")]
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("gomp", .when(platforms: [.linux]))]
         ),
         .target(
             name: "AdamPKit",

@@ -39,7 +39,8 @@
  *
  * ---------------------------------------------------------------------------
  * Phases. adamp_step() runs three phases, which are public so that a sharded
- * optimizer can all-reduce the statistics between the first and the last:
+ * optimizer can all-reduce the statistics between the first and the last.
+ * Every phase takes a config (NULL: defaults) choosing the ISA and threads.
  *
  *   1. adamp_row_stats(): one pass reading p and g, giving for every row of
  *      every tensor of more than one dimension the sums  g.p, g.g, p.p
@@ -90,7 +91,42 @@ typedef enum adamp_status {
     ADAMP_E_INVALID_HPARAM = 4,
     /** The dtype or algorithm argument is not one of the enums below. */
     ADAMP_E_INVALID_ENUM = 5,
+    /** The config asks for an ISA that this CPU (or this build) does not have. */
+    ADAMP_E_UNSUPPORTED_ISA = 6,
 } adamp_status;
+
+/** Instruction sets the kernels are written for, chosen at run time. */
+typedef enum adamp_isa {
+    ADAMP_ISA_AUTO = 0,   /**< $ADAMP_ISA (scalar|avx2|avx512) if set to one this CPU has,
+                               else the best this CPU has; an unknown or unsupported
+                               name is reported once on stderr and ignored */
+    ADAMP_ISA_SCALAR = 1, /**< portable C: the reference the others are tested against */
+    ADAMP_ISA_AVX2 = 2,   /**< x86-64 AVX2 + FMA */
+    ADAMP_ISA_AVX512 = 3, /**< x86-64 AVX-512F */
+} adamp_isa;
+
+/** How a call runs. Pass NULL for the defaults (all fields 0). Results are
+ *  bitwise identical for any `threads` and `block`; `isa` changes only the
+ *  rounding of sums (element-wise maths is the same in every variant). */
+typedef struct adamp_config {
+    adamp_isa isa;   /**< which kernels; ADAMP_ISA_AUTO (0) as described above */
+    int32_t threads; /**< threads of the OpenMP runtime; 0: its default
+                          (OMP_NUM_THREADS, else the cores); 1: the calling thread only */
+    int64_t block;   /**< adamp_step only: tensors are processed in blocks of about
+                          this many elements, statistics then update, so that the
+                          update re-reads p and g from cache; 0: ADAMP_DEFAULT_BLOCK */
+} adamp_config;
+
+#define ADAMP_DEFAULT_BLOCK (1 << 20)
+
+/** 1 if this CPU and this build have `isa` (ADAMP_ISA_AUTO: always 1). */
+int adamp_isa_supported(adamp_isa isa);
+/** What `isa` resolves to: itself, or for ADAMP_ISA_AUTO the choice described above. */
+adamp_isa adamp_isa_selected(adamp_isa isa);
+/** "auto", "scalar", "avx2", "avx512". */
+const char *adamp_isa_name(adamp_isa isa);
+/** The number of threads a config with threads == 0 uses. */
+int adamp_default_threads(void);
 
 /** Element type of every buffer of the tensors passed to one call. */
 typedef enum adamp_dtype {
@@ -185,7 +221,7 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count);
 
 /** Phase 1: fills the stats of every tensor with ndim > 1 and a gradient
  *  (rows of tensors without one are left as they were). */
-adamp_status adamp_row_stats(adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                              double *stats, size_t stats_len);
 
 /** Phase 2: sets each tensor's `projection` from the stats: SKIPPED for a
@@ -197,15 +233,17 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
 
 /** Phase 3: the update, using each tensor's `projection` and the stats
  *  (which give the row norms of p). Increments `step` of each tensor with a
- *  gradient. */
-adamp_status adamp_apply(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
-                         size_t count, const double *stats, size_t stats_len);
+ *  gradient. The stats of layer-projected tensors are used as scratch and
+ *  overwritten. */
+adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 
-/** One optimizer step over `count` tensors: the three phases above.
+/** One optimizer step over `count` tensors: the three phases above, fused
+ *  into one parallel region that works through cache-sized blocks of tensors.
  *  `stats` is caller-owned scratch of at least adamp_stats_len() doubles
  *  (it may be NULL when that is 0). count == 0 is a no-op returning ADAMP_OK. */
-adamp_status adamp_step(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
-                        size_t count, double *stats, size_t stats_len);
+adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                        adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 
 #ifdef __cplusplus
 }

@@ -1,15 +1,14 @@
-/* The public entry points: validate everything, then run the phases. The
- * per-tensor maths (constants, the scale-invariance test) lives here; the
- * per-element work lives in the kernels of the selected variant. */
-#include <math.h>
+/* The public entry points: validate everything (so that no phase can fail
+ * halfway), resolve the config, then run the phases. */
 #include <stdint.h>
 #include "adamp.h"
-#include "kernels.h"
 #include "dispatch.h"
+#include "parallel.h"
+#include "schedule.h"
+#include "tensor.h"
 
 static int is_algo(adamp_algorithm a) { return a == ADAMP_ALGO_ADAMP || a == ADAMP_ALGO_SGDP; }
 static int is_dtype(adamp_dtype d) { return d == ADAMP_F32 || d == ADAMP_F64; }
-static size_t dtype_size(adamp_dtype d) { return d == ADAMP_F64 ? sizeof(double) : sizeof(float); }
 
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
     size_t n = 0;
@@ -20,8 +19,7 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
 }
 
 /* Checks every tensor (and the stats buffer when need_stats) before anything
- * is written. algo == 0 skips the hyperparameter and state checks that only
- * the update needs. */
+ * is written. algo == 0 skips the checks that only the update needs. */
 static adamp_status validate(adamp_algorithm algo, const adamp_tensor *tensors, size_t count,
                              const double *stats, size_t stats_len, int need_stats) {
     if (count == 0) return ADAMP_OK;
@@ -51,65 +49,50 @@ static adamp_status validate(adamp_algorithm algo, const adamp_tensor *tensors, 
     return ADAMP_OK;
 }
 
-adamp_status adamp_row_stats(adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
-                             double *stats, size_t stats_len) {
-    if (!is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    adamp_status s = validate(0, tensors, count, stats, stats_len, 1);
-    if (s != ADAMP_OK) return s;
-    const adamp_kernels *k = adamp_select_kernels(dtype);
-    const size_t es = dtype_size(dtype);
-    size_t off = 0;
-    for (size_t i = 0; i < count; i++) {
-        const adamp_tensor *t = &tensors[i];
-        if (t->ndim <= 1) continue;
-        if (t->grad) {
-            for (size_t r = 0; r < t->rows; r++) {
-                double *acc = stats + 3 * (off + r);
-                acc[0] = acc[1] = acc[2] = 0;
-                size_t at = r * t->cols * es;
-                k->rowstats(t->cols, (const char *)t->param + at, (const char *)t->grad + at, acc);
-            }
-        }
-        off += t->rows;
-    }
+/* The run's kernels and thread count from the config (NULL: defaults). */
+static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const adamp_kernels **kernels,
+                            int *threads, size_t *block) {
+    const adamp_config none = {ADAMP_ISA_AUTO, 0, 0};
+    if (!config) config = &none;
+    if (config->isa < ADAMP_ISA_AUTO || config->isa > ADAMP_ISA_AVX512) return ADAMP_E_INVALID_ENUM;
+    if (!adamp_isa_supported(config->isa)) return ADAMP_E_UNSUPPORTED_ISA;
+    *kernels = adamp_kernels_for(dtype, adamp_isa_selected(config->isa));
+    if (!*kernels) return ADAMP_E_UNSUPPORTED_ISA;
+    *threads = config->threads > 0 ? config->threads : adamp_default_threads();
+    *block = config->block > 0 ? (size_t)config->block : ADAMP_DEFAULT_BLOCK;
     return ADAMP_OK;
 }
 
-/* |cos| with PyTorch's cosine_similarity rule: each norm clamped to at least
- * eps (a NaN norm stays NaN, as clamp_min keeps it), rounded to the tensor's
- * dtype like the tensor torch compares. */
-static double abs_cosine(const double st[3], double eps, adamp_dtype dtype) {
-    double ng = sqrt(st[1]), nw = sqrt(st[2]);
-    if (ng < eps) ng = eps;
-    if (nw < eps) nw = eps;
-    double c = fabs(st[0]) / (ng * nw);
-    return dtype == ADAMP_F32 ? (double)(float)c : c;
-}
-
-/* cos < delta / sqrt(width), the threshold rounded to the dtype as the
- * comparison of a tensor with a Python float rounds it. NaN never passes. */
-static int below(double cos, double delta, size_t width, adamp_dtype dtype) {
-    double thr = delta / sqrt((double)width);
-    if (dtype == ADAMP_F32) thr = (double)(float)thr;
-    return cos < thr;
-}
-
-static int32_t decide_one(const adamp_tensor *t, const double *st, adamp_dtype dtype) {
-    if (!t->grad) return ADAMP_PROJ_SKIPPED;
-    if (t->ndim <= 1) return ADAMP_PROJ_NONE;
-    const double eps = t->hparams->eps, delta = t->hparams->delta;
-    int channel = 1;
-    double sum[3] = {0, 0, 0};
-    for (size_t r = 0; r < t->rows; r++) {
-        const double *row = st + 3 * r;
-        if (channel && !below(abs_cosine(row, eps, dtype), delta, t->cols, dtype)) channel = 0;
-        sum[0] += row[0];
-        sum[1] += row[1];
-        sum[2] += row[2];
+/* Validates, resolves and runs `phases`. */
+static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
+                        adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases) {
+    if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
+    const int apply_only = phases == ADAMP_RUN_APPLY;
+    int need_stats = !apply_only;
+    for (size_t i = 0; apply_only && tensors && i < count; i++) {
+        const adamp_tensor *t = &tensors[i];
+        if (!t->grad) continue;
+        if (t->projection < ADAMP_PROJ_NONE || t->projection > ADAMP_PROJ_LAYER) return ADAMP_E_INVALID_ENUM;
+        if (t->projection != ADAMP_PROJ_NONE && t->ndim <= 1) return ADAMP_E_INVALID_ENUM;
+        if (t->projection != ADAMP_PROJ_NONE) need_stats = 1;
     }
-    if (channel) return ADAMP_PROJ_CHANNEL;
-    if (below(abs_cosine(sum, eps, dtype), delta, t->rows * t->cols, dtype)) return ADAMP_PROJ_LAYER;
-    return ADAMP_PROJ_NONE;
+    adamp_status s = validate(algo, tensors, count, stats, stats_len, need_stats);
+    if (s != ADAMP_OK) return s;
+    const adamp_kernels *kernels;
+    int threads;
+    size_t block;
+    if ((s = resolve(config, dtype, &kernels, &threads, &block)) != ADAMP_OK) return s;
+    if (count == 0) return ADAMP_OK;
+    adamp_run r = {algo, dtype, kernels, tensors, count, stats, phases,
+                   phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY) ? block : SIZE_MAX};
+    adamp_schedule(&r, threads);
+    return ADAMP_OK;
+}
+
+adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
+                             size_t count, double *stats, size_t stats_len) {
+    /* The stats phase writes no tensor field: the cast only lets one run type serve. */
+    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS);
 }
 
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
@@ -120,106 +103,21 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         adamp_tensor *t = &tensors[i];
-        t->projection = decide_one(t, t->ndim > 1 ? stats + 3 * off : NULL, dtype);
+        t->projection = adamp_decide_tensor(t, t->ndim > 1 ? stats + 3 * off : NULL, dtype);
         if (t->ndim > 1) off += t->rows;
     }
     return ADAMP_OK;
 }
 
-/* The official code's Python-float arithmetic, in its order. */
-static adamp_consts consts_for(adamp_algorithm algo, const adamp_tensor *t, int64_t step) {
-    const adamp_hparams *h = t->hparams;
-    const double ratio = t->projection > 0 ? h->wd_ratio : 1.0;
-    adamp_consts k = {0};
-    k.eps = h->eps;
-    k.nesterov = h->nesterov;
-    if (algo == ADAMP_ALGO_ADAMP) {
-        const double bc1 = 1 - pow(h->beta1, (double)step);
-        const double bc2 = 1 - pow(h->beta2, (double)step);
-        k.beta1 = h->beta1;
-        k.one_minus_beta1 = 1 - h->beta1;
-        k.beta2 = h->beta2;
-        k.one_minus_beta2 = 1 - h->beta2;
-        k.sqrt_bc2 = sqrt(bc2);
-        k.neg_step = -(h->lr / bc1);
-        k.decay = 1 - h->lr * h->weight_decay * ratio;
-    } else {
-        k.momentum = h->momentum;
-        k.one_minus_damp = 1 - h->dampening;
-        k.neg_step = -h->lr;
-        k.decay = 1 - h->lr * h->weight_decay * ratio / (1 - h->momentum);
-    }
-    return k;
+adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len) {
+    if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY);
 }
 
-/* One projected segment (a channel-view row, or the whole tensor for the
- * layer view): sweep 1 updates the moments and gives s; sweep 2 applies. */
-static void apply_projected(adamp_algorithm algo, const adamp_kernels *kn, const adamp_consts *k,
-                            size_t n, char *p, const char *g, char *m, char *v, double ww) {
-    const double norm = sqrt(ww);
-    if (algo == ADAMP_ALGO_ADAMP) {
-        double s = kn->adam_moments_dot(n, p, g, m, v, k, norm);
-        kn->adam_apply_proj(n, p, g, m, v, k, norm, s);
-    } else {
-        double s = kn->sgd_moments_dot(n, p, g, m, k, norm);
-        kn->sgd_apply_proj(n, p, g, m, k, norm, s);
-    }
-}
-
-adamp_status adamp_apply(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
-                         size_t count, const double *stats, size_t stats_len) {
-    if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    int need_stats = 0;
-    for (size_t i = 0; tensors && i < count; i++) {
-        const adamp_tensor *t = &tensors[i];
-        if (!t->grad) continue;
-        if (t->projection < ADAMP_PROJ_NONE || t->projection > ADAMP_PROJ_LAYER)
-            return ADAMP_E_INVALID_ENUM;
-        if (t->projection != ADAMP_PROJ_NONE) {
-            if (t->ndim <= 1) return ADAMP_E_INVALID_ENUM;
-            need_stats = 1;
-        }
-    }
-    adamp_status s = validate(algorithm, tensors, count, stats, stats_len, need_stats);
-    if (s != ADAMP_OK) return s;
-    const adamp_kernels *kn = adamp_select_kernels(dtype);
-    const size_t es = dtype_size(dtype);
-    size_t off = 0;
-    for (size_t i = 0; i < count; i++) {
-        adamp_tensor *t = &tensors[i];
-        const double *st = t->ndim > 1 ? stats + 3 * off : NULL;
-        if (t->ndim > 1) off += t->rows;
-        if (!t->grad) continue;
-        const adamp_consts k = consts_for(algorithm, t, t->step + 1);
-        char *p = t->param, *m = t->state0, *v = t->state1;
-        const char *g = t->grad;
-        const size_t n = t->rows * t->cols;
-        if (t->projection == ADAMP_PROJ_NONE) {
-            if (algorithm == ADAMP_ALGO_ADAMP) kn->adam_fused(n, p, g, m, v, &k);
-            else kn->sgd_fused(n, p, g, m, &k);
-        } else if (t->projection == ADAMP_PROJ_CHANNEL) {
-            const size_t rb = t->cols * es;
-            for (size_t r = 0; r < t->rows; r++)
-                apply_projected(algorithm, kn, &k, t->cols, p + r * rb, g + r * rb, m + r * rb,
-                                v ? v + r * rb : NULL, st[3 * r + 2]);
-        } else {
-            double ww = 0;
-            for (size_t r = 0; r < t->rows; r++) ww += st[3 * r + 2];
-            apply_projected(algorithm, kn, &k, n, p, g, m, v, ww);
-        }
-        t->step += 1;
-    }
-    return ADAMP_OK;
-}
-
-adamp_status adamp_step(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
-                        size_t count, double *stats, size_t stats_len) {
-    if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    /* Validate the whole call first, so that no phase can fail halfway. */
-    adamp_status s = validate(algorithm, tensors, count, stats, stats_len, 1);
-    if (s != ADAMP_OK) return s;
-    if (count == 0) return ADAMP_OK;
-    adamp_row_stats(dtype, tensors, count, stats, stats_len);
-    adamp_decide(algorithm, dtype, tensors, count, stats, stats_len);
-    return adamp_apply(algorithm, dtype, tensors, count, stats, stats_len);
+adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                        adamp_tensor *tensors, size_t count, double *stats, size_t stats_len) {
+    if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len,
+               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
 }

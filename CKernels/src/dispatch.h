@@ -1,7 +1,8 @@
-/* Internal: which kernel variant serves a dtype on this CPU. */
+/* Internal: which kernel variant serves a dtype and ISA. */
 #ifndef ADAMP_DISPATCH_H
 #define ADAMP_DISPATCH_H
 #include "adamp.h"
 #include "kernels.h"
-const adamp_kernels *adamp_select_kernels(adamp_dtype dtype);
+/* NULL if this build has no such variant. `isa` must not be AUTO. */
+const adamp_kernels *adamp_kernels_for(adamp_dtype dtype, adamp_isa isa);
 #endif

@@ -1,4 +1,5 @@
-/* Scalar f64 kernels. */
+/* Scalar f64 kernels: the reference every f64 variant is tested against. */
 #define T double
+#define E(name) name##_f64
 #define VARIANT f64_scalar
 #include "scalar-impl.h"

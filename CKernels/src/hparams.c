@@ -66,6 +66,7 @@ const char *adamp_status_string(adamp_status status) {
     case ADAMP_E_STATS_TOO_SMALL: return "the stats buffer is shorter than adamp_stats_len()";
     case ADAMP_E_INVALID_HPARAM: return "a hyperparameter is out of range";
     case ADAMP_E_INVALID_ENUM: return "an enum argument or a projection code is not valid";
+    case ADAMP_E_UNSUPPORTED_ISA: return "the requested ISA is not supported on this CPU or in this build";
     }
     return "unknown status";
 }

@@ -42,7 +42,8 @@ typedef struct adamp_kernels {
                            const adamp_consts *k, double norm, double s);
 } adamp_kernels;
 
-extern const adamp_kernels adamp_f32_scalar;
-extern const adamp_kernels adamp_f64_scalar;
+#define ADAMP_VARIANT(dtype, isa, table) extern const adamp_kernels table;
+#include "variants.inc"
+#undef ADAMP_VARIANT
 
 #endif

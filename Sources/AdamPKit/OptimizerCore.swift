@@ -147,7 +147,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             for s in 0..<kernelCount { tensors[s].projection = ADAMP_PROJ_SKIPPED.rawValue }
             return
         }
-        let status = adamp_step(H.algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
+        let status = adamp_step(nil, H.algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
         guard status == ADAMP_OK else {
             throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
         }

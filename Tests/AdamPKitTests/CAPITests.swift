@@ -56,11 +56,11 @@ final class CBatch {
         let a = CBatch(seed: 11), b = CBatch(seed: 11)
         var seen = Set<Int32>()
         for _ in 0..<3 {
-            #expect(adamp_step(algo, ADAMP_F32, a.t, a.n, &a.stats, a.stats.count) == ADAMP_OK)
-            #expect(adamp_row_stats(ADAMP_F32, b.t, b.n, &b.stats, b.stats.count) == ADAMP_OK)
-            #expect(adamp_decide(algo, ADAMP_F32, b.t, b.n, b.stats, b.stats.count) == ADAMP_OK)
+            #expect(adamp_step(nil, algo, ADAMP_F32, a.t, a.n, &a.stats, a.stats.count) == ADAMP_OK)
+            #expect(adamp_row_stats(nil, ADAMP_F32, b.t, b.n, &b.stats, b.stats.count) == ADAMP_OK)
+            #expect(adamp_decide(algo, ADAMP_F32, b.t, b.n, &b.stats, b.stats.count) == ADAMP_OK)
             #expect(b.codes == a.codes)
-            #expect(adamp_apply(algo, ADAMP_F32, b.t, b.n, b.stats, b.stats.count) == ADAMP_OK)
+            #expect(adamp_apply(nil, algo, ADAMP_F32, b.t, b.n, &b.stats, b.stats.count) == ADAMP_OK)
             seen.formUnion(a.codes)
         }
         #expect(a.values == b.values)
@@ -71,10 +71,10 @@ final class CBatch {
         let batch = CBatch(seed: 3)
         let before = batch.values
         batch.t[1].projection = ADAMP_PROJ_CHANNEL.rawValue // a 1-D tensor cannot be projected
-        #expect(adamp_apply(ADAMP_ALGO_ADAMP, ADAMP_F32, batch.t, batch.n, batch.stats, batch.stats.count) == ADAMP_E_INVALID_ENUM)
+        #expect(adamp_apply(nil, ADAMP_ALGO_ADAMP, ADAMP_F32, batch.t, batch.n, &batch.stats, batch.stats.count) == ADAMP_E_INVALID_ENUM)
         batch.t[1].projection = 7
-        #expect(adamp_apply(ADAMP_ALGO_ADAMP, ADAMP_F32, batch.t, batch.n, batch.stats, batch.stats.count) == ADAMP_E_INVALID_ENUM)
-        #expect(adamp_row_stats(ADAMP_F32, batch.t, batch.n, &batch.stats, 3) == ADAMP_E_STATS_TOO_SMALL)
+        #expect(adamp_apply(nil, ADAMP_ALGO_ADAMP, ADAMP_F32, batch.t, batch.n, &batch.stats, batch.stats.count) == ADAMP_E_INVALID_ENUM)
+        #expect(adamp_row_stats(nil, ADAMP_F32, batch.t, batch.n, &batch.stats, 3) == ADAMP_E_STATS_TOO_SMALL)
         #expect(batch.values == before && batch.t[0].step == 0)
     }
 

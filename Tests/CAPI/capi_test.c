@@ -46,7 +46,7 @@ static void expect_rejected(adamp_status got, adamp_status want, const float *w_
 int main(void) {
     setup();
     CHECK(adamp_stats_len(tensors, 2) == 6);
-    CHECK(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
     CHECK(tensors[0].projection == ADAMP_PROJ_CHANNEL && tensors[1].projection == ADAMP_PROJ_NONE);
     CHECK(tensors[0].step == 1 && tensors[1].step == 1);
     /* Bias (ndim 1): Adam's first step moves by lr * g / (|g| + eps) after
@@ -76,7 +76,7 @@ int main(void) {
     /* SGDP: the first buffer is g, already orthogonal to the rows, so the
      * projection keeps it; decay is 1 - lr * wd * wd_ratio / (1 - momentum). */
     setup();
-    CHECK(adamp_step(ADAMP_ALGO_SGDP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGDP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
     CHECK(tensors[0].projection == ADAMP_PROJ_CHANNEL);
     for (int i = 0; i < 6; i++) {
         CHECK(fabsf(m[i] - g0[i]) < 1e-6f);
@@ -88,32 +88,32 @@ int main(void) {
     setup();
     float before[6];
     memcpy(before, w, sizeof w);
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, NULL, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, NULL, 6), ADAMP_E_NULL_POINTER, before);
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 5), ADAMP_E_STATS_TOO_SMALL, before);
-    expect_rejected(adamp_step((adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_ENUM, before);
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 6), ADAMP_E_INVALID_ENUM, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, NULL, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, NULL, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 5), ADAMP_E_STATS_TOO_SMALL, before);
+    expect_rejected(adamp_step(NULL, (adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_ENUM, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 6), ADAMP_E_INVALID_ENUM, before);
     tensors[1].rows = 0;
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_SIZE, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_SIZE, before);
     tensors[1].rows = 1;
     tensors[1].state1 = NULL; /* AdamP needs exp_avg_sq */
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
     tensors[1].state1 = vb;
     tensors[1].param = NULL;
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
     tensors[1].param = b;
     h.beta2 = 1.0;
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_HPARAM, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_HPARAM, before);
     adamp_field field;
     const char *rule;
     CHECK(adamp_hparams_check(ADAMP_ALGO_ADAMP, &h, &field, &rule) == ADAMP_E_INVALID_HPARAM);
     CHECK(field == ADAMP_FIELD_BETA2 && strcmp(adamp_field_name(field), "betas[1]") == 0 && rule[0] != 0);
     h.beta2 = 0.999;
     tensors[0].step = -1;
-    expect_rejected(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_SIZE, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_SIZE, before);
     CHECK(tensors[0].step == -1);
     tensors[0].step = 0;
-    CHECK(adamp_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 0, NULL, 0) == ADAMP_OK);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 0, NULL, 0) == ADAMP_OK);
     CHECK(adamp_status_string(ADAMP_E_NULL_POINTER)[0] != 0);
 
     printf("%d passed, %d failed\n", passed, failed);

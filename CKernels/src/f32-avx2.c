@@ -1,0 +1,34 @@
+/* f32 kernels for AVX2+FMA: 8 lanes, sums in two 4-lane double accumulators. */
+#if defined(__x86_64__)
+#define ADAMP_TARGET "avx2,fma"
+#include "x86-target.h"
+#include "avx2-common.h"
+
+#define T float
+#define E(name) name##_f32
+#define VARIANT f32_avx2
+#define ISA_NAME "avx2"
+#define W 8
+typedef __m256 V;
+typedef __m256d D;
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, x) _mm256_storeu_ps(p, x)
+#define VSET1(x) _mm256_set1_ps(x)
+#define VADD _mm256_add_ps
+#define VSUB _mm256_sub_ps
+#define VMUL _mm256_mul_ps
+#define VDIV _mm256_div_ps
+#define VSQRT _mm256_sqrt_ps
+#define DZERO() _mm256_setzero_pd()
+#define DADD _mm256_add_pd
+#define DSUM(d) adamp_hsum_avx2(d)
+#define WLO(x) _mm256_cvtps_pd(_mm256_castps256_ps128(x))
+#define WHI(x) _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
+#define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm256_fmadd_pd(WHI(a), WHI(b), hi))
+#define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, WLO(x)), hi = _mm256_add_pd(hi, WHI(x)))
+#include "simd-impl.h"
+
+#include "x86-target-end.h"
+#else
+typedef int adamp_f32_avx2_unused;
+#endif

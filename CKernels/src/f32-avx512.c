@@ -1,0 +1,33 @@
+/* f32 kernels for AVX-512F: 16 lanes, sums in two 8-lane double accumulators. */
+#if defined(__x86_64__)
+#define ADAMP_TARGET "avx512f,avx2,fma"
+#include "x86-target.h"
+
+#define T float
+#define E(name) name##_f32
+#define VARIANT f32_avx512
+#define ISA_NAME "avx512"
+#define W 16
+typedef __m512 V;
+typedef __m512d D;
+#define VLOAD(p) _mm512_loadu_ps(p)
+#define VSTORE(p, x) _mm512_storeu_ps(p, x)
+#define VSET1(x) _mm512_set1_ps(x)
+#define VADD _mm512_add_ps
+#define VSUB _mm512_sub_ps
+#define VMUL _mm512_mul_ps
+#define VDIV _mm512_div_ps
+#define VSQRT _mm512_sqrt_ps
+#define DZERO() _mm512_setzero_pd()
+#define DADD _mm512_add_pd
+#define DSUM(d) _mm512_reduce_add_pd(d)
+#define WLO(x) _mm512_cvtps_pd(_mm512_castps512_ps256(x))
+#define WHI(x) _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)))
+#define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
+#define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, WLO(x)), hi = _mm512_add_pd(hi, WHI(x)))
+#include "simd-impl.h"
+
+#include "x86-target-end.h"
+#else
+typedef int adamp_f32_avx512_unused;
+#endif

@@ -1,0 +1,32 @@
+/* f64 kernels for AVX2+FMA: 4 lanes. */
+#if defined(__x86_64__)
+#define ADAMP_TARGET "avx2,fma"
+#include "x86-target.h"
+#include "avx2-common.h"
+
+#define T double
+#define E(name) name##_f64
+#define VARIANT f64_avx2
+#define ISA_NAME "avx2"
+#define W 4
+typedef __m256d V;
+typedef __m256d D;
+#define VLOAD(p) _mm256_loadu_pd(p)
+#define VSTORE(p, x) _mm256_storeu_pd(p, x)
+#define VSET1(x) _mm256_set1_pd(x)
+#define VADD _mm256_add_pd
+#define VSUB _mm256_sub_pd
+#define VMUL _mm256_mul_pd
+#define VDIV _mm256_div_pd
+#define VSQRT _mm256_sqrt_pd
+#define DZERO() _mm256_setzero_pd()
+#define DADD _mm256_add_pd
+#define DSUM(d) adamp_hsum_avx2(d)
+#define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(a, b, lo))
+#define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, x))
+#include "simd-impl.h"
+
+#include "x86-target-end.h"
+#else
+typedef int adamp_f64_avx2_unused;
+#endif

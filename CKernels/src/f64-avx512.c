@@ -1,0 +1,31 @@
+/* f64 kernels for AVX-512F: 8 lanes. */
+#if defined(__x86_64__)
+#define ADAMP_TARGET "avx512f,avx2,fma"
+#include "x86-target.h"
+
+#define T double
+#define E(name) name##_f64
+#define VARIANT f64_avx512
+#define ISA_NAME "avx512"
+#define W 8
+typedef __m512d V;
+typedef __m512d D;
+#define VLOAD(p) _mm512_loadu_pd(p)
+#define VSTORE(p, x) _mm512_storeu_pd(p, x)
+#define VSET1(x) _mm512_set1_pd(x)
+#define VADD _mm512_add_pd
+#define VSUB _mm512_sub_pd
+#define VMUL _mm512_mul_pd
+#define VDIV _mm512_div_pd
+#define VSQRT _mm512_sqrt_pd
+#define DZERO() _mm512_setzero_pd()
+#define DADD _mm512_add_pd
+#define DSUM(d) _mm512_reduce_add_pd(d)
+#define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(a, b, lo))
+#define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, x))
+#include "simd-impl.h"
+
+#include "x86-target-end.h"
+#else
+typedef int adamp_f64_avx512_unused;
+#endif

@@ -1,0 +1,223 @@
+/* The phases of a step over many tensors, on threads.
+ *
+ * Work is cut into items: a batch of whole rows of one tensor (for the
+ * statistics and for projected updates, whose per-row sums must each be one
+ * thread's, added in one order), or a chunk of elements (for unprojected
+ * updates and the second sweep of a layer projection). Threads claim items
+ * from shared counters. Every item's result depends only on its data, and
+ * the layer view's sum across rows is reduced by one thread in row order, so
+ * results are bitwise identical for any number of threads.
+ *
+ * All tensors are handled in one parallel region. adamp_step goes through
+ * blocks of tensors of about `block` elements: the block's statistics, a
+ * barrier, thread 0 decides and counts the steps, a barrier, the block's
+ * updates, which find p and g still in the cache from the statistics pass.
+ * A block with a layer-projected tensor adds two barriers for the reduction. */
+#include <math.h>
+#include <stdint.h>
+#include "schedule.h"
+#include "parallel.h"
+#include "tensor.h"
+
+#define CHUNK 16384 /* elements per item */
+
+enum { K_STATS, K_APPLY, K_LAYER2, K_COUNT };
+
+typedef struct {
+    const adamp_run *run;
+    size_t next[K_COUNT]; /* item counters, shared, increasing over the blocks */
+} shared;
+
+/* Tensors [b0, b1); so0 is the stats row of b0. */
+typedef struct {
+    size_t b0, b1, so0;
+} block;
+
+/* A thread's place among one kind's items: it claims them in increasing
+ * order, so the cursor only moves forward. It keeps the constants of the
+ * tensor it is on. */
+typedef struct {
+    size_t t, base, so;
+    size_t cached;
+    adamp_consts k;
+} cursor;
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t rows_per_item(size_t cols) { return cols >= CHUNK ? 1 : CHUNK / cols; }
+static size_t stats_rows(const adamp_tensor *t) { return t->ndim > 1 ? t->rows : 0; }
+
+static size_t items_of(const adamp_tensor *t, int kind) {
+    if (!t->grad) return 0;
+    const size_t row_items = div_up(t->rows, rows_per_item(t->cols));
+    switch (kind) {
+    case K_STATS: return t->ndim > 1 ? row_items : 0;
+    case K_APPLY: return t->projection == ADAMP_PROJ_NONE ? div_up(adamp_numel(t), CHUNK) : row_items;
+    default: return t->projection == ADAMP_PROJ_LAYER ? div_up(adamp_numel(t), CHUNK) : 0;
+    }
+}
+
+static size_t count_items(const adamp_run *r, const block *b, int kind) {
+    size_t n = 0;
+    for (size_t i = b->b0; i < b->b1; i++) n += items_of(&r->tensors[i], kind);
+    return n;
+}
+
+static int claim(size_t *counter, size_t end, size_t *out) {
+    size_t cur = __atomic_load_n(counter, __ATOMIC_RELAXED);
+    while (cur < end)
+        if (__atomic_compare_exchange_n(counter, &cur, cur + 1, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            *out = cur;
+            return 1;
+        }
+    return 0;
+}
+
+/* The kernels of the run's algorithm. s, the projection coefficient, is
+ * returned by the first sweep and taken by the second. */
+static void fused(const adamp_run *r, const adamp_consts *k, size_t n, char *p, const char *g, char *m, char *v) {
+    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adam_fused(n, p, g, m, v, k);
+    else r->kernels->sgd_fused(n, p, g, m, k);
+}
+
+static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, char *p, const char *g, char *m,
+                     char *v, double norm) {
+    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adam_moments_dot(n, p, g, m, v, k, norm);
+    return r->kernels->sgd_moments_dot(n, p, g, m, k, norm);
+}
+
+static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, char *p, const char *g, char *m,
+                   char *v, double norm, double s) {
+    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adam_apply_proj(n, p, g, m, v, k, norm, s);
+    else r->kernels->sgd_apply_proj(n, p, g, m, k, norm, s);
+}
+
+/* Item j of the cursor's tensor. The stats of a layer-projected tensor hold,
+ * once prepared: [0] the layer's sum of p.p, [3r+1] row r's part of s, and
+ * after the reduction [1] s. */
+static void do_item(const adamp_run *r, cursor *c, int kind, size_t j) {
+    adamp_tensor *t = &r->tensors[c->t];
+    const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
+    char *p = t->param, *m = t->state0, *v = t->state1;
+    const char *g = t->grad;
+    double *st = t->ndim > 1 ? r->stats + 3 * c->so : NULL;
+    const int by_rows = kind == K_STATS || (kind == K_APPLY && t->projection != ADAMP_PROJ_NONE);
+    if (by_rows) {
+        const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
+        if (kind != K_STATS && c->cached != c->t) c->k = adamp_consts_for(r->algo, t), c->cached = c->t;
+        for (size_t i = r0; i < r1; i++) {
+            const size_t off = i * cols * es;
+            char *vi = v ? v + off : NULL;
+            double *a = st + 3 * i;
+            if (kind == K_STATS) {
+                a[0] = a[1] = a[2] = 0;
+                r->kernels->rowstats(cols, p + off, g + off, a);
+            } else if (t->projection == ADAMP_PROJ_CHANNEL) {
+                const double norm = sqrt(a[2]);
+                const double s = sweep1(r, &c->k, cols, p + off, g + off, m + off, vi, norm);
+                sweep2(r, &c->k, cols, p + off, g + off, m + off, vi, norm, s);
+            } else {
+                a[1] = sweep1(r, &c->k, cols, p + off, g + off, m + off, vi, sqrt(st[0]));
+            }
+        }
+        return;
+    }
+    if (c->cached != c->t) c->k = adamp_consts_for(r->algo, t), c->cached = c->t;
+    const size_t n = adamp_numel(t), e0 = j * CHUNK, len = (e0 + CHUNK < n ? e0 + CHUNK : n) - e0;
+    const size_t off = e0 * es;
+    char *vo = v ? v + off : NULL;
+    if (kind == K_APPLY) fused(r, &c->k, len, p + off, g + off, m + off, vo);
+    else sweep2(r, &c->k, len, p + off, g + off, m + off, vo, sqrt(st[0]), st[1]);
+}
+
+/* Claims and runs the block's items of one kind: [start, start + count). */
+static size_t work(shared *sh, const block *b, int kind, size_t start) {
+    const adamp_run *r = sh->run;
+    const size_t end = start + count_items(r, b, kind);
+    cursor c = {.t = b->b0, .base = start, .so = b->so0, .cached = SIZE_MAX};
+    size_t idx;
+    while (claim(&sh->next[kind], end, &idx)) {
+        for (size_t n; idx >= c.base + (n = items_of(&r->tensors[c.t], kind)); c.t++) {
+            c.base += n;
+            c.so += stats_rows(&r->tensors[c.t]);
+        }
+        do_item(r, &c, kind, idx - c.base);
+    }
+    return end;
+}
+
+/* Thread 0, between barriers: decide (in adamp_step), count the step, and
+ * sum the layer norms. */
+static void prepare(const adamp_run *r, const block *b) {
+    size_t so = b->so0;
+    for (size_t i = b->b0; i < b->b1; so += stats_rows(&r->tensors[i]), i++) {
+        adamp_tensor *t = &r->tensors[i];
+        double *st = t->ndim > 1 ? r->stats + 3 * so : NULL;
+        if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(t, st, r->dtype);
+        if (!t->grad) continue;
+        t->step += 1;
+        if (t->projection == ADAMP_PROJ_LAYER) {
+            double ww = 0;
+            for (size_t row = 0; row < t->rows; row++) ww += st[3 * row + 2];
+            st[0] = ww;
+        }
+    }
+}
+
+static int has_layer(const adamp_run *r, const block *b) {
+    for (size_t i = b->b0; i < b->b1; i++)
+        if (r->tensors[i].grad && r->tensors[i].projection == ADAMP_PROJ_LAYER) return 1;
+    return 0;
+}
+
+/* Thread 0, between barriers: s of each layer-projected tensor, in row order. */
+static void reduce_layers(const adamp_run *r, const block *b) {
+    size_t so = b->so0;
+    for (size_t i = b->b0; i < b->b1; so += stats_rows(&r->tensors[i]), i++) {
+        const adamp_tensor *t = &r->tensors[i];
+        if (!t->grad || t->projection != ADAMP_PROJ_LAYER) continue;
+        double *st = r->stats + 3 * so, s = 0;
+        for (size_t row = 0; row < t->rows; row++) s += st[3 * row + 1];
+        st[1] = s;
+    }
+}
+
+static void worker(void *ctx, int tid, int nthreads) {
+    shared *sh = ctx;
+    const adamp_run *r = sh->run;
+    size_t start[K_COUNT] = {0, 0, 0};
+    block b = {0, 0, 0};
+    while (b.b0 < r->count) {
+        size_t elems = 0, so = b.so0;
+        b.b1 = b.b0;
+        do {
+            elems += adamp_numel(&r->tensors[b.b1]);
+            so += stats_rows(&r->tensors[b.b1]);
+            b.b1++;
+        } while (b.b1 < r->count && elems + adamp_numel(&r->tensors[b.b1]) <= r->block);
+
+        if (r->phases & ADAMP_RUN_STATS) start[K_STATS] = work(sh, &b, K_STATS, start[K_STATS]);
+        if (r->phases & ADAMP_RUN_APPLY) {
+            adamp_barrier(nthreads);
+            if (tid == 0) prepare(r, &b);
+            adamp_barrier(nthreads);
+            start[K_APPLY] = work(sh, &b, K_APPLY, start[K_APPLY]);
+            if (has_layer(r, &b)) {
+                adamp_barrier(nthreads);
+                if (tid == 0) reduce_layers(r, &b);
+                adamp_barrier(nthreads);
+                start[K_LAYER2] = work(sh, &b, K_LAYER2, start[K_LAYER2]);
+            }
+        }
+        b.b0 = b.b1;
+        b.so0 = so;
+    }
+}
+
+void adamp_schedule(const adamp_run *run, int threads) {
+    shared sh = {run, {0, 0, 0}};
+    size_t total = 0;
+    for (size_t i = 0; i < run->count; i++) total += adamp_numel(&run->tensors[i]);
+    /* A region costs microseconds: not worth it for a few chunks of work. */
+    if (total < 4 * (size_t)CHUNK) threads = 1;
+    adamp_parallel(threads, worker, &sh);
+}

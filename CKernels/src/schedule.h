@@ -1,0 +1,23 @@
+/* Internal: running the phases of a step over many tensors on threads. */
+#ifndef ADAMP_SCHEDULE_H
+#define ADAMP_SCHEDULE_H
+#include "adamp.h"
+#include "kernels.h"
+
+enum { ADAMP_RUN_STATS = 1, ADAMP_RUN_DECIDE = 2, ADAMP_RUN_APPLY = 4 };
+
+typedef struct adamp_run {
+    adamp_algorithm algo;
+    adamp_dtype dtype;
+    const adamp_kernels *kernels;
+    adamp_tensor *tensors;
+    size_t count;
+    double *stats;
+    int phases;   /* ADAMP_RUN_* */
+    size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
+} adamp_run;
+
+/* Runs `run` on `threads` threads (validated input; cannot fail). */
+void adamp_schedule(const adamp_run *run, int threads);
+
+#endif

@@ -1,0 +1,66 @@
+/* The per-tensor maths, as the official code computes it in Python floats. */
+#include <math.h>
+#include "tensor.h"
+
+/* |cos| with PyTorch's cosine_similarity rule: each norm clamped to at least
+ * eps (a NaN norm stays NaN, as clamp_min keeps it), rounded to the tensor's
+ * dtype like the tensor torch compares. */
+static double abs_cosine(const double st[3], double eps, adamp_dtype dtype) {
+    double ng = sqrt(st[1]), nw = sqrt(st[2]);
+    if (ng < eps) ng = eps;
+    if (nw < eps) nw = eps;
+    double c = fabs(st[0]) / (ng * nw);
+    return dtype == ADAMP_F32 ? (double)(float)c : c;
+}
+
+/* cos < delta / sqrt(width), the threshold rounded to the dtype as the
+ * comparison of a tensor with a Python float rounds it. NaN never passes. */
+static int below(double cos, double delta, size_t width, adamp_dtype dtype) {
+    double thr = delta / sqrt((double)width);
+    if (dtype == ADAMP_F32) thr = (double)(float)thr;
+    return cos < thr;
+}
+
+int32_t adamp_decide_tensor(const adamp_tensor *t, const double *st, adamp_dtype dtype) {
+    if (!t->grad) return ADAMP_PROJ_SKIPPED;
+    if (t->ndim <= 1) return ADAMP_PROJ_NONE;
+    const double eps = t->hparams->eps, delta = t->hparams->delta;
+    int channel = 1;
+    double sum[3] = {0, 0, 0};
+    for (size_t r = 0; r < t->rows; r++) {
+        const double *row = st + 3 * r;
+        if (channel && !below(abs_cosine(row, eps, dtype), delta, t->cols, dtype)) channel = 0;
+        sum[0] += row[0];
+        sum[1] += row[1];
+        sum[2] += row[2];
+    }
+    if (channel) return ADAMP_PROJ_CHANNEL;
+    if (below(abs_cosine(sum, eps, dtype), delta, adamp_numel(t), dtype)) return ADAMP_PROJ_LAYER;
+    return ADAMP_PROJ_NONE;
+}
+
+adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
+    const adamp_hparams *h = t->hparams;
+    const double ratio = t->projection > 0 ? h->wd_ratio : 1.0;
+    const double step = (double)t->step;
+    adamp_consts k = {0};
+    k.eps = h->eps;
+    k.nesterov = h->nesterov;
+    if (algo == ADAMP_ALGO_ADAMP) {
+        const double bc1 = 1 - pow(h->beta1, step);
+        const double bc2 = 1 - pow(h->beta2, step);
+        k.beta1 = h->beta1;
+        k.one_minus_beta1 = 1 - h->beta1;
+        k.beta2 = h->beta2;
+        k.one_minus_beta2 = 1 - h->beta2;
+        k.sqrt_bc2 = sqrt(bc2);
+        k.neg_step = -(h->lr / bc1);
+        k.decay = 1 - h->lr * h->weight_decay * ratio;
+    } else {
+        k.momentum = h->momentum;
+        k.one_minus_damp = 1 - h->dampening;
+        k.neg_step = -h->lr;
+        k.decay = 1 - h->lr * h->weight_decay * ratio / (1 - h->momentum);
+    }
+    return k;
+}
