@@ -29,6 +29,11 @@ public protocol Optimizer<Scalar>: AnyObject {
     func hyperparameters(group: Int) throws -> Hyperparameters
     /// Replaces a group's hyperparameters. Throws, changing nothing, if invalid.
     func setHyperparameters(_ hyperparameters: Hyperparameters, group: Int) throws
+    /// How steps run: ISA, threads, cache block.
+    var kernelOptions: KernelOptions { get }
+    /// Sets how steps run. Throws, changing nothing, for an ISA this CPU lacks
+    /// or a negative count.
+    func setKernelOptions(_ options: KernelOptions) throws
 }
 
 extension Optimizer {
@@ -58,6 +63,9 @@ extension CoreBacked {
     public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
         core.lastProjection(for: parameter)
     }
+
+    public var kernelOptions: KernelOptions { core.options }
+    public func setKernelOptions(_ options: KernelOptions) throws { try core.setOptions(options) }
 
     public func hyperparameters(group: Int) throws -> Hyperparameters {
         try core.checkGroup(group)

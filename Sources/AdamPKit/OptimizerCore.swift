@@ -27,6 +27,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let state: [UnsafeMutablePointer<Scalar>]
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
+    private(set) var options = KernelOptions()
+    private var config = adamp_config(isa: ADAMP_ISA_AUTO, threads: 0, block: 0)
 
     /// `groups` pairs parameters with a function that fills in a group's
     /// overrides over `defaults`; everything is validated before anything is made.
@@ -147,7 +149,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             for s in 0..<kernelCount { tensors[s].projection = ADAMP_PROJ_SKIPPED.rawValue }
             return
         }
-        let status = adamp_step(nil, H.algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
+        let status = adamp_step(&config, H.algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
         guard status == ADAMP_OK else {
             throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
         }
@@ -155,6 +157,11 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
     func zeroGrad(setToNone: Bool) {
         for p in parameters { p.zeroGrad(setToNone: setToNone) }
+    }
+
+    func setOptions(_ o: KernelOptions) throws {
+        config = try o.validated()
+        options = o
     }
 
     // MARK: state

@@ -14,6 +14,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case duplicateParameter(String)
     /// A group index that the optimizer does not have.
     case invalidGroup(Int, groupCount: Int)
+    /// Kernel options ask for an instruction set this CPU or build lacks.
+    case unsupportedISA(String)
     /// The C kernels returned an unexpected status (a bug: please report it).
     case kernelFailure(String)
 
@@ -32,6 +34,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             return "\(parameter) appears more than once in the optimizer's parameter groups"
         case let .invalidGroup(index, count):
             return "parameter group \(index) does not exist (the optimizer has \(count))"
+        case let .unsupportedISA(isa):
+            return "the \(isa) kernels are not supported on this CPU or in this build"
         case let .kernelFailure(message):
             return "C kernel failure: \(message)"
         }

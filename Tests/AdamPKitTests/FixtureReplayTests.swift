@@ -17,6 +17,7 @@ func relativeError<T: BinaryFloatingPoint>(_ ours: [T], _ ref: [T]) -> Double {
 struct Replay<T: AdamPScalar> {
     let fixture: Safetensors
     let file: String
+    var options = KernelOptions()
     var tolerance: Double { T.self == Float.self ? 2e-4 : 1e-9 }
 
     func run() throws {
@@ -29,6 +30,7 @@ struct Replay<T: AdamPScalar> {
             try Parameter<T>(shape: fixture.shape("\(n).init")!, values: fixture.values("\(n).init")!, name: n)
         }
         let optimizer = try makeOptimizer(meta["optimizer"]!, hp, params)
+        try optimizer.setKernelOptions(options)
 
         for k in 0..<steps {
             for (n, p) in zip(names, params) { p.grad = fixture.values("\(n).grad.\(k)") }
@@ -94,12 +96,14 @@ extension Optimizer {
         #expect(Self.files.count >= 8, "found \(Self.files.count) AdamP/SGDP fixtures in \(Fixtures.directory.path)")
     }
 
-    @Test(arguments: files)
-    func replay(file: String) throws {
+    /// Every fixture through every kernel variant this machine has.
+    @Test(arguments: files, KernelISA.allCases.filter { $0 != .auto && $0.isSupported })
+    func replay(file: String, isa: KernelISA) throws {
         let fixture = try Safetensors(contentsOf: Fixtures.directory.appendingPathComponent(file))
+        let options = KernelOptions(isa: isa)
         switch fixture.metadata["dtype"] {
-        case "float32": try Replay<Float>(fixture: fixture, file: file).run()
-        case "float64": try Replay<Double>(fixture: fixture, file: file).run()
+        case "float32": try Replay<Float>(fixture: fixture, file: "\(file) [\(isa)]", options: options).run()
+        case "float64": try Replay<Double>(fixture: fixture, file: "\(file) [\(isa)]", options: options).run()
         default: Issue.record("\(file): unknown dtype")
         }
     }
