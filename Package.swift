@@ -22,9 +22,14 @@ let package = Package(
             dependencies: ["CAdamP"],
             path: "Sources/AdamPKit"
         ),
+        .target(
+            name: "CStream",
+            path: "Benchmarks/CStream",
+            linkerSettings: [.linkedLibrary("gomp", .when(platforms: [.linux]))]
+        ),
         .executableTarget(
             name: "adamp-bench",
-            dependencies: ["AdamPKit"],
+            dependencies: ["AdamPKit", "CStream"],
             path: "Benchmarks/adamp-bench"
         ),
         .testTarget(

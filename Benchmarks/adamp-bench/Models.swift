@@ -1,10 +1,15 @@
-/// Parameter shapes of real models, in the order the models list them.
-enum Models {
-    /// torchvision's resnet50: 25,557,032 parameters in 161 tensors.
-    static func resnet50() -> [[Int]] { resnet(blocks: [3, 4, 6, 3], bottleneck: true) }
+import Foundation
 
-    /// torchvision's resnet18: 11,689,512 parameters in 62 tensors.
-    static func resnet18() -> [[Int]] { resnet(blocks: [2, 2, 2, 2], bottleneck: false) }
+/// Parameter shapes of real models, in the order the models list them; the
+/// counts are checked against the reference implementations' totals.
+enum Models {
+    static let all: [String: @Sendable () -> [[Int]]] = [
+        "resnet50": { resnet(blocks: [3, 4, 6, 3], bottleneck: true) }, // torchvision: 25,557,032
+        "resnet18": { resnet(blocks: [2, 2, 2, 2], bottleneck: false) }, // torchvision: 11,689,512
+        "vit-b16": vitB16, // torchvision vit_b_16: 86,567,656
+        "bert-base": bertBase, // bert-base-uncased with pooler: 109,482,240
+        "gpt2": gpt2, // GPT-2 small, tied head: 124,439,808
+    ]
 
     static func resnet(blocks: [Int], bottleneck: Bool) -> [[Int]] {
         var shapes: [[Int]] = [[64, 3, 7, 7], [64], [64]]
@@ -26,9 +31,50 @@ enum Models {
                 inplanes = planes * expansion
             }
         }
-        shapes += [[1000, inplanes], [1000]]
-        return shapes
+        return shapes + [[1000, inplanes], [1000]]
     }
 
-    static let all: [String: @Sendable () -> [[Int]]] = ["resnet50": resnet50, "resnet18": resnet18]
+    static func linear(_ out: Int, _ inp: Int) -> [[Int]] { [[out, inp], [out]] }
+    static let norm768: [[Int]] = [[768], [768]]
+
+    static func vitB16() -> [[Int]] {
+        var s: [[Int]] = [[1, 1, 768], [768, 3, 16, 16], [768], [1, 197, 768]]
+        for _ in 0..<12 {
+            s += norm768 + linear(2304, 768) + linear(768, 768) + norm768 + linear(3072, 768) + linear(768, 3072)
+        }
+        return s + norm768 + linear(1000, 768)
+    }
+
+    static func bertBase() -> [[Int]] {
+        var s: [[Int]] = [[30522, 768], [512, 768], [2, 768]] + norm768
+        for _ in 0..<12 {
+            s += linear(768, 768) + linear(768, 768) + linear(768, 768) + linear(768, 768) + norm768
+            s += linear(3072, 768) + linear(768, 3072) + norm768
+        }
+        return s + linear(768, 768)
+    }
+
+    /// GPT-2's Conv1D stores weights as [in, out].
+    static func gpt2() -> [[Int]] {
+        var s: [[Int]] = [[50257, 768], [1024, 768]]
+        for _ in 0..<12 {
+            s += norm768 + [[768, 2304], [2304], [768, 768], [768]] + norm768 + [[768, 3072], [3072], [3072, 768], [768]]
+        }
+        return s + norm768
+    }
+
+    /// A JSON file of shapes: `[[64, 3, 7, 7], [64], ...]` or `{"shapes": [...]}`.
+    static func load(_ path: String) throws -> [[Int]] {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+        let list = (json as? [String: Any])?["shapes"] ?? json
+        guard let shapes = list as? [[Int]], !shapes.isEmpty, shapes.allSatisfy({ $0.allSatisfy { $0 > 0 } }) else {
+            throw BenchError("\(path): expected a non-empty JSON list of shapes of positive integers")
+        }
+        return shapes
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }

@@ -1,17 +1,29 @@
-// adamp-bench: step time of AdamP and SGDP on real models' parameter shapes.
-//   swift run -c release adamp-bench [--model resnet50] [--optimizer adamp|sgdp|all]
-//                                    [--steps 20] [--warmup 3] [--json] [--allow-debug]
+// adamp-bench: optimizer step time on real models' parameter shapes, against
+// the machine's streaming floor measured in the same run.
 import AdamPKit
+import CStream
 import Foundation
 
+let usage = """
+usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|all] [--isa auto|scalar|avx2|avx512]
+                   [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
+models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
+"""
+
 struct Options {
-    var model = "resnet50"
+    var model = "resnet50", shapesFile: String?
     var optimizers = ["adamp", "sgdp"]
-    var steps = 20
-    var warmup = 3
-    var json = false
-    var allowDebug = false
+    var isa = KernelISA.auto
+    var threads = 0, block = 0, steps = 20, warmup = 3
+    var json = false, listShapes = false, allowDebug = false
 }
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("adamp-bench: \(message)\n".utf8))
+    exit(2)
+}
+
+func note(_ message: String) { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
 
 func parse(_ args: [String]) -> Options {
     var o = Options()
@@ -20,41 +32,87 @@ func parse(_ args: [String]) -> Options {
         guard let v = it.next() else { fail("\(flag) needs a value") }
         return v
     }
+    func int(_ flag: String) -> Int {
+        guard let v = Int(value(flag)) else { fail("\(flag) needs a whole number") }
+        return v
+    }
     while let a = it.next() {
         switch a {
         case "--model": o.model = value(a)
+        case "--shapes": o.shapesFile = value(a)
         case "--optimizer": let v = value(a); o.optimizers = v == "all" ? ["adamp", "sgdp"] : [v]
-        case "--steps": o.steps = Int(value(a)) ?? 0
-        case "--warmup": o.warmup = Int(value(a)) ?? -1
+        case "--isa":
+            guard let isa = KernelISA(rawValue: value(a)) else { fail("--isa takes one of \(KernelISA.allCases.map(\.rawValue))") }
+            o.isa = isa
+        case "--threads": o.threads = int(a)
+        case "--block": o.block = int(a)
+        case "--steps": o.steps = int(a)
+        case "--warmup": o.warmup = int(a)
         case "--json": o.json = true
+        case "--list-shapes": o.listShapes = true
         case "--allow-debug": o.allowDebug = true
-        case "-h", "--help":
-            print("usage: adamp-bench [--model \(Models.all.keys.sorted().joined(separator: "|"))] [--optimizer adamp|sgdp|all] [--steps N] [--warmup N] [--json] [--allow-debug]")
-            exit(0)
-        default: fail("unknown argument \(a) (see --help)")
+        case "-h", "--help": print(usage); exit(0)
+        default: fail("unknown argument \(a)\n\(usage)")
         }
     }
-    guard Models.all[o.model] != nil else { fail("unknown model \(o.model): one of \(Models.all.keys.sorted())") }
-    guard o.steps > 0, o.warmup >= 0 else { fail("--steps must be > 0 and --warmup >= 0") }
+    if o.shapesFile == nil && Models.all[o.model] == nil { fail("unknown model \(o.model)\n\(usage)") }
+    guard o.steps > 0, o.warmup >= 0, o.threads >= 0, o.block >= 0 else { fail("counts must be >= 0 (steps > 0)") }
     guard o.optimizers.allSatisfy(["adamp", "sgdp"].contains) else { fail("unknown optimizer \(o.optimizers)") }
+    guard o.isa.isSupported else { fail("this CPU has no \(o.isa.rawValue)") }
     return o
 }
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("adamp-bench: \(message)\n".utf8))
-    exit(2)
-}
-
 struct Result: Codable {
-    let optimizer: String, model: String, parameters: Int, tensors: Int, steps: Int
-    let medianMs: Double, minMs: Double, paramsPerSecond: Double, effectiveGBps: Double
+    let optimizer, model, isa: String
+    let threads, parameters, tensors, steps: Int
+    let medianMs, minMs, paramsPerSecond, effectiveGBps: Double
+    let floorMs, floorGBps, fractionOfFloor: Double
 }
 
 /// Bytes an optimizer must move per f32 parameter at the least (adamp.h):
 /// AdamP reads p, g, m, v and writes p, m, v; SGDP reads p, g, buf and writes p, buf.
 let minimumBytes = ["adamp": 28.0, "sgdp": 20.0]
 
-func run(_ name: String, shapes: [[Int]], options o: Options) throws -> Result {
+func milliseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15
+}
+
+/// Median and minimum of each body's time over `steps` rounds, after
+/// `warmup` untimed ones. The bodies alternate within a round, so that both
+/// see the same moments of a noisy machine.
+func timeInterleaved(steps: Int, warmup: Int, _ bodies: [() throws -> Void]) throws -> [(median: Double, min: Double)] {
+    for _ in 0..<warmup { for b in bodies { try b() } }
+    let clock = ContinuousClock()
+    var t = bodies.map { _ in [Double]() }
+    for _ in 0..<steps {
+        for (i, b) in bodies.enumerated() { t[i].append(milliseconds(try clock.measure(b))) }
+    }
+    return t.map { ts in let s = ts.sorted(); return (s[s.count / 2], s[0]) }
+}
+
+/// The streaming floor's buffers: four arrays as long as the model.
+final class FloorBuffers {
+    let arrays: [UnsafeMutablePointer<Float>]
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        arrays = (0..<4).map { _ in
+            // Cache-line aligned, as the optimizer's own buffers are.
+            let a = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+            a.initialize(repeating: 1e-3, count: count)
+            return a
+        }
+    }
+    deinit { arrays.forEach { UnsafeMutableRawPointer($0).deallocate() } }
+    func run(_ name: String, threads: Int) {
+        if name == "adamp" { stream_adam(arrays[0], arrays[1], arrays[2], arrays[3], count, Int32(threads)) }
+        else { stream_sgd(arrays[0], arrays[1], arrays[2], count, Int32(threads)) }
+    }
+}
+
+func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
+    let n = shapes.reduce(0) { $0 + $1.reduce(1, *) }
+    let floorBuffers = FloorBuffers(count: n)
     var rng = SystemRandomNumberGenerator()
     let params = shapes.map { Parameter<Float>(shape: $0) }
     for p in params {
@@ -64,31 +122,41 @@ func run(_ name: String, shapes: [[Int]], options o: Options) throws -> Result {
     let opt: any Optimizer<Float> = name == "adamp"
         ? try AdamP(parameters: params, learningRate: 1e-3, weightDecay: 1e-4)
         : try SGDP(parameters: params, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true)
-    for _ in 0..<o.warmup { try opt.step() }
-    var times: [Double] = []
-    let clock = ContinuousClock()
-    for _ in 0..<o.steps {
-        let d = try clock.measure { try opt.step() }
-        times.append(Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15)
-    }
-    times.sort()
-    let n = params.reduce(0) { $0 + $1.count }
-    let median = times[times.count / 2]
-    return Result(optimizer: name, model: o.model, parameters: n, tensors: params.count, steps: o.steps,
-                  medianMs: median, minMs: times[0], paramsPerSecond: Double(n) / (median / 1e3),
-                  effectiveGBps: Double(n) * minimumBytes[name]! / (median / 1e3) / 1e9)
+    try opt.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
+    let threads = o.threads > 0 ? o.threads : KernelOptions.defaultThreads
+    let isa = o.isa == .auto ? KernelISA.selected : o.isa
+    note("adamp-bench: \(name) on \(model) (\(n) parameters, \(isa.rawValue), \(threads) threads): "
+         + "\(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
+    let times = try timeInterleaved(steps: o.steps, warmup: o.warmup,
+                                    [{ try opt.step() }, { floorBuffers.run(name, threads: threads) }])
+    let (ours, floor) = (times[0], times[1])
+    let decisions = Dictionary(grouping: params, by: { opt.lastProjection(for: $0) ?? .skipped }).mapValues(\.count)
+    note("adamp-bench: last step's projections: "
+         + decisions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+    let bytes = Double(n) * minimumBytes[name]!
+    return Result(optimizer: name, model: model, isa: isa.rawValue, threads: threads, parameters: n,
+                  tensors: params.count, steps: o.steps, medianMs: ours.median, minMs: ours.min,
+                  paramsPerSecond: Double(n) / (ours.median / 1e3), effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
+                  floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
+                  fractionOfFloor: floor.median / ours.median)
 }
 
 let options = parse(Array(CommandLine.arguments.dropFirst()))
+let model = options.shapesFile ?? options.model
+let shapes: [[Int]]
+do { shapes = try options.shapesFile.map(Models.load) ?? Models.all[options.model]!() } catch { fail("\(error)") }
+if options.listShapes {
+    print(String(decoding: try! JSONSerialization.data(withJSONObject: shapes), as: UTF8.self))
+    exit(0)
+}
 #if DEBUG
 if !options.allowDebug {
     fail("this is a debug build, whose timings mean nothing: use `swift run -c release adamp-bench` (or pass --allow-debug)")
 }
 #endif
-let shapes = Models.all[options.model]!()
 var results: [Result] = []
 do {
-    for name in options.optimizers { results.append(try run(name, shapes: shapes, options: options)) }
+    for name in options.optimizers { results.append(try run(name, shapes: shapes, model: model, o: options)) }
 } catch {
     fail("\(error)")
 }
@@ -96,12 +164,13 @@ if options.json {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
     print(String(decoding: try! enc.encode(results), as: UTF8.self))
-} else {
-    let n = results.first?.parameters ?? 0
-    print("model \(options.model): \(n) parameters in \(shapes.count) tensors, f32, \(options.steps) timed steps after \(options.warmup) warm-up")
-    print("optimizer   median ms     min ms    Mparam/s   GB/s (min bytes)")
+} else if let r = results.first {
+    print("\(r.model): \(r.parameters) f32 parameters in \(r.tensors) tensors; \(r.isa), \(r.threads) threads; median of \(r.steps) steps")
+    print("optimizer  median ms   min ms  Mparam/s  GB/s*  floor ms  floor GB/s*  of floor")
     for r in results {
         print(r.optimizer.padding(toLength: 9, withPad: " ", startingAt: 0)
-              + String(format: "%12.2f %10.2f %11.0f %8.1f", r.medianMs, r.minMs, r.paramsPerSecond / 1e6, r.effectiveGBps))
+              + String(format: "%11.2f %8.2f %9.0f %6.1f %9.2f %12.1f %8.0f%%", r.medianMs, r.minMs, r.paramsPerSecond / 1e6,
+                       r.effectiveGBps, r.floorMs, r.floorGBps, 100 * r.fractionOfFloor))
     }
+    print("* GB/s counts the least bytes each must move: 28 per parameter for AdamP, 20 for SGDP (CKernels/include/adamp.h)")
 }

@@ -25,6 +25,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let kernelCount: Int
     private let hparams: UnsafeMutablePointer<adamp_hparams>
     private let state: [UnsafeMutablePointer<Scalar>]
+    private let stateStrides: [Int]
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
     private(set) var options = KernelOptions()
@@ -57,9 +58,12 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         for (i, g) in self.groups.enumerated() { (hparams + i).initialize(to: g.cValue) }
         tensors = .allocate(capacity: max(parameters.count, 1))
         let nStates = H.stateNames.count
-        state = parameters.map { p in
-            let buffer = UnsafeMutablePointer<Scalar>.allocate(capacity: max(p.count * nStates, 1))
-            buffer.initialize(repeating: 0, count: max(p.count * nStates, 1))
+        // One allocation per parameter, each state buffer starting on a cache line.
+        let strides = parameters.map { Aligned.padded($0.count, of: Scalar.self) }
+        stateStrides = strides
+        state = strides.map { stride in
+            let buffer = Aligned.allocate(Scalar.self, count: stride * nStates)
+            buffer.initialize(repeating: 0, count: max(stride * nStates, 1))
             return buffer
         }
         let nonEmpty = parameters.indices.filter { parameters[$0].count > 0 }
@@ -74,7 +78,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                 param: UnsafeMutableRawPointer(p.storage),
                 grad: nil,
                 state0: UnsafeMutableRawPointer(state[i]),
-                state1: nStates > 1 ? UnsafeMutableRawPointer(state[i] + p.count) : nil,
+                state1: nStates > 1 ? UnsafeMutableRawPointer(state[i] + strides[i]) : nil,
                 hparams: UnsafePointer(hparams + groupOf[i]),
                 rows: rows,
                 cols: rows == 0 ? 0 : p.count / rows,
@@ -91,7 +95,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         tensors.deallocate()
         hparams.deallocate()
         stats.deallocate()
-        for s in state { s.deallocate() }
+        for s in state { Aligned.deallocate(s) }
     }
 
     /// Checks `h` with the C rules, so that Swift and C agree on them, and
@@ -172,7 +176,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0 else { return [:] }
         var out: [String: [Scalar]] = [:]
         for (k, name) in H.stateNames.enumerated() {
-            out[name] = Array(UnsafeBufferPointer(start: state[i] + k * p.count, count: p.count))
+            out[name] = Array(UnsafeBufferPointer(start: state[i] + k * stateStrides[i], count: p.count))
         }
         return out
     }

@@ -56,7 +56,7 @@ public final class Parameter<Scalar: AdamPScalar> {
     /// and must keep alive, and not move, for as long as the parameter is used.
     public init(shape: [Int], borrowing memory: UnsafeMutableBufferPointer<Scalar>, name: String? = nil) throws {
         guard let count = Parameter.elementCount(shape) else { throw OptimizerError.invalidShape(shape) }
-        guard memory.count == count, let base = memory.baseAddress ?? (count == 0 ? .allocate(capacity: 0) : nil) else {
+        guard memory.count == count, let base = memory.baseAddress ?? (count == 0 ? Aligned.allocate(count: 1) : nil) else {
             throw OptimizerError.valueCountMismatch(shape: shape, expected: count, actual: memory.count)
         }
         self.shape = shape
@@ -70,13 +70,13 @@ public final class Parameter<Scalar: AdamPScalar> {
         self.shape = shape
         self.count = count
         self.name = name
-        self.storage = .allocate(capacity: count)
+        self.storage = Aligned.allocate(count: count)
         self.ownsStorage = true
     }
 
     deinit {
-        if ownsStorage { storage.deallocate() }
-        ownedGradient?.deallocate()
+        if ownsStorage { Aligned.deallocate(storage) }
+        ownedGradient.map(Aligned.deallocate)
     }
 
     static func elementCount(_ shape: [Int]) -> Int? {
@@ -167,7 +167,7 @@ public final class Parameter<Scalar: AdamPScalar> {
 
     private func gradientBuffer() -> UnsafeMutablePointer<Scalar> {
         if let g = ownedGradient { return g }
-        let g = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(count, 1))
+        let g = Aligned.allocate(Scalar.self, count: count)
         ownedGradient = g
         return g
     }

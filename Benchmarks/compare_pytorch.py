@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Ours beside PyTorch on the same shapes, in one run: the official AdamP and
+SGDP (adamp 0.3.0), torch.optim.Adam(fused=True) and
+torch.optim.SGD(momentum=0.9, nesterov=True, fused=True), then adamp-bench.
+
+    python Benchmarks/compare_pytorch.py [--model resnet50] [--threads 2] [--steps 20]
+
+Needs torch and adamp (pip install torch==2.13.0+cpu adamp==0.3.0, in a venv:
+never a dependency of the package) and a release build of adamp-bench
+(swift build -c release). Prints a table of median ms per step and ratios.
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+
+try:
+    import torch
+    import adamp
+except ImportError as e:
+    sys.exit(f"compare_pytorch.py needs torch and adamp installed ({e})")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def bench_path(path):
+    if not os.path.exists(path):
+        sys.exit(f"{path} not found: run `swift build -c release` first")
+    return path
+
+
+def median_ms(opt, steps, warmup):
+    for _ in range(warmup):
+        opt.step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        opt.step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times), min(times)
+
+
+def torch_params(shapes, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    params = []
+    for s in shapes:
+        p = torch.nn.Parameter(torch.empty(s).uniform_(-0.1, 0.1, generator=gen))
+        p.grad = torch.empty(s).uniform_(-0.01, 0.01, generator=gen)
+        params.append(p)
+    return params
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="resnet50")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--official-steps", type=int, default=5, help="the official package is slow")
+    ap.add_argument("--bench", default=os.path.join(ROOT, ".build/release/adamp-bench"))
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    bench = bench_path(a.bench)
+    shapes = json.loads(subprocess.check_output([bench, "--model", a.model, "--list-shapes"]))
+    torch.set_num_threads(a.threads)
+    n = sum(torch.Size(s).numel() for s in shapes)
+    print(f"{a.model}: {n} parameters in {len(shapes)} tensors, {a.threads} threads, torch {torch.__version__}", file=sys.stderr)
+
+    rows = {}
+    cases = [
+        ("torch Adam fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True), a.steps),
+        ("torch SGD fused", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, fused=True), a.steps),
+        ("official AdamP", lambda ps: adamp.AdamP(ps, lr=1e-3, weight_decay=1e-4), a.official_steps),
+        ("official SGDP", lambda ps: adamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4), a.official_steps),
+    ]
+    for name, make, steps in cases:
+        print(f"timing {name}...", file=sys.stderr)
+        ps = torch_params(shapes)
+        rows[name] = median_ms(make(ps), steps, warmup=2)
+        del ps
+    print("timing adamp-bench...", file=sys.stderr)
+    ours = json.loads(subprocess.check_output([bench, "--model", a.model, "--threads", str(a.threads),
+                                               "--steps", str(a.steps), "--json"]))
+    for r in ours:
+        rows[f"ours {r['optimizer'].upper().replace('ADAMP', 'AdamP').replace('SGDP', 'SGDP')}"] = (r["medianMs"], r["minMs"])
+        rows[f"floor ({r['optimizer']} bytes)"] = (r["floorMs"], r["floorMs"])
+
+    if a.json:
+        print(json.dumps({k: {"median_ms": v[0], "min_ms": v[1]} for k, v in rows.items()}, indent=2))
+        return
+    print(f"{'':24} {'median ms':>10} {'min ms':>8}")
+    for k, (med, mn) in rows.items():
+        print(f"{k:24} {med:10.2f} {mn:8.2f}")
+    adam, sgd = rows["torch Adam fused"][0], rows["torch SGD fused"][0]
+    ap_, sp = rows["ours AdamP"][0], rows["ours SGDP"][0]
+    print()
+    print(f"ours AdamP / torch Adam fused:   {ap_ / adam:5.2f}x   (goal <= 1.3)")
+    print(f"ours SGDP  / torch SGD fused:    {sp / sgd:5.2f}x   (goal <= 1.4)")
+    print(f"official AdamP / ours AdamP:     {rows['official AdamP'][0] / ap_:5.1f}x faster (goal >= 20)")
+    print(f"official SGDP  / ours SGDP:      {rows['official SGDP'][0] / sp:5.1f}x faster (goal >= 20)")
+
+
+if __name__ == "__main__":
+    main()
