@@ -54,6 +54,9 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--official-steps", type=int, default=5, help="the official package is slow")
     ap.add_argument("--bench", default=os.path.join(ROOT, ".build/release/adamp-bench"))
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="torch and ours alternate this many times; each figure is the median over rounds, "
+                         "so that a machine whose speed drifts (a shared VM) biases neither side")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     bench = bench_path(a.bench)
@@ -62,28 +65,38 @@ def main():
     n = sum(torch.Size(s).numel() for s in shapes)
     print(f"{a.model}: {n} parameters in {len(shapes)} tensors, {a.threads} threads, torch {torch.__version__}", file=sys.stderr)
 
-    rows = {}
-    cases = [
-        ("torch Adam fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True), a.steps),
-        ("torch SGD fused", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, fused=True), a.steps),
-        ("official AdamP", lambda ps: adamp.AdamP(ps, lr=1e-3, weight_decay=1e-4), a.official_steps),
-        ("official SGDP", lambda ps: adamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4), a.official_steps),
+    fused = [
+        ("torch Adam fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True)),
+        ("torch SGD fused", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, fused=True)),
     ]
-    for name, make, steps in cases:
+    official = [
+        ("official AdamP", lambda ps: adamp.AdamP(ps, lr=1e-3, weight_decay=1e-4)),
+        ("official SGDP", lambda ps: adamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)),
+    ]
+    samples = {}
+
+    def add(name, value):
+        samples.setdefault(name, []).append(value)
+
+    for name, make in official:
         print(f"timing {name}...", file=sys.stderr)
-        ps = torch_params(shapes)
-        rows[name] = median_ms(make(ps), steps, warmup=2)
-        del ps
-    print("timing adamp-bench...", file=sys.stderr)
-    ours = json.loads(subprocess.check_output([bench, "--model", a.model, "--threads", str(a.threads),
-                                               "--steps", str(a.steps), "--json"]))
-    for r in ours:
-        rows[f"ours {r['optimizer'].upper().replace('ADAMP', 'AdamP').replace('SGDP', 'SGDP')}"] = (r["medianMs"], r["minMs"])
-        rows[f"floor ({r['optimizer']} bytes)"] = (r["floorMs"], r["floorMs"])
+        add(name, median_ms(make(torch_params(shapes)), a.official_steps, warmup=1))
+    for rnd in range(a.rounds):
+        for name, make in fused:
+            print(f"round {rnd + 1}/{a.rounds}: {name}", file=sys.stderr)
+            add(name, median_ms(make(torch_params(shapes)), a.steps, warmup=2))
+        print(f"round {rnd + 1}/{a.rounds}: adamp-bench", file=sys.stderr)
+        ours = json.loads(subprocess.check_output([bench, "--model", a.model, "--threads", str(a.threads),
+                                                   "--steps", str(a.steps), "--json"], stderr=subprocess.DEVNULL))
+        for r in ours:
+            add("ours AdamP" if r["optimizer"] == "adamp" else "ours SGDP", (r["medianMs"], r["minMs"]))
+            add(f"floor ({r['optimizer']} bytes)", (r["floorMs"], r["floorMs"]))
+    rows = {k: (statistics.median(v[0] for v in vs), min(v[1] for v in vs)) for k, vs in samples.items()}
 
     if a.json:
         print(json.dumps({k: {"median_ms": v[0], "min_ms": v[1]} for k, v in rows.items()}, indent=2))
         return
+    print(f"median over {a.rounds} rounds of the median step time; min over all steps")
     print(f"{'':24} {'median ms':>10} {'min ms':>8}")
     for k, (med, mn) in rows.items():
         print(f"{k:24} {med:10.2f} {mn:8.2f}")
