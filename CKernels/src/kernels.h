@@ -42,6 +42,19 @@ typedef struct adamp_kernels {
                            const adamp_consts *k, double norm, double s);
 } adamp_kernels;
 
+/* Defines a variant's table from the kernels its file names with FN(). */
+#define ADAMP_KERNEL_TABLE(table, isa_name)                                                   \
+    const adamp_kernels table = {                                                            \
+        .isa = isa_name,                                                                     \
+        .rowstats = FN(rowstats),                                                            \
+        .adam_fused = FN(adam_fused),                                                        \
+        .sgd_fused = FN(sgd_fused),                                                          \
+        .adam_moments_dot = FN(adam_moments_dot),                                            \
+        .sgd_moments_dot = FN(sgd_moments_dot),                                              \
+        .adam_apply_proj = FN(adam_apply_proj),                                              \
+        .sgd_apply_proj = FN(sgd_apply_proj),                                                \
+    }
+
 #define ADAMP_VARIANT(dtype, isa, table) extern const adamp_kernels table;
 #include "variants.inc"
 #undef ADAMP_VARIANT

@@ -48,13 +48,4 @@ static void FN(sgd_apply_proj)(size_t n, void *p, const void *g, void *buf,
     E(sgd_apply_proj_tail)(0, n, p, g, buf, &c, (T)norm + c.eps, (T)s);
 }
 
-const adamp_kernels CAT(adamp, VARIANT) = {
-    .isa = "scalar",
-    .rowstats = FN(rowstats),
-    .adam_fused = FN(adam_fused),
-    .sgd_fused = FN(sgd_fused),
-    .adam_moments_dot = FN(adam_moments_dot),
-    .sgd_moments_dot = FN(sgd_moments_dot),
-    .adam_apply_proj = FN(adam_apply_proj),
-    .sgd_apply_proj = FN(sgd_apply_proj),
-};
+ADAMP_KERNEL_TABLE(CAT(adamp, VARIANT), "scalar");

@@ -173,13 +173,4 @@ static void FN(sgd_apply_proj)(size_t n, void *pv, const void *gv, void *bv,
     E(sgd_apply_proj_tail)(i, n, p, g, buf, &c, dn, st);
 }
 
-const adamp_kernels CAT(adamp, VARIANT) = {
-    .isa = ISA_NAME,
-    .rowstats = FN(rowstats),
-    .adam_fused = FN(adam_fused),
-    .sgd_fused = FN(sgd_fused),
-    .adam_moments_dot = FN(adam_moments_dot),
-    .sgd_moments_dot = FN(sgd_moments_dot),
-    .adam_apply_proj = FN(adam_apply_proj),
-    .sgd_apply_proj = FN(sgd_apply_proj),
-};
+ADAMP_KERNEL_TABLE(CAT(adamp, VARIANT), ISA_NAME);
