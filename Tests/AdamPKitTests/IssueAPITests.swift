@@ -1,0 +1,36 @@
+import Testing
+import AdamPKit
+
+/// The API as the project's issue writes it, verbatim: it must compile and
+/// behave as its comments say.
+@Suite struct IssueAPITests {
+    @Test func issueSnippetWorksAsWritten() throws {
+        let initial = (0..<(16 * 8 * 3 * 3)).map { Float($0 % 7) - 3 }
+        let gradient: [Float]? = initial.map { $0 * 0.01 + 0.001 }
+        let w = try Parameter<Float>(shape: [16, 8, 3, 3], values: initial) // throws if counts differ
+        let b = Parameter<Float>(shape: [16])                                 // zeros
+        w.grad = gradient            // [Float]?; nil = no gradient: step() skips w
+        let opt = try AdamP(parameters: [w, b], learningRate: 1e-3, betas: (0.9, 0.999),
+                            eps: 1e-8, weightDecay: 0, delta: 0.1, wdRatio: 0.1, nesterov: false)
+        try opt.step()
+        let values: [Float] = w.values                     // [Float], after the step
+        let state: [String: [Float]] = opt.state(for: w)   // "exp_avg", "exp_avg_sq"
+        let count: Int = opt.stepCount(for: w)
+        #expect(values != initial && values.count == initial.count)
+        #expect(Set(state.keys) == ["exp_avg", "exp_avg_sq"] && state["exp_avg"]!.count == w.count)
+        #expect(count == 1)
+        #expect(b.values == [Float](repeating: 0, count: 16) && opt.stepCount(for: b) == 0) // no gradient: skipped
+        let sgdp = try SGDP(parameters: [w, b], learningRate: 0.1, momentum: 0.9, dampening: 0,
+                            weightDecay: 1e-4, nesterov: false, eps: 1e-8, delta: 0.1, wdRatio: 0.1)
+        try sgdp.step()
+        #expect(Array(sgdp.state(for: w).keys) == ["momentum"])
+        #expect(throws: OptimizerError.self) { _ = try Parameter<Float>(shape: [16, 8, 3, 3], values: [1, 2]) }
+        // Every label after `parameters:` has the official default (SGDP's learning rate has none).
+        _ = try AdamP(parameters: [w])
+        _ = try SGDP(parameters: [w], learningRate: 0.1)
+        let d = try Parameter<Double>(shape: [2, 2], values: [1, 0, 0, 1])
+        d.grad = [0.5, 0.5, 0.5, 0.5]
+        try AdamP(parameters: [d]).step()
+        #expect(d.values != [1, 0, 0, 1])
+    }
+}
