@@ -1,6 +1,6 @@
 /// Memory for tensors and state, aligned to a cache line. With malloc's
-/// 16-byte alignment, a 64-byte vector access straddles two cache lines in
-/// most positions, which we measured to make whole runs up to 4x slower.
+/// 16-byte alignment, most 64-byte vector accesses straddle two cache lines.
+/// (Alignment did not explain the slow runs seen while tuning; see schedule.c.)
 enum Aligned {
     static let alignment = 64
 
