@@ -3,7 +3,6 @@
 #include <stdint.h>
 #include "adamp.h"
 #include "dispatch.h"
-#include "parallel.h"
 #include "schedule.h"
 #include "tensor.h"
 

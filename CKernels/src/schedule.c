@@ -85,9 +85,9 @@ static void do_item(const adamp_run *r, cursor *c, int kind, size_t j) {
     const char *g = t->grad;
     double *st = t->ndim > 1 ? r->stats + 3 * c->so : NULL;
     const int by_rows = kind == K_STATS || (kind == K_APPLY && t->projection != ADAMP_PROJ_NONE);
+    if (kind != K_STATS && c->cached != c->t) c->k = adamp_consts_for(r->algo, t), c->cached = c->t;
     if (by_rows) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
-        if (kind != K_STATS && c->cached != c->t) c->k = adamp_consts_for(r->algo, t), c->cached = c->t;
         for (size_t i = r0; i < r1; i++) {
             const size_t off = i * cols * es;
             char *vi = v ? v + off : NULL;
@@ -105,7 +105,6 @@ static void do_item(const adamp_run *r, cursor *c, int kind, size_t j) {
         }
         return;
     }
-    if (c->cached != c->t) c->k = adamp_consts_for(r->algo, t), c->cached = c->t;
     const size_t n = adamp_numel(t), e0 = j * CHUNK, len = (e0 + CHUNK < n ? e0 + CHUNK : n) - e0;
     const size_t off = e0 * es;
     char *vo = v ? v + off : NULL;

@@ -25,7 +25,6 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let kernelCount: Int
     private let hparams: UnsafeMutablePointer<adamp_hparams>
     private let state: [UnsafeMutablePointer<Scalar>]
-    private let stateStrides: [Int]
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
     private(set) var options = KernelOptions()
@@ -60,7 +59,6 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         let nStates = H.stateNames.count
         // One allocation per parameter, each state buffer starting on a cache line.
         let strides = parameters.map { Aligned.padded($0.count, of: Scalar.self) }
-        stateStrides = strides
         state = strides.map { stride in
             let buffer = Aligned.allocate(Scalar.self, count: stride * nStates)
             buffer.initialize(repeating: 0, count: max(stride * nStates, 1))
@@ -176,7 +174,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0 else { return [:] }
         var out: [String: [Scalar]] = [:]
         for (k, name) in H.stateNames.enumerated() {
-            out[name] = Array(UnsafeBufferPointer(start: state[i] + k * stateStrides[i], count: p.count))
+            out[name] = Array(UnsafeBufferPointer(start: state[i] + k * Aligned.padded(p.count, of: Scalar.self), count: p.count))
         }
         return out
     }
