@@ -1,6 +1,8 @@
 /*
  * adamp.h: C kernels for the AdamP and SGDP optimizers (Heo et al., ICLR 2021),
- * exact to the official implementation (clovaai/AdamP, PyPI adamp 0.3.0).
+ * exact to the official implementation (clovaai/AdamP, PyPI adamp 0.3.0), and
+ * for the baselines they are compared against, Adam, AdamW and SGD, exact to
+ * torch.optim (single-tensor path), on the same kernels and threads.
  *
  * Usable from C with no Swift: include this header, link the CAdamP library
  * (and libm). Every entry point validates all of its input before it writes
@@ -34,6 +36,26 @@
  *   Then:   p *= 1 - lr * weight_decay * ratio        (SGDP: divided by 1 - momentum)
  *           p -= step * perturb
  *
+ * The baselines, as torch.optim computes them (no projection, no statistics):
+ *
+ *   all:    g = -g if maximize
+ *   Adam:   g += weight_decay * p                     (coupled L2)
+ *   AdamW:  p *= 1 - lr * weight_decay                (decoupled)
+ *   Adam, AdamW:
+ *           t += 1
+ *           m  = lerp(m, g, 1 - beta1)
+ *           v  = beta2 * v + (1 - beta2) * g * g
+ *           amsgrad: vmax = max(vmax, v) (NaN wins, as torch.maximum); v_used = vmax
+ *           p += (-lr / (1 - beta1^t)) * m / (sqrt(v_used) / (1 - beta2^t)^0.5 + eps)
+ *   SGD:    g += weight_decay * p
+ *           momentum != 0: buf = g on the tensor's first step (step == 0 on entry),
+ *                          else buf = momentum * buf + (1 - dampening) * g;
+ *                          g = nesterov ? g + momentum * buf : buf
+ *           p -= lr * g
+ *
+ * Rounding: every tensor op is rounded to the element type as PyTorch rounds
+ * it on x86-64, including the fused multiply-adds its CPU kernels use (add
+ * with alpha, lerp, addcmul), so element-wise results are those of PyTorch.
  * A tensor whose grad is NULL is skipped: its parameter, state and step count
  * are left exactly as they were.
  *
@@ -63,6 +85,8 @@
  *   SGDP,  layer view .................... 40  (sweep 2 re-reads buf and p, and
  *                                              writes p and buf; nesterov reads g
  *                                              instead of writing buf)
+ *   Adam, AdamW .......................... 28  (amsgrad: 36, read and write vmax)
+ *   SGD .................................. 20  (momentum 0: 12; first step: 16)
  * Double parameters move twice these numbers.
  */
 #ifndef ADAMP_H
@@ -136,15 +160,19 @@ typedef enum adamp_dtype {
 
 /** Which update rule a call applies. */
 typedef enum adamp_algorithm {
-    ADAMP_ALGO_ADAMP = 1,
-    ADAMP_ALGO_SGDP = 2,
+    ADAMP_ALGO_ADAMP = 1, /**< official AdamP: projects, needs stats */
+    ADAMP_ALGO_SGDP = 2,  /**< official SGDP: projects, needs stats */
+    ADAMP_ALGO_ADAM = 3,  /**< torch.optim.Adam: L2 weight decay, amsgrad, maximize */
+    ADAMP_ALGO_ADAMW = 4, /**< torch.optim.AdamW: decoupled weight decay, amsgrad, maximize */
+    ADAMP_ALGO_SGD = 5,   /**< torch.optim.SGD: momentum, dampening, L2, nesterov, maximize */
 } adamp_algorithm;
 
 /** What the projection did to a tensor in the last call (codes as recorded
  *  in the reference fixtures). */
 typedef enum adamp_projection {
     ADAMP_PROJ_SKIPPED = -1, /**< no gradient: tensor untouched */
-    ADAMP_PROJ_NONE = 0,     /**< not scale-invariant (or ndim <= 1) */
+    ADAMP_PROJ_NONE = 0,     /**< not scale-invariant (or ndim <= 1, or an
+                                  algorithm without projection) */
     ADAMP_PROJ_CHANNEL = 1,  /**< projected per output channel */
     ADAMP_PROJ_LAYER = 2,    /**< projected over the whole tensor */
 } adamp_projection;
@@ -154,16 +182,20 @@ typedef enum adamp_projection {
  *  All are dimensionless except lr (parameter units per unit of update). */
 typedef struct adamp_hparams {
     double lr;           /**< learning rate, finite, >= 0 */
-    double beta1;        /**< AdamP: first-moment decay, in [0, 1) */
-    double beta2;        /**< AdamP: second-moment decay, in [0, 1) */
-    double momentum;     /**< SGDP: momentum, in [0, 1) */
-    double dampening;    /**< SGDP: dampening, in [0, 1) */
-    double eps;          /**< AdamP: added to the denominator; both: the
-                              cosine and p_n eps. Finite, >= 0 */
-    double weight_decay; /**< decoupled weight decay, finite, >= 0 */
-    double delta;        /**< scale-invariance threshold, finite, >= 0 */
-    double wd_ratio;     /**< weight-decay factor on projected tensors, in [0, 1] */
-    int32_t nesterov;    /**< 0 or 1 */
+    double beta1;        /**< AdamP, Adam, AdamW: first-moment decay, in [0, 1) */
+    double beta2;        /**< AdamP, Adam, AdamW: second-moment decay, in [0, 1) */
+    double momentum;     /**< SGDP: in [0, 1); SGD: finite, >= 0 (0: no buffer) */
+    double dampening;    /**< SGDP: in [0, 1); SGD: finite */
+    double eps;          /**< AdamP, Adam, AdamW: added to the denominator; AdamP,
+                              SGDP: the cosine and p_n eps. Finite, >= 0 */
+    double weight_decay; /**< finite, >= 0. AdamP, SGDP, AdamW: decoupled;
+                              Adam, SGD: added to the gradient (L2) */
+    double delta;        /**< AdamP, SGDP: scale-invariance threshold, finite, >= 0 */
+    double wd_ratio;     /**< AdamP, SGDP: weight-decay factor on projected tensors, in [0, 1] */
+    int32_t nesterov;    /**< AdamP, SGDP, SGD: 0 or 1; SGD: 1 needs momentum > 0
+                              and dampening == 0 (as torch.optim.SGD) */
+    int32_t amsgrad;     /**< Adam, AdamW: 0 or 1; 1 needs the tensor's state2 */
+    int32_t maximize;    /**< Adam, AdamW, SGD: 0 or 1 (ascend the gradient) */
     int32_t reserved;    /**< set to 0 */
 } adamp_hparams;
 
@@ -174,16 +206,21 @@ typedef struct adamp_hparams {
 typedef struct adamp_tensor {
     void *param;               /**< in/out: the parameter */
     const void *grad;          /**< in: gradient, or NULL to skip this tensor */
-    void *state0;              /**< in/out: AdamP exp_avg; SGDP momentum buffer.
-                                    Zero-filled before the first step. */
-    void *state1;              /**< in/out: AdamP exp_avg_sq; SGDP: unused, may be NULL */
+    void *state0;              /**< in/out: AdamP, Adam, AdamW exp_avg; SGDP, SGD
+                                    momentum buffer (SGD with momentum 0: unused,
+                                    may be NULL). Zero-filled before the first step. */
+    void *state1;              /**< in/out: AdamP, Adam, AdamW exp_avg_sq;
+                                    otherwise unused, may be NULL. Zero-filled. */
+    void *state2;              /**< in/out: Adam, AdamW with amsgrad: max_exp_avg_sq;
+                                    otherwise unused, may be NULL. Zero-filled. */
     const adamp_hparams *hparams; /**< the tensor's group hyperparameters */
     size_t rows;               /**< channel-view rows (shape[0]), >= 1 */
     size_t cols;               /**< channel-view width (numel / shape[0]), >= 1 */
     int32_t ndim;              /**< number of dimensions; projection needs > 1 */
     int32_t projection;        /**< out: an adamp_projection code */
     int64_t step;              /**< in/out: steps taken with a gradient, >= 0;
-                                    incremented for each tensor that has one */
+                                    incremented for each tensor that has one. SGD
+                                    starts its buffer from the gradient when it is 0. */
 } adamp_tensor;
 
 /** Which hyperparameter adamp_hparams_check() found out of range. */
@@ -199,9 +236,12 @@ typedef enum adamp_field {
     ADAMP_FIELD_DELTA,
     ADAMP_FIELD_WD_RATIO,
     ADAMP_FIELD_NESTEROV,
+    ADAMP_FIELD_AMSGRAD,
+    ADAMP_FIELD_MAXIMIZE,
 } adamp_field;
 
-/** Checks the fields `algorithm` uses. Returns ADAMP_OK, or
+/** Checks the fields `algorithm` uses (ranges as torch.optim checks them for
+ *  Adam, AdamW and SGD, and finite). Returns ADAMP_OK, or
  *  ADAMP_E_INVALID_HPARAM with *field (if field is not NULL) naming the first
  *  bad one and *rule (if rule is not NULL) a static text such as
  *  "must be finite and in [0, 1)". ADAMP_E_NULL_POINTER if h is NULL. */
@@ -219,13 +259,15 @@ const char *adamp_status_string(adamp_status status);
  *  out in tensor order as [g.p, g.g, p.p] per row. 0 if tensors is NULL. */
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count);
 
-/** Phase 1: fills the stats of every tensor with ndim > 1 and a gradient
- *  (rows of tensors without one are left as they were). */
+/** Phase 1 (AdamP, SGDP only): fills the stats of every tensor with ndim > 1
+ *  and a gradient (rows of tensors without one are left as they were). The
+ *  other algorithms need no statistics: pass stats = NULL, stats_len = 0. */
 adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                              double *stats, size_t stats_len);
 
 /** Phase 2: sets each tensor's `projection` from the stats: SKIPPED for a
- *  NULL grad, NONE for ndim <= 1, else the first view that passes the test.
+ *  NULL grad, NONE for ndim <= 1 or an algorithm without projection (which
+ *  reads no stats), else the first view that passes the test.
  *  `dtype` is the tensors' element type: the cosine and the threshold are
  *  rounded to it before they are compared, as PyTorch compares them. */
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
@@ -234,7 +276,8 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
 /** Phase 3: the update, using each tensor's `projection` and the stats
  *  (which give the row norms of p). Increments `step` of each tensor with a
  *  gradient. The stats of layer-projected tensors are used as scratch and
- *  overwritten. */
+ *  overwritten. Algorithms without projection ignore the incoming
+ *  `projection`, set it as adamp_decide() would, and read no stats. */
 adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                          adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 

@@ -6,7 +6,7 @@
 #include "schedule.h"
 #include "tensor.h"
 
-static int is_algo(adamp_algorithm a) { return a == ADAMP_ALGO_ADAMP || a == ADAMP_ALGO_SGDP; }
+static int is_algo(adamp_algorithm a) { return a >= ADAMP_ALGO_ADAMP && a <= ADAMP_ALGO_SGD; }
 static int is_dtype(adamp_dtype d) { return d == ADAMP_F32 || d == ADAMP_F64; }
 
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
@@ -15,6 +15,20 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
     for (size_t i = 0; i < count; i++)
         if (tensors[i].ndim > 1) n += 3 * tensors[i].rows;
     return n;
+}
+
+/* Whether t has the state buffers its algorithm and hyperparameters use. */
+static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
+    const adamp_hparams *h = t->hparams;
+    switch (algo) {
+    case ADAMP_ALGO_SGDP: return t->state0 != NULL;
+    case ADAMP_ALGO_SGD: return h->momentum == 0 || t->state0 != NULL;
+    case ADAMP_ALGO_ADAM:
+    case ADAMP_ALGO_ADAMW:
+        if (h->amsgrad && !t->state2) return 0;
+        /* fall through */
+    default: return t->state0 != NULL && t->state1 != NULL;
+    }
 }
 
 /* Checks every tensor (and the stats buffer when need_stats) before anything
@@ -38,8 +52,7 @@ static adamp_status validate(adamp_algorithm algo, const adamp_tensor *tensors, 
         adamp_status s = adamp_hparams_check(algo, t->hparams, NULL, NULL);
         if (s != ADAMP_OK) return s;
         if (t->step < 0 || t->step == INT64_MAX) return ADAMP_E_INVALID_SIZE;
-        if (t->grad && !t->state0) return ADAMP_E_NULL_POINTER;
-        if (t->grad && algo == ADAMP_ALGO_ADAMP && !t->state1) return ADAMP_E_NULL_POINTER;
+        if (t->grad && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
     }
     if (need_stats && needed > 0) {
         if (!stats) return ADAMP_E_NULL_POINTER;
@@ -62,12 +75,15 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
     return ADAMP_OK;
 }
 
-/* Validates, resolves and runs `phases`. */
+/* Validates, resolves and runs `phases`. Algorithms without projection
+ * take no stats, and decide (trivially) in every call that updates. */
 static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases) {
     if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
+    const int projects = algo == 0 || adamp_projects(algo);
+    if (!projects) phases = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, stats = NULL;
     const int apply_only = phases == ADAMP_RUN_APPLY;
-    int need_stats = !apply_only;
+    int need_stats = projects && !apply_only;
     for (size_t i = 0; apply_only && tensors && i < count; i++) {
         const adamp_tensor *t = &tensors[i];
         if (!t->grad) continue;
@@ -82,8 +98,10 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
     size_t block;
     if ((s = resolve(config, dtype, &kernels, &threads, &block)) != ADAMP_OK) return s;
     if (count == 0) return ADAMP_OK;
-    adamp_run r = {algo, dtype, kernels, tensors, count, stats, phases,
-                   phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY) ? block : SIZE_MAX};
+    /* Blocks keep p and g in cache from the statistics to the update; with
+     * no statistics there is nothing to keep, and one block needs no barriers. */
+    const int blocked = phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
+    adamp_run r = {algo, dtype, kernels, tensors, count, stats, phases, blocked ? block : SIZE_MAX};
     adamp_schedule(&r, threads);
     return ADAMP_OK;
 }
@@ -97,12 +115,13 @@ adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, cons
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
                           size_t count, const double *stats, size_t stats_len) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    adamp_status s = validate(algorithm, tensors, count, stats, stats_len, 1);
+    const int projects = adamp_projects(algorithm);
+    adamp_status s = validate(algorithm, tensors, count, stats, stats_len, projects);
     if (s != ADAMP_OK) return s;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         adamp_tensor *t = &tensors[i];
-        t->projection = adamp_decide_tensor(t, t->ndim > 1 ? stats + 3 * off : NULL, dtype);
+        t->projection = adamp_decide_tensor(algorithm, t, t->ndim > 1 && projects ? stats + 3 * off : NULL, dtype);
         if (t->ndim > 1) off += t->rows;
     }
     return ADAMP_OK;

@@ -19,6 +19,9 @@ typedef __m256d D;
 #define VMUL _mm256_mul_ps
 #define VDIV _mm256_div_ps
 #define VSQRT _mm256_sqrt_ps
+#define VFMA _mm256_fmadd_ps
+#define VNEG(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
+#define VMAXNAN(a, b) _mm256_blendv_ps(_mm256_max_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q))
 #define DZERO() _mm256_setzero_pd()
 #define DADD _mm256_add_pd
 #define DSUM(d) adamp_hsum_avx2(d)

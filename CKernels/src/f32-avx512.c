@@ -18,6 +18,9 @@ typedef __m512d D;
 #define VMUL _mm512_mul_ps
 #define VDIV _mm512_div_ps
 #define VSQRT _mm512_sqrt_ps
+#define VFMA _mm512_fmadd_ps
+#define VNEG(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)))
+#define VMAXNAN(a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), _mm512_max_ps(a, b), a)
 #define DZERO() _mm512_setzero_pd()
 #define DADD _mm512_add_pd
 #define DSUM(d) _mm512_reduce_add_pd(d)

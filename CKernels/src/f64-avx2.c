@@ -19,6 +19,9 @@ typedef __m256d D;
 #define VMUL _mm256_mul_pd
 #define VDIV _mm256_div_pd
 #define VSQRT _mm256_sqrt_pd
+#define VFMA _mm256_fmadd_pd
+#define VNEG(x) _mm256_xor_pd(x, _mm256_set1_pd(-0.0))
+#define VMAXNAN(a, b) _mm256_blendv_pd(_mm256_max_pd(a, b), a, _mm256_cmp_pd(a, a, _CMP_UNORD_Q))
 #define DZERO() _mm256_setzero_pd()
 #define DADD _mm256_add_pd
 #define DSUM(d) adamp_hsum_avx2(d)

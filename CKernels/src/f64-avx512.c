@@ -18,6 +18,9 @@ typedef __m512d D;
 #define VMUL _mm512_mul_pd
 #define VDIV _mm512_div_pd
 #define VSQRT _mm512_sqrt_pd
+#define VFMA _mm512_fmadd_pd
+#define VNEG(x) _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MIN)))
+#define VMAXNAN(a, b) _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q), _mm512_max_pd(a, b), a)
 #define DZERO() _mm512_setzero_pd()
 #define DADD _mm512_add_pd
 #define DSUM(d) _mm512_reduce_add_pd(d)

@@ -1,6 +1,7 @@
 /* Hyperparameter rules: the one place they are written, for C callers and the
  * Swift layer alike. Ranges are those the official code and torch.optim accept
- * or assume (SGDP divides by 1 - momentum, so momentum < 1). */
+ * or assume (SGDP divides by 1 - momentum, so momentum < 1; torch.optim.SGD
+ * bounds momentum only below and does not check dampening), always finite. */
 #include <math.h>
 #include "adamp.h"
 
@@ -8,6 +9,8 @@ static const char *const RULE_NONNEG = "must be finite and >= 0";
 static const char *const RULE_UNIT_OPEN = "must be finite and in [0, 1)";
 static const char *const RULE_UNIT_CLOSED = "must be finite and in [0, 1]";
 static const char *const RULE_BOOL = "must be 0 or 1";
+static const char *const RULE_FINITE = "must be finite";
+static const char *const RULE_NESTEROV = "needs momentum > 0 and dampening == 0";
 
 static int nonneg(double x) { return isfinite(x) && x >= 0; }
 static int unit_open(double x) { return isfinite(x) && x >= 0 && x < 1; }
@@ -19,13 +22,35 @@ static adamp_status fail(adamp_field f, const char *r, adamp_field *field, const
     return ADAMP_E_INVALID_HPARAM;
 }
 
+/* Adam, AdamW and SGD, in torch.optim's order of checks. */
+static adamp_status check_baseline(adamp_algorithm algorithm, const adamp_hparams *h, adamp_field *field,
+                                   const char **rule) {
+    if (algorithm == ADAMP_ALGO_SGD) {
+        if (!nonneg(h->momentum)) return fail(ADAMP_FIELD_MOMENTUM, RULE_NONNEG, field, rule);
+        if (!isfinite(h->dampening)) return fail(ADAMP_FIELD_DAMPENING, RULE_FINITE, field, rule);
+        if (!nonneg(h->weight_decay)) return fail(ADAMP_FIELD_WEIGHT_DECAY, RULE_NONNEG, field, rule);
+        if (h->nesterov != 0 && h->nesterov != 1) return fail(ADAMP_FIELD_NESTEROV, RULE_BOOL, field, rule);
+        if (h->nesterov && (h->momentum <= 0 || h->dampening != 0))
+            return fail(ADAMP_FIELD_NESTEROV, RULE_NESTEROV, field, rule);
+    } else {
+        if (!nonneg(h->eps)) return fail(ADAMP_FIELD_EPS, RULE_NONNEG, field, rule);
+        if (!unit_open(h->beta1)) return fail(ADAMP_FIELD_BETA1, RULE_UNIT_OPEN, field, rule);
+        if (!unit_open(h->beta2)) return fail(ADAMP_FIELD_BETA2, RULE_UNIT_OPEN, field, rule);
+        if (!nonneg(h->weight_decay)) return fail(ADAMP_FIELD_WEIGHT_DECAY, RULE_NONNEG, field, rule);
+        if (h->amsgrad != 0 && h->amsgrad != 1) return fail(ADAMP_FIELD_AMSGRAD, RULE_BOOL, field, rule);
+    }
+    if (h->maximize != 0 && h->maximize != 1) return fail(ADAMP_FIELD_MAXIMIZE, RULE_BOOL, field, rule);
+    return ADAMP_OK;
+}
+
 adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h,
                                  adamp_field *field, const char **rule) {
     if (field) *field = ADAMP_FIELD_NONE;
     if (rule) *rule = "";
     if (!h) return ADAMP_E_NULL_POINTER;
-    if (algorithm != ADAMP_ALGO_ADAMP && algorithm != ADAMP_ALGO_SGDP) return ADAMP_E_INVALID_ENUM;
+    if (algorithm < ADAMP_ALGO_ADAMP || algorithm > ADAMP_ALGO_SGD) return ADAMP_E_INVALID_ENUM;
     if (!nonneg(h->lr)) return fail(ADAMP_FIELD_LR, RULE_NONNEG, field, rule);
+    if (algorithm != ADAMP_ALGO_ADAMP && algorithm != ADAMP_ALGO_SGDP) return check_baseline(algorithm, h, field, rule);
     if (algorithm == ADAMP_ALGO_ADAMP) {
         if (!unit_open(h->beta1)) return fail(ADAMP_FIELD_BETA1, RULE_UNIT_OPEN, field, rule);
         if (!unit_open(h->beta2)) return fail(ADAMP_FIELD_BETA2, RULE_UNIT_OPEN, field, rule);
@@ -54,6 +79,8 @@ const char *adamp_field_name(adamp_field field) {
     case ADAMP_FIELD_DELTA: return "delta";
     case ADAMP_FIELD_WD_RATIO: return "wd_ratio";
     case ADAMP_FIELD_NESTEROV: return "nesterov";
+    case ADAMP_FIELD_AMSGRAD: return "amsgrad";
+    case ADAMP_FIELD_MAXIMIZE: return "maximize";
     }
     return "unknown field";
 }

@@ -11,14 +11,18 @@
  * computes them in Python floats; kernels cast them to the element type, as
  * PyTorch casts a Python scalar to the tensor's dtype. */
 typedef struct adamp_consts {
-    double beta1, one_minus_beta1;   /* AdamP */
-    double beta2, one_minus_beta2;   /* AdamP */
-    double sqrt_bc2;                 /* AdamP: sqrt(1 - beta2^t) */
-    double momentum, one_minus_damp; /* SGDP */
-    double eps;                      /* AdamP denominator; p_n = p / (|p| + eps) */
-    double decay;                    /* 1 - lr * wd * ratio (SGDP: / (1 - momentum)) */
-    double neg_step;                 /* -lr / (1 - beta1^t) for AdamP, -lr for SGDP */
+    double beta1, one_minus_beta1;   /* AdamP, Adam, AdamW (1 - beta1: Adam's lerp weight) */
+    double beta2, one_minus_beta2;   /* AdamP, Adam, AdamW */
+    double sqrt_bc2;                 /* AdamP, Adam, AdamW: (1 - beta2^t)^0.5 */
+    double momentum, one_minus_damp; /* SGDP, SGD */
+    double eps;                      /* Adam denominator; p_n = p / (|p| + eps) */
+    double decay;                    /* 1 - lr * wd * ratio (SGDP: / (1 - momentum)); 1 for Adam, SGD */
+    double neg_step;                 /* -lr / (1 - beta1^t) for the Adams, -lr for the SGDs */
+    double l2;                       /* Adam, SGD: weight decay added to the gradient */
     int nesterov;
+    int has_l2;                      /* l2 != 0: torch skips the op otherwise */
+    int maximize;                    /* Adam, AdamW, SGD: negate the gradient */
+    int first;                       /* SGD: the buffer starts as the gradient */
 } adamp_consts;
 
 /* `norm` is |p_r| of the segment (from the statistics) and `s` the projection
@@ -40,6 +44,10 @@ typedef struct adamp_kernels {
                             const adamp_consts *k, double norm, double s);
     void (*sgd_apply_proj)(size_t n, void *p, const void *g, void *buf,
                            const adamp_consts *k, double norm, double s);
+    /* torch.optim Adam and AdamW (vmax NULL: no amsgrad), and SGD (buf NULL:
+     * momentum 0), in one sweep. */
+    void (*adam_torch)(size_t n, void *p, const void *g, void *m, void *v, void *vmax, const adamp_consts *k);
+    void (*sgd_torch)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
 } adamp_kernels;
 
 /* Defines a variant's table from the kernels its file names with FN(). */
@@ -53,6 +61,8 @@ typedef struct adamp_kernels {
         .sgd_moments_dot = FN(sgd_moments_dot),                                              \
         .adam_apply_proj = FN(adam_apply_proj),                                              \
         .sgd_apply_proj = FN(sgd_apply_proj),                                                \
+        .adam_torch = FN(adam_torch),                                                        \
+        .sgd_torch = FN(sgd_torch),                                                          \
     }
 
 #define ADAMP_VARIANT(dtype, isa, table) extern const adamp_kernels table;

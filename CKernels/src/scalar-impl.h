@@ -48,4 +48,14 @@ static void FN(sgd_apply_proj)(size_t n, void *p, const void *g, void *buf,
     E(sgd_apply_proj_tail)(0, n, p, g, buf, &c, (T)norm + c.eps, (T)s);
 }
 
+static void FN(adam_torch)(size_t n, void *p, const void *g, void *m, void *v, void *vmax, const adamp_consts *k) {
+    const E(tconsts) c = E(load)(k);
+    E(adam_torch_tail)(0, n, p, g, m, v, vmax, &c);
+}
+
+static void FN(sgd_torch)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k) {
+    const E(tconsts) c = E(load)(k);
+    E(sgd_torch_tail)(0, n, p, g, buf, &c);
+}
+
 ADAMP_KERNEL_TABLE(CAT(adamp, VARIANT), "scalar");

@@ -56,23 +56,47 @@ static size_t items_of(const adamp_tensor *t, int kind) {
     }
 }
 
+/* A segment of one tensor: its parameter, gradient and state buffers (NULL
+ * where the algorithm has none) from element `off` on. */
+typedef struct {
+    char *p, *m, *v, *x;
+    const char *g;
+} seg;
+
+static char *at(char *b, size_t off) { return b ? b + off : NULL; }
+
+static seg seg_at(const adamp_tensor *t, size_t off) {
+    seg s = {at(t->param, off), at(t->state0, off), at(t->state1, off), at(t->state2, off),
+             (const char *)t->grad + off};
+    return s;
+}
+
 /* The kernels of the run's algorithm. s, the projection coefficient, is
  * returned by the first sweep and taken by the second. */
-static void fused(const adamp_run *r, const adamp_consts *k, size_t n, char *p, const char *g, char *m, char *v) {
-    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adam_fused(n, p, g, m, v, k);
-    else r->kernels->sgd_fused(n, p, g, m, k);
+static void fused(const adamp_run *r, const adamp_consts *k, size_t n, seg a) {
+    switch (r->algo) {
+    case ADAMP_ALGO_ADAMP: r->kernels->adam_fused(n, a.p, a.g, a.m, a.v, k); break;
+    case ADAMP_ALGO_SGDP: r->kernels->sgd_fused(n, a.p, a.g, a.m, k); break;
+    case ADAMP_ALGO_ADAM:
+    case ADAMP_ALGO_ADAMW: r->kernels->adam_torch(n, a.p, a.g, a.m, a.v, a.x, k); break;
+    case ADAMP_ALGO_SGD: r->kernels->sgd_torch(n, a.p, a.g, a.m, k); break;
+    }
 }
 
-static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, char *p, const char *g, char *m,
-                     char *v, double norm) {
-    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adam_moments_dot(n, p, g, m, v, k, norm);
-    return r->kernels->sgd_moments_dot(n, p, g, m, k, norm);
+static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm) {
+    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adam_moments_dot(n, a.p, a.g, a.m, a.v, k, norm);
+    return r->kernels->sgd_moments_dot(n, a.p, a.g, a.m, k, norm);
 }
 
-static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, char *p, const char *g, char *m,
-                   char *v, double norm, double s) {
-    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adam_apply_proj(n, p, g, m, v, k, norm, s);
-    else r->kernels->sgd_apply_proj(n, p, g, m, k, norm, s);
+static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm, double s) {
+    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adam_apply_proj(n, a.p, a.g, a.m, a.v, k, norm, s);
+    else r->kernels->sgd_apply_proj(n, a.p, a.g, a.m, k, norm, s);
+}
+
+/* The stats rows of tensor t (whose first row is `so`), or NULL if the run
+ * keeps none for it. */
+static double *stats_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
+    return t->ndim > 1 && r->stats ? r->stats + 3 * so : NULL;
 }
 
 /* Item j of the cursor's tensor. The stats of a layer-projected tensor hold,
@@ -81,35 +105,30 @@ static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, char *p,
 static void do_item(const adamp_run *r, cursor *c, int kind, size_t j) {
     adamp_tensor *t = &r->tensors[c->t];
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
-    char *p = t->param, *m = t->state0, *v = t->state1;
-    const char *g = t->grad;
-    double *st = t->ndim > 1 ? r->stats + 3 * c->so : NULL;
+    double *st = stats_of(r, t, c->so);
     const int by_rows = kind == K_STATS || (kind == K_APPLY && t->projection != ADAMP_PROJ_NONE);
     if (kind != K_STATS && c->cached != c->t) c->k = adamp_consts_for(r->algo, t), c->cached = c->t;
     if (by_rows) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
         for (size_t i = r0; i < r1; i++) {
-            const size_t off = i * cols * es;
-            char *vi = v ? v + off : NULL;
-            double *a = st + 3 * i;
+            const seg a = seg_at(t, i * cols * es);
+            double *row = st + 3 * i;
             if (kind == K_STATS) {
-                a[0] = a[1] = a[2] = 0;
-                r->kernels->rowstats(cols, p + off, g + off, a);
+                row[0] = row[1] = row[2] = 0;
+                r->kernels->rowstats(cols, a.p, a.g, row);
             } else if (t->projection == ADAMP_PROJ_CHANNEL) {
-                const double norm = sqrt(a[2]);
-                const double s = sweep1(r, &c->k, cols, p + off, g + off, m + off, vi, norm);
-                sweep2(r, &c->k, cols, p + off, g + off, m + off, vi, norm, s);
+                const double norm = sqrt(row[2]);
+                sweep2(r, &c->k, cols, a, norm, sweep1(r, &c->k, cols, a, norm));
             } else {
-                a[1] = sweep1(r, &c->k, cols, p + off, g + off, m + off, vi, sqrt(st[0]));
+                row[1] = sweep1(r, &c->k, cols, a, sqrt(st[0]));
             }
         }
         return;
     }
     const size_t n = adamp_numel(t), e0 = j * CHUNK, len = (e0 + CHUNK < n ? e0 + CHUNK : n) - e0;
-    const size_t off = e0 * es;
-    char *vo = v ? v + off : NULL;
-    if (kind == K_APPLY) fused(r, &c->k, len, p + off, g + off, m + off, vo);
-    else sweep2(r, &c->k, len, p + off, g + off, m + off, vo, sqrt(st[0]), st[1]);
+    const seg a = seg_at(t, e0 * es);
+    if (kind == K_APPLY) fused(r, &c->k, len, a);
+    else sweep2(r, &c->k, len, a, sqrt(st[0]), st[1]);
 }
 
 /* The element (within the tensor) where item j of `kind` starts. */
@@ -143,8 +162,8 @@ static void prepare(const adamp_run *r, const block *b) {
     size_t so = b->so0;
     for (size_t i = b->b0; i < b->b1; so += stats_rows(&r->tensors[i]), i++) {
         adamp_tensor *t = &r->tensors[i];
-        double *st = t->ndim > 1 ? r->stats + 3 * so : NULL;
-        if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(t, st, r->dtype);
+        double *st = stats_of(r, t, so);
+        if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
         if (!t->grad) continue;
         t->step += 1;
         if (t->projection == ADAMP_PROJ_LAYER) {
@@ -167,7 +186,7 @@ static void reduce_layers(const adamp_run *r, const block *b) {
     for (size_t i = b->b0; i < b->b1; so += stats_rows(&r->tensors[i]), i++) {
         const adamp_tensor *t = &r->tensors[i];
         if (!t->grad || t->projection != ADAMP_PROJ_LAYER) continue;
-        double *st = r->stats + 3 * so, s = 0;
+        double *st = stats_of(r, t, so), s = 0;
         for (size_t row = 0; row < t->rows; row++) s += st[3 * row + 1];
         st[1] = s;
     }

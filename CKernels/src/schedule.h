@@ -12,7 +12,7 @@ typedef struct adamp_run {
     const adamp_kernels *kernels;
     adamp_tensor *tensors;
     size_t count;
-    double *stats;
+    double *stats; /* NULL for algorithms that keep no statistics */
     int phases;   /* ADAMP_RUN_* */
     size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
 } adamp_run;

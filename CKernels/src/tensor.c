@@ -21,9 +21,9 @@ static int below(double cos, double delta, size_t width, adamp_dtype dtype) {
     return cos < thr;
 }
 
-int32_t adamp_decide_tensor(const adamp_tensor *t, const double *st, adamp_dtype dtype) {
+int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype) {
     if (!t->grad) return ADAMP_PROJ_SKIPPED;
-    if (t->ndim <= 1) return ADAMP_PROJ_NONE;
+    if (t->ndim <= 1 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
     const double eps = t->hparams->eps, delta = t->hparams->delta;
     int channel = 1;
     double sum[3] = {0, 0, 0};
@@ -39,6 +39,19 @@ int32_t adamp_decide_tensor(const adamp_tensor *t, const double *st, adamp_dtype
     return ADAMP_PROJ_NONE;
 }
 
+/* Adam's constants, as the official code (AdamP: math.sqrt) or torch.optim
+ * (x ** 0.5) computes them in Python floats. */
+static void adam_consts(adamp_consts *k, const adamp_hparams *h, double step, int torch_style) {
+    const double bc1 = 1 - pow(h->beta1, step);
+    const double bc2 = 1 - pow(h->beta2, step);
+    k->beta1 = h->beta1;
+    k->one_minus_beta1 = 1 - h->beta1;
+    k->beta2 = h->beta2;
+    k->one_minus_beta2 = 1 - h->beta2;
+    k->sqrt_bc2 = torch_style ? pow(bc2, 0.5) : sqrt(bc2);
+    k->neg_step = -(h->lr / bc1);
+}
+
 adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
     const adamp_hparams *h = t->hparams;
     const double ratio = t->projection > 0 ? h->wd_ratio : 1.0;
@@ -46,21 +59,33 @@ adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
     adamp_consts k = {0};
     k.eps = h->eps;
     k.nesterov = h->nesterov;
-    if (algo == ADAMP_ALGO_ADAMP) {
-        const double bc1 = 1 - pow(h->beta1, step);
-        const double bc2 = 1 - pow(h->beta2, step);
-        k.beta1 = h->beta1;
-        k.one_minus_beta1 = 1 - h->beta1;
-        k.beta2 = h->beta2;
-        k.one_minus_beta2 = 1 - h->beta2;
-        k.sqrt_bc2 = sqrt(bc2);
-        k.neg_step = -(h->lr / bc1);
+    k.decay = 1;
+    switch (algo) {
+    case ADAMP_ALGO_ADAMP:
+        adam_consts(&k, h, step, 0);
         k.decay = 1 - h->lr * h->weight_decay * ratio;
-    } else {
+        break;
+    case ADAMP_ALGO_SGDP:
         k.momentum = h->momentum;
         k.one_minus_damp = 1 - h->dampening;
         k.neg_step = -h->lr;
         k.decay = 1 - h->lr * h->weight_decay * ratio / (1 - h->momentum);
+        break;
+    case ADAMP_ALGO_ADAM:
+    case ADAMP_ALGO_ADAMW:
+        adam_consts(&k, h, step, 1);
+        if (algo == ADAMP_ALGO_ADAMW) k.decay = 1 - h->lr * h->weight_decay;
+        else k.l2 = h->weight_decay;
+        break;
+    case ADAMP_ALGO_SGD:
+        k.momentum = h->momentum;
+        k.one_minus_damp = 1 - h->dampening;
+        k.neg_step = -h->lr;
+        k.l2 = h->weight_decay;
+        k.first = t->step == 1; /* counted already: no buffer before this step */
+        break;
     }
+    k.has_l2 = k.l2 != 0;
+    k.maximize = algo >= ADAMP_ALGO_ADAM && h->maximize;
     return k;
 }

@@ -2,6 +2,7 @@
  * per-ISA code with no compiler flags). The including file defines
  * ADAMP_TARGET ("avx2,fma", ...) and includes x86-target-end.h at its end. */
 #include <immintrin.h>
+#include <stdint.h>
 #if defined(__clang__)
 #define ADAMP_PRAGMA_(x) _Pragma(#x)
 #define ADAMP_PRAGMA(x) ADAMP_PRAGMA_(x)

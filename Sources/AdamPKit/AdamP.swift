@@ -36,12 +36,11 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
             set { (beta1, beta2) = newValue }
         }
 
-        static var algorithm: adamp_algorithm { ADAMP_ALGO_ADAMP }
-        static var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+        var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
         var cValue: adamp_hparams {
             adamp_hparams(lr: learningRate, beta1: beta1, beta2: beta2, momentum: 0, dampening: 0,
                           eps: eps, weight_decay: weightDecay, delta: delta, wd_ratio: wdRatio,
-                          nesterov: nesterov ? 1 : 0, reserved: 0)
+                          nesterov: nesterov ? 1 : 0, amsgrad: 0, maximize: 0, reserved: 0)
         }
     }
 
@@ -93,6 +92,6 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
         var d = Hyperparameters()
         (d.learningRate, d.betas, d.eps, d.weightDecay) = (learningRate, betas, eps, weightDecay)
         (d.delta, d.wdRatio, d.nesterov) = (delta, wdRatio, nesterov)
-        core = try OptimizerCore(defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
+        core = try OptimizerCore(algorithm: ADAMP_ALGO_ADAMP, defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
     }
 }

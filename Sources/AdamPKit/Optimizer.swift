@@ -47,7 +47,7 @@ extension Optimizer {
     public func setLearningRate(_ learningRate: Double) throws { try setLearningRate(learningRate, group: nil) }
 }
 
-/// The conformance AdamP and SGDP share through their core.
+/// The conformance every optimizer shares through its core.
 protocol CoreBacked: Optimizer where Hyperparameters: KernelHyperparameters {
     var core: OptimizerCore<Scalar, Hyperparameters> { get }
 }
@@ -87,7 +87,7 @@ extension CoreBacked {
         var updated = targets.map { core.groups[$0] }
         for j in updated.indices {
             updated[j].learningRate = learningRate
-            try OptimizerCore<Scalar, Hyperparameters>.validate(updated[j], group: targets[j])
+            try core.validate(updated[j], group: targets[j])
         }
         for (j, g) in targets.enumerated() { try core.setHyperparameters(updated[j], group: g) }
     }

@@ -2,17 +2,19 @@ internal import CAdamP
 
 /// What the core needs from an optimizer's hyperparameter struct.
 protocol KernelHyperparameters {
-    static var algorithm: adamp_algorithm { get }
-    /// Names of the state buffers, in the order the kernels use them.
-    static var stateNames: [String] { get }
     var learningRate: Double { get set }
     var cValue: adamp_hparams { get }
+    /// Names of the state buffers these hyperparameters use, in the order the
+    /// kernels take them (state0, state1, state2), as PyTorch names them.
+    var stateNames: [String] { get }
 }
 
-/// The machinery AdamP and SGDP share: the parameters, their C tensor
-/// descriptors and state buffers (owned here, made once), the statistics
-/// scratch, and the step. A step allocates nothing.
+/// The machinery every optimizer shares: the parameters, their C tensor
+/// descriptors and state buffers (owned here), the statistics scratch, and
+/// the step. State is made when a group's hyperparameters first need it (at
+/// init, or when e.g. amsgrad is switched on); a step allocates nothing.
 final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
+    let algorithm: adamp_algorithm
     let parameters: [Parameter<Scalar>]
     private(set) var groups: [H]
     private let groupOfParameter: [Int]
@@ -24,7 +26,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let slot: [Int]
     private let kernelCount: Int
     private let hparams: UnsafeMutablePointer<adamp_hparams>
-    private let state: [UnsafeMutablePointer<Scalar>]
+    /// Per parameter: one allocation of `stateBuffers[i]` buffers, each
+    /// starting on a cache line (nil while it has none).
+    private var state: [UnsafeMutablePointer<Scalar>?]
+    private var stateBuffers: [Int]
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
     private(set) var options = KernelOptions()
@@ -32,10 +37,14 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
     /// `groups` pairs parameters with a function that fills in a group's
     /// overrides over `defaults`; everything is validated before anything is made.
-    init(defaults: H, groups spec: [(parameters: [Parameter<Scalar>], resolve: (H) -> H)]) throws {
-        try Self.validate(defaults, group: nil)
+    init(algorithm: adamp_algorithm, defaults: H,
+         groups spec: [(parameters: [Parameter<Scalar>], resolve: (H) -> H)]) throws {
+        try Self.validate(defaults, algorithm: algorithm, group: nil)
         let groups = spec.map { (parameters: $0.parameters, hyperparameters: $0.resolve(defaults)) }
-        for (i, g) in groups.enumerated() { try Self.validate(g.hyperparameters, group: groups.count > 1 ? i : nil) }
+        for (i, g) in groups.enumerated() {
+            try Self.validate(g.hyperparameters, algorithm: algorithm, group: groups.count > 1 ? i : nil)
+        }
+        self.algorithm = algorithm
         var parameters: [Parameter<Scalar>] = []
         var groupOf: [Int] = []
         var indexOf: [ObjectIdentifier: Int] = [:]
@@ -56,14 +65,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         hparams = .allocate(capacity: max(groups.count, 1))
         for (i, g) in self.groups.enumerated() { (hparams + i).initialize(to: g.cValue) }
         tensors = .allocate(capacity: max(parameters.count, 1))
-        let nStates = H.stateNames.count
-        // One allocation per parameter, each state buffer starting on a cache line.
-        let strides = parameters.map { Aligned.padded($0.count, of: Scalar.self) }
-        state = strides.map { stride in
-            let buffer = Aligned.allocate(Scalar.self, count: stride * nStates)
-            buffer.initialize(repeating: 0, count: max(stride * nStates, 1))
-            return buffer
-        }
+        state = .init(repeating: nil, count: parameters.count)
+        stateBuffers = .init(repeating: 0, count: parameters.count)
         let nonEmpty = parameters.indices.filter { parameters[$0].count > 0 }
         let order = nonEmpty + parameters.indices.filter { parameters[$0].count == 0 }
         var slot = [Int](repeating: 0, count: parameters.count)
@@ -75,8 +78,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             (tensors + slot[i]).initialize(to: adamp_tensor(
                 param: UnsafeMutableRawPointer(p.storage),
                 grad: nil,
-                state0: UnsafeMutableRawPointer(state[i]),
-                state1: nStates > 1 ? UnsafeMutableRawPointer(state[i] + strides[i]) : nil,
+                state0: nil,
+                state1: nil,
+                state2: nil,
                 hparams: UnsafePointer(hparams + groupOf[i]),
                 rows: rows,
                 cols: rows == 0 ? 0 : p.count / rows,
@@ -84,25 +88,48 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                 projection: ADAMP_PROJ_SKIPPED.rawValue,
                 step: 0))
         }
-        statsCount = adamp_stats_len(tensors, kernelCount)
+        // Only the projecting algorithms read statistics.
+        let projects = algorithm == ADAMP_ALGO_ADAMP || algorithm == ADAMP_ALGO_SGDP
+        statsCount = projects ? adamp_stats_len(tensors, kernelCount) : 0
         stats = .allocate(capacity: max(statsCount, 1))
         stats.initialize(repeating: 0, count: max(statsCount, 1))
+        for i in parameters.indices { reserveState(i, buffers: self.groups[groupOf[i]].stateNames.count) }
     }
 
     deinit {
         tensors.deallocate()
         hparams.deallocate()
         stats.deallocate()
-        for s in state { Aligned.deallocate(s) }
+        for s in state { s.map(Aligned.deallocate) }
     }
+
+    /// Gives parameter `i` at least `n` state buffers: new ones zero-filled,
+    /// as PyTorch creates state, existing ones kept.
+    private func reserveState(_ i: Int, buffers n: Int) {
+        guard n > stateBuffers[i] else { return }
+        let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
+        let buffer = Aligned.allocate(Scalar.self, count: stride * n)
+        buffer.initialize(repeating: 0, count: max(stride * n, 1))
+        if let old = state[i] {
+            buffer.update(from: old, count: stride * stateBuffers[i])
+            Aligned.deallocate(old)
+        }
+        state[i] = buffer
+        stateBuffers[i] = n
+        let t = tensors + slot[i]
+        let at = { (k: Int) in k < n ? UnsafeMutableRawPointer(buffer + k * stride) : nil }
+        (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (at(0), at(1), at(2))
+    }
+
+    func validate(_ h: H, group: Int?) throws { try Self.validate(h, algorithm: algorithm, group: group) }
 
     /// Checks `h` with the C rules, so that Swift and C agree on them, and
     /// names the bad field by its Swift label.
-    static func validate(_ h: H, group: Int?) throws {
+    static func validate(_ h: H, algorithm: adamp_algorithm, group: Int?) throws {
         var c = h.cValue
         var field = ADAMP_FIELD_NONE
         var rule: UnsafePointer<CChar>?
-        let status = adamp_hparams_check(H.algorithm, &c, &field, &rule)
+        let status = adamp_hparams_check(algorithm, &c, &field, &rule)
         guard status != ADAMP_OK else { return }
         let (name, value) = swiftField(field, c)
         throw OptimizerError.invalidHyperparameter(
@@ -120,6 +147,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         case ADAMP_FIELD_WEIGHT_DECAY: return ("weightDecay", h.weight_decay)
         case ADAMP_FIELD_DELTA: return ("delta", h.delta)
         case ADAMP_FIELD_WD_RATIO: return ("wdRatio", h.wd_ratio)
+        case ADAMP_FIELD_NESTEROV: return ("nesterov", Double(h.nesterov))
+        case ADAMP_FIELD_AMSGRAD: return ("amsgrad", Double(h.amsgrad))
+        case ADAMP_FIELD_MAXIMIZE: return ("maximize", Double(h.maximize))
         default: return (String(cString: adamp_field_name(f)), .nan)
         }
     }
@@ -151,7 +181,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             for s in 0..<kernelCount { tensors[s].projection = ADAMP_PROJ_SKIPPED.rawValue }
             return
         }
-        let status = adamp_step(&config, H.algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
+        let status = adamp_step(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
         guard status == ADAMP_OK else {
             throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
         }
@@ -171,10 +201,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private func index(_ p: Parameter<Scalar>) -> Int? { indexOf[ObjectIdentifier(p)] }
 
     func state(for p: Parameter<Scalar>) -> [String: [Scalar]] {
-        guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0 else { return [:] }
+        guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0, let buffer = state[i] else { return [:] }
         var out: [String: [Scalar]] = [:]
-        for (k, name) in H.stateNames.enumerated() {
-            out[name] = Array(UnsafeBufferPointer(start: state[i] + k * Aligned.padded(p.count, of: Scalar.self), count: p.count))
+        for (k, name) in groups[groupOfParameter[i]].stateNames.enumerated() {
+            out[name] = Array(UnsafeBufferPointer(start: buffer + k * Aligned.padded(p.count, of: Scalar.self), count: p.count))
         }
         return out
     }
@@ -196,9 +226,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
     func setHyperparameters(_ h: H, group g: Int) throws {
         try checkGroup(g)
-        try Self.validate(h, group: g)
+        try validate(h, group: g)
         groups[g] = h
         hparams[g] = h.cValue
+        for i in parameters.indices where groupOfParameter[i] == g { reserveState(i, buffers: h.stateNames.count) }
     }
 }
 

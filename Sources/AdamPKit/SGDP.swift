@@ -31,12 +31,11 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
 
         public init(learningRate: Double) { self.learningRate = learningRate }
 
-        static var algorithm: adamp_algorithm { ADAMP_ALGO_SGDP }
-        static var stateNames: [String] { ["momentum"] }
+        var stateNames: [String] { ["momentum"] }
         var cValue: adamp_hparams {
             adamp_hparams(lr: learningRate, beta1: 0, beta2: 0, momentum: momentum, dampening: dampening,
                           eps: eps, weight_decay: weightDecay, delta: delta, wd_ratio: wdRatio,
-                          nesterov: nesterov ? 1 : 0, reserved: 0)
+                          nesterov: nesterov ? 1 : 0, amsgrad: 0, maximize: 0, reserved: 0)
         }
     }
 
@@ -90,6 +89,6 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
         var d = Hyperparameters(learningRate: learningRate)
         (d.momentum, d.dampening, d.weightDecay, d.nesterov) = (momentum, dampening, weightDecay, nesterov)
         (d.eps, d.delta, d.wdRatio) = (eps, delta, wdRatio)
-        core = try OptimizerCore(defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
+        core = try OptimizerCore(algorithm: ADAMP_ALGO_SGDP, defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
     }
 }

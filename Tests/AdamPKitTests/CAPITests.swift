@@ -25,12 +25,12 @@ final class CBatch {
         m = initial.map { buffer([Float](repeating: 0, count: $0.count)) }
         v = initial.map { buffer([Float](repeating: 0, count: $0.count)) }
         h.initialize(to: adamp_hparams(lr: 0.01, beta1: 0.9, beta2: 0.999, momentum: 0.9, dampening: 0, eps: 1e-8,
-                                       weight_decay: 0.01, delta: 0.1, wd_ratio: 0.1, nesterov: 0, reserved: 0))
+                                       weight_decay: 0.01, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, reserved: 0))
         tensors = .allocate(capacity: shapes.count)
         for i in shapes.indices {
             tensors[i] = adamp_tensor(param: UnsafeMutableRawPointer(p[i].baseAddress!), grad: UnsafeRawPointer(g[i].baseAddress!),
                                       state0: UnsafeMutableRawPointer(m[i].baseAddress!),
-                                      state1: UnsafeMutableRawPointer(v[i].baseAddress!), hparams: UnsafePointer(h),
+                                      state1: UnsafeMutableRawPointer(v[i].baseAddress!), state2: nil, hparams: UnsafePointer(h),
                                       rows: shapes[i].rows, cols: shapes[i].cols, ndim: shapes[i].ndim, projection: 0, step: 0)
         }
         stats = [Double](repeating: 0, count: adamp_stats_len(tensors.baseAddress, shapes.count))
@@ -80,11 +80,42 @@ final class CBatch {
 
     @Test func hparamsCheckNamesTheField() {
         var h = adamp_hparams(lr: 0.1, beta1: 0.9, beta2: 0.999, momentum: 1.0, dampening: 0, eps: 1e-8,
-                              weight_decay: 0, delta: 0.1, wd_ratio: 0.1, nesterov: 0, reserved: 0)
+                              weight_decay: 0, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, reserved: 0)
         var field = ADAMP_FIELD_NONE
         #expect(adamp_hparams_check(ADAMP_ALGO_ADAMP, &h, &field, nil) == ADAMP_OK) // momentum unused by AdamP
         #expect(adamp_hparams_check(ADAMP_ALGO_SGDP, &h, &field, nil) == ADAMP_E_INVALID_HPARAM)
         #expect(field == ADAMP_FIELD_MOMENTUM)
         #expect(adamp_hparams_check(ADAMP_ALGO_SGDP, nil, &field, nil) == ADAMP_E_NULL_POINTER)
+    }
+}
+
+@Suite struct CAPIBaselineTests {
+    /// Adam, AdamW and SGD read no statistics: NULL stats are enough, apply
+    /// alone equals step, and every tensor reports no projection.
+    @Test(arguments: [ADAMP_ALGO_ADAM, ADAMP_ALGO_ADAMW, ADAMP_ALGO_SGD])
+    func baselinesNeedNoStats(algo: adamp_algorithm) {
+        let a = CBatch(seed: 5), b = CBatch(seed: 5)
+        let before = a.values
+        for _ in 0..<3 {
+            #expect(adamp_step(nil, algo, ADAMP_F32, a.t, a.n, nil, 0) == ADAMP_OK)
+            #expect(adamp_decide(algo, ADAMP_F32, b.t, b.n, nil, 0) == ADAMP_OK)
+            b.t[2].projection = 7 // ignored: these algorithms decide for themselves
+            #expect(adamp_apply(nil, algo, ADAMP_F32, b.t, b.n, nil, 0) == ADAMP_OK)
+            #expect(a.codes == [0, 0, 0, 0] && b.codes == a.codes)
+        }
+        #expect(a.values == b.values && a.values != before)
+        #expect(a.t[0].step == 3)
+    }
+
+    @Test func amsgradNeedsItsBuffer() {
+        let batch = CBatch(seed: 2)
+        let before = batch.values
+        var h = batch.t[0].hparams.pointee
+        h.amsgrad = 1
+        withUnsafePointer(to: &h) { hp in
+            batch.t[0].hparams = hp
+            #expect(adamp_step(nil, ADAMP_ALGO_ADAM, ADAMP_F32, batch.t, batch.n, nil, 0) == ADAMP_E_NULL_POINTER)
+        }
+        #expect(batch.values == before && batch.t[1].step == 0)
     }
 }
