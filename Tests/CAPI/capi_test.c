@@ -1,4 +1,4 @@
-/* The C API used from C alone: step AdamP and SGDP, check the results and
+/* The C API used from C alone: step AdamP, SGDP and the baselines, check the results and
  * that every bad call returns its status and writes nothing. Prints
  * "N passed, N failed" and exits non-zero on any failure. */
 #include <math.h>
@@ -115,6 +115,66 @@ int main(void) {
     tensors[0].step = 0;
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 0, NULL, 0) == ADAMP_OK);
     CHECK(adamp_status_string(ADAMP_E_NULL_POINTER)[0] != 0);
+
+    /* The baselines need no stats. Adam's first step moves every element by
+     * lr (m/sqrt(v) = sign(g) after bias correction, up to eps). */
+    setup();
+    memcpy(before, w, sizeof w);
+    h.weight_decay = 0;
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAM, ADAMP_F32, tensors, 2, NULL, 0) == ADAMP_OK);
+    CHECK(tensors[0].projection == ADAMP_PROJ_NONE && tensors[0].step == 1);
+    for (int i = 0; i < 6; i++) {
+        const float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
+        CHECK(fabsf(w[i] - (before[i] - 0.1f * s)) < 1e-5f);
+    }
+    /* AdamW decays first; maximize ascends. */
+    setup();
+    memcpy(before, w, sizeof w);
+    h.maximize = 1;
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMW, ADAMP_F32, tensors, 2, NULL, 0) == ADAMP_OK);
+    for (int i = 0; i < 6; i++) {
+        const float s = g[i] > 0 ? 1.0f : g[i] < 0 ? -1.0f : 0.0f;
+        CHECK(fabsf(w[i] - (before[i] * (1 - 0.1f * 0.1f) + 0.1f * s)) < 1e-5f);
+    }
+    /* SGD: the buffer starts as the gradient (plus L2), then accumulates;
+     * with momentum 0 it needs no buffer at all. */
+    setup();
+    memcpy(before, w, sizeof w);
+    h.dampening = 0.5;
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0) == ADAMP_OK);
+    for (int i = 0; i < 6; i++) CHECK(fabsf(m[i] - (g[i] + 0.1f * before[i])) < 1e-6f);
+    float w1[6], m1[6];
+    memcpy(w1, w, sizeof w);
+    memcpy(m1, m, sizeof m);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0) == ADAMP_OK);
+    for (int i = 0; i < 6; i++) CHECK(fabsf(m[i] - (0.9f * m1[i] + 0.5f * (g[i] + 0.1f * w1[i]))) < 1e-5f);
+    setup();
+    h.momentum = 0;
+    tensors[0].state0 = tensors[1].state0 = NULL;
+    tensors[0].state1 = tensors[1].state1 = NULL;
+    memcpy(before, w, sizeof w);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0) == ADAMP_OK);
+    for (int i = 0; i < 6; i++) CHECK(fabsf(w[i] - (before[i] - 0.1f * (g[i] + 0.1f * before[i]))) < 1e-6f);
+    /* torch.optim's rules, and the buffers they need. */
+    setup();
+    memcpy(before, w, sizeof w);
+    h.nesterov = 1;
+    h.dampening = 0.1;
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_INVALID_HPARAM, before);
+    CHECK(adamp_hparams_check(ADAMP_ALGO_SGD, &h, &field, &rule) == ADAMP_E_INVALID_HPARAM && field == ADAMP_FIELD_NESTEROV);
+    h.nesterov = 0;
+    h.momentum = 2.0; /* torch accepts momentum >= 1 for SGD, not for SGDP */
+    CHECK(adamp_hparams_check(ADAMP_ALGO_SGD, &h, NULL, NULL) == ADAMP_OK);
+    CHECK(adamp_hparams_check(ADAMP_ALGO_SGDP, &h, NULL, NULL) == ADAMP_E_INVALID_HPARAM);
+    h.momentum = 0.9;
+    h.amsgrad = 2;
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAM, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_INVALID_HPARAM, before);
+    CHECK(adamp_hparams_check(ADAMP_ALGO_ADAMW, &h, &field, NULL) == ADAMP_E_INVALID_HPARAM && field == ADAMP_FIELD_AMSGRAD);
+    h.amsgrad = 1; /* without state2 */
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMW, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
+    tensors[0].state0 = NULL;
+    h.amsgrad = 0;
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
