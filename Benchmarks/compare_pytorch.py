@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Ours beside PyTorch on the same shapes, in one run: the official AdamP and
-SGDP (adamp 0.3.0), torch.optim.Adam(fused=True) and
-torch.optim.SGD(momentum=0.9, nesterov=True, fused=True), then adamp-bench.
+SGDP (adamp 0.3.0), torch.optim's fused Adam, AdamW and SGD (momentum 0.9,
+nesterov), then adamp-bench's five optimizers with the same settings.
 
     python Benchmarks/compare_pytorch.py [--model resnet50] [--threads 2] [--steps 20]
 
@@ -17,6 +17,7 @@ try:
 except ImportError as e:
     sys.exit(f"compare_pytorch.py needs torch and adamp installed ({e})")
 
+OURS = {"adamp": "ours AdamP", "sgdp": "ours SGDP", "adam": "ours Adam", "adamw": "ours AdamW", "sgd": "ours SGD"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -67,6 +68,7 @@ def main():
 
     fused = [
         ("torch Adam fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True)),
+        ("torch AdamW fused", lambda ps: torch.optim.AdamW(ps, lr=1e-3, weight_decay=1e-2, fused=True)),
         ("torch SGD fused", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, fused=True)),
     ]
     official = [
@@ -89,7 +91,7 @@ def main():
         ours = json.loads(subprocess.check_output([bench, "--model", a.model, "--threads", str(a.threads),
                                                    "--steps", str(a.steps), "--json"], stderr=subprocess.DEVNULL))
         for r in ours:
-            add("ours AdamP" if r["optimizer"] == "adamp" else "ours SGDP", (r["medianMs"], r["minMs"]))
+            add(OURS[r["optimizer"]], (r["medianMs"], r["minMs"]))
             add(f"floor ({r['optimizer']} bytes)", (r["floorMs"], r["floorMs"]))
     rows = {k: (statistics.median(v[0] for v in vs), min(v[1] for v in vs)) for k, vs in samples.items()}
 
@@ -100,9 +102,13 @@ def main():
     print(f"{'':24} {'median ms':>10} {'min ms':>8}")
     for k, (med, mn) in rows.items():
         print(f"{k:24} {med:10.2f} {mn:8.2f}")
-    adam, sgd = rows["torch Adam fused"][0], rows["torch SGD fused"][0]
+    adam, adamw, sgd = (rows[f"torch {k} fused"][0] for k in ("Adam", "AdamW", "SGD"))
     ap_, sp = rows["ours AdamP"][0], rows["ours SGDP"][0]
     print()
+    print(f"ours Adam  / torch Adam fused:   {rows['ours Adam'][0] / adam:5.2f}x   (goal <= 1.0)")
+    print(f"ours AdamW / torch AdamW fused:  {rows['ours AdamW'][0] / adamw:5.2f}x   (goal <= 1.0)")
+    print(f"ours SGD   / torch SGD fused:    {rows['ours SGD'][0] / sgd:5.2f}x   (goal <= 1.0)")
+    print(f"ours AdamP / ours Adam:          {ap_ / rows['ours Adam'][0]:5.2f}x   (goal <= 1.3)")
     print(f"ours AdamP / torch Adam fused:   {ap_ / adam:5.2f}x   (goal <= 1.3)")
     print(f"ours SGDP  / torch SGD fused:    {sp / sgd:5.2f}x   (goal <= 1.4)")
     print(f"official AdamP / ours AdamP:     {rows['official AdamP'][0] / ap_:5.1f}x faster (goal >= 20)")

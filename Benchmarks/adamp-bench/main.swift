@@ -5,14 +5,15 @@ import CStream
 import Foundation
 
 let usage = """
-usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|all] [--isa auto|scalar|avx2|avx512]
+usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
+                   [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 """
 
 struct Options {
     var model = "resnet50", shapesFile: String?
-    var optimizers = ["adamp", "sgdp"]
+    var optimizers = Benchmarked.names
     var isa = KernelISA.auto
     var threads = 0, block = 0, steps = 20, warmup = 3
     var json = false, listShapes = false, allowDebug = false
@@ -40,7 +41,7 @@ func parse(_ args: [String]) -> Options {
         switch a {
         case "--model": o.model = value(a)
         case "--shapes": o.shapesFile = value(a)
-        case "--optimizer": let v = value(a); o.optimizers = v == "all" ? ["adamp", "sgdp"] : [v]
+        case "--optimizer": let v = value(a); o.optimizers = v == "all" ? Benchmarked.names : [v]
         case "--isa":
             guard let isa = KernelISA(rawValue: value(a)) else { fail("--isa takes one of \(KernelISA.allCases.map(\.rawValue))") }
             o.isa = isa
@@ -57,7 +58,7 @@ func parse(_ args: [String]) -> Options {
     }
     if o.shapesFile == nil && Models.all[o.model] == nil { fail("unknown model \(o.model)\n\(usage)") }
     guard o.steps > 0, o.warmup >= 0, o.threads >= 0, o.block >= 0 else { fail("counts must be >= 0 (steps > 0)") }
-    guard o.optimizers.allSatisfy(["adamp", "sgdp"].contains) else { fail("unknown optimizer \(o.optimizers)") }
+    guard o.optimizers.allSatisfy(Benchmarked.names.contains) else { fail("unknown optimizer \(o.optimizers)") }
     guard o.isa.isSupported else { fail("this CPU has no \(o.isa.rawValue)") }
     return o
 }
@@ -69,9 +70,23 @@ struct Result: Codable {
     let floorMs, floorGBps, fractionOfFloor: Double
 }
 
-/// Bytes an optimizer must move per f32 parameter at the least (adamp.h):
-/// AdamP reads p, g, m, v and writes p, m, v; SGDP reads p, g, buf and writes p, buf.
-let minimumBytes = ["adamp": 28.0, "sgdp": 20.0]
+/// The optimizers timed, with the settings compare_pytorch.py gives PyTorch's,
+/// and the least bytes each must move per f32 parameter (adamp.h): the Adams
+/// read p, g, m, v and write p, m, v (28); the SGDs read p, g, buf and write
+/// p, buf (20). The floor streams the same bytes.
+struct Benchmarked: Sendable {
+    let bytes: Double
+    let make: @Sendable ([Parameter<Float>]) throws -> any Optimizer<Float>
+
+    static let names = ["adamp", "sgdp", "adam", "adamw", "sgd"]
+    static let all: [String: Benchmarked] = [
+        "adamp": .init(bytes: 28) { try AdamP(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
+        "sgdp": .init(bytes: 20) { try SGDP(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
+        "adam": .init(bytes: 28) { try Adam(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
+        "adamw": .init(bytes: 28) { try AdamW(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2) },
+        "sgd": .init(bytes: 20) { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
+    ]
+}
 
 func milliseconds(_ d: Duration) -> Double {
     Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15
@@ -104,8 +119,8 @@ final class FloorBuffers {
         }
     }
     deinit { arrays.forEach { UnsafeMutableRawPointer($0).deallocate() } }
-    func run(_ name: String, threads: Int) {
-        if name == "adamp" { stream_adam(arrays[0], arrays[1], arrays[2], arrays[3], count, Int32(threads)) }
+    func run(bytes: Double, threads: Int) {
+        if bytes == 28 { stream_adam(arrays[0], arrays[1], arrays[2], arrays[3], count, Int32(threads)) }
         else { stream_sgd(arrays[0], arrays[1], arrays[2], count, Int32(threads)) }
     }
 }
@@ -119,21 +134,20 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
         p.withUnsafeMutableValues { v in for i in v.indices { v[i] = Float.random(in: -0.1...0.1, using: &rng) } }
         p.withUnsafeMutableGradient { g in for i in g.indices { g[i] = Float.random(in: -0.01...0.01, using: &rng) } }
     }
-    let opt: any Optimizer<Float> = name == "adamp"
-        ? try AdamP(parameters: params, learningRate: 1e-3, weightDecay: 1e-4)
-        : try SGDP(parameters: params, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true)
+    let spec = Benchmarked.all[name]!
+    let opt = try spec.make(params)
     try opt.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
     let threads = o.threads > 0 ? o.threads : KernelOptions.defaultThreads
     let isa = o.isa == .auto ? KernelISA.selected : o.isa
     note("adamp-bench: \(name) on \(model) (\(n) parameters, \(isa.rawValue), \(threads) threads): "
          + "\(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
     let times = try timeInterleaved(steps: o.steps, warmup: o.warmup,
-                                    [{ try opt.step() }, { floorBuffers.run(name, threads: threads) }])
+                                    [{ try opt.step() }, { floorBuffers.run(bytes: spec.bytes, threads: threads) }])
     let (ours, floor) = (times[0], times[1])
     let decisions = Dictionary(grouping: params, by: { opt.lastProjection(for: $0) ?? .skipped }).mapValues(\.count)
     note("adamp-bench: last step's projections: "
          + decisions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
-    let bytes = Double(n) * minimumBytes[name]!
+    let bytes = Double(n) * spec.bytes
     return Result(optimizer: name, model: model, isa: isa.rawValue, threads: threads, parameters: n,
                   tensors: params.count, steps: o.steps, medianMs: ours.median, minMs: ours.min,
                   paramsPerSecond: Double(n) / (ours.median / 1e3), effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
@@ -172,5 +186,5 @@ if options.json {
               + String(format: "%11.2f %8.2f %9.0f %6.1f %9.2f %12.1f %8.0f%%", r.medianMs, r.minMs, r.paramsPerSecond / 1e6,
                        r.effectiveGBps, r.floorMs, r.floorGBps, 100 * r.fractionOfFloor))
     }
-    print("* GB/s counts the least bytes each must move: 28 per parameter for AdamP, 20 for SGDP (CKernels/include/adamp.h)")
+    print("* GB/s counts the least bytes each must move: 28 per parameter for the Adams, 20 for the SGDs (CKernels/include/adamp.h)")
 }
