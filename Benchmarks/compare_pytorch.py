@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Ours beside PyTorch on the same shapes, in one run: the official AdamP and
 SGDP (adamp 0.3.0), torch.optim's fused Adam, AdamW and SGD (momentum 0.9,
-nesterov), then adamp-bench's five optimizers with the same settings.
+nesterov), and our five optimizers with the same settings as adamp-bench's.
 
     python Benchmarks/compare_pytorch.py [--model resnet50] [--threads 2] [--steps 20]
 
 Needs torch and adamp (pip install torch==2.13.0+cpu adamp==0.3.0, in a venv:
 never a dependency of the package) and a release build of adamp-bench
-(swift build -c release). Prints a table of median ms per step and ratios.
+(swift build -c release) for the shapes. Ours is the C library (make -C
+CKernels shared) called through ctypes on torch tensors, so that torch's
+steps and ours take turns step by step in one process: this machine's speed
+drifts over seconds, and only interleaving compares like with like. Prints a
+table of median ms per step and the ratios.
 """
-import argparse, json, os, statistics, subprocess, sys, time
+import argparse, ctypes, json, os, statistics, subprocess, sys, time
 
 try:
     import torch
@@ -17,7 +21,6 @@ try:
 except ImportError as e:
     sys.exit(f"compare_pytorch.py needs torch and adamp installed ({e})")
 
-OURS = {"adamp": "ours AdamP", "sgdp": "ours SGDP", "adam": "ours Adam", "adamw": "ours AdamW", "sgd": "ours SGD"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -48,6 +51,81 @@ def torch_params(shapes, seed=0):
     return params
 
 
+class _HParams(ctypes.Structure):
+    _fields_ = [(f, ctypes.c_double) for f in ("lr", "beta1", "beta2", "momentum", "dampening", "eps",
+                                               "weight_decay", "delta", "wd_ratio")] + \
+               [(f, ctypes.c_int32) for f in ("nesterov", "amsgrad", "maximize", "reserved")]
+
+
+class _Tensor(ctypes.Structure):
+    _fields_ = [("param", ctypes.c_void_p), ("grad", ctypes.c_void_p), ("state0", ctypes.c_void_p),
+                ("state1", ctypes.c_void_p), ("state2", ctypes.c_void_p), ("hparams", ctypes.POINTER(_HParams)),
+                ("rows", ctypes.c_size_t), ("cols", ctypes.c_size_t), ("ndim", ctypes.c_int32),
+                ("projection", ctypes.c_int32), ("step", ctypes.c_int64)]
+
+
+class _Config(ctypes.Structure):
+    _fields_ = [("isa", ctypes.c_int), ("threads", ctypes.c_int32), ("block", ctypes.c_int64)]
+
+
+ALGO = {"AdamP": 1, "SGDP": 2, "Adam": 3, "AdamW": 4, "SGD": 5}
+
+
+class Ours:
+    """Our C kernels (CKernels/include/adamp.h) on torch tensors, through ctypes:
+    the same adamp_step that AdamPKit calls, in this process."""
+    def __init__(self, lib, algo, params, threads, **hp):
+        self.lib, self.algo, self.params = lib, ALGO[algo], params
+        self.h = _HParams(**hp)
+        n_states = {"AdamP": 2, "Adam": 2, "AdamW": 2}.get(algo, 1)
+        self.state = [[torch.zeros_like(p) for _ in range(n_states)] for p in params]
+        self.t = (_Tensor * len(params))()
+        for t, p, st in zip(self.t, params, self.state):
+            rows = p.shape[0] if p.dim() > 1 else 1
+            t.param, t.grad = p.data_ptr(), p.grad.data_ptr()
+            t.state0 = st[0].data_ptr()
+            t.state1 = st[1].data_ptr() if len(st) > 1 else None
+            t.hparams = ctypes.pointer(self.h)
+            t.rows, t.cols, t.ndim = rows, p.numel() // rows, p.dim()
+        self.n_stats = lib.adamp_stats_len(self.t, len(params))
+        self.stats = (ctypes.c_double * max(self.n_stats, 1))()
+        self.config = _Config(0, threads, 0)
+
+    def step(self):
+        s = self.lib.adamp_step(ctypes.byref(self.config), self.algo, 1, self.t, len(self.params),
+                                self.stats, self.n_stats)
+        if s != 0:
+            raise RuntimeError(self.lib.adamp_status_string(s).decode())
+
+
+def load_library():
+    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "CKernels"), "shared"], check=True)
+    lib = ctypes.CDLL(os.path.join(ROOT, "build/c/libcadamp.so"))
+    lib.adamp_stats_len.restype = ctypes.c_size_t
+    lib.adamp_stats_len.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    lib.adamp_step.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
+                               ctypes.c_void_p, ctypes.c_size_t]
+    lib.adamp_status_string.restype = ctypes.c_char_p
+    return lib
+
+
+def interleaved(bodies, steps, warmup):
+    """Median and min ms of each body, the bodies taking turns step by step
+    (the starting one rotating), so that all see the same moments of a noisy
+    machine."""
+    names = list(bodies)
+    for _ in range(warmup):
+        for n in names:
+            bodies[n]()
+    times = {n: [] for n in names}
+    for k in range(steps):
+        for n in names[k % len(names):] + names[:k % len(names)]:
+            t0 = time.perf_counter()
+            bodies[n]()
+            times[n].append((time.perf_counter() - t0) * 1e3)
+    return {n: (statistics.median(ts), min(ts)) for n, ts in times.items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="resnet50")
@@ -55,9 +133,6 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--official-steps", type=int, default=5, help="the official package is slow")
     ap.add_argument("--bench", default=os.path.join(ROOT, ".build/release/adamp-bench"))
-    ap.add_argument("--rounds", type=int, default=3,
-                    help="torch and ours alternate this many times; each figure is the median over rounds, "
-                         "so that a machine whose speed drifts (a shared VM) biases neither side")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     bench = bench_path(a.bench)
@@ -66,53 +141,51 @@ def main():
     n = sum(torch.Size(s).numel() for s in shapes)
     print(f"{a.model}: {n} parameters in {len(shapes)} tensors, {a.threads} threads, torch {torch.__version__}", file=sys.stderr)
 
-    fused = [
-        ("torch Adam fused", lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True)),
-        ("torch AdamW fused", lambda ps: torch.optim.AdamW(ps, lr=1e-3, weight_decay=1e-2, fused=True)),
-        ("torch SGD fused", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4, fused=True)),
-    ]
     official = [
         ("official AdamP", lambda ps: adamp.AdamP(ps, lr=1e-3, weight_decay=1e-4)),
         ("official SGDP", lambda ps: adamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)),
     ]
-    samples = {}
-
-    def add(name, value):
-        samples.setdefault(name, []).append(value)
-
+    rows = {}
     for name, make in official:
         print(f"timing {name}...", file=sys.stderr)
-        add(name, median_ms(make(torch_params(shapes)), a.official_steps, warmup=1))
-    for rnd in range(a.rounds):
-        for name, make in fused:
-            print(f"round {rnd + 1}/{a.rounds}: {name}", file=sys.stderr)
-            add(name, median_ms(make(torch_params(shapes)), a.steps, warmup=2))
-        print(f"round {rnd + 1}/{a.rounds}: adamp-bench", file=sys.stderr)
-        ours = json.loads(subprocess.check_output([bench, "--model", a.model, "--threads", str(a.threads),
-                                                   "--steps", str(a.steps), "--json"], stderr=subprocess.DEVNULL))
-        for r in ours:
-            add(OURS[r["optimizer"]], (r["medianMs"], r["minMs"]))
-            add(f"floor ({r['optimizer']} bytes)", (r["floorMs"], r["floorMs"]))
-    rows = {k: (statistics.median(v[0] for v in vs), min(v[1] for v in vs)) for k, vs in samples.items()}
+        rows[name] = median_ms(make(torch_params(shapes)), a.official_steps, warmup=1)
+
+    # The same settings on both sides (and in adamp-bench).
+    lib = load_library()
+    adam = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+    sgd = dict(lr=0.1, momentum=0.9, nesterov=1)
+    makers = {
+        "torch Adam fused": lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True),
+        "torch AdamW fused": lambda ps: torch.optim.AdamW(ps, lr=1e-3, weight_decay=1e-2, fused=True),
+        "torch SGD fused": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4,
+                                                      fused=True),
+        "ours Adam": lambda ps: Ours(lib, "Adam", ps, a.threads, **adam, weight_decay=1e-4),
+        "ours AdamW": lambda ps: Ours(lib, "AdamW", ps, a.threads, **adam, weight_decay=1e-2),
+        "ours SGD": lambda ps: Ours(lib, "SGD", ps, a.threads, **sgd, weight_decay=1e-4),
+        "ours AdamP": lambda ps: Ours(lib, "AdamP", ps, a.threads, **adam, weight_decay=1e-4, delta=0.1, wd_ratio=0.1),
+        "ours SGDP": lambda ps: Ours(lib, "SGDP", ps, a.threads, **sgd, weight_decay=1e-4, eps=1e-8, delta=0.1,
+                                    wd_ratio=0.1),
+    }
+    print(f"timing {len(makers)} optimizers, interleaved step by step...", file=sys.stderr)
+    opts = {name: make(torch_params(shapes, seed=i)) for i, (name, make) in enumerate(makers.items())}
+    rows.update(interleaved({n: o.step for n, o in opts.items()}, a.steps, warmup=3))
 
     if a.json:
         print(json.dumps({k: {"median_ms": v[0], "min_ms": v[1]} for k, v in rows.items()}, indent=2))
         return
-    print(f"median over {a.rounds} rounds of the median step time; min over all steps")
+    print(f"{a.model}: {n} f32 parameters, {a.threads} threads, torch {torch.__version__}")
+    print(f"median and min over {a.steps} steps (official: {a.official_steps}); all but the official ones interleaved")
     print(f"{'':24} {'median ms':>10} {'min ms':>8}")
     for k, (med, mn) in rows.items():
         print(f"{k:24} {med:10.2f} {mn:8.2f}")
-    adam, adamw, sgd = (rows[f"torch {k} fused"][0] for k in ("Adam", "AdamW", "SGD"))
-    ap_, sp = rows["ours AdamP"][0], rows["ours SGDP"][0]
+    r = {k: v[0] for k, v in rows.items()}
     print()
-    print(f"ours Adam  / torch Adam fused:   {rows['ours Adam'][0] / adam:5.2f}x   (goal <= 1.0)")
-    print(f"ours AdamW / torch AdamW fused:  {rows['ours AdamW'][0] / adamw:5.2f}x   (goal <= 1.0)")
-    print(f"ours SGD   / torch SGD fused:    {rows['ours SGD'][0] / sgd:5.2f}x   (goal <= 1.0)")
-    print(f"ours AdamP / ours Adam:          {ap_ / rows['ours Adam'][0]:5.2f}x   (goal <= 1.3)")
-    print(f"ours AdamP / torch Adam fused:   {ap_ / adam:5.2f}x   (goal <= 1.3)")
-    print(f"ours SGDP  / torch SGD fused:    {sp / sgd:5.2f}x   (goal <= 1.4)")
-    print(f"official AdamP / ours AdamP:     {rows['official AdamP'][0] / ap_:5.1f}x faster (goal >= 20)")
-    print(f"official SGDP  / ours SGDP:      {rows['official SGDP'][0] / sp:5.1f}x faster (goal >= 20)")
+    for ours, theirs, goal in [("ours Adam", "torch Adam fused", "<= 1.0"), ("ours AdamW", "torch AdamW fused", "<= 1.0"),
+                               ("ours SGD", "torch SGD fused", "<= 1.0"), ("ours AdamP", "ours Adam", "<= 1.3"),
+                               ("ours AdamP", "torch Adam fused", "<= 1.3"), ("ours SGDP", "torch SGD fused", "<= 1.4")]:
+        print(f"{ours + ' / ' + theirs + ':':34} {r[ours] / r[theirs]:5.2f}x   (goal {goal})")
+    for ours, official in [("ours AdamP", "official AdamP"), ("ours SGDP", "official SGDP")]:
+        print(f"{official + ' / ' + ours + ':':34} {r[official] / r[ours]:5.1f}x faster (goal >= 20)")
 
 
 if __name__ == "__main__":
