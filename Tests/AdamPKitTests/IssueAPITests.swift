@@ -33,4 +33,18 @@ import AdamPKit
         try AdamP(parameters: [d]).step()
         #expect(d.values != [1, 0, 0, 1])
     }
+
+    /// The baselines' calling shape, as issue 4 writes it.
+    @Test func baselineSnippetsWorkAsWritten() throws {
+        let ps = [try Parameter<Float>(shape: [4, 3], values: (0..<12).map { Float($0) / 10 }), Parameter<Float>(shape: [4])]
+        for p in ps { p.grad = [Float](repeating: 0.5, count: p.count) }
+        let adam = try Adam(parameters: ps, learningRate: 1e-3, betas: (0.9, 0.999), eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false)
+        let sgd = try SGD(parameters: ps, learningRate: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: false, maximize: false)
+        try adam.step()
+        try sgd.step()
+        // Adam's first step moves each element by lr (m / sqrt(v) = 1); SGD's buffer is the gradient.
+        #expect(ps[1].values.allSatisfy { abs($0 - (-1e-3 - 0.05)) < 1e-6 })
+        #expect(sgd.state(for: ps[0]) == ["momentum_buffer": [Float](repeating: 0.5, count: 12)])
+        #expect(Set(adam.state(for: ps[0]).keys) == ["exp_avg", "exp_avg_sq"] && adam.stepCount(for: ps[0]) == 1)
+    }
 }
