@@ -29,5 +29,10 @@ let opt = try AdamP(parameters: [w], learningRate: 1e-3)
 try opt.step()
 precondition(opt.stepCount(for: w) == 1 && w.values != [1, 0, 0, 1])
 print("dependent package: AdamP stepped, w = \(w.values)")
+// The baselines through the one protocol.
+let others: [any Optimizer<Float>] = [try Adam(parameters: [w]), try AdamW(parameters: [w]),
+                                      try SGD(parameters: [w], learningRate: 0.1, momentum: 0.9), try SGDP(parameters: [w], learningRate: 0.1)]
+for o in others { try o.step(); precondition(o.stepCount(for: w) == 1) }
+print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
