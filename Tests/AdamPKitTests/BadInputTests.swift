@@ -59,14 +59,20 @@ func expectInvalid(_ name: String, _ value: Double, _ body: () throws -> Void) {
     }
 
     /// A wrong gradient count anywhere fails the whole step before any write,
-    /// including to parameters listed before the bad one.
-    @Test(arguments: Algo.allCases)
-    func gradientCountMismatchChangesNothing(algo: Algo) throws {
+    /// including to parameters listed before the bad one; so does a bad
+    /// learning rate or group. For all five optimizers (amsgrad for its buffer).
+    static let makers: [@Sendable ([Parameter<Float>]) throws -> any Optimizer<Float>] = [
+        { try AdamP(parameters: $0, learningRate: 0.1, weightDecay: 0.1) },
+        { try SGDP(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 0.1) },
+        { try Adam(parameters: $0, weightDecay: 0.1, amsgrad: true) }, { try AdamW(parameters: $0) },
+        { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 0.1) },
+    ]
+
+    @Test(arguments: 0..<makers.count)
+    func failedCallsChangeNothing(optimizer: Int) throws {
         let a = try Parameter<Float>(shape: [2, 2], values: [1, 2, 3, 4], name: "a")
         let b = try Parameter<Float>(shape: [3], values: [1, 2, 3], name: "b")
-        let opt: any Optimizer<Float> = algo == .adamp
-            ? try AdamP(parameters: [a, b], learningRate: 0.1, weightDecay: 0.1)
-            : try SGDP(parameters: [a, b], learningRate: 0.1, momentum: 0.9, weightDecay: 0.1)
+        let opt = try Self.makers[optimizer]([a, b])
         a.grad = [1, 1, 1, 1]
         b.grad = [1, 1, 1]
         try opt.step()
@@ -74,6 +80,8 @@ func expectInvalid(_ name: String, _ value: Double, _ body: () throws -> Void) {
         a.grad = [0.5, 0.5, 0.5, 0.5]
         b.grad = [1, 2]
         #expect(throws: OptimizerError.gradientCountMismatch(parameter: "b", expected: 3, actual: 2)) { try opt.step() }
+        #expect(throws: OptimizerError.self) { try opt.setLearningRate(-1) }
+        #expect(throws: OptimizerError.invalidGroup(1, groupCount: 1)) { try opt.setLearningRate(0.1, group: 1) }
         #expect(snapshot(opt) == before)
         #expect(b.grad == [1, 2]) // what was set reads back
         b.grad = [1, 2, 3]
