@@ -72,31 +72,32 @@ struct Replay<T: AdamPScalar> {
 
     static var stateKeys: [String] { ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum", "momentum_buffer"] }
 
+    /// The recorded optimizer; a hyperparameter the fixture leaves out takes
+    /// its package's default.
     func makeOptimizer(_ kind: String, _ h: [String: Double], _ ps: [Parameter<T>]) throws -> any Optimizer<T> {
+        func v(_ key: String, _ fallback: Double) -> Double { h[key] ?? fallback }
+        func flag(_ key: String) -> Bool { (h[key] ?? 0) != 0 }
+        let recorded = (fixture.json("hparams") as! [String: Any])["betas"] as? [Double] ?? [0.9, 0.999]
+        let betas = (recorded[0], recorded[1])
         switch kind {
         case "AdamP":
-            let betas = (fixture.json("hparams") as! [String: Any])["betas"] as! [Double]
-            return try AdamP(parameters: ps, learningRate: h["lr"]!, betas: (betas[0], betas[1]),
-                                                eps: h["eps"]!, weightDecay: h["weight_decay"]!, delta: h["delta"]!,
-                                                wdRatio: h["wd_ratio"]!, nesterov: h["nesterov"]! != 0)
+            return try AdamP(parameters: ps, learningRate: v("lr", 1e-3), betas: betas, eps: v("eps", 1e-8),
+                             weightDecay: v("weight_decay", 0), delta: v("delta", 0.1), wdRatio: v("wd_ratio", 0.1),
+                             nesterov: flag("nesterov"))
         case "SGDP":
-            return try SGDP(parameters: ps, learningRate: h["lr"]!, momentum: h["momentum"]!,
-                                               dampening: h["dampening"]!, weightDecay: h["weight_decay"]!,
-                                               nesterov: h["nesterov"]! != 0, eps: h["eps"]!, delta: h["delta"]!,
-                                               wdRatio: h["wd_ratio"]!)
-        case "Adam", "AdamW":
-            let betas = (fixture.json("hparams") as! [String: Any])["betas"] as! [Double]
-            let (b, ams, max) = ((betas[0], betas[1]), h["amsgrad"]! != 0, h["maximize"]! != 0)
-            if kind == "AdamW" {
-                return try AdamW(parameters: ps, learningRate: h["lr"]!, betas: b, eps: h["eps"]!,
-                                 weightDecay: h["weight_decay"]!, amsgrad: ams, maximize: max)
-            }
-            return try Adam(parameters: ps, learningRate: h["lr"]!, betas: b, eps: h["eps"]!,
-                            weightDecay: h["weight_decay"]!, amsgrad: ams, maximize: max)
+            return try SGDP(parameters: ps, learningRate: h["lr"]!, momentum: v("momentum", 0),
+                            dampening: v("dampening", 0), weightDecay: v("weight_decay", 0), nesterov: flag("nesterov"),
+                            eps: v("eps", 1e-8), delta: v("delta", 0.1), wdRatio: v("wd_ratio", 0.1))
+        case "Adam":
+            return try Adam(parameters: ps, learningRate: v("lr", 1e-3), betas: betas, eps: v("eps", 1e-8),
+                            weightDecay: v("weight_decay", 0), amsgrad: flag("amsgrad"), maximize: flag("maximize"))
+        case "AdamW":
+            return try AdamW(parameters: ps, learningRate: v("lr", 1e-3), betas: betas, eps: v("eps", 1e-8),
+                             weightDecay: v("weight_decay", 1e-2), amsgrad: flag("amsgrad"), maximize: flag("maximize"))
         case "SGD":
-            return try SGD(parameters: ps, learningRate: h["lr"]!, momentum: h["momentum"]!,
-                           dampening: h["dampening"]!, weightDecay: h["weight_decay"]!,
-                           nesterov: h["nesterov"]! != 0, maximize: h["maximize"]! != 0)
+            return try SGD(parameters: ps, learningRate: v("lr", 1e-3), momentum: v("momentum", 0),
+                           dampening: v("dampening", 0), weightDecay: v("weight_decay", 0), nesterov: flag("nesterov"),
+                           maximize: flag("maximize"))
         default:
             throw ReplayError.unsupported(kind)
         }
