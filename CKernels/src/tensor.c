@@ -52,6 +52,13 @@ static void adam_consts(adamp_consts *k, const adamp_hparams *h, double step, in
     k->neg_step = -(h->lr / bc1);
 }
 
+/* SGD's constants, shared by SGDP and torch.optim's SGD. */
+static void sgd_consts(adamp_consts *k, const adamp_hparams *h) {
+    k->momentum = h->momentum;
+    k->one_minus_damp = 1 - h->dampening;
+    k->neg_step = -h->lr;
+}
+
 adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
     const adamp_hparams *h = t->hparams;
     const double ratio = t->projection > 0 ? h->wd_ratio : 1.0;
@@ -66,9 +73,7 @@ adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
         k.decay = 1 - h->lr * h->weight_decay * ratio;
         break;
     case ADAMP_ALGO_SGDP:
-        k.momentum = h->momentum;
-        k.one_minus_damp = 1 - h->dampening;
-        k.neg_step = -h->lr;
+        sgd_consts(&k, h);
         k.decay = 1 - h->lr * h->weight_decay * ratio / (1 - h->momentum);
         break;
     case ADAMP_ALGO_ADAM:
@@ -78,14 +83,12 @@ adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
         else k.l2 = h->weight_decay;
         break;
     case ADAMP_ALGO_SGD:
-        k.momentum = h->momentum;
-        k.one_minus_damp = 1 - h->dampening;
-        k.neg_step = -h->lr;
+        sgd_consts(&k, h);
         k.l2 = h->weight_decay;
         k.first = t->step == 1; /* counted already: no buffer before this step */
         break;
     }
     k.has_l2 = k.l2 != 0;
-    k.maximize = algo >= ADAMP_ALGO_ADAM && h->maximize;
+    k.maximize = !adamp_projects(algo) && h->maximize; /* the official AdamP and SGDP have none */
     return k;
 }

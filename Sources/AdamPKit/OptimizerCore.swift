@@ -88,9 +88,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                 projection: ADAMP_PROJ_SKIPPED.rawValue,
                 step: 0))
         }
-        // Only the projecting algorithms read statistics.
-        let projects = algorithm == ADAMP_ALGO_ADAMP || algorithm == ADAMP_ALGO_SGDP
-        statsCount = projects ? adamp_stats_len(tensors, kernelCount) : 0
+        // Algorithms without projection ignore the statistics (adamp.h).
+        statsCount = adamp_stats_len(tensors, kernelCount)
         stats = .allocate(capacity: max(statsCount, 1))
         stats.initialize(repeating: 0, count: max(statsCount, 1))
         for i in parameters.indices { reserveState(i, buffers: self.groups[groupOf[i]].stateNames.count) }
