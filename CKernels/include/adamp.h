@@ -8,6 +8,24 @@
  * (and libm). Every entry point validates all of its input before it writes
  * anything: a call that returns an error status has changed nothing.
  *
+ * What the library checks: every pointer it needs is non-NULL, every enum
+ * and hyperparameter is in range, every size is non-zero and small enough
+ * that no byte count, sum or offset it computes can overflow (see
+ * ADAMP_E_INVALID_SIZE), the stats buffer is long enough, the config is in
+ * range. What the caller guarantees, which no C library can check: each
+ * non-NULL buffer really holds rows * cols elements (stats: stats_len
+ * doubles) and stays valid for the call; the buffers of different tensors,
+ * and a tensor's own buffers, do not overlap (the same memory in two
+ * descriptors of one call is a data race); and no two calls run at once on
+ * the same buffers, descriptors or stats (the library holds no global state,
+ * so calls on disjoint data may run concurrently from different threads).
+ *
+ * Non-finite values are not checked (that would cost a pass over memory): a
+ * NaN or Inf gradient element makes that element's parameter and state NaN
+ * or Inf from then on, exactly as in PyTorch, and in AdamP and SGDP a NaN in
+ * a row's statistics fails the cosine test, so that row's tensor is not
+ * projected in that step (NaN never passes a threshold).
+ *
  * ---------------------------------------------------------------------------
  * The algorithm, per parameter tensor p with gradient g (official order):
  *
@@ -106,8 +124,12 @@ typedef enum adamp_status {
     /** A required pointer is NULL: the tensor array, a tensor's param, its
      *  state buffer(s) (when it has a gradient), its hparams, or the stats. */
     ADAMP_E_NULL_POINTER = 1,
-    /** A tensor has rows == 0 or cols == 0, rows * cols overflows, or a step
-     *  count is negative. */
+    /** A tensor has rows == 0 or cols == 0; one of its buffers would take
+     *  more than PTRDIFF_MAX bytes (the largest C object); the statistics of
+     *  the call's tensors with ndim > 1 would (3 doubles per row); the
+     *  tensors with a gradient hold more than PTRDIFF_MAX bytes together;
+     *  or a step count is negative or INT64_MAX. Tensors without a gradient
+     *  are checked too. */
     ADAMP_E_INVALID_SIZE = 2,
     /** The stats buffer is shorter than adamp_stats_len() says. */
     ADAMP_E_STATS_TOO_SMALL = 3,
@@ -117,6 +139,9 @@ typedef enum adamp_status {
     ADAMP_E_INVALID_ENUM = 5,
     /** The config asks for an ISA that this CPU (or this build) does not have. */
     ADAMP_E_UNSUPPORTED_ISA = 6,
+    /** The config's threads is negative or above ADAMP_MAX_THREADS, or its
+     *  block is negative. */
+    ADAMP_E_INVALID_CONFIG = 7,
 } adamp_status;
 
 /** Instruction sets the kernels are written for, chosen at run time. */
@@ -134,14 +159,20 @@ typedef enum adamp_isa {
  *  rounding of sums (element-wise maths is the same in every variant). */
 typedef struct adamp_config {
     adamp_isa isa;   /**< which kernels; ADAMP_ISA_AUTO (0) as described above */
-    int32_t threads; /**< threads of the OpenMP runtime; 0: its default
-                          (OMP_NUM_THREADS, else the cores); 1: the calling thread only */
+    int32_t threads; /**< threads of the OpenMP runtime, 0 to ADAMP_MAX_THREADS;
+                          0: its default (OMP_NUM_THREADS, else the cores, at most
+                          ADAMP_MAX_THREADS); 1: the calling thread only. A call
+                          uses no more than one thread per 16384 elements it
+                          updates (and one below 65536) */
     int64_t block;   /**< adamp_step only: tensors are processed in blocks of about
                           this many elements, statistics then update, so that the
-                          update re-reads p and g from cache; 0: ADAMP_DEFAULT_BLOCK */
+                          update re-reads p and g from cache; 0: ADAMP_DEFAULT_BLOCK;
+                          negative: ADAMP_E_INVALID_CONFIG */
 } adamp_config;
 
 #define ADAMP_DEFAULT_BLOCK (1 << 20)
+/** The most threads a config may ask for. */
+#define ADAMP_MAX_THREADS 1024
 
 /** 1 if this CPU and this build have `isa` (ADAMP_ISA_AUTO: always 1). */
 int adamp_isa_supported(adamp_isa isa);
@@ -149,7 +180,8 @@ int adamp_isa_supported(adamp_isa isa);
 adamp_isa adamp_isa_selected(adamp_isa isa);
 /** "auto", "scalar", "avx2", "avx512". */
 const char *adamp_isa_name(adamp_isa isa);
-/** The number of threads a config with threads == 0 uses. */
+/** The number of threads a config with threads == 0 uses (at most
+ *  ADAMP_MAX_THREADS). */
 int adamp_default_threads(void);
 
 /** Element type of every buffer of the tensors passed to one call. */
@@ -207,8 +239,9 @@ typedef struct adamp_tensor {
     void *param;               /**< in/out: the parameter */
     const void *grad;          /**< in: gradient, or NULL to skip this tensor */
     void *state0;              /**< in/out: AdamP, Adam, AdamW exp_avg; SGDP, SGD
-                                    momentum buffer (SGD with momentum 0: unused,
-                                    may be NULL). Zero-filled before the first step. */
+                                    momentum buffer (SGD with momentum 0: neither
+                                    read nor written, may be NULL, as torch keeps
+                                    none). Zero-filled before the first step. */
     void *state1;              /**< in/out: AdamP, Adam, AdamW exp_avg_sq;
                                     otherwise unused, may be NULL. Zero-filled. */
     void *state2;              /**< in/out: Adam, AdamW with amsgrad: max_exp_avg_sq;
@@ -256,7 +289,10 @@ const char *adamp_status_string(adamp_status status);
 
 /** Number of doubles the stats buffer needs: 3 per channel-view row of every
  *  tensor with ndim > 1 (whether or not it has a gradient this step), laid
- *  out in tensor order as [g.p, g.g, p.p] per row. 0 if tensors is NULL. */
+ *  out in tensor order as [g.p, g.g, p.p] per row. 0 if tensors is NULL.
+ *  SIZE_MAX if they would take more than PTRDIFF_MAX bytes, which no buffer
+ *  can hold (a step over such tensors returns ADAMP_E_INVALID_SIZE): the
+ *  result never wraps to a short length. */
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count);
 
 /** Phase 1 (AdamP, SGDP only): fills the stats of every tensor with ndim > 1

@@ -10,42 +10,46 @@ static int is_algo(adamp_algorithm a) { return a >= ADAMP_ALGO_ADAMP && a <= ADA
 static int is_dtype(adamp_dtype d) { return d == ADAMP_F32 || d == ADAMP_F64; }
 
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
-    size_t n = 0;
     if (!tensors) return 0;
-    for (size_t i = 0; i < count; i++)
-        if (tensors[i].ndim > 1) n += 3 * tensors[i].rows;
-    return n;
+    size_t rows = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (tensors[i].ndim <= 1) continue;
+        /* No buffer can hold more: say so rather than wrap to a short length. */
+        if (tensors[i].rows > ADAMP_MAX_STATS_ROWS - rows) return SIZE_MAX;
+        rows += tensors[i].rows;
+    }
+    return 3 * rows;
 }
 
-/* Whether t has the state buffers its algorithm and hyperparameters use. */
+/* Whether t has every state buffer its update uses. */
 static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
-    const adamp_hparams *h = t->hparams;
-    switch (algo) {
-    case ADAMP_ALGO_SGDP: return t->state0 != NULL;
-    case ADAMP_ALGO_SGD: return h->momentum == 0 || t->state0 != NULL;
-    case ADAMP_ALGO_ADAM:
-    case ADAMP_ALGO_ADAMW:
-        if (h->amsgrad && !t->state2) return 0;
-        /* fall through */
-    default: return t->state0 != NULL && t->state1 != NULL;
-    }
+    const unsigned used = adamp_state_used(algo, t->hparams);
+    return (!(used & ADAMP_STATE0) || t->state0) && (!(used & ADAMP_STATE1) || t->state1) &&
+           (!(used & ADAMP_STATE2) || t->state2);
 }
 
 /* Checks every tensor (and the stats buffer when need_stats) before anything
- * is written. algo == 0 skips the checks that only the update needs. */
-static adamp_status validate(adamp_algorithm algo, const adamp_tensor *tensors, size_t count,
+ * is written, including every size, so that no offset or sum computed later
+ * can overflow. algo == 0 skips the checks that only the update needs. */
+static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                              const double *stats, size_t stats_len, int need_stats) {
     if (count == 0) return ADAMP_OK;
     if (!tensors) return ADAMP_E_NULL_POINTER;
-    size_t needed = 0;
+    const size_t max_elems = ADAMP_MAX_BYTES / adamp_dtype_size(dtype);
+    size_t stats_rows = 0, elems = 0;
     for (size_t i = 0; i < count; i++) {
         const adamp_tensor *t = &tensors[i];
         if (!t->param) return ADAMP_E_NULL_POINTER;
         if (t->rows == 0 || t->cols == 0) return ADAMP_E_INVALID_SIZE;
-        if (t->rows > SIZE_MAX / sizeof(double) / t->cols) return ADAMP_E_INVALID_SIZE;
+        if (t->cols > max_elems / t->rows) return ADAMP_E_INVALID_SIZE;
         if (t->ndim > 1) {
-            if (t->rows > (SIZE_MAX - needed) / 3) return ADAMP_E_INVALID_SIZE;
-            needed += 3 * t->rows;
+            if (t->rows > ADAMP_MAX_STATS_ROWS - stats_rows) return ADAMP_E_INVALID_SIZE;
+            stats_rows += t->rows;
+        }
+        /* The scheduler sums the elements it updates (those with a gradient). */
+        if (t->grad) {
+            if (adamp_numel(t) > max_elems - elems) return ADAMP_E_INVALID_SIZE;
+            elems += adamp_numel(t);
         }
         if (algo == 0) continue;
         if (!t->hparams) return ADAMP_E_NULL_POINTER;
@@ -54,9 +58,9 @@ static adamp_status validate(adamp_algorithm algo, const adamp_tensor *tensors, 
         if (t->step < 0 || t->step == INT64_MAX) return ADAMP_E_INVALID_SIZE;
         if (t->grad && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
     }
-    if (need_stats && needed > 0) {
+    if (need_stats && stats_rows > 0) {
         if (!stats) return ADAMP_E_NULL_POINTER;
-        if (stats_len < needed) return ADAMP_E_STATS_TOO_SMALL;
+        if (stats_len < 3 * stats_rows) return ADAMP_E_STATS_TOO_SMALL;
     }
     return ADAMP_OK;
 }
@@ -70,6 +74,7 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
     if (!adamp_isa_supported(config->isa)) return ADAMP_E_UNSUPPORTED_ISA;
     *kernels = adamp_kernels_for(dtype, adamp_isa_selected(config->isa));
     if (!*kernels) return ADAMP_E_UNSUPPORTED_ISA;
+    if (config->threads < 0 || config->threads > ADAMP_MAX_THREADS || config->block < 0) return ADAMP_E_INVALID_CONFIG;
     *threads = config->threads > 0 ? config->threads : adamp_default_threads();
     *block = config->block > 0 ? (size_t)config->block : ADAMP_DEFAULT_BLOCK;
     return ADAMP_OK;
@@ -91,7 +96,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
         if (t->projection != ADAMP_PROJ_NONE && t->ndim <= 1) return ADAMP_E_INVALID_ENUM;
         if (t->projection != ADAMP_PROJ_NONE) need_stats = 1;
     }
-    adamp_status s = validate(algo, tensors, count, stats, stats_len, need_stats);
+    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats);
     if (s != ADAMP_OK) return s;
     const adamp_kernels *kernels;
     int threads;
@@ -116,7 +121,7 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
                           size_t count, const double *stats, size_t stats_len) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, tensors, count, stats, stats_len, projects);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects);
     if (s != ADAMP_OK) return s;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {

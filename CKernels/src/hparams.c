@@ -89,11 +89,12 @@ const char *adamp_status_string(adamp_status status) {
     switch (status) {
     case ADAMP_OK: return "ok";
     case ADAMP_E_NULL_POINTER: return "a required pointer is NULL";
-    case ADAMP_E_INVALID_SIZE: return "a tensor has a zero or overflowing size, or a negative step";
+    case ADAMP_E_INVALID_SIZE: return "a tensor has a zero or overflowing size, or an invalid step count";
     case ADAMP_E_STATS_TOO_SMALL: return "the stats buffer is shorter than adamp_stats_len()";
     case ADAMP_E_INVALID_HPARAM: return "a hyperparameter is out of range";
     case ADAMP_E_INVALID_ENUM: return "an enum argument or a projection code is not valid";
     case ADAMP_E_UNSUPPORTED_ISA: return "the requested ISA is not supported on this CPU or in this build";
+    case ADAMP_E_INVALID_CONFIG: return "the config's threads is not in [0, ADAMP_MAX_THREADS] or its block is negative";
     }
     return "unknown status";
 }

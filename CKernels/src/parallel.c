@@ -34,7 +34,10 @@ void adamp_barrier(int nthreads) {
     if (nthreads > 1) GOMP_barrier();
 }
 
-int adamp_default_threads(void) { return omp_get_max_threads(); }
+int adamp_default_threads(void) {
+    const int n = omp_get_max_threads(); /* OMP_NUM_THREADS may ask for any number */
+    return n < 1 ? 1 : n > ADAMP_MAX_THREADS ? ADAMP_MAX_THREADS : n;
+}
 
 #else
 

@@ -45,6 +45,9 @@ typedef struct {
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t rows_per_item(size_t cols) { return cols >= CHUNK ? 1 : CHUNK / cols; }
 static size_t stats_rows(const adamp_tensor *t) { return t->ndim > 1 ? t->rows : 0; }
+/* The elements a tensor puts into a block's work: none without a gradient.
+ * Their sum over a call was checked to fit (api.c). */
+static size_t work_elems(const adamp_tensor *t) { return t->grad ? adamp_numel(t) : 0; }
 
 static size_t items_of(const adamp_tensor *t, int kind) {
     if (!t->grad) return 0;
@@ -65,8 +68,12 @@ typedef struct {
 
 static char *at(char *b, size_t off) { return b ? b + off : NULL; }
 
-static seg seg_at(const adamp_tensor *t, size_t off) {
-    seg s = {at(t->param, off), at(t->state0, off), at(t->state1, off), at(t->state2, off),
+/* Only the buffers the update uses are handed on: a buffer the caller left
+ * in place (SGD's, after momentum was set to 0) is neither read nor written. */
+static seg seg_at(const adamp_run *r, const adamp_tensor *t, size_t off) {
+    const unsigned used = adamp_state_used(r->algo, t->hparams);
+    seg s = {at(t->param, off), at(used & ADAMP_STATE0 ? t->state0 : NULL, off),
+             at(used & ADAMP_STATE1 ? t->state1 : NULL, off), at(used & ADAMP_STATE2 ? t->state2 : NULL, off),
              (const char *)t->grad + off};
     return s;
 }
@@ -111,7 +118,7 @@ static void do_item(const adamp_run *r, cursor *c, int kind, size_t j) {
     if (by_rows) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
         for (size_t i = r0; i < r1; i++) {
-            const seg a = seg_at(t, i * cols * es);
+            const seg a = seg_at(r, t, i * cols * es);
             double *row = st + 3 * i;
             if (kind == K_STATS) {
                 row[0] = row[1] = row[2] = 0;
@@ -126,7 +133,7 @@ static void do_item(const adamp_run *r, cursor *c, int kind, size_t j) {
         return;
     }
     const size_t n = adamp_numel(t), e0 = j * CHUNK, len = (e0 + CHUNK < n ? e0 + CHUNK : n) - e0;
-    const seg a = seg_at(t, e0 * es);
+    const seg a = seg_at(r, t, e0 * es);
     if (kind == K_APPLY) fused(r, &c->k, len, a);
     else sweep2(r, &c->k, len, a, sqrt(st[0]), st[1]);
 }
@@ -137,15 +144,18 @@ static size_t item_start(const adamp_tensor *t, int kind, size_t j) {
     return by_rows ? j * rows_per_item(t->cols) * t->cols : j * CHUNK;
 }
 
+/* floor(elems * k / n) without forming elems * k, which can overflow. */
+static size_t share(size_t elems, size_t k, size_t n) { return elems / n * k + elems % n * k / n; }
+
 /* Runs the block's items of one kind that start in this thread's share of
  * its elements, [elems * tid / n, elems * (tid + 1) / n). */
 static void work(const adamp_run *r, const block *b, int kind, int tid, int nthreads) {
-    const size_t lo = b->elems * (size_t)tid / (size_t)nthreads;
-    const size_t hi = b->elems * (size_t)(tid + 1) / (size_t)nthreads;
+    const size_t lo = share(b->elems, (size_t)tid, (size_t)nthreads);
+    const size_t hi = share(b->elems, (size_t)tid + 1, (size_t)nthreads);
     cursor c = {.t = b->b0, .so = b->so0, .e = 0, .cached = SIZE_MAX};
-    for (; c.t < b->b1 && c.e < hi; c.so += stats_rows(&r->tensors[c.t]), c.e += adamp_numel(&r->tensors[c.t]), c.t++) {
+    for (; c.t < b->b1 && c.e < hi; c.so += stats_rows(&r->tensors[c.t]), c.e += work_elems(&r->tensors[c.t]), c.t++) {
         const adamp_tensor *t = &r->tensors[c.t];
-        if (c.e + adamp_numel(t) <= lo) continue;
+        if (c.e + work_elems(t) <= lo) continue;
         const size_t n = items_of(t, kind);
         for (size_t j = 0; j < n; j++) {
             const size_t at = c.e + item_start(t, kind, j);
@@ -200,10 +210,10 @@ static void worker(void *ctx, int tid, int nthreads) {
         b.b1 = b.b0;
         b.elems = 0;
         do {
-            b.elems += adamp_numel(&r->tensors[b.b1]);
+            b.elems += work_elems(&r->tensors[b.b1]);
             so += stats_rows(&r->tensors[b.b1]);
             b.b1++;
-        } while (b.b1 < r->count && b.elems + adamp_numel(&r->tensors[b.b1]) <= r->block);
+        } while (b.b1 < r->count && b.elems + work_elems(&r->tensors[b.b1]) <= r->block);
 
         if (r->phases & ADAMP_RUN_STATS) work(r, &b, K_STATS, tid, nthreads);
         if (r->phases & ADAMP_RUN_APPLY) {
@@ -225,8 +235,10 @@ static void worker(void *ctx, int tid, int nthreads) {
 
 void adamp_schedule(const adamp_run *run, int threads) {
     size_t total = 0;
-    for (size_t i = 0; i < run->count; i++) total += adamp_numel(&run->tensors[i]);
-    /* A region costs microseconds: not worth it for a few chunks of work. */
+    for (size_t i = 0; i < run->count; i++) total += work_elems(&run->tensors[i]);
+    /* A region costs microseconds: not worth it for a few chunks of work;
+     * and a thread beyond one per chunk would find no item to run. */
     if (total < 4 * (size_t)CHUNK) threads = 1;
+    else if ((size_t)threads > div_up(total, CHUNK)) threads = (int)div_up(total, CHUNK);
     adamp_parallel(threads, worker, (void *)run);
 }

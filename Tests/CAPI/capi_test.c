@@ -2,16 +2,11 @@
  * that every bad call returns its status and writes nothing. Prints
  * "N passed, N failed" and exits non-zero on any failure. */
 #include <math.h>
-#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "adamp.h"
-
-static int passed, failed;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) passed++;                                                \
-        else { failed++; fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
-    } while (0)
+#include "check.h"
 
 /* A [2, 3] weight whose gradient is orthogonal to each row, and a bias. */
 static float w[6], g[6], m[6], v[6], b[3], gb[3], mb[3], vb[3];
@@ -41,6 +36,114 @@ static void expect_rejected(adamp_status got, adamp_status want, const float *w_
     CHECK(memcmp(w, w_before, sizeof w) == 0);
     CHECK(memcmp(m, zeros, sizeof m) == 0 && memcmp(v, zeros, sizeof v) == 0);
     CHECK(memcmp(mb, zeros, sizeof mb) == 0 && tensors[1].step == 0);
+}
+
+/* The regressions of defects found by fuzzing and hostile use, one each. */
+
+/* SGD with momentum 0 neither reads nor writes a buffer left in place (as
+ * after momentum was switched off): torch.optim.SGD gives p = 1 - 0.1 * 1. */
+static void sgd_momentum_zero_leaves_buffer_alone(void) {
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+        if (!adamp_isa_supported(isa)) continue;
+        const adamp_config cfg = {isa, 1, 0};
+        enum { N = 37 }; /* vector lanes and a tail */
+        float p[N], g[N], buf[N];
+        for (int i = 0; i < N; i++) p[i] = g[i] = 1, buf[i] = i % 2 ? INFINITY : 123;
+        adamp_hparams hz = {.lr = 0.1, .dampening = 0.5};
+        for (int64_t step = 0; step < 3; step += 2) {
+            adamp_tensor t = {.param = p, .grad = g, .state0 = buf, .hparams = &hz, .rows = 1, .cols = N, .ndim = 1,
+                              .step = step};
+            for (int i = 0; i < N; i++) p[i] = 1;
+            CHECK(adamp_step(&cfg, ADAMP_ALGO_SGD, ADAMP_F32, &t, 1, NULL, 0) == ADAMP_OK);
+            int ok = 1;
+            for (int i = 0; i < N; i++) ok &= p[i] == 0.9f && (i % 2 ? isinf(buf[i]) : buf[i] == 123);
+            CHECK(ok);
+        }
+        double pd = 1, gd = 1, bd = NAN;
+        adamp_tensor td = {.param = &pd, .grad = &gd, .state0 = &bd, .hparams = &hz, .rows = 1, .cols = 1, .ndim = 1};
+        CHECK(adamp_step(&cfg, ADAMP_ALGO_SGD, ADAMP_F64, &td, 1, NULL, 0) == ADAMP_OK);
+        CHECK(pd == 0.9 && isnan(bd));
+    }
+}
+
+/* Sizes whose bytes, sums or offsets do not fit are rejected, with or without
+ * a gradient; what fits is updated correctly on any number of threads. */
+static void overflowing_sizes(void) {
+    enum { N = 200000 };
+    float *p = malloc(N * sizeof(float)), *g = malloc(N * sizeof(float)), dummy[16] = {0};
+    for (int i = 0; i < N; i++) p[i] = g[i] = 1;
+    adamp_hparams hs = {.lr = 0.5, .beta1 = 0.9, .beta2 = 0.999, .delta = 0.1, .wd_ratio = 0.1};
+    adamp_tensor t[2] = {
+        {.param = dummy, .hparams = &hs, .rows = SIZE_MAX / 8, .cols = 1, .ndim = 2}, /* no gradient */
+        {.param = p, .grad = g, .state0 = dummy, .state1 = dummy, .hparams = &hs, .rows = 1, .cols = N, .ndim = 1},
+    };
+    double stats[4];
+    /* Its statistics would take more than PTRDIFF_MAX bytes. */
+    CHECK(adamp_stats_len(t, 2) == SIZE_MAX);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, t, 2, stats, SIZE_MAX) == ADAMP_E_INVALID_SIZE);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, t, 2, NULL, 0) == ADAMP_E_INVALID_SIZE);
+    CHECK(adamp_row_stats(NULL, ADAMP_F32, t, 2, stats, SIZE_MAX) == ADAMP_E_INVALID_SIZE);
+    CHECK(adamp_decide(ADAMP_ALGO_ADAMP, ADAMP_F32, t, 2, stats, SIZE_MAX) == ADAMP_E_INVALID_SIZE);
+    CHECK(p[0] == 1 && p[N - 1] == 1 && t[1].step == 0);
+    t[0].rows = SIZE_MAX / 3 + 1; /* 3 * rows wraps to 3 */
+    CHECK(adamp_stats_len(t, 2) == SIZE_MAX);
+    /* 2^63 - 4 bytes of f32: fits in one object, but not as f64. */
+    t[0].rows = 1, t[0].cols = SIZE_MAX / 8, t[0].ndim = 1;
+    CHECK(adamp_stats_len(t, 2) == 0);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F64, t, 2, NULL, 0) == ADAMP_E_INVALID_SIZE);
+    for (int threads = 1; threads <= 16; threads *= 2) {
+        const adamp_config cfg = {ADAMP_ISA_AUTO, threads, 0};
+        for (int i = 0; i < N; i++) p[i] = 1;
+        CHECK(adamp_step(&cfg, ADAMP_ALGO_SGD, ADAMP_F32, t, 2, NULL, 0) == ADAMP_OK);
+        int ok = 1;
+        for (int i = 0; i < N; i++) ok &= p[i] == 0.5f;
+        CHECK(ok);
+    }
+    CHECK(t[1].step == 5 && t[0].step == 0);
+    t[0].cols = SIZE_MAX / 4; /* more than PTRDIFF_MAX bytes */
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, t, 2, NULL, 0) == ADAMP_E_INVALID_SIZE);
+    t[0].rows = 3, t[0].cols = SIZE_MAX / 2; /* rows * cols wraps */
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, t, 2, NULL, 0) == ADAMP_E_INVALID_SIZE);
+    /* Two tensors that fit alone but not together (never touched: rejected). */
+    adamp_tensor two[2] = {{.param = dummy, .grad = dummy, .hparams = &hs, .rows = 1, .cols = PTRDIFF_MAX / 4 - 8, .ndim = 1}};
+    two[1] = two[0];
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, two, 2, NULL, 0) == ADAMP_E_INVALID_SIZE);
+    CHECK(p[0] == 0.5f && t[1].step == 5);
+    free(p);
+    free(g);
+}
+
+/* Thread counts: what the config may ask for is bounded and documented, and
+ * the rest is an error status, never the end of the process. */
+static void thread_counts(void) {
+    enum { N = 200000 };
+    float *p = calloc(N, sizeof(float)), *g = calloc(N, sizeof(float));
+    adamp_hparams hs = {.lr = 0.5};
+    for (int i = 0; i < N; i++) g[i] = 1;
+    adamp_tensor t = {.param = p, .grad = g, .hparams = &hs, .rows = 1, .cols = N, .ndim = 1};
+    const int32_t bad[] = {INT32_MAX, 100000, ADAMP_MAX_THREADS + 1, -1, INT32_MIN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const adamp_config cfg = {ADAMP_ISA_AUTO, bad[i], 0};
+        CHECK(adamp_step(&cfg, ADAMP_ALGO_SGD, ADAMP_F32, &t, 1, NULL, 0) == ADAMP_E_INVALID_CONFIG);
+    }
+    const adamp_config negative_block = {ADAMP_ISA_AUTO, 1, -1};
+    CHECK(adamp_step(&negative_block, ADAMP_ALGO_SGD, ADAMP_F32, &t, 1, NULL, 0) == ADAMP_E_INVALID_CONFIG);
+    CHECK(t.step == 0 && p[0] == 0 && p[N - 1] == 0);
+    CHECK(adamp_status_string(ADAMP_E_INVALID_CONFIG)[0] != 0);
+    const adamp_config most = {ADAMP_ISA_AUTO, ADAMP_MAX_THREADS, 0};
+    CHECK(adamp_step(&most, ADAMP_ALGO_SGD, ADAMP_F32, &t, 1, NULL, 0) == ADAMP_OK);
+    int ok = 1;
+    for (int i = 0; i < N; i++) ok &= p[i] == -0.5f;
+    CHECK(ok && t.step == 1);
+    CHECK(adamp_default_threads() >= 1 && adamp_default_threads() <= ADAMP_MAX_THREADS);
+    free(p);
+    free(g);
+}
+
+static void regressions(void) {
+    sgd_momentum_zero_leaves_buffer_alone();
+    overflowing_sizes();
+    thread_counts();
 }
 
 int main(void) {
@@ -176,6 +279,6 @@ int main(void) {
     h.amsgrad = 0;
     expect_rejected(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    regressions();
+    return report();
 }
