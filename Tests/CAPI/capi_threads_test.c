@@ -1,0 +1,173 @@
+/* Every algorithm on tensors big enough to run on several threads, under
+ * every ISA this CPU has, with 1, 2 and 3 threads and several block sizes:
+ * results are bitwise those of one thread (adamp.h's promise), and for the
+ * baselines, which have no sums, bitwise those of the scalar kernels. Says
+ * which ISAs it exercised. Built with sanitizers by `make -C CKernels sanitize`. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "adamp.h"
+#include "check.h"
+
+/* Shapes: channel-orthogonal, layer-orthogonal, a bias, a random gradient,
+ * one without a gradient; 237,000 elements, above the 65,536 below which a
+ * call runs on one thread. */
+enum { COUNT = 5, STEPS = 3 };
+static const size_t ROWS[COUNT] = {256, 40, 1, 100, 8}, COLS[COUNT] = {300, 2000, 5000, 700, 9};
+static const int32_t NDIM[COUNT] = {2, 4, 1, 2, 2};
+
+typedef struct {
+    double *p[COUNT], *g[COUNT], *s[3][COUNT];
+} batch;
+
+static uint64_t rng = 88172645463325252ull;
+static double uniform(void) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0 * 2 - 1;
+}
+
+/* Removes from g its component along p, per row (rows) or over the tensor. */
+static void orthogonalize(double *g, const double *p, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        double gp = 0, pp = 0;
+        for (size_t j = 0; j < cols; j++) gp += g[r * cols + j] * p[r * cols + j], pp += p[r * cols + j] * p[r * cols + j];
+        for (size_t j = 0; j < cols; j++) g[r * cols + j] -= gp / pp * p[r * cols + j];
+    }
+}
+
+/* Fresh buffers of `es` bytes per element, the same values every time. */
+static void make(batch *b, size_t es) {
+    rng = 88172645463325252ull;
+    for (int i = 0; i < COUNT; i++) {
+        const size_t n = ROWS[i] * COLS[i];
+        double *p = malloc(n * sizeof(double)), *g = malloc(n * sizeof(double));
+        for (size_t j = 0; j < n; j++) p[j] = uniform(), g[j] = 0.01 * uniform();
+        if (i == 0) orthogonalize(g, p, ROWS[i], COLS[i]);
+        if (i == 1) orthogonalize(g, p, 1, n);
+        b->p[i] = calloc(n, es), b->g[i] = calloc(n, es);
+        for (size_t j = 0; j < n; j++) {
+            if (es == sizeof(float)) ((float *)b->p[i])[j] = (float)p[j], ((float *)b->g[i])[j] = (float)g[j];
+            else b->p[i][j] = p[j], b->g[i][j] = g[j];
+        }
+        for (int k = 0; k < 3; k++) b->s[k][i] = calloc(n, es);
+        free(p);
+        free(g);
+    }
+}
+
+static void release(batch *b) {
+    for (int i = 0; i < COUNT; i++) {
+        free(b->p[i]), free(b->g[i]);
+        for (int k = 0; k < 3; k++) free(b->s[k][i]);
+    }
+}
+
+static int same(const batch *a, const batch *b, size_t es) {
+    for (int i = 0; i < COUNT; i++) {
+        const size_t bytes = ROWS[i] * COLS[i] * es;
+        if (memcmp(a->p[i], b->p[i], bytes)) return 0;
+        for (int k = 0; k < 3; k++)
+            if (memcmp(a->s[k][i], b->s[k][i], bytes)) return 0;
+    }
+    return 1;
+}
+
+/* The largest difference between two runs' parameters, relative to 1. */
+static double max_diff(const batch *a, const batch *b, size_t es) {
+    double d = 0;
+    for (int i = 0; i < COUNT; i++)
+        for (size_t j = 0; j < ROWS[i] * COLS[i]; j++) {
+            const double x = es == sizeof(float) ? ((float *)a->p[i])[j] : a->p[i][j];
+            const double y = es == sizeof(float) ? ((float *)b->p[i])[j] : b->p[i][j];
+            d = fmax(d, fabs(x - y));
+        }
+    return d;
+}
+
+typedef struct {
+    adamp_algorithm algo;
+    adamp_hparams h;
+    const char *name;
+} variant;
+
+static const variant VARIANTS[] = {
+    {ADAMP_ALGO_ADAMP, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .delta = 0.1, .wd_ratio = 0.1}, "adamp"},
+    {ADAMP_ALGO_ADAMP, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .delta = 0.1, .wd_ratio = 0.1, .nesterov = 1}, "adamp nesterov"},
+    {ADAMP_ALGO_SGDP, {.lr = 0.1, .momentum = 0.9, .eps = 1e-8, .weight_decay = 1e-4, .delta = 0.1, .wd_ratio = 0.1}, "sgdp"},
+    {ADAMP_ALGO_SGDP, {.lr = 0.1, .momentum = 0.9, .eps = 1e-8, .delta = 0.1, .wd_ratio = 0.1, .nesterov = 1}, "sgdp nesterov"},
+    {ADAMP_ALGO_ADAM, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .amsgrad = 1}, "adam amsgrad"},
+    {ADAMP_ALGO_ADAMW, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01, .maximize = 1}, "adamw maximize"},
+    {ADAMP_ALGO_SGD, {.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4, .nesterov = 1}, "sgd nesterov"},
+    {ADAMP_ALGO_SGD, {.lr = 0.1, .dampening = 0.3}, "sgd momentum 0"},
+};
+
+/* STEPS steps of `v` with `cfg`; the projections of the first step in `proj`
+ * (the gradients are fixed, so only the first finds them orthogonal). */
+static void run(const variant *v, adamp_dtype dtype, const adamp_config *cfg, batch *b, int32_t proj[COUNT]) {
+    const size_t es = dtype == ADAMP_F32 ? sizeof(float) : sizeof(double);
+    make(b, es);
+    adamp_tensor t[COUNT];
+    for (int i = 0; i < COUNT; i++)
+        t[i] = (adamp_tensor){.param = b->p[i], .grad = i == COUNT - 1 ? NULL : b->g[i], .state0 = b->s[0][i],
+                              .state1 = b->s[1][i], .state2 = b->s[2][i], .hparams = &v->h, .rows = ROWS[i],
+                              .cols = COLS[i], .ndim = NDIM[i]};
+    const size_t len = adamp_stats_len(t, COUNT);
+    double *stats = malloc(len * sizeof(double));
+    for (int s = 0; s < STEPS; s++) {
+        CHECK(adamp_step(cfg, v->algo, dtype, t, COUNT, stats, len) == ADAMP_OK);
+        for (int i = 0; s == 0 && i < COUNT; i++) proj[i] = t[i].projection;
+    }
+    CHECK(t[0].step == STEPS && t[COUNT - 1].step == 0);
+    free(stats);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--isas") == 0) { /* for scripts: the ISAs this CPU has */
+        for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+            if (adamp_isa_supported(isa)) printf("%s\n", adamp_isa_name(isa));
+        return 0;
+    }
+    const int32_t threads[] = {1, 2, 3};
+    const int64_t blocks[] = {0, 50000, 1};
+    printf("ISAs exercised:");
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+        if (adamp_isa_supported(isa)) printf(" %s", adamp_isa_name(isa));
+    printf(" (threads 1, 2, 3; OMP default %d)\n", adamp_default_threads());
+    for (size_t vi = 0; vi < sizeof VARIANTS / sizeof VARIANTS[0]; vi++) {
+        const variant *v = &VARIANTS[vi];
+        for (adamp_dtype dtype = ADAMP_F32; dtype <= ADAMP_F64; dtype++) {
+            const size_t es = dtype == ADAMP_F32 ? sizeof(float) : sizeof(double);
+            batch scalar, one, many;
+            int32_t proj_scalar[COUNT], proj[COUNT], proj_many[COUNT];
+            const adamp_config scalar_cfg = {ADAMP_ISA_SCALAR, 1, 0};
+            run(v, dtype, &scalar_cfg, &scalar, proj_scalar);
+            if (v->algo == ADAMP_ALGO_ADAMP || v->algo == ADAMP_ALGO_SGDP)
+                CHECK(proj_scalar[0] == ADAMP_PROJ_CHANNEL && proj_scalar[1] == ADAMP_PROJ_LAYER &&
+                      proj_scalar[3] == ADAMP_PROJ_NONE && proj_scalar[4] == ADAMP_PROJ_SKIPPED);
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+                if (!adamp_isa_supported(isa)) continue;
+                const adamp_config base = {isa, 1, 0};
+                run(v, dtype, &base, &one, proj);
+                /* Element-wise maths is the same in every variant; only sums round differently. */
+                if (v->algo == ADAMP_ALGO_ADAMP || v->algo == ADAMP_ALGO_SGDP)
+                    CHECK(memcmp(proj, proj_scalar, sizeof proj) == 0 && max_diff(&one, &scalar, es) < 1e-5);
+                else CHECK(same(&one, &scalar, es));
+                for (size_t ti = 0; ti < 3; ti++)
+                    for (size_t bi = 0; bi < 3; bi++) {
+                        const adamp_config cfg = {isa, threads[ti], blocks[bi]};
+                        run(v, dtype, &cfg, &many, proj_many);
+                        const int ok = same(&many, &one, es) && memcmp(proj, proj_many, sizeof proj) == 0;
+                        if (!ok) fprintf(stderr, "%s %s %s threads %d block %lld differs from 1 thread\n", v->name,
+                                         dtype == ADAMP_F32 ? "f32" : "f64", adamp_isa_name(isa), threads[ti],
+                                         (long long)blocks[bi]);
+                        CHECK(ok);
+                        release(&many);
+                    }
+                release(&one);
+            }
+            release(&scalar);
+        }
+    }
+    return report();
+}
