@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: the Swift tests (fixture replay, reference, bad input, C
-# API from Swift), the C-only test against the library built without Swift,
-# and a package that depends on this one by version.
+# API from Swift), the C-only tests against the library built without Swift,
+# the same under AddressSanitizer and UndefinedBehaviorSanitizer for every ISA
+# and 1-3 threads, the API fuzzer for a bounded time ($FUZZ_SECONDS, 60 by
+# default), and a package that depends on this one by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
@@ -12,4 +14,12 @@ ADAMP_ISA=scalar make -s -C CKernels check
 out=$(ADAMP_ISA=no-such-isa make -s -C CKernels check 2>&1)
 echo "$out" | grep -q "ADAMP_ISA=no-such-isa is not one of" || { echo "ADAMP_ISA: unknown name not reported" >&2; exit 1; }
 echo "$out" | tail -1
+make -s -C CKernels sanitize
+mkdir -p build
+if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log 2>&1; then
+    tail -60 build/fuzz.log
+    echo "fuzz_api: a finding (above); its input is in build/san/crash-*" >&2
+    exit 1
+fi
+grep -E '^(Done|stat::new_units_added)' build/fuzz.log
 bash scripts/check-dependent.sh

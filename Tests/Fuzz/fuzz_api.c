@@ -1,0 +1,305 @@
+/* libFuzzer target over the whole public C API (adamp.h). From each input it
+ * builds a call: an entry point, an algorithm and dtype (valid or not), a
+ * config (or NULL), 0-4 tensor descriptors with sizes from 1 to overflowing,
+ * NULL or real buffers, hyperparameters from typical to NaN/Inf/negative,
+ * projection codes and step counts, and a stats buffer shorter than, as long
+ * as, or longer than it needs. It asserts:
+ *   - no crash (run it under ASan and UBSan);
+ *   - an error status changed no byte of any buffer, descriptor, hparams or stats;
+ *   - sizes that adamp.h says are too large always give an error;
+ *   - on success, tensors without a gradient are untouched, and a second run
+ *     from the same start with other threads and block gives identical bytes.
+ * Input layout: see `build` below; missing bytes read as 0. The seed corpus in
+ * corpus/ holds an input for each defect fixed in issue 8 (make_corpus.py). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "adamp.h"
+
+#define MAX_TENSORS 4
+#define MAX_REAL 90000 /* elements; above 65,536 a call may use several threads */
+
+typedef struct {
+    const uint8_t *d;
+    size_t n;
+} input;
+
+static uint8_t u8(input *in) {
+    if (!in->n) return 0;
+    in->n--;
+    return *in->d++;
+}
+
+static double pick_double(input *in) {
+    static const double table[] = {0, 1, -1, NAN, INFINITY, -INFINITY, 0.5, 0.9, 0.999, 1e-8, 0.1, 1e-3, -0.0,
+                                   1e308, 5e-324, 2};
+    const uint8_t b = u8(in);
+    if (b < 16) return table[b];
+    if (b < 128) return table[b % 12]; /* mostly typical values, so calls get past validation */
+    return (double)(b - 128) / 128.0;
+}
+
+static int32_t pick_flag(input *in) {
+    const uint8_t b = u8(in);
+    return b < 200 ? b % 2 : (int32_t)b - 100;
+}
+
+static size_t pick_size(input *in) {
+    static const size_t small[] = {1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 64, 300};
+    static const size_t huge[] = {0, SIZE_MAX / 8, SIZE_MAX / 3 + 1, SIZE_MAX / 2, SIZE_MAX,
+                                  PTRDIFF_MAX / 4 + 1, PTRDIFF_MAX / 8, (size_t)1 << 40, PTRDIFF_MAX / 24 + 1};
+    const uint8_t b = u8(in);
+    return b < 224 ? small[b % 12] : huge[b % 9];
+}
+
+typedef struct {
+    adamp_hparams h[2];
+    adamp_tensor t[MAX_TENSORS];
+    size_t count, stats_len, stats_alloc;
+    void *buf[MAX_TENSORS][5]; /* param, grad, state0-2: NULL or real */
+    size_t bytes[MAX_TENSORS];  /* of each buffer: 64 if the tensor is not backed by memory */
+    double *stats;
+    size_t expected_stats_len;  /* adamp_stats_len's documented result */
+    int tensors_null, config_null, entry, sizes_valid;
+    adamp_algorithm algo;
+    adamp_dtype dtype;
+    adamp_config cfg;
+} call;
+
+static uint64_t mix(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Values of a tensor's buffers: random, with specials, or a gradient
+ * orthogonal to the parameter per row or over the tensor (so that AdamP and
+ * SGDP project). */
+static void fill(call *c, int i, int mode, uint64_t seed, size_t es) {
+    const size_t n = c->t[i].rows * c->t[i].cols;
+    double *p = malloc(n * sizeof(double)), *g = malloc(n * sizeof(double));
+    for (size_t j = 0; j < n; j++) {
+        p[j] = (double)(mix(&seed) >> 11) / 9007199254740992.0 * 2 - 1;
+        g[j] = (double)(mix(&seed) >> 11) / 9007199254740992.0 * 2e-2 - 1e-2;
+        if (mode == 3 && mix(&seed) % 16 == 0) g[j] = (const double[]){NAN, INFINITY, -INFINITY, 0}[mix(&seed) % 4];
+    }
+    if (mode == 1 || mode == 2) {
+        const size_t rows = mode == 1 ? c->t[i].rows : 1, cols = n / rows;
+        for (size_t r = 0; r < rows; r++) {
+            double gp = 0, pp = 0;
+            for (size_t j = r * cols; j < (r + 1) * cols; j++) gp += g[j] * p[j], pp += p[j] * p[j];
+            for (size_t j = r * cols; j < (r + 1) * cols; j++) g[j] -= gp / pp * p[j];
+        }
+    }
+    for (int k = 0; k < 5; k++) {
+        if (!c->buf[i][k]) continue;
+        const double *src = k == 0 ? p : k == 1 ? g : NULL;
+        for (size_t j = 0; j < n; j++) {
+            const double x = src ? src[j] : (k == 2 ? 1e-3 : 1e-6) * (double)(mix(&seed) % 8);
+            if (es == sizeof(float)) ((float *)c->buf[i][k])[j] = (float)x;
+            else ((double *)c->buf[i][k])[j] = x;
+        }
+    }
+    free(p);
+    free(g);
+}
+
+static void build(call *c, const uint8_t *data, size_t size) {
+    input in = {data, size};
+    memset(c, 0, sizeof *c);
+    c->entry = u8(&in) % 7;
+    c->algo = (adamp_algorithm)(u8(&in) % 8);
+    c->dtype = (adamp_dtype)(u8(&in) % 4);
+    const uint8_t cf = u8(&in);
+    static const int isas[] = {ADAMP_ISA_AUTO, ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512, 7, -1};
+    static const int32_t threads[] = {0, 1, 2, 3, 8, 16, -1, 100000, INT32_MAX, ADAMP_MAX_THREADS};
+    static const int64_t blocks[] = {0, 1, 1000, 1 << 20, -1, INT64_MAX};
+    c->config_null = cf & 1;
+    c->cfg.isa = (adamp_isa)isas[(cf >> 1) % 6];
+    c->cfg.threads = threads[u8(&in) % 10];
+    c->cfg.block = blocks[u8(&in) % 6];
+    c->count = u8(&in) % (MAX_TENSORS + 1);
+    c->tensors_null = u8(&in) == 0xff;
+    const int stats_mode = u8(&in) % 4;
+    uint64_t seed = u8(&in);
+    for (int k = 0; k < 2; k++) {
+        adamp_hparams *h = &c->h[k];
+        h->lr = pick_double(&in), h->beta1 = pick_double(&in), h->beta2 = pick_double(&in);
+        h->momentum = pick_double(&in), h->dampening = pick_double(&in), h->eps = pick_double(&in);
+        h->weight_decay = pick_double(&in), h->delta = pick_double(&in), h->wd_ratio = pick_double(&in);
+        h->nesterov = pick_flag(&in), h->amsgrad = pick_flag(&in), h->maximize = pick_flag(&in);
+    }
+    const size_t es = c->dtype == ADAMP_F32 ? 4 : 8; /* invalid dtypes are rejected anyway */
+    size_t stats_rows = 0, grad_elems = 0;
+    int stats_overflow = 0;
+    c->sizes_valid = 1;
+    for (size_t i = 0; i < c->count; i++) {
+        adamp_tensor *t = &c->t[i];
+        t->rows = pick_size(&in), t->cols = pick_size(&in);
+        t->ndim = (int32_t)(u8(&in) % 6) - 1;
+        const uint8_t flags = u8(&in);
+        t->projection = (int32_t)(u8(&in) % 5) - 2;
+        static const int64_t steps[] = {0, 1, 2, 10, -1, INT64_MAX, INT64_MAX - 1, INT64_MIN};
+        t->step = steps[u8(&in) % 8];
+        const int mode = u8(&in) % 4;
+        t->hparams = flags & 0x20 ? NULL : &c->h[(flags >> 6) & 1];
+        /* The size rule of adamp.h, as the oracle. */
+        const int fits = t->rows && t->cols && t->cols <= PTRDIFF_MAX / es / t->rows;
+        const size_t n = fits ? t->rows * t->cols : 0;
+        if (!fits) c->sizes_valid = 0;
+        if (t->ndim > 1) {
+            if (t->rows > PTRDIFF_MAX / 24 - stats_rows) c->sizes_valid = 0, stats_overflow = 1;
+            else stats_rows += t->rows;
+        }
+        const int real = fits && n <= MAX_REAL;
+        int has_grad = flags & 1;
+        if (has_grad && fits) {
+            if (n > PTRDIFF_MAX / es - grad_elems) c->sizes_valid = 0;
+            else grad_elems += n;
+        }
+        /* A descriptor that is not backed by memory may only reach the
+         * library in a call that it must reject, or without a gradient
+         * (then nothing of it is touched). */
+        if (!real && c->sizes_valid) has_grad = 0;
+        const size_t bytes = real ? n * es : 64;
+        c->bytes[i] = bytes;
+        const int want[5] = {!(flags & 0x10), has_grad, flags & 2, flags & 4, flags & 8};
+        for (int k = 0; k < 5; k++) c->buf[i][k] = want[k] ? calloc(1, bytes) : NULL;
+        t->param = c->buf[i][0], t->grad = c->buf[i][1];
+        t->state0 = c->buf[i][2], t->state1 = c->buf[i][3], t->state2 = c->buf[i][4];
+        if (real) fill(c, (int)i, mode, seed + i, es);
+    }
+    c->expected_stats_len = c->tensors_null ? 0 : stats_overflow ? SIZE_MAX : 3 * stats_rows;
+    /* A too-long stats_len would be the caller's lie: never longer than the buffer. */
+    const size_t need = 3 * stats_rows, cap = 3 * 4 * 300;
+    c->stats_alloc = need <= cap ? need + 5 : cap;
+    c->stats_len = stats_mode == 1 && need ? need - 1 : stats_mode == 3 ? c->stats_alloc : need <= cap ? need : cap;
+    c->stats = stats_mode == 0 ? NULL : calloc(c->stats_alloc, sizeof(double));
+}
+
+static void release(call *c) {
+    for (size_t i = 0; i < MAX_TENSORS; i++)
+        for (int k = 0; k < 5; k++) free(c->buf[i][k]);
+    free(c->stats);
+}
+
+/* Every byte the library may write: buffers, descriptors, hparams, stats. */
+typedef struct {
+    void *buf[MAX_TENSORS][5];
+    adamp_tensor t[MAX_TENSORS];
+    adamp_hparams h[2];
+    double *stats;
+} snapshot;
+
+static void take(snapshot *s, const call *c) {
+    for (size_t i = 0; i < MAX_TENSORS; i++)
+        for (int k = 0; k < 5; k++) {
+            s->buf[i][k] = NULL;
+            if (c->buf[i][k]) s->buf[i][k] = malloc(c->bytes[i]), memcpy(s->buf[i][k], c->buf[i][k], c->bytes[i]);
+        }
+    memcpy(s->t, c->t, sizeof s->t);
+    memcpy(s->h, c->h, sizeof s->h);
+    s->stats = NULL;
+    if (c->stats) s->stats = malloc(c->stats_alloc * sizeof(double)), memcpy(s->stats, c->stats, c->stats_alloc * sizeof(double));
+}
+
+static void restore(call *c, const snapshot *s) {
+    for (size_t i = 0; i < MAX_TENSORS; i++)
+        for (int k = 0; k < 5; k++)
+            if (s->buf[i][k]) memcpy(c->buf[i][k], s->buf[i][k], c->bytes[i]);
+    memcpy(c->t, s->t, sizeof s->t);
+    memcpy(c->h, s->h, sizeof s->h);
+    if (s->stats) memcpy(c->stats, s->stats, c->stats_alloc * sizeof(double));
+}
+
+static int equal(const call *c, const snapshot *s) {
+    for (size_t i = 0; i < MAX_TENSORS; i++)
+        for (int k = 0; k < 5; k++)
+            if (s->buf[i][k] && memcmp(c->buf[i][k], s->buf[i][k], c->bytes[i])) return 0;
+    if (memcmp(c->t, s->t, sizeof s->t) || memcmp(c->h, s->h, sizeof s->h)) return 0;
+    return !s->stats || !memcmp(c->stats, s->stats, c->stats_alloc * sizeof(double));
+}
+
+static void drop(snapshot *s) {
+    for (size_t i = 0; i < MAX_TENSORS; i++)
+        for (int k = 0; k < 5; k++) free(s->buf[i][k]);
+    free(s->stats);
+}
+
+static adamp_status invoke(call *c, const adamp_config *cfg) {
+    adamp_tensor *t = c->tensors_null ? NULL : c->t;
+    switch (c->entry) {
+    case 0: return adamp_step(cfg, c->algo, c->dtype, t, c->count, c->stats, c->stats_len);
+    case 1: return adamp_row_stats(cfg, c->dtype, t, c->count, c->stats, c->stats_len);
+    case 2: return adamp_decide(c->algo, c->dtype, t, c->count, c->stats, c->stats_len);
+    default: return adamp_apply(cfg, c->algo, c->dtype, t, c->count, c->stats, c->stats_len);
+    }
+}
+
+#define REQUIRE(cond)                                                                   \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "fuzz_api: %s failed at line %d (entry %d)\n", #cond, __LINE__, c.entry); \
+            abort();                                                                    \
+        }                                                                               \
+    } while (0)
+
+/* The functions that take no buffers: total, never NULL. */
+static void small_functions(const uint8_t *data, size_t size) {
+    input in = {data, size};
+    const int v = (int)(int8_t)u8(&in);
+    if (!adamp_status_string((adamp_status)v) || !adamp_field_name((adamp_field)v) || !adamp_isa_name((adamp_isa)v))
+        abort();
+    (void)adamp_isa_supported((adamp_isa)v);
+    (void)adamp_isa_selected(adamp_isa_supported((adamp_isa)v) ? (adamp_isa)v : ADAMP_ISA_AUTO);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static call c;
+    build(&c, data, size);
+    if (c.entry >= 4) {
+        if (c.entry == 4) {
+            const size_t len = adamp_stats_len(c.tensors_null ? NULL : c.t, c.count);
+            REQUIRE(len == c.expected_stats_len);
+        } else if (c.entry == 5) {
+            adamp_field field = (adamp_field)-1;
+            const char *rule = NULL;
+            const adamp_status s = adamp_hparams_check(c.algo, &c.h[0], &field, &rule);
+            REQUIRE(rule && (s == ADAMP_E_INVALID_HPARAM) == (field != ADAMP_FIELD_NONE) && adamp_field_name(field));
+        } else {
+            small_functions(data + 1, size ? size - 1 : 0);
+        }
+        release(&c);
+        return 0;
+    }
+    const adamp_config *cfg = c.config_null ? NULL : &c.cfg;
+    snapshot before;
+    take(&before, &c);
+    const adamp_status s = invoke(&c, cfg);
+    if (s != ADAMP_OK) REQUIRE(equal(&c, &before));
+    if (!c.sizes_valid && c.count && !c.tensors_null) REQUIRE(s != ADAMP_OK);
+    if (s == ADAMP_OK && c.count && !c.tensors_null) {
+        for (size_t i = 0; i < c.count; i++) {
+            if (c.t[i].grad) continue;
+            for (int k = 0; k < 5; k++)
+                if (before.buf[i][k] && k != 1) REQUIRE(!memcmp(c.buf[i][k], before.buf[i][k], c.bytes[i]));
+            REQUIRE(c.t[i].step == before.t[i].step);
+        }
+        /* The same call with other threads and block gives the same bytes. */
+        snapshot after;
+        take(&after, &c);
+        restore(&c, &before);
+        adamp_config other = cfg ? *cfg : (adamp_config){ADAMP_ISA_AUTO, 0, 0};
+        other.threads = other.threads == 3 ? 1 : 3;
+        other.block = other.block == 1000 ? 7 : 1000;
+        REQUIRE(invoke(&c, &other) == ADAMP_OK);
+        REQUIRE(equal(&c, &after));
+        drop(&after);
+    }
+    drop(&before);
+    release(&c);
+    return 0;
+}

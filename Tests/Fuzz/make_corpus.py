@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Writes the fuzzer's seed corpus: one input per defect fixed in issue 8 and
+a few that reach the projections, in fuzz_api.c's input layout. Run it from
+anywhere; it rewrites corpus/ beside this file."""
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ENTRY = {"step": 0, "row_stats": 1, "decide": 2, "apply": 3, "stats_len": 4}
+ALGO = {"adamp": 1, "sgdp": 2, "adam": 3, "adamw": 4, "sgd": 5}
+# pick_size: a byte below 224 picks small[b % 12], 224 and above huge[b % 9].
+SMALL = [1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 64, 300]
+HUGE = {"0": 225, "SIZE_MAX/8": 226, "SIZE_MAX/3+1": 227, "SIZE_MAX/2": 228, "SIZE_MAX": 229,
+        "PTRDIFF_MAX/4+1": 230, "PTRDIFF_MAX/8": 231, "2^40": 232, "PTRDIFF_MAX/24+1": 224}
+# pick_double's table (indices 0-15).
+D = {0: 0, 1: 1, -1: 2, "nan": 3, "inf": 4, 0.5: 6, 0.9: 7, 0.999: 8, 1e-8: 9, 0.1: 10, 1e-3: 11}
+THREADS = {0: 0, 1: 1, 2: 2, 3: 3, 8: 4, 16: 5, -1: 6, 100000: 7, 2**31 - 1: 8, 1024: 9}
+GRAD, S0, S1, S2 = 1, 2, 4, 8
+
+
+def size(x):
+    return SMALL.index(x) if isinstance(x, int) else HUGE[x]
+
+
+def hparams(lr=0.1, beta1=0.9, beta2=0.999, momentum=0.9, dampening=0, eps=1e-8, wd=0.1, delta=0.1,
+            wd_ratio=0.1, nesterov=0, amsgrad=0, maximize=0):
+    return [D[lr], D[beta1], D[beta2], D[momentum], D[dampening], D[eps], D[wd], D[delta], D[wd_ratio],
+            nesterov, amsgrad, maximize]
+
+
+def tensor(rows, cols, ndim, flags, projection=0, step=1, mode=0):
+    # ndim byte: value + 1; projection byte: code + 2; step byte: index in fuzz_api.c's steps.
+    return [size(rows), size(cols), ndim + 1, flags, projection + 2, step, mode]
+
+
+def call(entry, algo, tensors, h=None, threads=0, block=0, config_null=True, stats_mode=2, dtype=1):
+    h = h or hparams()
+    head = [ENTRY[entry], ALGO.get(algo, 0), dtype, 1 if config_null else 0, THREADS[threads], block,
+            len(tensors), 0, stats_mode, 7]
+    return bytes(head + h + h + [b for t in tensors for b in t])
+
+
+SEEDS = {
+    # 1. SGD with momentum 0 and a buffer left in place (directed test: capi_test.c).
+    "sgd-momentum0-stale-buffer": call("step", "sgd", [tensor(1, 33, 1, GRAD | S0)],
+                                      h=hparams(momentum=0, dampening=0.5, wd=0)),
+    # 2. A tensor without gradient whose stats rows overflow, then a real one.
+    "stats-offset-wrap": call("step", "adamp", [tensor("SIZE_MAX/8", 1, 2, S0 | S1),
+                                                tensor(16, 17, 2, GRAD | S0 | S1)], stats_mode=3),
+    # 2. cols of about SIZE_MAX/8 without gradient beside a 90,000-element SGD tensor, 8 and 16 threads.
+    "thread-share-overflow-8": call("step", "sgd", [tensor(1, "SIZE_MAX/8", 1, 0), tensor(300, 300, 1, GRAD | S0)],
+                                    threads=8, config_null=False),
+    "thread-share-overflow-16": call("step", "sgd", [tensor(1, "SIZE_MAX/8", 1, 0), tensor(300, 300, 1, GRAD | S0)],
+                                     threads=16, config_null=False),
+    # 3. adamp_stats_len with 3 * rows wrapping.
+    "stats-len-wrap": call("stats_len", "adamp", [tensor("SIZE_MAX/3+1", 1, 2, GRAD)]),
+    # 4. Thread counts that ended or crashed the process.
+    "threads-int32-max": call("step", "sgd", [tensor(300, 300, 1, GRAD | S0)], threads=2**31 - 1, config_null=False),
+    "threads-100000": call("step", "adam", [tensor(300, 300, 2, GRAD | S0 | S1)], threads=100000, config_null=False),
+    # The projected paths, on several threads: channel (mode 1) and layer (mode 2) orthogonal gradients.
+    "adamp-channel": call("step", "adamp", [tensor(300, 300, 2, GRAD | S0 | S1, mode=1), tensor(1, 300, 1, GRAD | S0 | S1)],
+                          threads=3, config_null=False),
+    "sgdp-layer": call("step", "sgdp", [tensor(64, 300, 4, GRAD | S0, mode=2), tensor(300, 64, 2, GRAD | S0, mode=1)],
+                       threads=2, config_null=False),
+    "apply-layer-codes": call("apply", "adamp", [tensor(17, 33, 2, GRAD | S0 | S1, projection=2, mode=2)]),
+}
+
+if __name__ == "__main__":
+    out = os.path.join(HERE, "corpus")
+    os.makedirs(out, exist_ok=True)
+    for name, data in SEEDS.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    print(f"wrote {len(SEEDS)} seeds to {out}")
