@@ -18,6 +18,6 @@ enum Aligned {
     /// after it in the same allocation is aligned too.
     static func padded<T>(_ count: Int, of _: T.Type) -> Int {
         let perLine = Swift.max(alignment / MemoryLayout<T>.stride, 1)
-        return (count + perLine - 1) / perLine * perLine
+        return count / perLine * perLine + (count % perLine == 0 ? 0 : perLine) // no overflow below Int.max
     }
 }

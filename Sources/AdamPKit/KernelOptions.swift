@@ -34,8 +34,8 @@ public enum KernelISA: String, CaseIterable, Sendable {
 public struct KernelOptions: Equatable, Sendable {
     /// Which kernels.
     public var isa: KernelISA
-    /// Threads of the OpenMP runtime; 0: its default (`OMP_NUM_THREADS`, else
-    /// the cores); 1: the calling thread only.
+    /// Threads of the OpenMP runtime, 0 to `maxThreads`; 0: its default
+    /// (`OMP_NUM_THREADS`, else the cores); 1: the calling thread only.
     public var threads: Int
     /// Elements per cache block (statistics then update per block); 0: the
     /// default (2^20).
@@ -47,13 +47,18 @@ public struct KernelOptions: Equatable, Sendable {
         self.blockSize = blockSize
     }
 
+    /// The most threads an optimizer may be given (the C library's
+    /// `ADAMP_MAX_THREADS`). A step uses at most one per 16,384 elements.
+    public static let maxThreads = Int(ADAMP_MAX_THREADS)
+
     /// The number of threads `threads: 0` means here.
     public static var defaultThreads: Int { Int(adamp_default_threads()) }
 
     func validated() throws -> adamp_config {
         guard isa.isSupported else { throw OptimizerError.unsupportedISA(isa.rawValue) }
-        guard threads >= 0, threads <= Int(Int32.max) else {
-            throw OptimizerError.invalidHyperparameter(name: "threads", value: Double(threads), rule: "must be >= 0", group: nil)
+        guard threads >= 0, threads <= KernelOptions.maxThreads else {
+            throw OptimizerError.invalidHyperparameter(name: "threads", value: Double(threads),
+                                                       rule: "must be in [0, \(KernelOptions.maxThreads)]", group: nil)
         }
         guard blockSize >= 0 else {
             throw OptimizerError.invalidHyperparameter(name: "blockSize", value: Double(blockSize), rule: "must be >= 0", group: nil)

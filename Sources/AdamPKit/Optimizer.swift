@@ -1,5 +1,16 @@
 /// What every optimizer of this package does, so that user code can swap one
 /// for another by changing the line that creates it.
+///
+/// An optimizer and its parameters belong to one thread (or task) at a time:
+/// `step()` is not safe to call concurrently on one optimizer, or on two that
+/// share a `Parameter`. Neither type is `Sendable`, so Swift 6 rejects code
+/// that would share them across isolation domains. A parameter may belong to
+/// several optimizers; each `step()` then updates it.
+///
+/// Non-finite gradients are not checked: a NaN or infinite gradient element
+/// makes that element's value and state NaN or infinite from then on (as in
+/// PyTorch), and in AdamP and SGDP it fails the scale-invariance test, so its
+/// tensor is not projected in that step.
 public protocol Optimizer<Scalar>: AnyObject {
     associatedtype Scalar: AdamPScalar
     /// One parameter group's hyperparameters (e.g. `AdamP<Float>.Hyperparameters`).
@@ -8,8 +19,9 @@ public protocol Optimizer<Scalar>: AnyObject {
     var parameters: [Parameter<Scalar>] { get }
     /// The number of parameter groups.
     var groupCount: Int { get }
-    /// Updates every parameter that has a gradient. Throws, changing nothing,
-    /// if a gradient's count differs from its parameter's.
+    /// Updates every parameter that has a gradient. Throws, changing nothing
+    /// (no value, state or step count), if a gradient's count differs from
+    /// its parameter's. Call it from one thread at a time (see above).
     func step() throws
     /// Removes every parameter's gradient (or zero-fills it).
     func zeroGrad(setToNone: Bool)

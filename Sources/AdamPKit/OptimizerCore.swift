@@ -33,7 +33,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
     private(set) var options = KernelOptions()
-    private var config = adamp_config(isa: ADAMP_ISA_AUTO, threads: 0, block: 0)
+    /// Internal rather than private so that a test can make the C call fail.
+    var config = adamp_config(isa: ADAMP_ISA_AUTO, threads: 0, block: 0)
 
     /// `groups` pairs parameters with a function that fills in a group's
     /// overrides over `defaults`; everything is validated before anything is made.
@@ -57,6 +58,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                 groupOf.append(gi)
             }
         }
+        for (p, g) in zip(parameters, groupOf) { try Self.checkStateFits(p, buffers: groups[g].hyperparameters.stateNames.count) }
         self.parameters = parameters
         self.groups = groups.map(\.hyperparameters)
         self.groupOfParameter = groupOf
@@ -100,6 +102,14 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         hparams.deallocate()
         stats.deallocate()
         for s in state { s.map(Aligned.deallocate) }
+    }
+
+    /// Throws, before anything is allocated, if `n` state buffers for `p`
+    /// would not fit in memory's address range (rather than trap on overflow).
+    private static func checkStateFits(_ p: Parameter<Scalar>, buffers n: Int) throws {
+        let (elements, o1) = Aligned.padded(p.count, of: Scalar.self).multipliedReportingOverflow(by: n)
+        let (_, o2) = elements.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+        if o1 || o2 { throw OptimizerError.invalidShape(p.shape) }
     }
 
     /// Gives parameter `i` at least `n` state buffers: new ones zero-filled,
@@ -163,26 +173,29 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             }
         }
         var live = 0
-        for (i, p) in parameters.enumerated() {
+        for (i, p) in parameters.enumerated() where p.count > 0 {
             let t = tensors + slot[i]
-            let g = p.gradientPointer
-            if p.count == 0 {
-                // Nothing to update, but the step is counted as PyTorch counts it.
-                if g != nil { t.pointee.step += 1 }
-                t.pointee.projection = g != nil ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
-                continue
-            }
             t.pointee.param = UnsafeMutableRawPointer(p.storage)
-            t.pointee.grad = UnsafeRawPointer(g)
-            if g != nil { live += 1 }
+            t.pointee.grad = p.gradientPointer.map(UnsafeRawPointer.init)
+            if t.pointee.grad != nil { live += 1 }
         }
-        guard live > 0 else {
+        if live > 0 {
+            // Checks everything before it writes anything: this is the last
+            // check that can fail, and nothing visible has changed before it.
+            let status = adamp_step(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
+            guard status == ADAMP_OK else {
+                throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
+            }
+        } else {
             for s in 0..<kernelCount { tensors[s].projection = ADAMP_PROJ_SKIPPED.rawValue }
-            return
         }
-        let status = adamp_step(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
-        guard status == ADAMP_OK else {
-            throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
+        // Empty parameters have nothing to update, but their steps are counted
+        // as PyTorch counts them.
+        for (i, p) in parameters.enumerated() where p.count == 0 {
+            let t = tensors + slot[i]
+            let has = p.gradientPointer != nil
+            if has { t.pointee.step += 1 }
+            t.pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
         }
     }
 
@@ -226,6 +239,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     func setHyperparameters(_ h: H, group g: Int) throws {
         try checkGroup(g)
         try validate(h, group: g)
+        for i in parameters.indices where groupOfParameter[i] == g {
+            try Self.checkStateFits(parameters[i], buffers: h.stateNames.count)
+        }
         groups[g] = h
         hparams[g] = h.cValue
         for i in parameters.indices where groupOfParameter[i] == g { reserveState(i, buffers: h.stateNames.count) }

@@ -8,7 +8,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case gradientCountMismatch(parameter: String, expected: Int, actual: Int)
     /// Initial values whose count differs from the product of the shape.
     case valueCountMismatch(shape: [Int], expected: Int, actual: Int)
-    /// A shape with a negative dimension, or whose element count overflows.
+    /// A shape with a negative dimension, or whose elements' bytes (or the
+    /// optimizer state's) do not fit in `Int`.
     case invalidShape([Int])
     /// The same parameter object appears twice among an optimizer's groups.
     case duplicateParameter(String)
@@ -29,7 +30,7 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
         case let .valueCountMismatch(shape, expected, actual):
             return "shape \(shape) needs \(expected) values, got \(actual)"
         case let .invalidShape(shape):
-            return "invalid shape \(shape): dimensions must be >= 0 and their product must fit in Int"
+            return "invalid shape \(shape): dimensions must be >= 0 and the product times the element size must fit in Int"
         case let .duplicateParameter(parameter):
             return "\(parameter) appears more than once in the optimizer's parameter groups"
         case let .invalidGroup(index, count):

@@ -9,6 +9,9 @@
 /// The projection of AdamP/SGDP looks at the shape: a parameter of more than
 /// one dimension is viewed as `[shape[0], count / shape[0]]` (one row per
 /// output channel) and as `[1, count]` (the whole layer).
+///
+/// A parameter belongs to one thread (or task) at a time, with the optimizers
+/// it is in: it is not `Sendable`.
 public final class Parameter<Scalar: AdamPScalar> {
     /// The tensor's shape; `[]` is a scalar (one element).
     public let shape: [Int]
@@ -79,6 +82,8 @@ public final class Parameter<Scalar: AdamPScalar> {
         ownedGradient.map(Aligned.deallocate)
     }
 
+    /// The product of `shape`, or nil if a dimension is negative or the
+    /// elements' bytes do not fit in `Int` (no buffer could hold them).
     static func elementCount(_ shape: [Int]) -> Int? {
         var n = 1
         for d in shape {
@@ -87,7 +92,7 @@ public final class Parameter<Scalar: AdamPScalar> {
             if overflow { return nil }
             n = p
         }
-        return n
+        return n.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride).overflow ? nil : n
     }
 
     /// A copy of the current values.
