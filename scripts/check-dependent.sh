@@ -36,3 +36,32 @@ for o in others { try o.step(); precondition(o.stepCount(for: w) == 1) }
 print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
+
+# The threading rule (Sources/AdamPKit/Concurrency.swift) as Swift 6's checker
+# enforces it for a dependent: stepping one optimizer from a detached task
+# while this one steps it too, or treating a Parameter as Sendable, must not
+# compile.
+bin=$(cd "$work/app" && swift build --show-bin-path)
+# Each must fail to compile with its error (one file each: a type error stops
+# the compiler before the data-race analysis runs).
+reject() {
+    printf 'import AdamPKit\n%s\n' "$2" > "$work/reject.swift"
+    if out=$(swiftc -emit-sil -o /dev/null -swift-version 6 -I "$bin/Modules" \
+             -Xcc -fmodule-map-file="$bin/CAdamP.build/module.modulemap" "$work/reject.swift" 2>&1); then
+        echo "check-dependent: this compiled, and must not:" >&2; cat "$work/reject.swift" >&2; exit 1
+    fi
+    grep -q "$1" <<<"$out" || { echo "check-dependent: expected \"$1\" from:" >&2; echo "$out" >&2; exit 1; }
+}
+reject "risks causing data races" '
+func race() async throws {
+    let w = Parameter<Float>(shape: [2])
+    let opt = try AdamP(parameters: [w])
+    let task = Task.detached { try opt.step() }
+    try opt.step()
+    try await task.value
+}'
+reject "conformance of .Parameter<Scalar>. to .Sendable. is unavailable" '
+func shared(_ w: Parameter<Float>) -> any Sendable { w }'
+reject "conformance of .SGD<Scalar>. to .Sendable. is unavailable" '
+func shared(_ o: SGD<Float>) -> any Sendable { o }'
+echo "dependent package: Swift 6 rejects sharing an optimizer or a Parameter across tasks"
