@@ -64,13 +64,41 @@ enum Models {
     }
 
     /// A JSON file of shapes: `[[64, 3, 7, 7], [64], ...]` or `{"shapes": [...]}`.
+    /// Shapes from a JSON file (a list of shapes, or {"shapes": [...]}); every
+    /// problem is one line naming the file.
     static func load(_ path: String) throws -> [[Int]] {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
-        let list = (json as? [String: Any])?["shapes"] ?? json
-        guard let shapes = list as? [[Int]], !shapes.isEmpty, shapes.allSatisfy({ $0.allSatisfy { $0 > 0 } }) else {
-            throw BenchError("\(path): expected a non-empty JSON list of shapes of positive integers")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw BenchError("--shapes \(path): no such file")
         }
+        guard !isDirectory.boolValue else { throw BenchError("--shapes \(path): is a directory, not a JSON file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw BenchError("--shapes \(path): cannot be read") }
+        guard let json = try? JSONSerialization.jsonObject(with: data) else {
+            throw BenchError("--shapes \(path): not valid JSON")
+        }
+        let list = (json as? [String: Any])?["shapes"] ?? json
+        guard let shapes = list as? [[Int]], !shapes.isEmpty, shapes.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 > 0 } }) else {
+            throw BenchError("--shapes \(path): expected a non-empty JSON list of shapes of positive integers, e.g. [[64, 3, 7, 7], [64]]")
+        }
+        _ = try totalCount(shapes, source: "--shapes \(path)")
         return shapes
+    }
+
+    /// The number of parameters, or an error naming `source` if it does not fit in Int.
+    static func totalCount(_ shapes: [[Int]], source: String) throws -> Int {
+        var total = 0
+        for shape in shapes {
+            var n = 1
+            for d in shape {
+                let (p, o) = n.multipliedReportingOverflow(by: d)
+                guard !o else { throw BenchError("\(source): shape \(shape) has more elements than Int can count") }
+                n = p
+            }
+            let (t, o) = total.addingReportingOverflow(n)
+            guard !o else { throw BenchError("\(source): the shapes' total element count overflows Int") }
+            total = t
+        }
+        return total
     }
 }
 

@@ -43,7 +43,9 @@ func parse(_ args: [String]) -> Options {
         case "--shapes": o.shapesFile = value(a)
         case "--optimizer": let v = value(a); o.optimizers = v == "all" ? Benchmarked.names : [v]
         case "--isa":
-            guard let isa = KernelISA(rawValue: value(a)) else { fail("--isa takes one of \(KernelISA.allCases.map(\.rawValue))") }
+            guard let isa = KernelISA(rawValue: value(a)) else {
+                fail("--isa takes one of \(KernelISA.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             o.isa = isa
         case "--threads": o.threads = int(a)
         case "--block": o.block = int(a)
@@ -53,12 +55,21 @@ func parse(_ args: [String]) -> Options {
         case "--list-shapes": o.listShapes = true
         case "--allow-debug": o.allowDebug = true
         case "-h", "--help": print(usage); exit(0)
-        default: fail("unknown argument \(a)\n\(usage)")
+        default: fail("unknown argument \(a) (adamp-bench --help lists them)")
         }
     }
-    if o.shapesFile == nil && Models.all[o.model] == nil { fail("unknown model \(o.model)\n\(usage)") }
-    guard o.steps > 0, o.warmup >= 0, o.threads >= 0, o.block >= 0 else { fail("counts must be >= 0 (steps > 0)") }
-    guard o.optimizers.allSatisfy(Benchmarked.names.contains) else { fail("unknown optimizer \(o.optimizers)") }
+    if o.shapesFile == nil && Models.all[o.model] == nil {
+        fail("--model \(o.model): unknown model (one of \(Models.all.keys.sorted().joined(separator: ", ")))")
+    }
+    if o.steps <= 0 { fail("--steps must be > 0, got \(o.steps)") }
+    if o.warmup < 0 { fail("--warmup must be >= 0, got \(o.warmup)") }
+    if o.threads < 0 || o.threads > KernelOptions.maxThreads {
+        fail("--threads must be in [0, \(KernelOptions.maxThreads)] (0: OMP_NUM_THREADS or the cores), got \(o.threads)")
+    }
+    if o.block < 0 { fail("--block must be >= 0 (0: the default), got \(o.block)") }
+    guard o.optimizers.allSatisfy(Benchmarked.names.contains) else {
+        fail("--optimizer \(o.optimizers.joined()): unknown (one of \(Benchmarked.names.joined(separator: ", ")), all)")
+    }
     guard o.isa.isSupported else { fail("this CPU has no \(o.isa.rawValue)") }
     return o
 }
@@ -126,7 +137,7 @@ final class FloorBuffers {
 }
 
 func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
-    let n = shapes.reduce(0) { $0 + $1.reduce(1, *) }
+    let n = try Models.totalCount(shapes, source: model)
     let floorBuffers = FloorBuffers(count: n)
     var rng = SystemRandomNumberGenerator()
     let params = shapes.map { Parameter<Float>(shape: $0) }
@@ -163,6 +174,17 @@ if options.listShapes {
     print(String(decoding: try! JSONSerialization.data(withJSONObject: shapes), as: UTF8.self))
     exit(0)
 }
+// Parameters, gradients, up to two state buffers and the floor's four arrays:
+// about 36 bytes per f32 parameter. Refuse what cannot fit rather than crash.
+do {
+    let source = options.shapesFile.map { "--shapes \($0)" } ?? "--model \(options.model)"
+    let n = try Models.totalCount(shapes, source: source)
+    let (need, o) = n.multipliedReportingOverflow(by: 36)
+    if o || UInt64(need) > ProcessInfo.processInfo.physicalMemory {
+        fail("\(source): \(n) parameters need about \(o ? "more than Int.max" : "\(need / 1_000_000_000) GB") "
+             + "of memory; this machine has \(ProcessInfo.processInfo.physicalMemory / 1_000_000_000) GB")
+    }
+} catch { fail("\(error)") }
 #if DEBUG
 if !options.allowDebug {
     fail("this is a debug build, whose timings mean nothing: use `swift run -c release adamp-bench` (or pass --allow-debug)")

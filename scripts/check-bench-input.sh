@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# adamp-bench on bad input: each case must print one line naming the flag or
+# file and the problem, and exit with status 2 (never a crash, never a trace).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+swift build -q --product adamp-bench
+bench="$(swift build --show-bin-path)/adamp-bench"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+echo '[[4611686018427387904, 4]]' > "$work/overflow.json"
+echo '{"shapes": [[9223372036854775807], [1]]}' > "$work/sum.json"
+echo '[[1, 2]' > "$work/malformed.json"
+echo '[[0, 3]]' > "$work/zero.json"
+echo '[[1099511627776]]' > "$work/huge.json"
+fails=0
+# expect "words the one line must contain" args...
+expect() {
+    local want="$1"; shift
+    local err status=0
+    err=$("$bench" "$@" 2>&1 >/dev/null) || status=$?
+    if [ "$status" -ne 2 ] || [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ] || ! grep -qF -- "$want" <<<"$err"; then
+        echo "FAIL adamp-bench $*: status $status, wanted 2 and one line with \"$want\"; got: $err" >&2
+        fails=$((fails + 1))
+    fi
+}
+expect "--shapes $work/overflow.json: shape [4611686018427387904, 4] has more elements" --shapes "$work/overflow.json"
+expect "--shapes $work/sum.json: the shapes' total element count overflows" --shapes "$work/sum.json"
+expect "--shapes $work/malformed.json: not valid JSON" --shapes "$work/malformed.json"
+expect "--shapes $work/missing.json: no such file" --shapes "$work/missing.json"
+expect "--shapes $work: is a directory" --shapes "$work"
+expect "--shapes $work/zero.json: expected a non-empty JSON list" --shapes "$work/zero.json"
+expect "--shapes $work/huge.json: 1099511627776 parameters need about" --shapes "$work/huge.json"
+expect "--threads must be in [0, " --threads -3
+expect "--threads must be in [0, " --threads 100000
+expect "--threads needs a whole number" --threads x
+expect "--block must be >= 0" --block -1
+expect "--steps must be > 0" --steps 0
+expect "--warmup must be >= 0" --warmup -1
+expect "--model nope: unknown model" --model nope
+expect "--optimizer adamq: unknown" --optimizer adamq
+expect "unknown argument --fast" --fast
+expect "--isa takes one of" --isa sse
+echo "adamp-bench bad input: $((17 - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]
