@@ -156,14 +156,14 @@ static void build(call *c, const uint8_t *data, size_t size) {
         }
         const int real = fits && n <= MAX_REAL;
         int has_grad = flags & 1;
-        if (has_grad && fits) {
-            if (n > PTRDIFF_MAX / es - grad_elems) c->sizes_valid = 0;
-            else grad_elems += n;
-        }
         /* A descriptor that is not backed by memory may only reach the
          * library in a call that it must reject, or without a gradient
          * (then nothing of it is touched). */
         if (!real && c->sizes_valid) has_grad = 0;
+        if (has_grad && fits) {
+            if (n > PTRDIFF_MAX / es - grad_elems) c->sizes_valid = 0;
+            else grad_elems += n;
+        }
         const size_t bytes = real ? n * es : 64;
         c->bytes[i] = bytes;
         const int want[5] = {!(flags & 0x10), has_grad, flags & 2, flags & 4, flags & 8};

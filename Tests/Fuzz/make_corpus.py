@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzer's seed corpus: one input per defect fixed in issue 8 and
 a few that reach the projections, in fuzz_api.c's input layout. Run it from
-anywhere; it rewrites corpus/ beside this file."""
+anywhere; it rewrites its own seeds in corpus/ beside this file. The files
+named finding-* there are inputs the fuzzer found, kept as regressions."""
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
