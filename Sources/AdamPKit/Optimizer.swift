@@ -34,7 +34,7 @@ public protocol Optimizer<Scalar>: AnyObject {
     /// Sets the learning rate of one group, or of all when `group` is nil
     /// (for schedules). Throws, changing nothing, if it is invalid.
     func setLearningRate(_ learningRate: Double, group: Int?) throws
-    /// What the projection did to `parameter` in its last step: `.none` for
+    /// What the projection did to `parameter` in its last step: `.unprojected` for
     /// optimizers without one, nil before the parameter's first step.
     func lastProjection(for parameter: Parameter<Scalar>) -> Projection?
     /// The hyperparameters of a group.

@@ -248,12 +248,15 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     }
 }
 
-/// What the projection did to a parameter in its last step.
-public enum Projection: Int, Sendable {
+/// What the projection did to a parameter in its last step. (No case is
+/// named `none`: `lastProjection(for:) == .none` would compare with
+/// `Optional.none`.)
+public enum Projection: Int, Sendable, CaseIterable {
     /// The parameter had no gradient in the last step and was left untouched.
     case skipped = -1
-    /// Not scale-invariant (or one-dimensional): the plain update.
-    case none = 0
+    /// Not scale-invariant (or one-dimensional, or an optimizer without a
+    /// projection): the plain update.
+    case unprojected = 0
     /// Scale-invariant per output channel: projected row by row.
     case channel = 1
     /// Scale-invariant as a whole layer: projected over the whole tensor.

@@ -199,3 +199,28 @@ func compareWithReference<T: AdamPScalar>(_: T.Type, algo: Algo, nesterov: Bool,
         #expect(opt.stepCount(for: e) == 1 && e.values.isEmpty && w.values != [1, 2])
     }
 }
+
+/// `lastProjection(for:) == .none` once compiled as a comparison with
+/// Optional.none; no case may be named so, and a switch over the documented
+/// cases is exhaustive.
+@Suite struct ProjectionNamingTests {
+    @Test func noCaseIsConfusedWithOptionalNone() throws {
+        let b = try Parameter<Float>(shape: [2], values: [1, 2])
+        let opt = try AdamP(parameters: [b])
+        #expect(opt.lastProjection(for: b) == nil)
+        b.grad = [1, 1]
+        try opt.step()
+        #expect(opt.lastProjection(for: b) == .unprojected)
+        #expect(opt.lastProjection(for: b) != nil)
+        #expect(!Projection.allCases.map { "\($0)" }.contains("none"))
+        let names = Projection.allCases.map { p -> String in
+            switch p {
+            case .skipped: "skipped"
+            case .unprojected: "unprojected"
+            case .channel: "channel"
+            case .layer: "layer"
+            }
+        }
+        #expect(names == ["skipped", "unprojected", "channel", "layer"])
+    }
+}

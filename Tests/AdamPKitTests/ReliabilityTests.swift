@@ -45,7 +45,7 @@ import Testing
         #expect(opt.lastProjection(for: empty) == nil && w.values == [1, 2, 3, 4])
         opt.core.config.threads = 0
         try opt.step()
-        #expect(opt.stepCount(for: empty) == 1 && opt.lastProjection(for: empty) == Projection.none)
+        #expect(opt.stepCount(for: empty) == 1 && opt.lastProjection(for: empty) == .unprojected)
         #expect(opt.stepCount(for: w) == 1)
     }
 
