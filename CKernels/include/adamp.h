@@ -117,6 +117,16 @@
 extern "C" {
 #endif
 
+/** The version of this header (semantic versioning: see CHANGELOG.md). */
+#define ADAMP_VERSION_MAJOR 1
+#define ADAMP_VERSION_MINOR 0
+#define ADAMP_VERSION_PATCH 0
+
+/** The version of the library linked at run time, "MAJOR.MINOR.PATCH": it
+ *  may differ from the header's ADAMP_VERSION_* when a program is run against
+ *  another build of the library. */
+const char *adamp_version(void);
+
 /** Status codes. Every entry point returns one; anything but ADAMP_OK means
  *  nothing was written. */
 typedef enum adamp_status {

@@ -48,3 +48,11 @@ import AdamPKit
         #expect(Set(adam.state(for: ps[0]).keys) == ["exp_avg", "exp_avg_sq"] && adam.stepCount(for: ps[0]) == 1)
     }
 }
+
+@Suite struct VersionTests {
+    /// One version, written in adamp.h, reported by the C library and Swift alike.
+    @Test func versionIsTheCLibrarys() {
+        #expect(AdamPVersion.string == "\(AdamPVersion.major).\(AdamPVersion.minor).\(AdamPVersion.patch)")
+        #expect(AdamPVersion.major >= 1)
+    }
+}

@@ -147,6 +147,9 @@ static void regressions(void) {
 }
 
 int main(void) {
+    char version[32];
+    snprintf(version, sizeof version, "%d.%d.%d", ADAMP_VERSION_MAJOR, ADAMP_VERSION_MINOR, ADAMP_VERSION_PATCH);
+    CHECK(strcmp(adamp_version(), version) == 0);
     setup();
     CHECK(adamp_stats_len(tensors, 2) == 6);
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
