@@ -77,14 +77,15 @@ class Ours:
     def __init__(self, lib, algo, params, threads, **hp):
         self.lib, self.algo, self.params = lib, ALGO[algo], params
         self.h = _HParams(**hp)
-        n_states = {"AdamP": 2, "Adam": 2, "AdamW": 2}.get(algo, 1)
+        # The buffers a step uses, as the library lists them (adamp_state_count).
+        lib.adamp_state_count.argtypes = [ctypes.c_int, ctypes.POINTER(_HParams)]
+        n_states = lib.adamp_state_count(self.algo, ctypes.byref(self.h))
         self.state = [[torch.zeros_like(p) for _ in range(n_states)] for p in params]
         self.t = (_Tensor * len(params))()
         for t, p, st in zip(self.t, params, self.state):
             rows = p.shape[0] if p.dim() > 1 else 1
             t.param, t.grad = p.data_ptr(), p.grad.data_ptr()
-            t.state0 = st[0].data_ptr()
-            t.state1 = st[1].data_ptr() if len(st) > 1 else None
+            t.state0, t.state1, t.state2 = (st[k].data_ptr() if k < len(st) else None for k in range(3))
             t.hparams = ctypes.pointer(self.h)
             t.rows, t.cols, t.ndim = rows, p.numel() // rows, p.dim()
         self.n_stats = lib.adamp_stats_len(self.t, len(params))

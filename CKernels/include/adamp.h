@@ -266,6 +266,32 @@ typedef struct adamp_tensor {
                                     starts its buffer from the gradient when it is 0. */
 } adamp_tensor;
 
+/** The state buffers of a tensor (adamp_tensor's state0, state1, state2), by
+ *  what they hold; adamp_state_count() says how many a step uses and
+ *  adamp_state_name() how PyTorch's state dict names them. */
+enum {
+    ADAMP_MAX_STATES = 3,
+    ADAMP_STATE_EXP_AVG = 0,        /**< AdamP, Adam, AdamW: first moment (state0) */
+    ADAMP_STATE_EXP_AVG_SQ = 1,     /**< AdamP, Adam, AdamW: second moment (state1) */
+    ADAMP_STATE_MAX_EXP_AVG_SQ = 2, /**< Adam, AdamW with amsgrad: running max of the second moment (state2) */
+    ADAMP_STATE_MOMENTUM = 0,       /**< SGDP, SGD: momentum buffer (state0) */
+};
+
+/** "adamp", "sgdp", "adam", "adamw", "sgd"; "unknown" for any other value. */
+const char *adamp_algorithm_name(adamp_algorithm algorithm);
+
+/** How many state buffers a step of `algorithm` under `h` reads and writes:
+ *  always the first ones, state0 up to state[n-1] (AdamP 2; SGDP 1; Adam and
+ *  AdamW 2, 3 with amsgrad; SGD 1, 0 with momentum 0). The tensors of a call
+ *  need exactly these (the others may be NULL and are never touched).
+ *  -1 if the algorithm is not valid or h is NULL. */
+int adamp_state_count(adamp_algorithm algorithm, const adamp_hparams *h);
+
+/** The name PyTorch's state dict gives state buffer `slot` (0 to
+ *  ADAMP_MAX_STATES - 1) of `algorithm` ("exp_avg", "momentum_buffer", ...),
+ *  or NULL where it has none. */
+const char *adamp_state_name(adamp_algorithm algorithm, int slot);
+
 /** Which hyperparameter adamp_hparams_check() found out of range. */
 typedef enum adamp_field {
     ADAMP_FIELD_NONE = 0,

@@ -6,7 +6,7 @@
 #include "schedule.h"
 #include "tensor.h"
 
-static int is_algo(adamp_algorithm a) { return a >= ADAMP_ALGO_ADAMP && a <= ADAMP_ALGO_SGD; }
+static int is_algo(adamp_algorithm a) { return adamp_algorithm_find(a) != NULL; }
 static int is_dtype(adamp_dtype d) { return d == ADAMP_F32 || d == ADAMP_F64; }
 
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
@@ -23,9 +23,11 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
 
 /* Whether t has every state buffer its update uses. */
 static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
-    const unsigned used = adamp_state_used(algo, t->hparams);
-    return (!(used & ADAMP_STATE0) || t->state0) && (!(used & ADAMP_STATE1) || t->state1) &&
-           (!(used & ADAMP_STATE2) || t->state2);
+    const int used = adamp_state_count(algo, t->hparams);
+    const void *const state[ADAMP_MAX_STATES] = {t->state0, t->state1, t->state2};
+    for (int k = 0; k < used; k++)
+        if (!state[k]) return 0;
+    return 1;
 }
 
 /* Checks every tensor (and the stats buffer when need_stats) before anything
@@ -70,7 +72,7 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
                             int *threads, size_t *block) {
     const adamp_config none = {ADAMP_ISA_AUTO, 0, 0};
     if (!config) config = &none;
-    if (config->isa < ADAMP_ISA_AUTO || config->isa > ADAMP_ISA_AVX512) return ADAMP_E_INVALID_ENUM;
+    if (!adamp_isa_valid(config->isa)) return ADAMP_E_INVALID_ENUM;
     if (!adamp_isa_supported(config->isa)) return ADAMP_E_UNSUPPORTED_ISA;
     *kernels = adamp_kernels_for(dtype, adamp_isa_selected(config->isa));
     if (!*kernels) return ADAMP_E_UNSUPPORTED_ISA;

@@ -35,19 +35,33 @@ int adamp_isa_supported(adamp_isa isa) {
     return adamp_kernels_for(ADAMP_F32, isa) != NULL && cpu_has(isa);
 }
 
+static const struct {
+    adamp_isa isa;
+    const char *name;
+} ISAS[] = {
+#define ADAMP_ISA_ENTRY(id, name) {id, name},
+#include "isas.inc"
+#undef ADAMP_ISA_ENTRY
+};
+#define ISA_COUNT (sizeof ISAS / sizeof ISAS[0])
+
+int adamp_isa_valid(adamp_isa isa) {
+    for (size_t i = 0; i < ISA_COUNT; i++)
+        if (ISAS[i].isa == isa) return 1;
+    return isa == ADAMP_ISA_AUTO;
+}
+
 const char *adamp_isa_name(adamp_isa isa) {
-    switch (isa) {
-    case ADAMP_ISA_AUTO: return "auto";
-    case ADAMP_ISA_SCALAR: return "scalar";
-    case ADAMP_ISA_AVX2: return "avx2";
-    case ADAMP_ISA_AVX512: return "avx512";
-    }
+    if (isa == ADAMP_ISA_AUTO) return "auto";
+    for (size_t i = 0; i < ISA_COUNT; i++)
+        if (ISAS[i].isa == isa) return ISAS[i].name;
     return "unknown";
 }
 
+/* The list is best first; scalar, last, is always there. */
 static adamp_isa best(void) {
-    if (adamp_isa_supported(ADAMP_ISA_AVX512)) return ADAMP_ISA_AVX512;
-    if (adamp_isa_supported(ADAMP_ISA_AVX2)) return ADAMP_ISA_AVX2;
+    for (size_t i = 0; i < ISA_COUNT; i++)
+        if (adamp_isa_supported(ISAS[i].isa)) return ISAS[i].isa;
     return ADAMP_ISA_SCALAR;
 }
 
@@ -58,13 +72,16 @@ static adamp_isa best(void) {
 static adamp_isa from_environment(void) {
     const char *name = getenv("ADAMP_ISA");
     if (!name || !*name || strcmp(name, "auto") == 0) return best();
-    for (adamp_isa i = ADAMP_ISA_SCALAR; i <= ADAMP_ISA_AVX512; i++) {
-        if (strcmp(name, adamp_isa_name(i)) != 0) continue;
-        if (adamp_isa_supported(i)) return i;
+    for (size_t i = 0; i < ISA_COUNT; i++) {
+        if (strcmp(name, ISAS[i].name) != 0) continue;
+        if (adamp_isa_supported(ISAS[i].isa)) return ISAS[i].isa;
         fprintf(stderr, "adamp: ADAMP_ISA=%s is not supported on this CPU; using %s\n", name, adamp_isa_name(best()));
         return best();
     }
-    fprintf(stderr, "adamp: ADAMP_ISA=%s is not one of scalar, avx2, avx512; using %s\n", name, adamp_isa_name(best()));
+    char names[64] = "";
+    for (size_t i = ISA_COUNT; i-- > 0;) /* from scalar up */
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", ISAS[i].name, i ? ", " : "");
+    fprintf(stderr, "adamp: ADAMP_ISA=%s is not one of %s; using %s\n", name, names, adamp_isa_name(best()));
     return best();
 }
 

@@ -3,6 +3,8 @@
 #define ADAMP_DISPATCH_H
 #include "adamp.h"
 #include "kernels.h"
+/* Whether `isa` is one of the enum's values (isas.inc, or AUTO). */
+int adamp_isa_valid(adamp_isa isa);
 /* NULL if this build has no such variant. `isa` must not be AUTO. */
 const adamp_kernels *adamp_kernels_for(adamp_dtype dtype, adamp_isa isa);
 #endif

@@ -3,7 +3,7 @@
  * or assume (SGDP divides by 1 - momentum, so momentum < 1; torch.optim.SGD
  * bounds momentum only below and does not check dampening), always finite. */
 #include <math.h>
-#include "adamp.h"
+#include "algorithm.h"
 
 static const char *const RULE_NONNEG = "must be finite and >= 0";
 static const char *const RULE_UNIT_OPEN = "must be finite and in [0, 1)";
@@ -48,7 +48,7 @@ adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams 
     if (field) *field = ADAMP_FIELD_NONE;
     if (rule) *rule = "";
     if (!h) return ADAMP_E_NULL_POINTER;
-    if (algorithm < ADAMP_ALGO_ADAMP || algorithm > ADAMP_ALGO_SGD) return ADAMP_E_INVALID_ENUM;
+    if (!adamp_algorithm_find(algorithm)) return ADAMP_E_INVALID_ENUM;
     if (!nonneg(h->lr)) return fail(ADAMP_FIELD_LR, RULE_NONNEG, field, rule);
     if (algorithm != ADAMP_ALGO_ADAMP && algorithm != ADAMP_ALGO_SGDP) return check_baseline(algorithm, h, field, rule);
     if (algorithm == ADAMP_ALGO_ADAMP) {

@@ -71,10 +71,9 @@ static char *at(char *b, size_t off) { return b ? b + off : NULL; }
 /* Only the buffers the update uses are handed on: a buffer the caller left
  * in place (SGD's, after momentum was set to 0) is neither read nor written. */
 static seg seg_at(const adamp_run *r, const adamp_tensor *t, size_t off) {
-    const unsigned used = adamp_state_used(r->algo, t->hparams);
-    seg s = {at(t->param, off), at(used & ADAMP_STATE0 ? t->state0 : NULL, off),
-             at(used & ADAMP_STATE1 ? t->state1 : NULL, off), at(used & ADAMP_STATE2 ? t->state2 : NULL, off),
-             (const char *)t->grad + off};
+    const int used = adamp_state_count(r->algo, t->hparams);
+    seg s = {at(t->param, off), at(used > 0 ? t->state0 : NULL, off), at(used > 1 ? t->state1 : NULL, off),
+             at(used > 2 ? t->state2 : NULL, off), (const char *)t->grad + off};
     return s;
 }
 

@@ -1,6 +1,6 @@
 internal import CAdamP
 
-/// Adam (Kingma & Ba, ICLR 2015), with coupled L2 weight decay, exactly as
+/// Adam (Kingma & Ba, ICLR 2015) with coupled L2 weight decay, exactly as
 /// `torch.optim.Adam` computes it (single-tensor path, every op rounded as
 /// PyTorch rounds it on x86-64). For each parameter `p` with gradient `g`, at
 /// its step `t`:
@@ -11,77 +11,136 @@ internal import CAdamP
 ///     p ← p − lr / (1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
 ///
 /// State, as PyTorch names it: `exp_avg`, `exp_avg_sq`, and `max_exp_avg_sq`
-/// with amsgrad. The corresponding C kernel is `adamp_step(ADAMP_ALGO_ADAM, …)`.
-public final class Adam<Scalar: AdamPScalar>: CoreBacked {
-    /// One group's hyperparameters, with torch.optim.Adam's defaults. AdamW
-    /// uses the same struct.
-    public struct Hyperparameters: Equatable, Sendable, KernelHyperparameters {
-        public var learningRate: Double = 1e-3
-        public var beta1: Double = 0.9
-        public var beta2: Double = 0.999
-        public var eps: Double = 1e-8
-        public var weightDecay: Double = 0
-        public var amsgrad: Bool = false
-        public var maximize: Bool = false
+/// with amsgrad. The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAM`.
+public typealias Adam<Scalar: AdamPScalar> = AdamOptimizer<Scalar, CoupledWeightDecay>
 
-        public init() {}
+/// AdamW (Loshchilov & Hutter, ICLR 2019): Adam with decoupled weight decay,
+/// exactly as `torch.optim.AdamW` computes it. For each parameter `p` with
+/// gradient `g`, at its step `t`:
+///
+///     g ← −g if maximize
+///     p ← p (1 − lr · weightDecay)
+///     m ← β₁ m + (1 − β₁) g        v ← β₂ v + (1 − β₂) g²
+///     v̂ = max(v̂, v) if amsgrad, else v
+///     p ← p − lr / (1 − β₁ᵗ) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
+///
+/// Its hyperparameters are Adam's but for the default weight decay (1e-2, as
+/// in PyTorch). The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAMW`.
+public typealias AdamW<Scalar: AdamPScalar> = AdamOptimizer<Scalar, DecoupledWeightDecay>
 
-        init(_ learningRate: Double, _ betas: (Double, Double), _ eps: Double, _ weightDecay: Double,
-             _ amsgrad: Bool, _ maximize: Bool) {
-            (self.learningRate, self.betas, self.eps) = (learningRate, betas, eps)
-            (self.weightDecay, self.amsgrad, self.maximize) = (weightDecay, amsgrad, maximize)
-        }
+/// How an Adam applies its weight decay: the one difference between Adam and AdamW.
+public protocol AdamWeightDecay: Sendable {
+    /// Whether the decay is decoupled from the gradient (AdamW) or added to it (Adam's L2).
+    static var isDecoupled: Bool { get }
+    /// The default weight decay (Adam 0, AdamW 1e-2, as in PyTorch).
+    static var defaultWeightDecay: Double { get }
+}
 
-        /// `(beta1, beta2)`, as PyTorch spells them.
-        public var betas: (Double, Double) {
-            get { (beta1, beta2) }
-            set { (beta1, beta2) = newValue }
-        }
+/// Adam's weight decay: L2, added to the gradient.
+public enum CoupledWeightDecay: AdamWeightDecay {
+    public static var isDecoupled: Bool { false }
+    public static var defaultWeightDecay: Double { 0 }
+}
 
-        var stateNames: [String] { ["exp_avg", "exp_avg_sq"] + (amsgrad ? ["max_exp_avg_sq"] : []) }
-        var cValue: adamp_hparams {
-            adamp_hparams(lr: learningRate, beta1: beta1, beta2: beta2, momentum: 0, dampening: 0,
-                          eps: eps, weight_decay: weightDecay, delta: 0, wd_ratio: 0, nesterov: 0,
-                          amsgrad: amsgrad ? 1 : 0, maximize: maximize ? 1 : 0, reserved: 0)
-        }
+/// AdamW's weight decay: decoupled, applied to the parameter.
+public enum DecoupledWeightDecay: AdamWeightDecay {
+    public static var isDecoupled: Bool { true }
+    public static var defaultWeightDecay: Double { 1e-2 }
+}
+
+/// The hyperparameters of one group of Adam (`Adam.Hyperparameters`) or
+/// AdamW (`AdamW.Hyperparameters`). torch.optim's defaults are written here,
+/// once: every initialiser's defaults read them.
+public struct AdamHyperparameters<WeightDecay: AdamWeightDecay>: Equatable, Sendable, KernelHyperparameters {
+    public var learningRate: Double = 1e-3
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.999
+    public var eps: Double = 1e-8
+    public var weightDecay: Double = WeightDecay.defaultWeightDecay
+    public var amsgrad: Bool = false
+    public var maximize: Bool = false
+
+    /// torch.optim's defaults for Adam, or for AdamW.
+    public init() {}
+
+    /// `(beta1, beta2)`, as PyTorch spells them.
+    public var betas: (Double, Double) {
+        get { (beta1, beta2) }
+        set { (beta1, beta2) = newValue }
     }
 
-    /// Parameters that share hyperparameters; a nil field takes the value the
-    /// optimizer was created with.
-    public struct Group {
-        public var parameters: [Parameter<Scalar>]
-        public var learningRate: Double?, betas: (Double, Double)?, eps: Double?, weightDecay: Double?
-        public var amsgrad: Bool?, maximize: Bool?
-
-        public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
-                    eps: Double? = nil, weightDecay: Double? = nil, amsgrad: Bool? = nil, maximize: Bool? = nil) {
-            self.parameters = parameters
-            (self.learningRate, self.betas, self.eps, self.weightDecay) = (learningRate, betas, eps, weightDecay)
-            (self.amsgrad, self.maximize) = (amsgrad, maximize)
-        }
-
-        func resolved(_ d: Hyperparameters) -> Hyperparameters {
-            Hyperparameters(learningRate ?? d.learningRate, betas ?? d.betas, eps ?? d.eps,
-                            weightDecay ?? d.weightDecay, amsgrad ?? d.amsgrad, maximize ?? d.maximize)
-        }
+    static var algorithm: adamp_algorithm { WeightDecay.isDecoupled ? ADAMP_ALGO_ADAMW : ADAMP_ALGO_ADAM }
+    var cValue: adamp_hparams {
+        adamp_hparams(lr: learningRate, beta1: beta1, beta2: beta2, momentum: 0, dampening: 0,
+                      eps: eps, weight_decay: weightDecay, delta: 0, wd_ratio: 0, nesterov: 0,
+                      amsgrad: amsgrad ? 1 : 0, maximize: maximize ? 1 : 0, reserved: 0)
     }
+}
+
+/// Adam and AdamW: see `Adam` and `AdamW`, the names to use.
+public final class AdamOptimizer<Scalar: AdamPScalar, WeightDecay: AdamWeightDecay>: CoreBacked {
+    public typealias Hyperparameters = AdamHyperparameters<WeightDecay>
+    /// Parameters that share hyperparameters; a field left nil takes the
+    /// optimizer's value.
+    public typealias Group = ParameterGroup<Scalar, Hyperparameters>
 
     let core: OptimizerCore<Scalar, Hyperparameters>
 
-    /// One group of parameters, with torch.optim.Adam's defaults.
+    /// Adam (or AdamW) over one group of parameters, with torch.optim's defaults and rules.
+    ///
+    /// - Parameters:
+    ///   - parameters: The parameters to update; each may appear once.
+    ///   - learningRate: The step size `lr`, finite and >= 0 (default 1e-3).
+    ///   - betas: The moments' decay rates `(β₁, β₂)`, each in [0, 1) (default (0.9, 0.999)).
+    ///   - eps: Added to the denominator, >= 0 (default 1e-8).
+    ///   - weightDecay: >= 0; Adam adds it to the gradient (default 0), AdamW
+    ///     decays the parameter (default 1e-2).
+    ///   - amsgrad: Use the running maximum of the second moment (default false).
+    ///   - maximize: Ascend the gradient (default false).
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
-    ///   value, e.g. for a negative learning rate or a beta outside [0, 1).
-    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = 1e-3,
-                            betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8, weightDecay: Double = 0,
-                            amsgrad: Bool = false, maximize: Bool = false) throws {
+    ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
+    ///   to address; nothing is allocated then.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAM` (`ADAMP_ALGO_ADAMW`).
+    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = Hyperparameters().learningRate,
+                            betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
+                            weightDecay: Double = Hyperparameters().weightDecay, amsgrad: Bool = Hyperparameters().amsgrad,
+                            maximize: Bool = Hyperparameters().maximize) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, betas: betas, eps: eps,
                       weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize)
     }
 
-    /// Several groups, each overriding the defaults given here.
-    public init(groups: [Group], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false) throws {
-        let d = Hyperparameters(learningRate, betas, eps, weightDecay, amsgrad, maximize)
-        core = try OptimizerCore(algorithm: ADAMP_ALGO_ADAM, defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
+    /// Adam (or AdamW) over several groups of parameters, each with its own hyperparameters.
+    ///
+    /// - Parameters:
+    ///   - groups: The groups; a field a group leaves nil takes the value given here.
+    ///   - learningRate, betas, eps, weightDecay, amsgrad, maximize: The
+    ///     defaults of every group, as in `init(parameters:…)`.
+    /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAM` (`ADAMP_ALGO_ADAMW`).
+    public init(groups: [Group], learningRate: Double = Hyperparameters().learningRate,
+                betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
+                weightDecay: Double = Hyperparameters().weightDecay, amsgrad: Bool = Hyperparameters().amsgrad,
+                maximize: Bool = Hyperparameters().maximize) throws {
+        let defaults = Group(parameters: [], learningRate: learningRate, betas: betas, eps: eps, weightDecay: weightDecay,
+                             amsgrad: amsgrad, maximize: maximize).resolved(over: Hyperparameters())
+        core = try OptimizerCore(defaults: defaults, groups: groups)
+    }
+}
+
+extension ParameterGroup {
+    /// A group of Adam or AdamW parameters.
+    ///
+    /// - Parameters:
+    ///   - parameters: The group's parameters.
+    ///   - learningRate, betas, eps, weightDecay, amsgrad, maximize: The group's
+    ///     own values (see `Adam.init(parameters:…)`); nil takes the optimizer's.
+    public init<WeightDecay>(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
+                             eps: Double? = nil, weightDecay: Double? = nil, amsgrad: Bool? = nil, maximize: Bool? = nil)
+        where Hyperparameters == AdamHyperparameters<WeightDecay> {
+        self.init(parameters)
+        (self.learningRate, self.betas, self.eps, self.weightDecay) = (learningRate, betas, eps, weightDecay)
+        (self.amsgrad, self.maximize) = (amsgrad, maximize)
     }
 }

@@ -17,7 +17,8 @@ internal import CAdamP
 /// PyTorch's `cosine_similarity` eps rule. The corresponding C kernel is
 /// `adamp_step(ADAMP_ALGO_ADAMP, …)`.
 public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
-    /// One group's hyperparameters, with the official defaults.
+    /// One group's hyperparameters. The official defaults are written here,
+    /// once: every initialiser's defaults read them.
     public struct Hyperparameters: Equatable, Sendable, KernelHyperparameters {
         public var learningRate: Double = 1e-3
         public var beta1: Double = 0.9
@@ -28,6 +29,7 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
         public var wdRatio: Double = 0.1
         public var nesterov: Bool = false
 
+        /// The official defaults.
         public init() {}
 
         /// `(beta1, beta2)`, as the official code spells them.
@@ -36,7 +38,7 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
             set { (beta1, beta2) = newValue }
         }
 
-        var stateNames: [String] { ["exp_avg", "exp_avg_sq"] }
+        static var algorithm: adamp_algorithm { ADAMP_ALGO_ADAMP }
         var cValue: adamp_hparams {
             adamp_hparams(lr: learningRate, beta1: beta1, beta2: beta2, momentum: 0, dampening: 0,
                           eps: eps, weight_decay: weightDecay, delta: delta, wd_ratio: wdRatio,
@@ -44,54 +46,67 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
         }
     }
 
-    /// Parameters that share hyperparameters; a nil field takes the value the
-    /// optimizer was created with.
-    public struct Group {
-        public var parameters: [Parameter<Scalar>]
-        public var learningRate: Double?, betas: (Double, Double)?, eps: Double?, weightDecay: Double?
-        public var delta: Double?, wdRatio: Double?, nesterov: Bool?
-
-        public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
-                    eps: Double? = nil, weightDecay: Double? = nil, delta: Double? = nil,
-                    wdRatio: Double? = nil, nesterov: Bool? = nil) {
-            self.parameters = parameters
-            (self.learningRate, self.betas, self.eps, self.weightDecay) = (learningRate, betas, eps, weightDecay)
-            (self.delta, self.wdRatio, self.nesterov) = (delta, wdRatio, nesterov)
-        }
-
-        func resolved(_ d: Hyperparameters) -> Hyperparameters {
-            var h = d
-            h.learningRate = learningRate ?? d.learningRate
-            h.betas = betas ?? d.betas
-            h.eps = eps ?? d.eps
-            h.weightDecay = weightDecay ?? d.weightDecay
-            h.delta = delta ?? d.delta
-            h.wdRatio = wdRatio ?? d.wdRatio
-            h.nesterov = nesterov ?? d.nesterov
-            return h
-        }
-    }
+    /// Parameters that share hyperparameters; a field left nil takes the
+    /// optimizer's value.
+    public typealias Group = ParameterGroup<Scalar, Hyperparameters>
 
     let core: OptimizerCore<Scalar, Hyperparameters>
 
-    /// One group of parameters. Defaults are the official ones.
+    /// AdamP over one group of parameters.
+    ///
+    /// - Parameters:
+    ///   - parameters: The parameters to update; each may appear once.
+    ///   - learningRate: The step size `lr`, finite and >= 0 (default 1e-3).
+    ///   - betas: The moments' decay rates `(β₁, β₂)`, each in [0, 1) (default (0.9, 0.999)).
+    ///   - eps: Added to the denominator and to the weight norm, >= 0 (default 1e-8).
+    ///   - weightDecay: Decoupled weight decay, >= 0 (default 0).
+    ///   - delta: The scale-invariance threshold δ, >= 0 (default 0.1).
+    ///   - wdRatio: The weight decay's factor on projected parameters, in [0, 1] (default 0.1).
+    ///   - nesterov: Nesterov momentum (default false).
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
-    ///   value, e.g. for a negative learning rate or a beta outside [0, 1).
-    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = 1e-3,
-                            betas: (Double, Double) = (0.9, 0.999), eps: Double = 1e-8,
-                            weightDecay: Double = 0, delta: Double = 0.1, wdRatio: Double = 0.1,
-                            nesterov: Bool = false) throws {
+    ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
+    ///   to address; nothing is allocated then.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAMP`.
+    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = Hyperparameters().learningRate,
+                            betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
+                            weightDecay: Double = Hyperparameters().weightDecay, delta: Double = Hyperparameters().delta,
+                            wdRatio: Double = Hyperparameters().wdRatio, nesterov: Bool = Hyperparameters().nesterov) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, betas: betas,
                       eps: eps, weightDecay: weightDecay, delta: delta, wdRatio: wdRatio, nesterov: nesterov)
     }
 
-    /// Several groups, each overriding the defaults given here.
-    public init(groups: [Group], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
-                eps: Double = 1e-8, weightDecay: Double = 0, delta: Double = 0.1, wdRatio: Double = 0.1,
-                nesterov: Bool = false) throws {
-        var d = Hyperparameters()
-        (d.learningRate, d.betas, d.eps, d.weightDecay) = (learningRate, betas, eps, weightDecay)
-        (d.delta, d.wdRatio, d.nesterov) = (delta, wdRatio, nesterov)
-        core = try OptimizerCore(algorithm: ADAMP_ALGO_ADAMP, defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
+    /// AdamP over several groups of parameters, each with its own hyperparameters.
+    ///
+    /// - Parameters:
+    ///   - groups: The groups; a field a group leaves nil takes the value given here.
+    ///   - learningRate, betas, eps, weightDecay, delta, wdRatio, nesterov: The
+    ///     defaults of every group, as in `init(parameters:…)`.
+    /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAMP`.
+    public init(groups: [Group], learningRate: Double = Hyperparameters().learningRate,
+                betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
+                weightDecay: Double = Hyperparameters().weightDecay, delta: Double = Hyperparameters().delta,
+                wdRatio: Double = Hyperparameters().wdRatio, nesterov: Bool = Hyperparameters().nesterov) throws {
+        let defaults = Group(parameters: [], learningRate: learningRate, betas: betas, eps: eps, weightDecay: weightDecay,
+                             delta: delta, wdRatio: wdRatio, nesterov: nesterov).resolved(over: Hyperparameters())
+        core = try OptimizerCore(defaults: defaults, groups: groups)
+    }
+}
+
+extension ParameterGroup {
+    /// A group of AdamP parameters.
+    ///
+    /// - Parameters:
+    ///   - parameters: The group's parameters.
+    ///   - learningRate, betas, eps, weightDecay, delta, wdRatio, nesterov: The
+    ///     group's own values (see `AdamP.init(parameters:…)`); nil takes the optimizer's.
+    public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
+                eps: Double? = nil, weightDecay: Double? = nil, delta: Double? = nil, wdRatio: Double? = nil,
+                nesterov: Bool? = nil) where Hyperparameters == AdamP<Scalar>.Hyperparameters {
+        self.init(parameters)
+        (self.learningRate, self.betas, self.eps, self.weightDecay) = (learningRate, betas, eps, weightDecay)
+        (self.delta, self.wdRatio, self.nesterov) = (delta, wdRatio, nesterov)
     }
 }

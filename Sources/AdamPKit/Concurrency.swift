@@ -25,8 +25,6 @@ extension AdamP: Sendable {}
 @available(*, unavailable, message: "an optimizer belongs to one thread at a time (see Concurrency.swift)")
 extension SGDP: Sendable {}
 @available(*, unavailable, message: "an optimizer belongs to one thread at a time (see Concurrency.swift)")
-extension Adam: Sendable {}
-@available(*, unavailable, message: "an optimizer belongs to one thread at a time (see Concurrency.swift)")
-extension AdamW: Sendable {}
+extension AdamOptimizer: Sendable {}
 @available(*, unavailable, message: "an optimizer belongs to one thread at a time (see Concurrency.swift)")
 extension SGD: Sendable {}

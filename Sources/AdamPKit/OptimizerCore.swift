@@ -2,11 +2,21 @@ internal import CAdamP
 
 /// What the core needs from an optimizer's hyperparameter struct.
 protocol KernelHyperparameters {
+    /// The C library's algorithm these hyperparameters drive.
+    static var algorithm: adamp_algorithm { get }
     var learningRate: Double { get set }
     var cValue: adamp_hparams { get }
-    /// Names of the state buffers these hyperparameters use, in the order the
-    /// kernels take them (state0, state1, state2), as PyTorch names them.
-    var stateNames: [String] { get }
+}
+
+extension KernelHyperparameters {
+    /// The state buffers a step uses under these hyperparameters, in the
+    /// order the kernels take them (state0, state1, state2), named as PyTorch
+    /// names them: the C library's list (adamp_state_count, adamp_state_name).
+    var stateNames: [String] {
+        var c = cValue
+        let n = Int(adamp_state_count(Self.algorithm, &c))
+        return (0..<max(n, 0)).map { String(cString: adamp_state_name(Self.algorithm, Int32($0))) }
+    }
 }
 
 /// The machinery every optimizer shares: the parameters, their C tensor
@@ -36,12 +46,12 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// Internal rather than private so that a test can make the C call fail.
     var config = adamp_config(isa: ADAMP_ISA_AUTO, threads: 0, block: 0)
 
-    /// `groups` pairs parameters with a function that fills in a group's
-    /// overrides over `defaults`; everything is validated before anything is made.
-    init(algorithm: adamp_algorithm, defaults: H,
-         groups spec: [(parameters: [Parameter<Scalar>], resolve: (H) -> H)]) throws {
+    /// Each group's fields are set over `defaults`; everything is validated
+    /// before anything is made.
+    init(defaults: H, groups spec: [ParameterGroup<Scalar, H>]) throws {
+        let algorithm = H.algorithm
         try Self.validate(defaults, algorithm: algorithm, group: nil)
-        let groups = spec.map { (parameters: $0.parameters, hyperparameters: $0.resolve(defaults)) }
+        let groups = spec.map { (parameters: $0.parameters, hyperparameters: $0.resolved(over: defaults)) }
         for (i, g) in groups.enumerated() {
             try Self.validate(g.hyperparameters, algorithm: algorithm, group: groups.count > 1 ? i : nil)
         }

@@ -11,7 +11,8 @@ internal import CAdamP
 /// State, as PyTorch names it: `momentum_buffer` (none when μ = 0). The
 /// corresponding C kernel is `adamp_step(ADAMP_ALGO_SGD, …)`.
 public final class SGD<Scalar: AdamPScalar>: CoreBacked {
-    /// One group's hyperparameters, with torch.optim.SGD's defaults.
+    /// One group's hyperparameters. torch.optim.SGD's defaults are written
+    /// here, once: every initialiser's defaults read them.
     public struct Hyperparameters: Equatable, Sendable, KernelHyperparameters {
         public var learningRate: Double = 1e-3
         public var momentum: Double = 0
@@ -20,9 +21,10 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
         public var nesterov: Bool = false
         public var maximize: Bool = false
 
+        /// torch.optim.SGD's defaults.
         public init() {}
 
-        var stateNames: [String] { momentum != 0 ? ["momentum_buffer"] : [] }
+        static var algorithm: adamp_algorithm { ADAMP_ALGO_SGD }
         var cValue: adamp_hparams {
             adamp_hparams(lr: learningRate, beta1: 0, beta2: 0, momentum: momentum, dampening: dampening,
                           eps: 0, weight_decay: weightDecay, delta: 0, wd_ratio: 0, nesterov: nesterov ? 1 : 0,
@@ -30,50 +32,66 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
         }
     }
 
-    /// Parameters that share hyperparameters; a nil field takes the value the
-    /// optimizer was created with.
-    public struct Group {
-        public var parameters: [Parameter<Scalar>]
-        public var learningRate: Double?, momentum: Double?, dampening: Double?, weightDecay: Double?
-        public var nesterov: Bool?, maximize: Bool?
-
-        public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
-                    dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil,
-                    maximize: Bool? = nil) {
-            self.parameters = parameters
-            (self.learningRate, self.momentum, self.dampening) = (learningRate, momentum, dampening)
-            (self.weightDecay, self.nesterov, self.maximize) = (weightDecay, nesterov, maximize)
-        }
-
-        func resolved(_ d: Hyperparameters) -> Hyperparameters {
-            var h = d
-            (h.learningRate, h.momentum, h.dampening) = (learningRate ?? d.learningRate, momentum ?? d.momentum,
-                                                         dampening ?? d.dampening)
-            (h.weightDecay, h.nesterov, h.maximize) = (weightDecay ?? d.weightDecay, nesterov ?? d.nesterov,
-                                                       maximize ?? d.maximize)
-            return h
-        }
-    }
+    /// Parameters that share hyperparameters; a field left nil takes the
+    /// optimizer's value.
+    public typealias Group = ParameterGroup<Scalar, Hyperparameters>
 
     let core: OptimizerCore<Scalar, Hyperparameters>
 
-    /// One group of parameters, with torch.optim.SGD's defaults.
+    /// SGD over one group of parameters, with torch.optim.SGD's defaults and rules.
+    ///
+    /// - Parameters:
+    ///   - parameters: The parameters to update; each may appear once.
+    ///   - learningRate: The step size `lr`, finite and >= 0 (default 1e-3).
+    ///   - momentum: μ, finite and >= 0; 0 keeps no buffer (default 0).
+    ///   - dampening: Any finite value (default 0).
+    ///   - weightDecay: L2 weight decay added to the gradient, >= 0 (default 0).
+    ///   - nesterov: Nesterov momentum; needs μ > 0 and dampening 0 (default false).
+    ///   - maximize: Ascend the gradient (default false).
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
-    ///   value, e.g. a negative momentum, or nesterov without momentum or with
-    ///   dampening.
-    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = 1e-3, momentum: Double = 0,
-                            dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false,
-                            maximize: Bool = false) throws {
+    ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
+    ///   to address; nothing is allocated then.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_SGD`.
+    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = Hyperparameters().learningRate,
+                            momentum: Double = Hyperparameters().momentum, dampening: Double = Hyperparameters().dampening,
+                            weightDecay: Double = Hyperparameters().weightDecay, nesterov: Bool = Hyperparameters().nesterov,
+                            maximize: Bool = Hyperparameters().maximize) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, momentum: momentum,
                       dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, maximize: maximize)
     }
 
-    /// Several groups, each overriding the defaults given here.
-    public init(groups: [Group], learningRate: Double = 1e-3, momentum: Double = 0, dampening: Double = 0,
-                weightDecay: Double = 0, nesterov: Bool = false, maximize: Bool = false) throws {
-        var d = Hyperparameters()
-        (d.learningRate, d.momentum, d.dampening) = (learningRate, momentum, dampening)
-        (d.weightDecay, d.nesterov, d.maximize) = (weightDecay, nesterov, maximize)
-        core = try OptimizerCore(algorithm: ADAMP_ALGO_SGD, defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
+    /// SGD over several groups of parameters, each with its own hyperparameters.
+    ///
+    /// - Parameters:
+    ///   - groups: The groups; a field a group leaves nil takes the value given here.
+    ///   - learningRate, momentum, dampening, weightDecay, nesterov, maximize: The
+    ///     defaults of every group, as in `init(parameters:…)`.
+    /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_SGD`.
+    public init(groups: [Group], learningRate: Double = Hyperparameters().learningRate,
+                momentum: Double = Hyperparameters().momentum, dampening: Double = Hyperparameters().dampening,
+                weightDecay: Double = Hyperparameters().weightDecay, nesterov: Bool = Hyperparameters().nesterov,
+                maximize: Bool = Hyperparameters().maximize) throws {
+        let defaults = Group(parameters: [], learningRate: learningRate, momentum: momentum, dampening: dampening,
+                             weightDecay: weightDecay, nesterov: nesterov, maximize: maximize).resolved(over: Hyperparameters())
+        core = try OptimizerCore(defaults: defaults, groups: groups)
+    }
+}
+
+extension ParameterGroup {
+    /// A group of SGD parameters.
+    ///
+    /// - Parameters:
+    ///   - parameters: The group's parameters.
+    ///   - learningRate, momentum, dampening, weightDecay, nesterov, maximize: The
+    ///     group's own values (see `SGD.init(parameters:…)`); nil takes the optimizer's.
+    public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
+                dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil,
+                maximize: Bool? = nil) where Hyperparameters == SGD<Scalar>.Hyperparameters {
+        self.init(parameters)
+        (self.learningRate, self.momentum, self.dampening) = (learningRate, momentum, dampening)
+        (self.weightDecay, self.nesterov, self.maximize) = (weightDecay, nesterov, maximize)
     }
 }

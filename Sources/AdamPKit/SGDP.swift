@@ -17,8 +17,8 @@ internal import CAdamP
 /// the buffer, as in the official code (other ports copy it first). The
 /// corresponding C kernel is `adamp_step(ADAMP_ALGO_SGDP, …)`.
 public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
-    /// One group's hyperparameters, with the official defaults (the learning
-    /// rate has none).
+    /// One group's hyperparameters. The official defaults are written here,
+    /// once (the learning rate has none, as in the official code).
     public struct Hyperparameters: Equatable, Sendable, KernelHyperparameters {
         public var learningRate: Double
         public var momentum: Double = 0
@@ -29,9 +29,12 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
         public var delta: Double = 0.1
         public var wdRatio: Double = 0.1
 
+        /// The official defaults, with the learning rate given.
         public init(learningRate: Double) { self.learningRate = learningRate }
 
-        var stateNames: [String] { ["momentum"] }
+        /// The defaults, for initialisers' default arguments.
+        @usableFromInline static var defaults: Self { Self(learningRate: .nan) }
+        static var algorithm: adamp_algorithm { ADAMP_ALGO_SGDP }
         var cValue: adamp_hparams {
             adamp_hparams(lr: learningRate, beta1: 0, beta2: 0, momentum: momentum, dampening: dampening,
                           eps: eps, weight_decay: weightDecay, delta: delta, wd_ratio: wdRatio,
@@ -39,56 +42,74 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
         }
     }
 
-    /// Parameters that share hyperparameters; a nil field takes the value the
-    /// optimizer was created with.
-    public struct Group {
-        public var parameters: [Parameter<Scalar>]
-        public var learningRate: Double?, momentum: Double?, dampening: Double?, weightDecay: Double?
-        public var nesterov: Bool?, eps: Double?, delta: Double?, wdRatio: Double?
-
-        public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
-                    dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil,
-                    eps: Double? = nil, delta: Double? = nil, wdRatio: Double? = nil) {
-            self.parameters = parameters
-            (self.learningRate, self.momentum, self.dampening, self.weightDecay) = (learningRate, momentum, dampening, weightDecay)
-            (self.nesterov, self.eps, self.delta, self.wdRatio) = (nesterov, eps, delta, wdRatio)
-        }
-
-        func resolved(_ d: Hyperparameters) -> Hyperparameters {
-            var h = d
-            h.learningRate = learningRate ?? d.learningRate
-            h.momentum = momentum ?? d.momentum
-            h.dampening = dampening ?? d.dampening
-            h.weightDecay = weightDecay ?? d.weightDecay
-            h.nesterov = nesterov ?? d.nesterov
-            h.eps = eps ?? d.eps
-            h.delta = delta ?? d.delta
-            h.wdRatio = wdRatio ?? d.wdRatio
-            return h
-        }
-    }
+    /// Parameters that share hyperparameters; a field left nil takes the
+    /// optimizer's value.
+    public typealias Group = ParameterGroup<Scalar, Hyperparameters>
 
     let core: OptimizerCore<Scalar, Hyperparameters>
 
-    /// One group of parameters. `learningRate` is required, as in the
-    /// official code; the other defaults are the official ones.
+    /// SGDP over one group of parameters.
+    ///
+    /// - Parameters:
+    ///   - parameters: The parameters to update; each may appear once.
+    ///   - learningRate: The step size `lr`, finite and >= 0 (required, as in the official code).
+    ///   - momentum: μ, in [0, 1) (default 0).
+    ///   - dampening: In [0, 1) (default 0).
+    ///   - weightDecay: Decoupled weight decay, >= 0, divided by 1 − μ (default 0).
+    ///   - nesterov: Nesterov momentum (default false).
+    ///   - eps: Added to the weight norm, >= 0 (default 1e-8).
+    ///   - delta: The scale-invariance threshold δ, >= 0 (default 0.1).
+    ///   - wdRatio: The weight decay's factor on projected parameters, in [0, 1] (default 0.1).
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
-    ///   value, e.g. for momentum or dampening outside [0, 1).
-    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double, momentum: Double = 0,
-                            dampening: Double = 0, weightDecay: Double = 0, nesterov: Bool = false,
-                            eps: Double = 1e-8, delta: Double = 0.1, wdRatio: Double = 0.1) throws {
+    ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
+    ///   to address; nothing is allocated then.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_SGDP`.
+    public convenience init(parameters: [Parameter<Scalar>], learningRate: Double,
+                            momentum: Double = Hyperparameters.defaults.momentum,
+                            dampening: Double = Hyperparameters.defaults.dampening,
+                            weightDecay: Double = Hyperparameters.defaults.weightDecay,
+                            nesterov: Bool = Hyperparameters.defaults.nesterov, eps: Double = Hyperparameters.defaults.eps,
+                            delta: Double = Hyperparameters.defaults.delta,
+                            wdRatio: Double = Hyperparameters.defaults.wdRatio) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, momentum: momentum,
                       dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, eps: eps,
                       delta: delta, wdRatio: wdRatio)
     }
 
-    /// Several groups, each overriding the defaults given here.
-    public init(groups: [Group], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
-                weightDecay: Double = 0, nesterov: Bool = false, eps: Double = 1e-8, delta: Double = 0.1,
-                wdRatio: Double = 0.1) throws {
-        var d = Hyperparameters(learningRate: learningRate)
-        (d.momentum, d.dampening, d.weightDecay, d.nesterov) = (momentum, dampening, weightDecay, nesterov)
-        (d.eps, d.delta, d.wdRatio) = (eps, delta, wdRatio)
-        core = try OptimizerCore(algorithm: ADAMP_ALGO_SGDP, defaults: d, groups: groups.map { ($0.parameters, $0.resolved) })
+    /// SGDP over several groups of parameters, each with its own hyperparameters.
+    ///
+    /// - Parameters:
+    ///   - groups: The groups; a field a group leaves nil takes the value given here.
+    ///   - learningRate, momentum, dampening, weightDecay, nesterov, eps, delta, wdRatio:
+    ///     The defaults of every group, as in `init(parameters:…)`.
+    /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
+    ///
+    /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_SGDP`.
+    public init(groups: [Group], learningRate: Double, momentum: Double = Hyperparameters.defaults.momentum,
+                dampening: Double = Hyperparameters.defaults.dampening,
+                weightDecay: Double = Hyperparameters.defaults.weightDecay,
+                nesterov: Bool = Hyperparameters.defaults.nesterov, eps: Double = Hyperparameters.defaults.eps,
+                delta: Double = Hyperparameters.defaults.delta, wdRatio: Double = Hyperparameters.defaults.wdRatio) throws {
+        let defaults = Group(parameters: [], learningRate: learningRate, momentum: momentum, dampening: dampening,
+                             weightDecay: weightDecay, nesterov: nesterov, eps: eps, delta: delta, wdRatio: wdRatio)
+            .resolved(over: Hyperparameters(learningRate: learningRate))
+        core = try OptimizerCore(defaults: defaults, groups: groups)
+    }
+}
+
+extension ParameterGroup {
+    /// A group of SGDP parameters.
+    ///
+    /// - Parameters:
+    ///   - parameters: The group's parameters.
+    ///   - learningRate, momentum, dampening, weightDecay, nesterov, eps, delta, wdRatio:
+    ///     The group's own values (see `SGDP.init(parameters:…)`); nil takes the optimizer's.
+    public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
+                dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil, eps: Double? = nil,
+                delta: Double? = nil, wdRatio: Double? = nil) where Hyperparameters == SGDP<Scalar>.Hyperparameters {
+        self.init(parameters)
+        (self.learningRate, self.momentum, self.dampening, self.weightDecay) = (learningRate, momentum, dampening, weightDecay)
+        (self.nesterov, self.eps, self.delta, self.wdRatio) = (nesterov, eps, delta, wdRatio)
     }
 }

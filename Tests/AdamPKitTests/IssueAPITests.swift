@@ -56,3 +56,52 @@ import AdamPKit
         #expect(AdamPVersion.major >= 1)
     }
 }
+
+/// One source for each default and each group field (issue 9).
+@Suite struct HyperparameterSourceTests {
+    @Test func adamWHyperparametersHaveAdamWsDefaults() throws {
+        #expect(AdamW<Float>.Hyperparameters().weightDecay == 1e-2)
+        #expect(Adam<Float>.Hyperparameters().weightDecay == 0)
+        let w = Parameter<Float>(shape: [2])
+        #expect(try AdamW(parameters: [w]).hyperparameters() == AdamW<Float>.Hyperparameters())
+        #expect(try Adam(parameters: [w]).hyperparameters() == Adam<Float>.Hyperparameters())
+        #expect(try AdamP(parameters: [w]).hyperparameters() == AdamP<Float>.Hyperparameters())
+        #expect(try SGD(parameters: [w]).hyperparameters() == SGD<Float>.Hyperparameters())
+        #expect(try SGDP(parameters: [w], learningRate: 0.1).hyperparameters() == SGDP<Float>.Hyperparameters(learningRate: 0.1))
+    }
+
+    @Test func groupsSetReadAndResolveTheirFields() throws {
+        let a = Parameter<Float>(shape: [2]), b = Parameter<Float>(shape: [3])
+        var g = AdamP<Float>.Group(parameters: [b], learningRate: 0.5)
+        #expect(g.learningRate == 0.5 && g.weightDecay == nil)
+        g.weightDecay = 0.1
+        g.betas = (0.8, 0.99)
+        g.beta1 = 0.7 // set after betas: wins
+        let opt = try AdamP(groups: [.init(parameters: [a]), g], learningRate: 0.01)
+        let h0 = try opt.hyperparameters(group: 0), h1 = try opt.hyperparameters(group: 1)
+        #expect(h0.learningRate == 0.01 && h0.weightDecay == 0)
+        #expect(h1.learningRate == 0.5 && h1.weightDecay == 0.1 && h1.beta1 == 0.7 && h1.beta2 == 0.99)
+        g.learningRate = nil
+        #expect(g.learningRate == nil)
+        let w = try AdamW(groups: [.init(parameters: [a], amsgrad: true)])
+        #expect(try w.hyperparameters().weightDecay == 1e-2 && w.hyperparameters().amsgrad)
+    }
+
+    /// State names come from the C library's list.
+    @Test func stateNamesAreTheCLibrarys() throws {
+        let w = Parameter<Float>(shape: [2])
+        w.grad = [1, 1]
+        let cases: [(any Optimizer<Float>, Set<String>)] = [
+            (try AdamP(parameters: [w]), ["exp_avg", "exp_avg_sq"]),
+            (try SGDP(parameters: [w], learningRate: 0.1), ["momentum"]),
+            (try Adam(parameters: [w], amsgrad: true), ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"]),
+            (try AdamW(parameters: [w]), ["exp_avg", "exp_avg_sq"]),
+            (try SGD(parameters: [w], momentum: 0.9), ["momentum_buffer"]),
+            (try SGD(parameters: [w]), []),
+        ]
+        for (opt, names) in cases {
+            try opt.step()
+            #expect(Set(opt.state(for: w).keys) == names)
+        }
+    }
+}

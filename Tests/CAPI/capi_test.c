@@ -150,6 +150,18 @@ int main(void) {
     char version[32];
     snprintf(version, sizeof version, "%d.%d.%d", ADAMP_VERSION_MAJOR, ADAMP_VERSION_MINOR, ADAMP_VERSION_PATCH);
     CHECK(strcmp(adamp_version(), version) == 0);
+    /* The algorithm list: names, and the state buffers a step uses. */
+    adamp_hparams hz = {0};
+    CHECK(strcmp(adamp_algorithm_name(ADAMP_ALGO_ADAMW), "adamw") == 0 && strcmp(adamp_algorithm_name(0), "unknown") == 0);
+    CHECK(adamp_state_count(ADAMP_ALGO_ADAMP, &hz) == 2 && adamp_state_count(ADAMP_ALGO_SGDP, &hz) == 1);
+    CHECK(adamp_state_count(ADAMP_ALGO_ADAM, &hz) == 2 && adamp_state_count(ADAMP_ALGO_SGD, &hz) == 0);
+    hz.amsgrad = 1, hz.momentum = 0.9;
+    CHECK(adamp_state_count(ADAMP_ALGO_ADAMW, &hz) == 3 && adamp_state_count(ADAMP_ALGO_SGD, &hz) == 1);
+    CHECK(adamp_state_count((adamp_algorithm)9, &hz) == -1 && adamp_state_count(ADAMP_ALGO_SGD, NULL) == -1);
+    CHECK(strcmp(adamp_state_name(ADAMP_ALGO_ADAM, ADAMP_STATE_MAX_EXP_AVG_SQ), "max_exp_avg_sq") == 0);
+    CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGD, ADAMP_STATE_MOMENTUM), "momentum_buffer") == 0);
+    CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGDP, ADAMP_STATE_MOMENTUM), "momentum") == 0);
+    CHECK(adamp_state_name(ADAMP_ALGO_SGD, 1) == NULL && adamp_state_name(ADAMP_ALGO_ADAMP, 3) == NULL);
     setup();
     CHECK(adamp_stats_len(tensors, 2) == 6);
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);

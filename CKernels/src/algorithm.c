@@ -1,0 +1,38 @@
+/* What each algorithm is, from the one list (algorithms.inc): its name,
+ * whether it projects, and its state buffers. */
+#include "algorithm.h"
+
+static const adamp_algorithm_info ALGORITHMS[] = {
+#define ADAMP_ALGORITHM(id, name, projects, s0, s1, s2) {id, name, projects, {s0, s1, s2}},
+#include "algorithms.inc"
+#undef ADAMP_ALGORITHM
+};
+
+const adamp_algorithm_info *adamp_algorithm_find(adamp_algorithm algorithm) {
+    for (size_t i = 0; i < sizeof ALGORITHMS / sizeof ALGORITHMS[0]; i++)
+        if (ALGORITHMS[i].id == algorithm) return &ALGORITHMS[i];
+    return NULL;
+}
+
+const char *adamp_algorithm_name(adamp_algorithm algorithm) {
+    const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
+    return a ? a->name : "unknown";
+}
+
+/* The buffers a step uses are always the first ones: all of the list's,
+ * except amsgrad's running max without amsgrad and SGD's buffer without
+ * momentum (torch.optim keeps none then). */
+int adamp_state_count(adamp_algorithm algorithm, const adamp_hparams *h) {
+    const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
+    if (!a || !h) return -1;
+    int n = 0;
+    while (n < ADAMP_MAX_STATES && a->states[n]) n++;
+    if ((algorithm == ADAMP_ALGO_ADAM || algorithm == ADAMP_ALGO_ADAMW) && !h->amsgrad) n = 2;
+    if (algorithm == ADAMP_ALGO_SGD && h->momentum == 0) n = 0;
+    return n;
+}
+
+const char *adamp_state_name(adamp_algorithm algorithm, int slot) {
+    const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
+    return a && slot >= 0 && slot < ADAMP_MAX_STATES ? a->states[slot] : NULL;
+}
