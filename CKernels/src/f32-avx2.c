@@ -29,7 +29,7 @@ typedef __m256d D;
 #define WHI(x) _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm256_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, WLO(x)), hi = _mm256_add_pd(hi, WHI(x)))
-#include "simd-impl.h"
+#include "kernels-impl.h"
 
 #include "x86-target-end.h"
 #else

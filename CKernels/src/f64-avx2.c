@@ -27,7 +27,7 @@ typedef __m256d D;
 #define DSUM(d) adamp_hsum_avx2(d)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(a, b, lo))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, x))
-#include "simd-impl.h"
+#include "kernels-impl.h"
 
 #include "x86-target-end.h"
 #else

@@ -26,7 +26,7 @@ typedef __m512d D;
 #define DSUM(d) _mm512_reduce_add_pd(d)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(a, b, lo))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, x))
-#include "simd-impl.h"
+#include "kernels-impl.h"
 
 #include "x86-target-end.h"
 #else

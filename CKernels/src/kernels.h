@@ -31,23 +31,23 @@ typedef struct adamp_kernels {
     const char *isa;
     /* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p */
     void (*rowstats)(size_t n, const void *p, const void *g, double acc[3]);
-    /* Not projected: moments, weight decay and update in one sweep. */
-    void (*adam_fused)(size_t n, void *p, const void *g, void *m, void *v, const adamp_consts *k);
-    void (*sgd_fused)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
+    /* AdamP, SGDP not projected: moments, weight decay and update in one sweep. */
+    void (*adamp_update)(size_t n, void *p, const void *g, void *m, void *v, const adamp_consts *k);
+    void (*sgdp_update)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
     /* Projected, sweep 1: update the moments, return s. */
-    double (*adam_moments_dot)(size_t n, const void *p, const void *g, void *m, void *v,
+    double (*adamp_moments_dot)(size_t n, const void *p, const void *g, void *m, void *v,
+                                const adamp_consts *k, double norm);
+    double (*sgdp_moments_dot)(size_t n, const void *p, const void *g, void *buf,
                                const adamp_consts *k, double norm);
-    double (*sgd_moments_dot)(size_t n, const void *p, const void *g, void *buf,
-                              const adamp_consts *k, double norm);
     /* Projected, sweep 2: perturb -= p_n * s, weight decay, update. */
-    void (*adam_apply_proj)(size_t n, void *p, const void *g, const void *m, const void *v,
-                            const adamp_consts *k, double norm, double s);
-    void (*sgd_apply_proj)(size_t n, void *p, const void *g, void *buf,
-                           const adamp_consts *k, double norm, double s);
+    void (*adamp_apply_projection)(size_t n, void *p, const void *g, const void *m, const void *v,
+                                   const adamp_consts *k, double norm, double s);
+    void (*sgdp_apply_projection)(size_t n, void *p, const void *g, void *buf,
+                                  const adamp_consts *k, double norm, double s);
     /* torch.optim Adam and AdamW (vmax NULL: no amsgrad), and SGD (buf NULL:
      * momentum 0), in one sweep. */
-    void (*adam_torch)(size_t n, void *p, const void *g, void *m, void *v, void *vmax, const adamp_consts *k);
-    void (*sgd_torch)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
+    void (*adam_update)(size_t n, void *p, const void *g, void *m, void *v, void *vmax, const adamp_consts *k);
+    void (*sgd_update)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
 } adamp_kernels;
 
 /* Defines a variant's table from the kernels its file names with FN(). */
@@ -55,14 +55,14 @@ typedef struct adamp_kernels {
     const adamp_kernels table = {                                                            \
         .isa = isa_name,                                                                     \
         .rowstats = FN(rowstats),                                                            \
-        .adam_fused = FN(adam_fused),                                                        \
-        .sgd_fused = FN(sgd_fused),                                                          \
-        .adam_moments_dot = FN(adam_moments_dot),                                            \
-        .sgd_moments_dot = FN(sgd_moments_dot),                                              \
-        .adam_apply_proj = FN(adam_apply_proj),                                              \
-        .sgd_apply_proj = FN(sgd_apply_proj),                                                \
-        .adam_torch = FN(adam_torch),                                                        \
-        .sgd_torch = FN(sgd_torch),                                                          \
+        .adamp_update = FN(adamp_update),                                                    \
+        .sgdp_update = FN(sgdp_update),                                                      \
+        .adamp_moments_dot = FN(adamp_moments_dot),                                          \
+        .sgdp_moments_dot = FN(sgdp_moments_dot),                                            \
+        .adamp_apply_projection = FN(adamp_apply_projection),                                \
+        .sgdp_apply_projection = FN(sgdp_apply_projection),                                  \
+        .adam_update = FN(adam_update),                                                      \
+        .sgd_update = FN(sgd_update),                                                        \
     }
 
 #define ADAMP_VARIANT(dtype, isa, table) extern const adamp_kernels table;

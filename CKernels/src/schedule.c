@@ -81,22 +81,22 @@ static seg seg_at(const adamp_run *r, const adamp_tensor *t, size_t off) {
  * returned by the first sweep and taken by the second. */
 static void fused(const adamp_run *r, const adamp_consts *k, size_t n, seg a) {
     switch (r->algo) {
-    case ADAMP_ALGO_ADAMP: r->kernels->adam_fused(n, a.p, a.g, a.m, a.v, k); break;
-    case ADAMP_ALGO_SGDP: r->kernels->sgd_fused(n, a.p, a.g, a.m, k); break;
+    case ADAMP_ALGO_ADAMP: r->kernels->adamp_update(n, a.p, a.g, a.m, a.v, k); break;
+    case ADAMP_ALGO_SGDP: r->kernels->sgdp_update(n, a.p, a.g, a.m, k); break;
     case ADAMP_ALGO_ADAM:
-    case ADAMP_ALGO_ADAMW: r->kernels->adam_torch(n, a.p, a.g, a.m, a.v, a.x, k); break;
-    case ADAMP_ALGO_SGD: r->kernels->sgd_torch(n, a.p, a.g, a.m, k); break;
+    case ADAMP_ALGO_ADAMW: r->kernels->adam_update(n, a.p, a.g, a.m, a.v, a.x, k); break;
+    case ADAMP_ALGO_SGD: r->kernels->sgd_update(n, a.p, a.g, a.m, k); break;
     }
 }
 
 static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm) {
-    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adam_moments_dot(n, a.p, a.g, a.m, a.v, k, norm);
-    return r->kernels->sgd_moments_dot(n, a.p, a.g, a.m, k, norm);
+    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adamp_moments_dot(n, a.p, a.g, a.m, a.v, k, norm);
+    return r->kernels->sgdp_moments_dot(n, a.p, a.g, a.m, k, norm);
 }
 
 static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm, double s) {
-    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adam_apply_proj(n, a.p, a.g, a.m, a.v, k, norm, s);
-    else r->kernels->sgd_apply_proj(n, a.p, a.g, a.m, k, norm, s);
+    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adamp_apply_projection(n, a.p, a.g, a.m, a.v, k, norm, s);
+    else r->kernels->sgdp_apply_projection(n, a.p, a.g, a.m, k, norm, s);
 }
 
 /* The stats rows of tensor t (whose first row is `so`), or NULL if the run

@@ -1,0 +1,158 @@
+/* The update maths, written once over a lane type: the including file
+ * (kernels-impl.h) defines LANE, the lane operations L_* and LF(name), and
+ * includes this for the scalar lane (T, one element: the reference, and
+ * every SIMD kernel's tail) and, in SIMD variants, for the vector lane (V, W
+ * elements). Every formula is one sequence of IEEE operations, so a vector
+ * lane computes bitwise what the scalar lane computes element by element.
+ *
+ * Each tensor op of the reference is one rounding to T, as PyTorch rounds it
+ * on x86-64. Its CPU kernels fuse a multiply-add in `add(x, alpha=a)`,
+ * `lerp` and `addcmul` (measured against torch 2.13: bitwise equal with one
+ * FMA, about 20% of elements differ without), so those are L_FMA here and
+ * nothing else is contracted:
+ *   AdamP, SGDP (adamp 0.3.0)                    here
+ *   exp_avg.mul_(b1).add_(g, alpha=1-b1)          m = fma(g, 1-b1, m*b1)
+ *   exp_avg_sq.mul_(b2).addcmul_(g, g, value=1-b2) v = fma((1-b2)*g, g, v*b2)
+ *   (sqrt(v) / sqrt(bc2)).add_(eps)                denom = sqrt(v)/sbc2 + eps
+ *   m / denom | (b1*m + (1-b1)*g) / denom          u
+ *   buf.mul_(mom).add_(g, alpha=1-damp)            buf = fma(g, 1-damp, buf*mom)
+ *   buf | g + mom*buf                              u
+ *   perturb -= p_n * s                             u = u - (p/dn)*s
+ *   p.mul_(decay); p.add_(u, alpha=-step)          p = fma(u, -step, p*decay)
+ *   Adam, AdamW, SGD (torch.optim, single tensor)
+ *   -g; g.add(p, alpha=wd)                         g = fma(p, wd, -g)
+ *   p.mul_(1 - lr*wd)                              p = p*decay
+ *   exp_avg.lerp_(g, 1-b1)                         m = fma(w, g-m, m) (w >= 0.5: fma(w-1, g-m, g))
+ *   torch.maximum(vmax, v)                         NaN wins
+ *   p.addcdiv_(m, denom, value=-step)              p = p + (-step*m)/denom
+ *   buf = g.clone() | buf.mul_(mom).add_(g, ...)   as SGDP; nesterov fma(buf, mom, g)
+ *   p.add_(g, alpha=-lr)                           p = fma(g, -lr, p)
+ *
+ * Operations: LANE L_LOAD(const T *), L_STORE(T *, LANE), L_SET1(T),
+ * L_ADD/L_SUB/L_MUL/L_DIV(a, b), L_SQRT(a), L_FMA(a, b, c) = a*b + c rounded
+ * once, L_NEG(a) (the sign flipped), L_MAXNAN(a, b) = a > b or a NaN ? a : b. */
+
+/* The constants in lanes, and the flags that choose a formula. */
+typedef struct {
+    LANE b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef;
+    int nesterov, has_l2, maximize, first, lsmall;
+} LF(k);
+
+static inline LF(k) LF(kload)(const E(tconsts) *c) {
+    LF(k) k = {L_SET1(c->b1), L_SET1(c->c1), L_SET1(c->b2), L_SET1(c->c2), L_SET1(c->sbc2), L_SET1(c->eps),
+               L_SET1(c->mom), L_SET1(c->cd), L_SET1(c->decay), L_SET1(c->neg_step), L_SET1(c->l2),
+               L_SET1(c->lcoef), c->nesterov, c->has_l2, c->maximize, c->first, c->lsmall};
+    return k;
+}
+
+/* v = v*b2 + (1-b2)*g*g: the second moment of every Adam. */
+static inline LANE LF(second_moment)(LANE g, LANE v, const LF(k) *k) { return L_FMA(L_MUL(k->c2, g), g, L_MUL(v, k->b2)); }
+
+static inline LANE LF(adam_denom)(LANE v, const LF(k) *k) { return L_ADD(L_DIV(L_SQRT(v), k->sbc2), k->eps); }
+
+/* AdamP's perturbation from the updated moments. */
+static inline LANE LF(adamp_perturb)(LANE g, LANE m, LANE v, const LF(k) *k) {
+    const LANE denom = LF(adam_denom)(v, k);
+    if (!k->nesterov) return L_DIV(m, denom);
+    return L_DIV(L_ADD(L_MUL(k->b1, m), L_MUL(k->c1, g)), denom);
+}
+
+/* AdamP's moments at m and v, written back; returns the perturbation. */
+static inline LANE LF(adamp_moments)(LANE g, T *m, T *v, const LF(k) *k) {
+    const LANE mm = L_FMA(g, k->c1, L_MUL(L_LOAD(m), k->b1));
+    const LANE vv = LF(second_moment)(g, L_LOAD(v), k);
+    L_STORE(m, mm);
+    L_STORE(v, vv);
+    return LF(adamp_perturb)(g, mm, vv, k);
+}
+
+/* buf = buf*mom + (1-damp)*g: the momentum of SGDP and SGD. */
+static inline LANE LF(momentum)(LANE g, LANE b, const LF(k) *k) { return L_FMA(g, k->cd, L_MUL(b, k->mom)); }
+
+static inline LANE LF(sgdp_perturb)(LANE g, LANE b, const LF(k) *k) {
+    return k->nesterov ? L_ADD(g, L_MUL(k->mom, b)) : b;
+}
+
+/* SGDP's momentum at buf, written back; returns the perturbation. */
+static inline LANE LF(sgdp_moments)(LANE g, T *buf, const LF(k) *k) {
+    const LANE b = LF(momentum)(g, L_LOAD(buf), k);
+    L_STORE(buf, b);
+    return LF(sgdp_perturb)(g, b, k);
+}
+
+/* u - p_n * s, with p_n = p / dn. */
+static inline LANE LF(project)(LANE u, LANE p, LANE dn, LANE s) { return L_SUB(u, L_MUL(L_DIV(p, dn), s)); }
+
+/* p = p*decay - step*u, the last line of AdamP and SGDP. */
+static inline void LF(update)(T *pp, LANE p, LANE u, const LF(k) *k) { L_STORE(pp, L_FMA(u, k->neg_step, L_MUL(p, k->decay))); }
+
+/* p_n * u, a term of the projection coefficient s. */
+static inline LANE LF(dot)(LANE p, LANE u, LANE dn) { return L_MUL(L_DIV(p, dn), u); }
+
+/* torch.optim's gradient: maximize negates it, L2 adds wd * p. */
+static inline LANE LF(torch_grad)(LANE g, LANE p, const LF(k) *k) {
+    if (k->maximize) g = L_NEG(g);
+    if (k->has_l2) g = L_FMA(p, k->l2, g);
+    return g;
+}
+
+/* The kernels' steps at one place (one lane of elements from each pointer). */
+
+/* AdamP, not projected: moments, weight decay and update. */
+static inline void LF(adamp_update_at)(T *p, const T *g, T *m, T *v, const LF(k) *k) {
+    LF(update)(p, L_LOAD(p), LF(adamp_moments)(L_LOAD(g), m, v, k), k);
+}
+
+/* AdamP, projected, sweep 1: the moments, and the term of s. */
+static inline LANE LF(adamp_moments_dot_at)(const T *p, const T *g, T *m, T *v, const LF(k) *k, LANE dn) {
+    return LF(dot)(L_LOAD(p), LF(adamp_moments)(L_LOAD(g), m, v, k), dn);
+}
+
+/* AdamP, projected, sweep 2: the perturbation less p_n * s, decay, update. */
+static inline void LF(adamp_apply_projection_at)(T *p, const T *g, const T *m, const T *v, const LF(k) *k, LANE dn,
+                                                 LANE s) {
+    const LANE pp = L_LOAD(p);
+    LF(update)(p, pp, LF(project)(LF(adamp_perturb)(L_LOAD(g), L_LOAD(m), L_LOAD(v), k), pp, dn, s), k);
+}
+
+static inline void LF(sgdp_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
+    LF(update)(p, L_LOAD(p), LF(sgdp_moments)(L_LOAD(g), buf, k), k);
+}
+
+static inline LANE LF(sgdp_moments_dot_at)(const T *p, const T *g, T *buf, const LF(k) *k, LANE dn) {
+    return LF(dot)(L_LOAD(p), LF(sgdp_moments)(L_LOAD(g), buf, k), dn);
+}
+
+static inline void LF(sgdp_apply_projection_at)(T *p, const T *g, T *buf, const LF(k) *k, LANE dn, LANE s) {
+    const LANE pp = L_LOAD(p);
+    const LANE u = LF(project)(LF(sgdp_perturb)(L_LOAD(g), L_LOAD(buf), k), pp, dn, s);
+    if (!k->nesterov) L_STORE(buf, u); /* d_p is buf itself: projected in place */
+    LF(update)(p, pp, u, k);
+}
+
+/* torch.optim Adam / AdamW (vmax NULL: no amsgrad). */
+static inline void LF(adam_update_at)(T *p, const T *g, T *m, T *v, T *vmax, const LF(k) *k) {
+    const LANE pp = L_LOAD(p), mo = L_LOAD(m);
+    const LANE gg = LF(torch_grad)(L_LOAD(g), pp, k);
+    const LANE mm = L_FMA(k->lcoef, L_SUB(gg, mo), k->lsmall ? mo : gg); /* lerp */
+    LANE vv = LF(second_moment)(gg, L_LOAD(v), k);
+    L_STORE(m, mm);
+    L_STORE(v, vv);
+    if (vmax) {
+        vv = L_MAXNAN(L_LOAD(vmax), vv);
+        L_STORE(vmax, vv);
+    }
+    L_STORE(p, L_ADD(L_MUL(pp, k->decay), L_DIV(L_MUL(k->neg_step, mm), LF(adam_denom)(vv, k))));
+}
+
+/* torch.optim SGD (buf NULL: momentum 0). */
+static inline void LF(sgd_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
+    const LANE pp = L_LOAD(p);
+    LANE d = LF(torch_grad)(L_LOAD(g), pp, k);
+    if (buf) {
+        const LANE b = k->first ? d : LF(momentum)(d, L_LOAD(buf), k);
+        L_STORE(buf, b);
+        d = k->nesterov ? L_FMA(b, k->mom, d) : b;
+    }
+    L_STORE(p, L_FMA(d, k->neg_step, pp));
+}

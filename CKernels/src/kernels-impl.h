@@ -1,0 +1,252 @@
+/* The kernels of one variant, written once. The including file
+ * (<type>-<isa>.c) defines T (float or double), E(name) (a name suffixed with
+ * the type), VARIANT and ISA_NAME; a SIMD variant also defines W (lanes), the
+ * vector type V and its operations (below), and puts its functions under a
+ * target attribute. The maths is formulas.h, instantiated here for the scalar
+ * lane and, in a SIMD variant, for the vector lane; each kernel runs the
+ * vector lane over whole vectors and the scalar lane over the tail. The
+ * scalar variant is the same code with one lane of one element: it is the
+ * reference the other variants are tested against. Element-wise results are
+ * therefore bitwise the same in every variant; only sums (row statistics and
+ * the projection coefficient, accumulated in double) are added in another
+ * order, and never differently for another number of threads.
+ *
+ * Vector operations of a SIMD variant: V VLOAD(const T *), VSTORE(T *, V),
+ * VSET1(T), VADD/VSUB/VMUL/VDIV(V, V), VSQRT(V), VFMA(a, b, c), VNEG(V),
+ * VMAXNAN(a, b); D DZERO(), D DADD(D, D), double DSUM(D),
+ * ACC(D lo, D hi, V x): lo, hi += x in double; ACC_PROD(lo, hi, a, b): += a*b. */
+#include <math.h>
+#include "kernels.h"
+
+/* clang contracts a*b+c within an expression unless told not to; gcc in ISO C
+ * mode (-std=c11) never does. The fused operations are explicit fma() calls. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+#define FN(name) CAT(name, VARIANT)
+
+/* The constants cast to T once per segment, as PyTorch casts a Python scalar
+ * to the tensor's dtype. */
+typedef struct {
+    T b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef;
+    int nesterov, has_l2, maximize, first, lsmall;
+} E(tconsts);
+
+static inline E(tconsts) E(load)(const adamp_consts *k) {
+    const T w = (T)k->one_minus_beta1;
+    /* torch's lerp: self + w*(end-self) if |w| < 0.5, else end + (w-1)*(end-self) */
+    const int small = (w < 0 ? -w : w) < (T)0.5;
+    E(tconsts) c = {(T)k->beta1, w, (T)k->beta2, (T)k->one_minus_beta2,
+                    (T)k->sqrt_bc2, (T)k->eps, (T)k->momentum, (T)k->one_minus_damp,
+                    (T)k->decay, (T)k->neg_step, (T)k->l2, small ? w : w - (T)1,
+                    k->nesterov, k->has_l2, k->maximize, k->first, small};
+    return c;
+}
+
+#define ADAMP_FMA_(t) ADAMP_FMA_##t
+#define ADAMP_FMA_float fmaf
+#define ADAMP_FMA_double fma
+#define ADAMP_FMA(t) ADAMP_FMA_(t)
+static inline T E(sqrt)(T x) { return (T)sqrt((double)x); } /* exact for float too */
+/* torch.maximum: a NaN in either wins. */
+static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
+
+/* The scalar lane: one element of T. */
+#define LANE T
+#define LF(name) CAT(name, CAT(s, VARIANT))
+#define L_LOAD(p) (*(p))
+#define L_STORE(p, x) (*(p) = (x))
+#define L_SET1(x) (x)
+#define L_ADD(a, b) ((a) + (b))
+#define L_SUB(a, b) ((a) - (b))
+#define L_MUL(a, b) ((a) * (b))
+#define L_DIV(a, b) ((a) / (b))
+#define L_SQRT(a) E(sqrt)(a)
+#define L_FMA(a, b, c) ADAMP_FMA(T)(a, b, c)
+#define L_NEG(a) (-(a))
+#define L_MAXNAN(a, b) E(maxnan)(a, b)
+#include "formulas.h"
+#undef LANE
+#undef LF
+#undef L_LOAD
+#undef L_STORE
+#undef L_SET1
+#undef L_ADD
+#undef L_SUB
+#undef L_MUL
+#undef L_DIV
+#undef L_SQRT
+#undef L_FMA
+#undef L_NEG
+#undef L_MAXNAN
+#define SF(name) CAT(name, CAT(s, VARIANT))
+
+#if defined(W)
+/* The vector lane: W elements. */
+#define LANE V
+#define LF(name) CAT(name, CAT(v, VARIANT))
+#define L_LOAD(p) VLOAD(p)
+#define L_STORE(p, x) VSTORE(p, x)
+#define L_SET1(x) VSET1(x)
+#define L_ADD VADD
+#define L_SUB VSUB
+#define L_MUL VMUL
+#define L_DIV VDIV
+#define L_SQRT VSQRT
+#define L_FMA VFMA
+#define L_NEG VNEG
+#define L_MAXNAN VMAXNAN
+#include "formulas.h"
+#define VF(name) CAT(name, CAT(v, VARIANT))
+#define VK CAT(k, CAT(v, VARIANT))
+/* Sums in double, in two accumulators of the vector's lanes. */
+#define VACC(a) D a##0 = DZERO(), a##1 = DZERO()
+#define VACC_ADD(a, x)                                                             \
+    do {                                                                           \
+        const V x_ = (x); /* ACC reads its operand twice */                       \
+        ACC(a##0, a##1, x_);                                                       \
+    } while (0)
+#define VACC_PROD(a, x, y) ACC_PROD(a##0, a##1, x, y)
+#define VACC_SUM(a) DSUM(DADD(a##0, a##1))
+#else
+/* The scalar variant: its vectors are the scalar lane, and no tail is left. */
+#define W 1
+typedef T V;
+#define VF SF
+#define VK CAT(k, CAT(s, VARIANT))
+#define VLOAD(p) (*(p))
+#define VSET1(x) (x)
+#define VACC(a) double a = 0
+#define VACC_ADD(a, x) (a += (double)(x))
+#define VACC_PROD(a, x, y) (a += (double)(x) * (double)(y))
+#define VACC_SUM(a) (a)
+#endif
+
+/* Runs `step` (a formula's _at function) over [0, n): vector lanes, then the
+ * scalar tail. `kv` and `ks` are the constants in the two lanes. */
+#define LANES(n, step, ...)                                                        \
+    do {                                                                           \
+        size_t i = 0;                                                              \
+        for (; i + W <= (n); i += W) VF(step)(__VA_ARGS__, &kv);                   \
+        for (; i < (n); i++) SF(step)(__VA_ARGS__, &ks);                           \
+    } while (0)
+
+#define CONSTANTS(kc)                                                              \
+    const E(tconsts) c = E(load)(kc);                                              \
+    const VK kv = VF(kload)(&c);                                                   \
+    const CAT(k, CAT(s, VARIANT)) ks = SF(kload)(&c);                              \
+    (void)kv, (void)ks
+
+/* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p */
+static void FN(rowstats)(size_t n, const void *pv, const void *gv, double acc[3]) {
+    const T *p = pv, *g = gv;
+    VACC(gw);
+    VACC(gg);
+    VACC(ww);
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const V a = VLOAD(g + i), b = VLOAD(p + i);
+        VACC_PROD(gw, a, b);
+        VACC_PROD(gg, a, a);
+        VACC_PROD(ww, b, b);
+    }
+    double s[3] = {VACC_SUM(gw), VACC_SUM(gg), VACC_SUM(ww)};
+    for (; i < n; i++) {
+        const double gi = g[i], wi = p[i];
+        s[0] += gi * wi;
+        s[1] += gi * gi;
+        s[2] += wi * wi;
+    }
+    acc[0] += s[0];
+    acc[1] += s[1];
+    acc[2] += s[2];
+}
+
+static void FN(adamp_update)(size_t n, void *pv, const void *gv, void *mv, void *vv, const adamp_consts *kc) {
+    T *p = pv, *m = mv, *v = vv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    LANES(n, adamp_update_at, p + i, g + i, m + i, v + i);
+}
+
+static void FN(sgdp_update)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc) {
+    T *p = pv, *buf = bv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    LANES(n, sgdp_update_at, p + i, g + i, buf + i);
+}
+
+/* The moments of a projected segment, and s = sum(p_n * u): vector lanes
+ * summed in double, then the tail's own sum added. */
+#define MOMENTS_DOT(n, step, ...)                                                  \
+    do {                                                                           \
+        const T dn_ = (T)norm + c.eps;                                             \
+        const V vdn = VSET1(dn_);                                                  \
+        VACC(acc);                                                                 \
+        size_t i = 0;                                                              \
+        for (; i + W <= (n); i += W) VACC_ADD(acc, VF(step)(__VA_ARGS__, &kv, vdn)); \
+        double tail = 0;                                                           \
+        for (; i < (n); i++) tail += (double)SF(step)(__VA_ARGS__, &ks, dn_);      \
+        return VACC_SUM(acc) + tail;                                               \
+    } while (0)
+
+static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, void *mv, void *vv,
+                                    const adamp_consts *kc, double norm) {
+    const T *p = pv, *g = gv;
+    T *m = mv, *v = vv;
+    CONSTANTS(kc);
+    MOMENTS_DOT(n, adamp_moments_dot_at, p + i, g + i, m + i, v + i);
+}
+
+static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, void *bv, const adamp_consts *kc,
+                                   double norm) {
+    const T *p = pv, *g = gv;
+    T *buf = bv;
+    CONSTANTS(kc);
+    MOMENTS_DOT(n, sgdp_moments_dot_at, p + i, g + i, buf + i);
+}
+
+/* The second sweep of a projected segment, given |p| and s. */
+#define APPLY_PROJECTION(n, step, ...)                                             \
+    do {                                                                           \
+        const T dn_ = (T)norm + c.eps, s_ = (T)s;                                  \
+        const V vdn = VSET1(dn_), vs = VSET1(s_);                                  \
+        size_t i = 0;                                                              \
+        for (; i + W <= (n); i += W) VF(step)(__VA_ARGS__, &kv, vdn, vs);          \
+        for (; i < (n); i++) SF(step)(__VA_ARGS__, &ks, dn_, s_);                  \
+    } while (0)
+
+static void FN(adamp_apply_projection)(size_t n, void *pv, const void *gv, const void *mv, const void *vv,
+                                       const adamp_consts *kc, double norm, double s) {
+    T *p = pv;
+    const T *g = gv, *m = mv, *v = vv;
+    CONSTANTS(kc);
+    APPLY_PROJECTION(n, adamp_apply_projection_at, p + i, g + i, m + i, v + i);
+}
+
+static void FN(sgdp_apply_projection)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc,
+                                      double norm, double s) {
+    T *p = pv, *buf = bv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    APPLY_PROJECTION(n, sgdp_apply_projection_at, p + i, g + i, buf + i);
+}
+
+static void FN(adam_update)(size_t n, void *pv, const void *gv, void *mv, void *vv, void *xv, const adamp_consts *kc) {
+    T *p = pv, *m = mv, *v = vv, *vmax = xv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    LANES(n, adam_update_at, p + i, g + i, m + i, v + i, vmax ? vmax + i : NULL);
+}
+
+static void FN(sgd_update)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc) {
+    T *p = pv, *buf = bv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    LANES(n, sgd_update_at, p + i, g + i, buf ? buf + i : NULL);
+}
+
+ADAMP_KERNEL_TABLE(CAT(adamp, VARIANT), ISA_NAME);
