@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include "adamp.h"
 #include "dispatch.h"
-#include "schedule.h"
+#include "step.h"
 #include "tensor.h"
 
 static int is_algo(adamp_algorithm a) { return adamp_algorithm_find(a) != NULL; }
@@ -109,7 +109,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * no statistics there is nothing to keep, and one block needs no barriers. */
     const int blocked = phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
     adamp_run r = {algo, dtype, kernels, tensors, count, stats, phases, blocked ? block : SIZE_MAX};
-    adamp_schedule(&r, threads);
+    adamp_run_step(&r, threads);
     return ADAMP_OK;
 }
 

@@ -1,0 +1,186 @@
+/* An optimizer step as the scheduler runs it: what its items are, what each
+ * computes, and the serial steps between them (the decision, step counting,
+ * the layer view's reduction). The scheduler (schedule.c) knows none of this.
+ *
+ * Items: a batch of whole rows of one tensor (the statistics, and projected
+ * updates, whose per-row sums must each be one thread's, added in one
+ * order), or a chunk of elements (unprojected updates and the second sweep
+ * of a layer projection). Every item's result depends only on its data, and
+ * the layer view's sum across rows is reduced by one thread in row order, so
+ * results are bitwise identical for any number of threads. A tensor's
+ * statistics rows are its scheduler slots. */
+#include <math.h>
+#include "step.h"
+#include "schedule.h"
+#include "tensor.h"
+
+enum { K_STATS, K_APPLY, K_LAYER2 };
+
+static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t rows_per_item(size_t cols) { return cols >= ADAMP_CHUNK ? 1 : ADAMP_CHUNK / cols; }
+static const adamp_tensor *tensor(const void *ctx, size_t t) { return &((const adamp_run *)ctx)->tensors[t]; }
+
+/* A tensor's work: none without a gradient. The sum over a call was checked
+ * to fit (api.c). */
+static size_t elems(const void *ctx, size_t t) { return tensor(ctx, t)->grad ? adamp_numel(tensor(ctx, t)) : 0; }
+static size_t stats_rows(const void *ctx, size_t t) { return tensor(ctx, t)->ndim > 1 ? tensor(ctx, t)->rows : 0; }
+
+static int by_rows(const adamp_tensor *t, int kind) {
+    return kind == K_STATS || (kind == K_APPLY && t->projection != ADAMP_PROJ_NONE);
+}
+
+static size_t items(const void *ctx, size_t i, int kind) {
+    const adamp_tensor *t = tensor(ctx, i);
+    if (!t->grad) return 0;
+    if (kind == K_STATS && t->ndim <= 1) return 0;
+    if (kind == K_LAYER2 && t->projection != ADAMP_PROJ_LAYER) return 0;
+    return by_rows(t, kind) ? div_up(t->rows, rows_per_item(t->cols)) : div_up(adamp_numel(t), ADAMP_CHUNK);
+}
+
+static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {
+    const adamp_tensor *t = tensor(ctx, i);
+    return by_rows(t, kind) ? j * rows_per_item(t->cols) * t->cols : j * ADAMP_CHUNK;
+}
+
+/* A segment of one tensor: its parameter, gradient and state buffers from
+ * element `off` on. Only the buffers the update uses are handed on: a buffer
+ * the caller left in place (SGD's, after momentum was set to 0) is neither
+ * read nor written. */
+typedef struct {
+    char *p, *m, *v, *x;
+    const char *g;
+} seg;
+
+static char *at(char *b, size_t off) { return b ? b + off : NULL; }
+
+static seg seg_at(const adamp_run *r, const adamp_tensor *t, size_t off) {
+    const int used = adamp_state_count(r->algo, t->hparams);
+    seg s = {at(t->param, off), at(used > 0 ? t->state0 : NULL, off), at(used > 1 ? t->state1 : NULL, off),
+             at(used > 2 ? t->state2 : NULL, off), (const char *)t->grad + off};
+    return s;
+}
+
+/* Each algorithm's kernels: the unprojected update; and for AdamP and SGDP
+ * the two sweeps of a projected one (s, the projection coefficient, is
+ * returned by the first and taken by the second). */
+static void update(const adamp_run *r, const adamp_consts *k, size_t n, seg a) {
+    switch (r->algo) {
+    case ADAMP_ALGO_ADAMP: r->kernels->adamp_update(n, a.p, a.g, a.m, a.v, k); break;
+    case ADAMP_ALGO_SGDP: r->kernels->sgdp_update(n, a.p, a.g, a.m, k); break;
+    case ADAMP_ALGO_ADAM:
+    case ADAMP_ALGO_ADAMW: r->kernels->adam_update(n, a.p, a.g, a.m, a.v, a.x, k); break;
+    case ADAMP_ALGO_SGD: r->kernels->sgd_update(n, a.p, a.g, a.m, k); break;
+    }
+}
+
+static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm) {
+    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adamp_moments_dot(n, a.p, a.g, a.m, a.v, k, norm);
+    return r->kernels->sgdp_moments_dot(n, a.p, a.g, a.m, k, norm);
+}
+
+static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm, double s) {
+    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adamp_apply_projection(n, a.p, a.g, a.m, a.v, k, norm, s);
+    else r->kernels->sgdp_apply_projection(n, a.p, a.g, a.m, k, norm, s);
+}
+
+/* The stats rows of a tensor whose first row is `so`, or NULL if the run
+ * keeps none for it. */
+static double *stats_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
+    return t->ndim > 1 && r->stats ? r->stats + 3 * so : NULL;
+}
+
+/* Item j of tensor i. The stats of a layer-projected tensor hold, once
+ * prepared: [0] the layer's sum of p.p, [3r+1] row r's part of s, and after
+ * the reduction [1] s. */
+static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
+    const adamp_run *r = ctx;
+    adamp_tensor *t = &r->tensors[i];
+    const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
+    double *st = stats_of(r, t, so);
+    const adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
+    if (by_rows(t, kind)) {
+        const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
+        for (size_t row = r0; row < r1; row++) {
+            const seg a = seg_at(r, t, row * cols * es);
+            double *rs = st + 3 * row;
+            if (kind == K_STATS) {
+                rs[0] = rs[1] = rs[2] = 0;
+                r->kernels->rowstats(cols, a.p, a.g, rs);
+            } else if (t->projection == ADAMP_PROJ_CHANNEL) {
+                const double norm = sqrt(rs[2]);
+                sweep2(r, &k, cols, a, norm, sweep1(r, &k, cols, a, norm));
+            } else {
+                rs[1] = sweep1(r, &k, cols, a, sqrt(st[0]));
+            }
+        }
+        return;
+    }
+    const size_t n = adamp_numel(t), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
+    const seg a = seg_at(r, t, e0 * es);
+    if (kind == K_APPLY) update(r, &k, len, a);
+    else sweep2(r, &k, len, a, sqrt(st[0]), st[1]);
+}
+
+/* Serial, before the update: decide (in adamp_step), count the step, and sum
+ * the layer norms. */
+static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
+    const adamp_run *r = ctx;
+    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
+        adamp_tensor *t = &r->tensors[i];
+        double *st = stats_of(r, t, so);
+        if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
+        if (!t->grad) continue;
+        t->step += 1;
+        if (t->projection == ADAMP_PROJ_LAYER) {
+            double ww = 0;
+            for (size_t row = 0; row < t->rows; row++) ww += st[3 * row + 2];
+            st[0] = ww;
+        }
+    }
+}
+
+static int has_layer(const void *ctx, size_t b0, size_t b1) {
+    for (size_t i = b0; i < b1; i++)
+        if (tensor(ctx, i)->grad && tensor(ctx, i)->projection == ADAMP_PROJ_LAYER) return 1;
+    return 0;
+}
+
+/* Serial: s of each layer-projected tensor, in row order. */
+static void reduce_layers(const void *ctx, size_t b0, size_t b1, size_t so) {
+    const adamp_run *r = ctx;
+    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
+        const adamp_tensor *t = &r->tensors[i];
+        if (!t->grad || t->projection != ADAMP_PROJ_LAYER) continue;
+        double *st = stats_of(r, t, so), s = 0;
+        for (size_t row = 0; row < t->rows; row++) s += st[3 * row + 1];
+        st[1] = s;
+    }
+}
+
+static int stats_phase(const void *ctx, size_t b0, size_t b1) {
+    (void)b0, (void)b1;
+    return ((const adamp_run *)ctx)->phases & ADAMP_RUN_STATS;
+}
+
+static int apply_phase(const void *ctx, size_t b0, size_t b1) {
+    (void)b0, (void)b1;
+    return (((const adamp_run *)ctx)->phases & ADAMP_RUN_APPLY) != 0;
+}
+
+static int layer_phase(const void *ctx, size_t b0, size_t b1) { return apply_phase(ctx, b0, b1) && has_layer(ctx, b0, b1); }
+
+/* Per block: statistics, then the decision and the update, then the layer
+ * view's reduction and second sweep where a tensor needs it. */
+static const adamp_phase PHASES[] = {
+    {K_STATS, NULL, stats_phase},
+    {0, prepare, apply_phase},
+    {K_APPLY, NULL, apply_phase},
+    {0, reduce_layers, layer_phase},
+    {K_LAYER2, NULL, layer_phase},
+};
+
+void adamp_run_step(const adamp_run *run, int threads) {
+    const adamp_plan plan = {run, run->count, run->block, elems, stats_rows, items, item_start, item,
+                             PHASES, sizeof PHASES / sizeof PHASES[0]};
+    adamp_schedule(&plan, threads);
+}

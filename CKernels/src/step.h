@@ -1,0 +1,24 @@
+/* Internal: an optimizer step (or one of its phases) over many tensors, as a
+ * plan for the scheduler. */
+#ifndef ADAMP_STEP_H
+#define ADAMP_STEP_H
+#include "adamp.h"
+#include "kernels.h"
+
+enum { ADAMP_RUN_STATS = 1, ADAMP_RUN_DECIDE = 2, ADAMP_RUN_APPLY = 4 };
+
+typedef struct adamp_run {
+    adamp_algorithm algo; /* 0 for the statistics alone */
+    adamp_dtype dtype;
+    const adamp_kernels *kernels;
+    adamp_tensor *tensors;
+    size_t count;
+    double *stats; /* NULL for algorithms that keep no statistics */
+    int phases;   /* ADAMP_RUN_* */
+    size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
+} adamp_run;
+
+/* Runs `run` on up to `threads` threads (validated input; cannot fail). */
+void adamp_run_step(const adamp_run *run, int threads);
+
+#endif
