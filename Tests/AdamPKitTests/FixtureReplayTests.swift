@@ -73,34 +73,52 @@ struct Replay<T: AdamPScalar> {
     static var stateKeys: [String] { ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum", "momentum_buffer"] }
 
     /// The recorded optimizer; a hyperparameter the fixture leaves out takes
-    /// its package's default.
+    /// its package's default, from the optimizer's own `Hyperparameters()`
+    /// (the one place each default is written).
     func makeOptimizer(_ kind: String, _ h: [String: Double], _ ps: [Parameter<T>]) throws -> any Optimizer<T> {
-        func v(_ key: String, _ fallback: Double) -> Double { h[key] ?? fallback }
-        func flag(_ key: String) -> Bool { (h[key] ?? 0) != 0 }
-        let recorded = (fixture.json("hparams") as! [String: Any])["betas"] as? [Double] ?? [0.9, 0.999]
-        let betas = (recorded[0], recorded[1])
+        let betas = (fixture.json("hparams") as! [String: Any])["betas"] as? [Double]
+        func fill<H>(_ x: inout H, _ numbers: [String: WritableKeyPath<H, Double>], _ flags: [String: WritableKeyPath<H, Bool>]) {
+            for (key, field) in numbers { if let v = h[key] { x[keyPath: field] = v } }
+            for (key, field) in flags { if let v = h[key] { x[keyPath: field] = v != 0 } }
+        }
+        func adam<W>(_ x: inout AdamHyperparameters<W>) {
+            fill(&x, ["lr": \.learningRate, "eps": \.eps, "weight_decay": \.weightDecay], ["amsgrad": \.amsgrad, "maximize": \.maximize])
+            if let b = betas { x.betas = (b[0], b[1]) }
+        }
         switch kind {
         case "AdamP":
-            return try AdamP(parameters: ps, learningRate: v("lr", 1e-3), betas: betas, eps: v("eps", 1e-8),
-                             weightDecay: v("weight_decay", 0), delta: v("delta", 0.1), wdRatio: v("wd_ratio", 0.1),
-                             nesterov: flag("nesterov"))
+            var x = AdamP<T>.Hyperparameters()
+            fill(&x, ["lr": \.learningRate, "eps": \.eps, "weight_decay": \.weightDecay, "delta": \.delta,
+                      "wd_ratio": \.wdRatio], ["nesterov": \.nesterov])
+            if let b = betas { x.betas = (b[0], b[1]) }
+            return try with(AdamP(parameters: ps), x)
         case "SGDP":
-            return try SGDP(parameters: ps, learningRate: h["lr"]!, momentum: v("momentum", 0),
-                            dampening: v("dampening", 0), weightDecay: v("weight_decay", 0), nesterov: flag("nesterov"),
-                            eps: v("eps", 1e-8), delta: v("delta", 0.1), wdRatio: v("wd_ratio", 0.1))
+            var x = SGDP<T>.Hyperparameters(learningRate: h["lr"]!)
+            fill(&x, ["momentum": \.momentum, "dampening": \.dampening, "weight_decay": \.weightDecay, "eps": \.eps,
+                      "delta": \.delta, "wd_ratio": \.wdRatio], ["nesterov": \.nesterov])
+            return try with(SGDP(parameters: ps, learningRate: x.learningRate), x)
         case "Adam":
-            return try Adam(parameters: ps, learningRate: v("lr", 1e-3), betas: betas, eps: v("eps", 1e-8),
-                            weightDecay: v("weight_decay", 0), amsgrad: flag("amsgrad"), maximize: flag("maximize"))
+            var x = Adam<T>.Hyperparameters()
+            adam(&x)
+            return try with(Adam(parameters: ps), x)
         case "AdamW":
-            return try AdamW(parameters: ps, learningRate: v("lr", 1e-3), betas: betas, eps: v("eps", 1e-8),
-                             weightDecay: v("weight_decay", 1e-2), amsgrad: flag("amsgrad"), maximize: flag("maximize"))
+            var x = AdamW<T>.Hyperparameters()
+            adam(&x)
+            return try with(AdamW(parameters: ps), x)
         case "SGD":
-            return try SGD(parameters: ps, learningRate: v("lr", 1e-3), momentum: v("momentum", 0),
-                           dampening: v("dampening", 0), weightDecay: v("weight_decay", 0), nesterov: flag("nesterov"),
-                           maximize: flag("maximize"))
+            var x = SGD<T>.Hyperparameters()
+            fill(&x, ["lr": \.learningRate, "momentum": \.momentum, "dampening": \.dampening, "weight_decay": \.weightDecay],
+                 ["nesterov": \.nesterov, "maximize": \.maximize])
+            return try with(SGD(parameters: ps), x)
         default:
             throw ReplayError.unsupported(kind)
         }
+    }
+
+    /// `optimizer` with its one group's hyperparameters set to `h`.
+    func with<O: Optimizer>(_ optimizer: O, _ h: O.Hyperparameters) throws -> O {
+        try optimizer.setHyperparameters(h, group: 0)
+        return optimizer
     }
 }
 
