@@ -10,71 +10,22 @@ let referenceShapes: [[Int]] = [
 
 enum Algo: CaseIterable { case adamp, sgdp }
 
-/// Runs the kernels and the literal reference side by side for `steps` steps
-/// and returns the worst relative error over values and state, checking the
-/// projection decisions on the way.
-func compareWithReference<T: AdamPScalar>(_: T.Type, algo: Algo, nesterov: Bool, weightDecay: Double,
-                                          seed: UInt64, steps: Int = 6) throws -> Double {
-    var rng = SplitMix(state: seed)
-    var h = ReferenceHyper()
-    h.nesterov = nesterov
-    h.weightDecay = weightDecay
-    if algo == .sgdp { (h.lr, h.momentum, h.dampening) = (0.05, 0.9, 0.1) } else { h.lr = 1e-2 }
-    var refs = referenceShapes.map { shape in
-        ReferenceTensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in rng.normal() * 0.5 })
-    }
-    let params = try refs.map { try Parameter<T>(shape: $0.shape, values: $0.p.map { T($0) }) }
-    let opt: any Optimizer<T> = algo == .adamp
-        ? try AdamP(parameters: params, learningRate: h.lr, eps: h.eps, weightDecay: h.weightDecay, nesterov: nesterov)
-        : try SGDP(parameters: params, learningRate: h.lr, momentum: h.momentum, dampening: h.dampening,
-                   weightDecay: h.weightDecay, nesterov: nesterov)
-    var worst = 0.0
-    var seen = Set<Int>()
-    for k in 0..<steps {
-        for i in refs.indices {
-            let kind = GradientKind.allCases[(i + k) % 3]
-            // Every fourth parameter misses its gradient on odd steps.
-            let g: [Double]? = (i % 4 == 3 && k % 2 == 1) ? nil
-                : makeGradient(kind, p: refs[i].p, shape: refs[i].shape, rng: &rng)
-            params[i].grad = g.map { $0.map { T($0) } }
-            // The reference sees the gradient as the kernels do, rounded to T.
-            let gT = g.map { $0.map { Double(T($0)) } }
-            if algo == .adamp { Reference.adamp(&refs[i], grad: gT, h) } else { Reference.sgdp(&refs[i], grad: gT, h) }
-        }
-        try opt.step()
-        for (r, p) in zip(refs, params) {
-            worst = max(worst, relativeError(p.values.map(Double.init), r.p))
-            #expect(opt.projectionCode(for: p) == (r.step == 0 ? -1 : r.projection), "shape \(r.shape) step \(k)")
-            #expect(opt.stepCount(for: p) == r.step)
-            seen.insert(r.projection)
-            let st = opt.state(for: p)
-            if r.step > 0 {
-                let key = algo == .adamp ? "exp_avg" : "momentum"
-                worst = max(worst, relativeError(st[key]!.map(Double.init), r.m))
-                if algo == .adamp { worst = max(worst, relativeError(st["exp_avg_sq"]!.map(Double.init), r.v)) }
-            } else {
-                #expect(st.isEmpty)
-            }
-        }
-    }
-    // The cases must reach every branch, or the comparison proves little.
-    #expect(seen.isSuperset(of: [-1, 0, 1, 2]), "branches reached: \(seen.sorted())")
-    return worst
-}
-
 @Suite struct AlgorithmTests {
-    @Test(arguments: Algo.allCases, [false, true])
-    func doubleMatchesLiteralReference(algo: Algo, nesterov: Bool) throws {
-        for (seed, wd) in [(UInt64(1), 0.0), (2, 1e-2), (3, 0.3)] {
-            let e = try compareWithReference(Double.self, algo: algo, nesterov: nesterov, weightDecay: wd, seed: seed)
-            #expect(e < 1e-10, "\(algo) nesterov=\(nesterov) wd=\(wd): error \(e)")
+    /// Every spec against its literal f64 reference (the official code for
+    /// AdamP and SGDP, torch.optim for the baselines).
+    @Test(arguments: Spec.references)
+    func doubleMatchesReference(spec: Spec) throws {
+        // AdamP and SGDP already come in three weight decays (Spec.references).
+        for seed: UInt64 in spec.projects ? [1] : [1, 2] {
+            let e = try compareWithReference(Double.self, spec, seed: seed)
+            #expect(e < (spec.projects ? 1e-10 : 1e-12), "\(spec): error \(e)")
         }
     }
 
-    @Test(arguments: Algo.allCases, [false, true])
-    func floatTracksLiteralReference(algo: Algo, nesterov: Bool) throws {
-        let e = try compareWithReference(Float.self, algo: algo, nesterov: nesterov, weightDecay: 1e-2, seed: 7)
-        #expect(e < 2e-4, "\(algo) nesterov=\(nesterov): error \(e)")
+    @Test(arguments: Spec.references)
+    func floatTracksReference(spec: Spec) throws {
+        let e = try compareWithReference(Float.self, spec, seed: 7)
+        #expect(e < 2e-4, "\(spec): error \(e)")
     }
 
     /// torch 2.x clamps each norm to eps separately. Here |g| = 1e-9 < eps and
