@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
+# The sanitizer build and the fuzzer use the Swift toolchain's clang (and lld),
+# which has the libFuzzer and sanitizer runtimes.
+command -v clang >/dev/null 2>&1 || export PATH="$(dirname "$(readlink -f "$(command -v swift)")"):$PATH"
 swift test
 make -s -C CKernels check
 # ADAMP_ISA forces a variant; an unknown name is reported, never fatal.
