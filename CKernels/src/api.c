@@ -9,15 +9,20 @@
 static int is_algo(adamp_algorithm a) { return adamp_algorithm_find(a) != NULL; }
 static int is_dtype(adamp_dtype d) { return d == ADAMP_F32 || d == ADAMP_F64; }
 
+/* Adds t's statistics rows to *rows; 0 if the total would take more than
+ * ADAMP_MAX_BYTES (the one rule adamp_stats_len and validation share). */
+static int add_stats_rows(size_t *rows, const adamp_tensor *t) {
+    if (t->ndim <= 1) return 1;
+    if (t->rows > ADAMP_MAX_STATS_ROWS - *rows) return 0;
+    *rows += t->rows;
+    return 1;
+}
+
 size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
     if (!tensors) return 0;
     size_t rows = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (tensors[i].ndim <= 1) continue;
-        /* No buffer can hold more: say so rather than wrap to a short length. */
-        if (tensors[i].rows > ADAMP_MAX_STATS_ROWS - rows) return SIZE_MAX;
-        rows += tensors[i].rows;
-    }
+    for (size_t i = 0; i < count; i++)
+        if (!add_stats_rows(&rows, &tensors[i])) return SIZE_MAX; /* rather than wrap to a short length */
     return 3 * rows;
 }
 
@@ -44,10 +49,7 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
         if (!t->param) return ADAMP_E_NULL_POINTER;
         if (t->rows == 0 || t->cols == 0) return ADAMP_E_INVALID_SIZE;
         if (t->cols > max_elems / t->rows) return ADAMP_E_INVALID_SIZE;
-        if (t->ndim > 1) {
-            if (t->rows > ADAMP_MAX_STATS_ROWS - stats_rows) return ADAMP_E_INVALID_SIZE;
-            stats_rows += t->rows;
-        }
+        if (!add_stats_rows(&stats_rows, t)) return ADAMP_E_INVALID_SIZE;
         /* The scheduler sums the elements it updates (those with a gradient). */
         if (t->grad) {
             if (adamp_numel(t) > max_elems - elems) return ADAMP_E_INVALID_SIZE;

@@ -53,8 +53,7 @@ typedef struct {
 
 static char *at(char *b, size_t off) { return b ? b + off : NULL; }
 
-static seg seg_at(const adamp_run *r, const adamp_tensor *t, size_t off) {
-    const int used = adamp_state_count(r->algo, t->hparams);
+static seg seg_at(const adamp_tensor *t, int used, size_t off) {
     seg s = {at(t->param, off), at(used > 0 ? t->state0 : NULL, off), at(used > 1 ? t->state1 : NULL, off),
              at(used > 2 ? t->state2 : NULL, off), (const char *)t->grad + off};
     return s;
@@ -98,10 +97,11 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
     double *st = stats_of(r, t, so);
     const adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
+    const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
     if (by_rows(t, kind)) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
         for (size_t row = r0; row < r1; row++) {
-            const seg a = seg_at(r, t, row * cols * es);
+            const seg a = seg_at(t, used, row * cols * es);
             double *rs = st + 3 * row;
             if (kind == K_STATS) {
                 rs[0] = rs[1] = rs[2] = 0;
@@ -116,7 +116,7 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
         return;
     }
     const size_t n = adamp_numel(t), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
-    const seg a = seg_at(r, t, e0 * es);
+    const seg a = seg_at(t, used, e0 * es);
     if (kind == K_APPLY) update(r, &k, len, a);
     else sweep2(r, &k, len, a, sqrt(st[0]), st[1]);
 }

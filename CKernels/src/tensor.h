@@ -10,7 +10,6 @@
 static inline size_t adamp_numel(const adamp_tensor *t) { return t->rows * t->cols; }
 static inline size_t adamp_dtype_size(adamp_dtype d) { return d == ADAMP_F64 ? sizeof(double) : sizeof(float); }
 
-
 /* Size limits, checked once in validation so that no sum or offset in the
  * library can overflow: a buffer is one C object, at most PTRDIFF_MAX bytes,
  * and so are the statistics of one call (3 doubles per row). */

@@ -13,9 +13,13 @@ extension KernelHyperparameters {
     /// order the kernels take them (state0, state1, state2), named as PyTorch
     /// names them: the C library's list (adamp_state_count, adamp_state_name).
     var stateNames: [String] {
+        (0..<stateCount).map { String(cString: adamp_state_name(Self.algorithm, Int32($0))) }
+    }
+
+    /// How many state buffers a step uses under these hyperparameters.
+    var stateCount: Int {
         var c = cValue
-        let n = Int(adamp_state_count(Self.algorithm, &c))
-        return (0..<max(n, 0)).map { String(cString: adamp_state_name(Self.algorithm, Int32($0))) }
+        return max(Int(adamp_state_count(Self.algorithm, &c)), 0)
     }
 }
 
@@ -68,7 +72,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                 groupOf.append(gi)
             }
         }
-        for (p, g) in zip(parameters, groupOf) { try Self.checkStateFits(p, buffers: groups[g].hyperparameters.stateNames.count) }
+        let stateCounts = groups.map(\.hyperparameters.stateCount)
+        for (p, g) in zip(parameters, groupOf) { try Self.checkStateFits(p, buffers: stateCounts[g]) }
         self.parameters = parameters
         self.groups = groups.map(\.hyperparameters)
         self.groupOfParameter = groupOf
@@ -104,7 +109,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         statsCount = adamp_stats_len(tensors, kernelCount)
         stats = .allocate(capacity: max(statsCount, 1))
         stats.initialize(repeating: 0, count: max(statsCount, 1))
-        for i in parameters.indices { reserveState(i, buffers: self.groups[groupOf[i]].stateNames.count) }
+        for i in parameters.indices { reserveState(i, buffers: stateCounts[groupOf[i]]) }
     }
 
     deinit {
@@ -249,12 +254,11 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     func setHyperparameters(_ h: H, group g: Int) throws {
         try checkGroup(g)
         try validate(h, group: g)
-        for i in parameters.indices where groupOfParameter[i] == g {
-            try Self.checkStateFits(parameters[i], buffers: h.stateNames.count)
-        }
+        let n = h.stateCount
+        for i in parameters.indices where groupOfParameter[i] == g { try Self.checkStateFits(parameters[i], buffers: n) }
         groups[g] = h
         hparams[g] = h.cValue
-        for i in parameters.indices where groupOfParameter[i] == g { reserveState(i, buffers: h.stateNames.count) }
+        for i in parameters.indices where groupOfParameter[i] == g { reserveState(i, buffers: n) }
     }
 }
 
