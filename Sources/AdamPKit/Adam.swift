@@ -70,11 +70,12 @@ public struct AdamHyperparameters<WeightDecay: AdamWeightDecay>: Equatable, Send
     }
 
     static var algorithm: adamp_algorithm { WeightDecay.isDecoupled ? ADAMP_ALGO_ADAMW : ADAMP_ALGO_ADAM }
-    var cValue: adamp_hparams {
-        adamp_hparams(lr: learningRate, beta1: beta1, beta2: beta2, momentum: 0, dampening: 0,
-                      eps: eps, weight_decay: weightDecay, delta: 0, wd_ratio: 0, nesterov: 0,
-                      amsgrad: amsgrad ? 1 : 0, maximize: maximize ? 1 : 0, reserved: 0)
+    static var fields: [HyperparameterField<Self>] {
+        [.real(ADAMP_FIELD_LR, \.learningRate), .real(ADAMP_FIELD_BETA1, \.beta1), .real(ADAMP_FIELD_BETA2, \.beta2),
+         .real(ADAMP_FIELD_EPS, \.eps), .real(ADAMP_FIELD_WEIGHT_DECAY, \.weightDecay),
+         .flag(ADAMP_FIELD_AMSGRAD, \.amsgrad), .flag(ADAMP_FIELD_MAXIMIZE, \.maximize)]
     }
+    static var defaults: Self { Self() }
 }
 
 /// Adam and AdamW: see `Adam` and `AdamW`, the names to use.

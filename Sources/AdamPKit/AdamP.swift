@@ -39,11 +39,13 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
         }
 
         static var algorithm: adamp_algorithm { ADAMP_ALGO_ADAMP }
-        var cValue: adamp_hparams {
-            adamp_hparams(lr: learningRate, beta1: beta1, beta2: beta2, momentum: 0, dampening: 0,
-                          eps: eps, weight_decay: weightDecay, delta: delta, wd_ratio: wdRatio,
-                          nesterov: nesterov ? 1 : 0, amsgrad: 0, maximize: 0, reserved: 0)
+        static var fields: [HyperparameterField<Self>] {
+            [.real(ADAMP_FIELD_LR, \.learningRate), .real(ADAMP_FIELD_BETA1, \.beta1), .real(ADAMP_FIELD_BETA2, \.beta2),
+             .real(ADAMP_FIELD_EPS, \.eps), .real(ADAMP_FIELD_WEIGHT_DECAY, \.weightDecay),
+             .real(ADAMP_FIELD_DELTA, \.delta), .real(ADAMP_FIELD_WD_RATIO, \.wdRatio),
+             .flag(ADAMP_FIELD_NESTEROV, \.nesterov)]
         }
+        static var defaults: Self { Self() }
     }
 
     /// Parameters that share hyperparameters; a field left nil takes the

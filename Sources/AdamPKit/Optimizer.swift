@@ -1,3 +1,5 @@
+import Foundation
+
 /// What every optimizer of this package does, so that user code can swap one
 /// for another by changing the line that creates it.
 ///
@@ -46,9 +48,38 @@ public protocol Optimizer<Scalar>: AnyObject {
     /// Sets how steps run. Throws, changing nothing, for an ISA this CPU lacks
     /// or a negative count.
     func setKernelOptions(_ options: KernelOptions) throws
+    /// Everything a run needs to resume, in memory: every group's
+    /// hyperparameters, every parameter's step count and state buffers, and
+    /// the parameters' order, names and shapes, laid out as PyTorch's
+    /// optimizer `state_dict()` (README, "Checkpoints").
+    func stateDict() -> StateDict
+    /// Replaces every group's hyperparameters and every parameter's step
+    /// count and state with those of `stateDict`. Parameters are matched by
+    /// name when every one (here and in the state dict) has one, else by
+    /// position; parameter values are not part of it.
+    /// - Throws: `OptimizerError.invalidCheckpoint` naming the problem (a
+    ///   different optimizer, dtype, count, shape or name, a corrupt value),
+    ///   having changed nothing.
+    func load(stateDict: StateDict) throws
 }
 
 extension Optimizer {
+    /// Saves `stateDict()` to a .safetensors file, atomically: a file already
+    /// at `url` is replaced whole or, if saving fails, left as it was.
+    /// - Throws: `OptimizerError.checkpointWriteFailed` naming the file and why.
+    public func save(to url: URL) throws { try stateDict().write(to: url) }
+
+    /// Loads a checkpoint written by `save(to:)` (or by
+    /// `scripts/convert_checkpoint.py` from PyTorch's).
+    /// - Throws: `OptimizerError.invalidCheckpoint` naming the file and the
+    ///   problem, having changed nothing.
+    public func load(from url: URL) throws {
+        let sd = try StateDict(contentsOf: url)
+        do { try load(stateDict: sd) } catch let OptimizerError.invalidCheckpoint(_, problem) {
+            throw OptimizerError.invalidCheckpoint(file: url.path, problem: problem)
+        }
+    }
+
     /// Removes every parameter's gradient, as PyTorch's `zero_grad()` does.
     public func zeroGrad() { zeroGrad(setToNone: true) }
     /// The learning rate of the first group.
@@ -75,6 +106,9 @@ extension CoreBacked {
     public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
         core.lastProjection(for: parameter)
     }
+
+    public func stateDict() -> StateDict { core.stateDict() }
+    public func load(stateDict: StateDict) throws { try core.load(stateDict) }
 
     public var kernelOptions: KernelOptions { core.options }
     public func setKernelOptions(_ options: KernelOptions) throws { try core.setOptions(options) }

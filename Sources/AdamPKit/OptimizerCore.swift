@@ -1,14 +1,25 @@
+import Foundation
 internal import CAdamP
 
 /// What the core needs from an optimizer's hyperparameter struct.
 protocol KernelHyperparameters {
     /// The C library's algorithm these hyperparameters drive.
     static var algorithm: adamp_algorithm { get }
+    /// Every field, once: the C value, checkpoints and error names follow it.
+    static var fields: [HyperparameterField<Self>] { get }
+    /// The defaults (a field without one, SGDP's learning rate, is NaN).
+    static var defaults: Self { get }
     var learningRate: Double { get set }
-    var cValue: adamp_hparams { get }
 }
 
 extension KernelHyperparameters {
+    /// The C library's view of these hyperparameters (unused fields 0).
+    var cValue: adamp_hparams {
+        var c = adamp_hparams()
+        for f in Self.fields { c[f.field] = f.get(self) }
+        return c
+    }
+
     /// The state buffers a step uses under these hyperparameters, in the
     /// order the kernels take them (state0, state1, state2), named as PyTorch
     /// names them: the C library's list (adamp_state_count, adamp_state_name).
@@ -161,21 +172,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     }
 
     private static func swiftField(_ f: adamp_field, _ h: adamp_hparams) -> (String, Double) {
-        switch f {
-        case ADAMP_FIELD_LR: return ("learningRate", h.lr)
-        case ADAMP_FIELD_BETA1: return ("betas.0", h.beta1)
-        case ADAMP_FIELD_BETA2: return ("betas.1", h.beta2)
-        case ADAMP_FIELD_MOMENTUM: return ("momentum", h.momentum)
-        case ADAMP_FIELD_DAMPENING: return ("dampening", h.dampening)
-        case ADAMP_FIELD_EPS: return ("eps", h.eps)
-        case ADAMP_FIELD_WEIGHT_DECAY: return ("weightDecay", h.weight_decay)
-        case ADAMP_FIELD_DELTA: return ("delta", h.delta)
-        case ADAMP_FIELD_WD_RATIO: return ("wdRatio", h.wd_ratio)
-        case ADAMP_FIELD_NESTEROV: return ("nesterov", Double(h.nesterov))
-        case ADAMP_FIELD_AMSGRAD: return ("amsgrad", Double(h.amsgrad))
-        case ADAMP_FIELD_MAXIMIZE: return ("maximize", Double(h.maximize))
-        default: return (String(cString: adamp_field_name(f)), .nan)
-        }
+        (HyperparameterFields.swiftName(f), h[f])
     }
 
     // MARK: step
@@ -244,6 +241,46 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         guard let i = index(p), tensors[slot[i]].step > 0 else { return nil }
         return Projection(rawValue: Int(tensors[slot[i]].projection))
     }
+
+    // MARK: checkpoints
+
+    /// Parameter `i`'s step count and every state buffer it has (those in
+    /// use first; a buffer kept from earlier hyperparameters after them).
+    func savedState(_ i: Int) -> (step: Int64, buffers: [UnsafeBufferPointer<Scalar>]) {
+        let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
+        let buffers = (0..<stateBuffers[i]).map { k in
+            UnsafeBufferPointer(start: state[i]! + k * stride, count: parameters[i].count)
+        }
+        return (tensors[slot[i]].step, buffers)
+    }
+
+    /// The group each parameter is in.
+    var groupIndices: [Int] { groupOfParameter }
+
+    /// Replaces every group's hyperparameters and every parameter's step
+    /// count and state (`buffers[i][k]`: buffer k's bytes, or nil for zeros),
+    /// as a checkpoint holds them. The caller has validated all of it
+    /// (`validate`, `checkStateFits`), so nothing here can fail.
+    func restore(groups newGroups: [H], steps: [Int64], buffers: [[Data?]]) {
+        for (g, h) in newGroups.enumerated() {
+            groups[g] = h
+            hparams[g] = h.cValue
+        }
+        for i in parameters.indices {
+            reserveState(i, buffers: max(groups[groupOfParameter[i]].stateCount, buffers[i].count))
+            let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
+            if let base = state[i] { base.update(repeating: 0, count: stride * stateBuffers[i]) }
+            for (k, data) in buffers[i].enumerated() {
+                guard let data else { continue }
+                _ = data.copyBytes(to: UnsafeMutableBufferPointer(start: state[i]! + k * stride, count: parameters[i].count))
+            }
+            tensors[slot[i]].step = steps[i]
+            tensors[slot[i]].projection = ADAMP_PROJ_SKIPPED.rawValue
+        }
+    }
+
+    /// Throws `.invalidShape` if parameter `i` could not hold `n` state buffers.
+    func checkStateFits(_ i: Int, buffers n: Int) throws { try Self.checkStateFits(parameters[i], buffers: n) }
 
     // MARK: groups
 

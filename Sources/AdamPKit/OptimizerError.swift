@@ -19,6 +19,12 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case unsupportedISA(String)
     /// The C kernels returned an unexpected status (a bug: please report it).
     case kernelFailure(String)
+    /// A checkpoint (a file, or a state dict in memory when `file` is nil)
+    /// that cannot be read or does not fit this optimizer; `problem` says
+    /// what is wrong, naming the parameter or tensor where there is one.
+    case invalidCheckpoint(file: String?, problem: String)
+    /// Saving a checkpoint failed; any file already at `file` is as it was.
+    case checkpointWriteFailed(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -39,6 +45,10 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             return "the \(isa) kernels are not supported on this CPU or in this build"
         case let .kernelFailure(message):
             return "C kernel failure: \(message)"
+        case let .invalidCheckpoint(file, problem):
+            return "\(file.map { "checkpoint \($0)" } ?? "state dict"): \(problem)"
+        case let .checkpointWriteFailed(file, reason):
+            return "cannot save checkpoint \(file): \(reason)"
         }
     }
 }

@@ -25,11 +25,12 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
         public init() {}
 
         static var algorithm: adamp_algorithm { ADAMP_ALGO_SGD }
-        var cValue: adamp_hparams {
-            adamp_hparams(lr: learningRate, beta1: 0, beta2: 0, momentum: momentum, dampening: dampening,
-                          eps: 0, weight_decay: weightDecay, delta: 0, wd_ratio: 0, nesterov: nesterov ? 1 : 0,
-                          amsgrad: 0, maximize: maximize ? 1 : 0, reserved: 0)
+        static var fields: [HyperparameterField<Self>] {
+            [.real(ADAMP_FIELD_LR, \.learningRate), .real(ADAMP_FIELD_MOMENTUM, \.momentum),
+             .real(ADAMP_FIELD_DAMPENING, \.dampening), .real(ADAMP_FIELD_WEIGHT_DECAY, \.weightDecay),
+             .flag(ADAMP_FIELD_NESTEROV, \.nesterov), .flag(ADAMP_FIELD_MAXIMIZE, \.maximize)]
         }
+        static var defaults: Self { Self() }
     }
 
     /// Parameters that share hyperparameters; a field left nil takes the

@@ -35,10 +35,11 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
         /// The defaults, for initialisers' default arguments.
         @usableFromInline static var defaults: Self { Self(learningRate: .nan) }
         static var algorithm: adamp_algorithm { ADAMP_ALGO_SGDP }
-        var cValue: adamp_hparams {
-            adamp_hparams(lr: learningRate, beta1: 0, beta2: 0, momentum: momentum, dampening: dampening,
-                          eps: eps, weight_decay: weightDecay, delta: delta, wd_ratio: wdRatio,
-                          nesterov: nesterov ? 1 : 0, amsgrad: 0, maximize: 0, reserved: 0)
+        static var fields: [HyperparameterField<Self>] {
+            [.real(ADAMP_FIELD_LR, \.learningRate), .real(ADAMP_FIELD_MOMENTUM, \.momentum),
+             .real(ADAMP_FIELD_DAMPENING, \.dampening), .real(ADAMP_FIELD_WEIGHT_DECAY, \.weightDecay),
+             .flag(ADAMP_FIELD_NESTEROV, \.nesterov), .real(ADAMP_FIELD_EPS, \.eps),
+             .real(ADAMP_FIELD_DELTA, \.delta), .real(ADAMP_FIELD_WD_RATIO, \.wdRatio)]
         }
     }
 

@@ -1,7 +1,7 @@
 internal import CAdamP
 
 /// The element types the kernels implement: `Float` and `Double`.
-public protocol AdamPScalar: BinaryFloatingPoint, Sendable {
+public protocol AdamPScalar: BinaryFloatingPoint, SafetensorsElement {
     /// Which kernel family serves this type.
     static var scalarKind: ScalarKind { get }
 }

@@ -115,7 +115,7 @@ enum GradientKind: CaseIterable { case random, channel, layer }
 
 func makeGradient(_ kind: GradientKind, p: [Double], shape: [Int], rng: inout SplitMix) -> [Double] {
     var g = p.map { _ in rng.normal() * 0.1 }
-    guard shape.count > 1, kind != .random else { return g }
+    guard shape.count > 1, kind != .random, !p.isEmpty else { return g }
     let n = shape[0], w = p.count / n
     func removeAlong(_ g: inout [Double], _ dir: [Double], rows n: Int) {
         let w = g.count / n

@@ -1,0 +1,263 @@
+import Foundation
+internal import CAdamP
+
+/// An optimizer's state dict, laid out as PyTorch lays out an optimizer's
+/// `state_dict()` (see the README, "Checkpoints"): tensors
+/// `state.<index>.<buffer>` and `state.<index>.step`, index being the
+/// parameter's position over the groups; metadata `param_groups` (JSON, with
+/// PyTorch's keys), `parameters` (each one's name and shape), `optimizer`,
+/// `dtype`, `format` and `format_version`.
+enum Checkpoint {
+    static let format = "swift-adamp.optimizer"
+    /// The version written. A later version's file is refused; an earlier
+    /// one's missing fields take their defaults.
+    static let version = 1
+
+    struct Problem: Error { let message: String; init(_ m: String) { message = m } }
+}
+
+extension OptimizerCore {
+    private var algorithmName: String { String(cString: adamp_algorithm_name(algorithm)) }
+    private var dtypeName: String { Scalar.safetensorsDType }
+
+    func stateDict() -> StateDict {
+        var tensors: [String: StateDict.Tensor] = [:]
+        for i in parameters.indices {
+            let (step, buffers) = savedState(i)
+            guard step > 0 else { continue } // PyTorch keeps no state before the first step
+            tensors["state.\(i).step"] = .init(shape: [], values: [step])
+            for (k, b) in buffers.enumerated() {
+                tensors["state.\(i).\(String(cString: adamp_state_name(algorithm, Int32(k))))"] =
+                    .init(shape: parameters[i].shape, values: Array(b))
+            }
+        }
+        let groupJSON = groups.indices.map { g -> JSON in
+            var members = Self.torchFields(groups[g])
+            members.append(("params", .array(parameters.indices.filter { groupIndices[$0] == g }.map(JSON.init))))
+            return .object(members)
+        }
+        let parameterJSON = parameters.map { p -> JSON in
+            .object([("name", p.name.map(JSON.string) ?? .null), ("shape", .array(p.shape.map(JSON.init)))])
+        }
+        return StateDict(tensors: tensors, metadata: [
+            "format": Checkpoint.format, "format_version": "\(Checkpoint.version)", "optimizer": algorithmName,
+            "dtype": dtypeName, "param_groups": JSON.array(groupJSON).text, "parameters": JSON.array(parameterJSON).text,
+        ])
+    }
+
+    /// A group's hyperparameters under PyTorch's keys, in the struct's order
+    /// (`betas` as a pair).
+    private static func torchFields(_ h: H) -> [(key: String, value: JSON)] {
+        var out: [(key: String, value: JSON)] = []
+        for f in H.fields {
+            let (key, index) = f.torchKey
+            let v: JSON = f.isFlag ? .bool(f.get(h) != 0) : JSON(f.get(h))
+            if index != nil, let at = out.firstIndex(where: { $0.key == key }), case let .array(a) = out[at].value {
+                out[at].value = .array(a + [v])
+            } else {
+                out.append((key, index == nil ? v : .array([v])))
+            }
+        }
+        return out
+    }
+
+    /// Loads `sd`, or throws `.invalidCheckpoint(file: nil, …)` having
+    /// changed nothing: everything is read and checked first.
+    func load(_ sd: StateDict) throws {
+        do {
+            let plan = try plan(sd)
+            restore(groups: plan.groups, steps: plan.steps, buffers: plan.buffers)
+        } catch let p as Checkpoint.Problem {
+            throw OptimizerError.invalidCheckpoint(file: nil, problem: p.message)
+        }
+    }
+
+    private func plan(_ sd: StateDict) throws -> (groups: [H], steps: [Int64], buffers: [[Data?]]) {
+        let m = sd.metadata
+        guard m["format"] == Checkpoint.format else {
+            throw Checkpoint.Problem("not an optimizer checkpoint of swift-adamp (metadata format is \(m["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Checkpoint.format)\")")
+        }
+        guard let v = m["format_version"].flatMap(Int.init), v >= 1 else {
+            throw Checkpoint.Problem("format_version \(m["format_version"].map { "\"\($0)\"" } ?? "missing") is not a version number")
+        }
+        guard v <= Checkpoint.version else {
+            throw Checkpoint.Problem("format version \(v) is newer than this library reads (up to \(Checkpoint.version)): update swift-adamp")
+        }
+        guard m["optimizer"] == algorithmName else {
+            throw Checkpoint.Problem("holds the state of optimizer \"\(m["optimizer"] ?? "?")\", not of \"\(algorithmName)\"")
+        }
+        guard m["dtype"] == dtypeName else {
+            throw Checkpoint.Problem("holds \(m["dtype"] ?? "?") state; this optimizer's parameters are \(dtypeName)")
+        }
+        let fileParams = try json(m, "parameters").array ?? []
+        guard fileParams.count == parameters.count else {
+            throw Checkpoint.Problem("holds \(fileParams.count) parameters; this optimizer has \(parameters.count)")
+        }
+        let fileGroup = try fileGroups(json(m, "param_groups"), count: fileParams.count)
+        let source = try match(fileParams)
+        var newGroups: [H] = []
+        for (g, j) in fileGroup.json.enumerated() {
+            newGroups.append(try hyperparameters(j, group: g))
+        }
+        var steps: [Int64] = []
+        var buffers: [[Data?]] = []
+        var used = Set<String>()
+        for i in parameters.indices {
+            let j = source[i], p = parameters[i]
+            guard fileGroup.of[j] == groupIndices[i] else {
+                throw Checkpoint.Problem("\(p.label) is in parameter group \(fileGroup.of[j]) of the checkpoint but in group \(groupIndices[i]) here")
+            }
+            if let shape = fileParams[j]["shape"], !shape.isNull, shape.array?.compactMap(\.int) != p.shape {
+                throw Checkpoint.Problem("\(p.label) has shape \(p.shape) here but \(shape.text) in the checkpoint")
+            }
+            let (step, bufs) = try state(of: p, at: j, sd, used: &used)
+            let needed = step > 0 ? newGroups[groupIndices[i]].stateCount : 0
+            guard bufs.count >= needed else {
+                let name = String(cString: adamp_state_name(algorithm, Int32(bufs.count)))
+                throw Checkpoint.Problem("\(p.label) has taken \(step) steps but state.\(j).\(name) is missing")
+            }
+            do { try checkStateFits(i, buffers: max(bufs.count, newGroups[groupIndices[i]].stateCount)) } catch {
+                throw Checkpoint.Problem("\(p.label): \(error)")
+            }
+            steps.append(step)
+            buffers.append(bufs)
+        }
+        if let extra = sd.tensors.keys.sorted().first(where: { !used.contains($0) }) {
+            throw Checkpoint.Problem("tensor \"\(extra)\" is not part of a \(algorithmName) state dict")
+        }
+        return (newGroups, steps, buffers)
+    }
+
+    private func json(_ m: [String: String], _ key: String) throws -> JSON {
+        guard let text = m[key] else { throw Checkpoint.Problem("metadata \(key) is missing") }
+        do { return try JSON.parse(Array(text.utf8)) } catch let e as JSON.ParseError {
+            throw Checkpoint.Problem("metadata \(key) is not valid JSON: \(e.message)")
+        }
+    }
+
+    /// The groups, and the file group of each file index; every index in
+    /// exactly one group, the group sizes as here.
+    private func fileGroups(_ j: JSON, count: Int) throws -> (json: [JSON], of: [Int]) {
+        guard let groupsJSON = j.array else { throw Checkpoint.Problem("param_groups is not a list") }
+        guard groupsJSON.count == groups.count else {
+            throw Checkpoint.Problem("holds \(groupsJSON.count) parameter groups; this optimizer has \(groups.count)")
+        }
+        var of = [Int](repeating: -1, count: count)
+        for (g, group) in groupsJSON.enumerated() {
+            guard let list = group["params"]?.array else { throw Checkpoint.Problem("param_groups[\(g)] has no params list") }
+            let here = groupIndices.filter { $0 == g }.count
+            guard list.count == here else {
+                throw Checkpoint.Problem("param_groups[\(g)] holds \(list.count) parameters; group \(g) here has \(here)")
+            }
+            for x in list {
+                guard let k = x.int, of.indices.contains(k), of[k] < 0 else {
+                    throw Checkpoint.Problem("param_groups[\(g)].params has \(x.text): not a new index below \(count)")
+                }
+                of[k] = g
+            }
+        }
+        return (groupsJSON, of)
+    }
+
+    /// The file index of each parameter: by name when every parameter here
+    /// and in the file has one, else by position (names, where both sides
+    /// have one, must then agree).
+    private func match(_ fileParams: [JSON]) throws -> [Int] {
+        let fileNames = fileParams.map { $0["name"]?.string }
+        let names = parameters.map(\.name)
+        guard names.allSatisfy({ $0 != nil }), fileNames.allSatisfy({ $0 != nil }) else {
+            for (i, (a, b)) in zip(names, fileNames).enumerated() {
+                if let a, let b, a != b {
+                    throw Checkpoint.Problem("parameter \(i) is named \"\(a)\" here but \"\(b)\" in the checkpoint")
+                }
+            }
+            return Array(parameters.indices)
+        }
+        var index: [String: Int] = [:]
+        for (j, n) in fileNames.enumerated() {
+            guard index.updateValue(j, forKey: n!) == nil else {
+                throw Checkpoint.Problem("the checkpoint names two parameters \"\(n!)\"")
+            }
+        }
+        var seen = Set<String>()
+        return try names.map { n in
+            guard seen.insert(n!).inserted else { throw Checkpoint.Problem("this optimizer has two parameters named \"\(n!)\"") }
+            guard let j = index[n!] else { throw Checkpoint.Problem("parameter \"\(n!)\" is not in the checkpoint") }
+            return j
+        }
+    }
+
+    /// A group's hyperparameters: the file's values over the defaults (a
+    /// field an older file lacks takes its default), checked as an
+    /// initialiser checks them. Keys this optimizer does not have (PyTorch's
+    /// `foreach`, `fused`, ...) are ignored.
+    private func hyperparameters(_ j: JSON, group g: Int) throws -> H {
+        var h = H.defaults
+        for f in H.fields {
+            let (key, index) = f.torchKey
+            guard var v = j[key] else { continue }
+            let name = "param_groups[\(g)].\(key)"
+            if let index {
+                guard let pair = v.array, pair.count == 2 else { throw Checkpoint.Problem("\(name) is not a pair") }
+                v = pair[index]
+            }
+            switch (f.isFlag, v) {
+            case let (true, .bool(b)): f.set(&h, b ? 1 : 0)
+            case (false, .number):
+                guard let x = v.double else { throw Checkpoint.Problem("\(name) is \(v.text), not a number") }
+                f.set(&h, x)
+            default: throw Checkpoint.Problem("\(name) is \(v.text), not a \(f.isFlag ? "boolean" : "number")")
+            }
+        }
+        do { try validate(h, group: g) } catch { throw Checkpoint.Problem("param_groups[\(g)]: \(error)") }
+        return h
+    }
+
+    /// Parameter `p`'s step count and buffers, from the file's index `j`.
+    private func state(of p: Parameter<Scalar>, at j: Int, _ sd: StateDict, used: inout Set<String>) throws
+        -> (Int64, [Data?]) {
+        var step: Int64 = 0
+        let stepName = "state.\(j).step"
+        if let t = sd.tensors[stepName] {
+            used.insert(stepName)
+            step = try count(t, stepName)
+        }
+        var buffers: [Data?] = []
+        for k in 0..<Int(ADAMP_MAX_STATES) {
+            guard let c = adamp_state_name(algorithm, Int32(k)) else { break }
+            let name = "state.\(j).\(String(cString: c))"
+            guard let t = sd.tensors[name] else { break }
+            used.insert(name)
+            guard t.dtype == dtypeName else {
+                throw Checkpoint.Problem("\(name) of \(p.label) is \(t.dtype); this optimizer's parameters are \(dtypeName)")
+            }
+            guard t.shape == p.shape else {
+                throw Checkpoint.Problem("\(name) has shape \(t.shape) but \(p.label) has shape \(p.shape)")
+            }
+            buffers.append(t.data)
+        }
+        if !buffers.isEmpty, sd.tensors[stepName] == nil {
+            throw Checkpoint.Problem("\(p.label) has state buffers but no \(stepName)")
+        }
+        return (step, buffers)
+    }
+
+    /// A step count: one integer >= 0, stored as I64 (or, as PyTorch stores
+    /// Adam's, a float holding a whole number).
+    private func count(_ t: StateDict.Tensor, _ name: String) throws -> Int64 {
+        guard t.shape.reduce(1, *) == 1 else { throw Checkpoint.Problem("\(name) has shape \(t.shape); a step count is one number") }
+        let x: Double?
+        switch t.dtype {
+        case "I64":
+            guard let v = t.values(as: Int64.self)?.first, v >= 0 else { throw Checkpoint.Problem("\(name) is negative") }
+            return v
+        case "F32": x = t.values(as: Float.self)?.first.map(Double.init)
+        case "F64": x = t.values(as: Double.self)?.first
+        default: throw Checkpoint.Problem("\(name) is \(t.dtype); a step count is I64")
+        }
+        guard let x, x.isFinite, x >= 0, x == x.rounded(), x < 0x1p63 else {
+            throw Checkpoint.Problem("\(name) is \(x.map { "\($0)" } ?? "?"), not a whole number >= 0")
+        }
+        return Int64(x)
+    }
+}

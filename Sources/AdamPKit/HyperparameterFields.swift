@@ -1,0 +1,88 @@
+internal import CAdamP
+
+/// One hyperparameter: the C library's field (which also gives PyTorch's
+/// name for it, `adamp_field_name`) and where a Swift hyperparameter struct
+/// keeps it. Each struct lists its fields once, in `fields`; the C value,
+/// the checkpoint's `param_groups` JSON and error messages all come from
+/// that list.
+struct HyperparameterField<H> {
+    let field: adamp_field
+    let isFlag: Bool
+    let get: (H) -> Double
+    let set: (inout H, Double) -> Void
+
+    static func real(_ field: adamp_field, _ key: WritableKeyPath<H, Double>) -> Self {
+        Self(field: field, isFlag: false, get: { $0[keyPath: key] }, set: { $0[keyPath: key] = $1 })
+    }
+
+    static func flag(_ field: adamp_field, _ key: WritableKeyPath<H, Bool>) -> Self {
+        Self(field: field, isFlag: true, get: { $0[keyPath: key] ? 1 : 0 }, set: { $0[keyPath: key] = $1 != 0 })
+    }
+
+    /// PyTorch's key for the field and, for `betas`, the position in its pair.
+    var torchKey: (key: String, index: Int?) { HyperparameterFields.torchKey(field) }
+}
+
+enum HyperparameterFields {
+    /// PyTorch's key ("lr", "betas", ...) and the index in a pair
+    /// ("betas[1]" is ("betas", 1)), from the C library's spelling.
+    static func torchKey(_ field: adamp_field) -> (key: String, index: Int?) {
+        let name = String(cString: adamp_field_name(field))
+        guard let open = name.firstIndex(of: "["), let i = Int(name[name.index(after: open)...].dropLast()) else {
+            return (name, nil)
+        }
+        return (String(name[..<open]), i)
+    }
+
+    /// The Swift label of a field, as errors name it.
+    static func swiftName(_ field: adamp_field) -> String {
+        switch field {
+        case ADAMP_FIELD_LR: return "learningRate"
+        case ADAMP_FIELD_BETA1: return "betas.0"
+        case ADAMP_FIELD_BETA2: return "betas.1"
+        case ADAMP_FIELD_WEIGHT_DECAY: return "weightDecay"
+        case ADAMP_FIELD_WD_RATIO: return "wdRatio"
+        default: return String(cString: adamp_field_name(field))
+        }
+    }
+}
+
+extension adamp_hparams {
+    /// A field by its C name (flags as 0 or 1).
+    subscript(field: adamp_field) -> Double {
+        get {
+            switch field {
+            case ADAMP_FIELD_LR: return lr
+            case ADAMP_FIELD_BETA1: return beta1
+            case ADAMP_FIELD_BETA2: return beta2
+            case ADAMP_FIELD_MOMENTUM: return momentum
+            case ADAMP_FIELD_DAMPENING: return dampening
+            case ADAMP_FIELD_EPS: return eps
+            case ADAMP_FIELD_WEIGHT_DECAY: return weight_decay
+            case ADAMP_FIELD_DELTA: return delta
+            case ADAMP_FIELD_WD_RATIO: return wd_ratio
+            case ADAMP_FIELD_NESTEROV: return Double(nesterov)
+            case ADAMP_FIELD_AMSGRAD: return Double(amsgrad)
+            case ADAMP_FIELD_MAXIMIZE: return Double(maximize)
+            default: return .nan
+            }
+        }
+        set {
+            switch field {
+            case ADAMP_FIELD_LR: lr = newValue
+            case ADAMP_FIELD_BETA1: beta1 = newValue
+            case ADAMP_FIELD_BETA2: beta2 = newValue
+            case ADAMP_FIELD_MOMENTUM: momentum = newValue
+            case ADAMP_FIELD_DAMPENING: dampening = newValue
+            case ADAMP_FIELD_EPS: eps = newValue
+            case ADAMP_FIELD_WEIGHT_DECAY: weight_decay = newValue
+            case ADAMP_FIELD_DELTA: delta = newValue
+            case ADAMP_FIELD_WD_RATIO: wd_ratio = newValue
+            case ADAMP_FIELD_NESTEROV: nesterov = Int32(newValue)
+            case ADAMP_FIELD_AMSGRAD: amsgrad = Int32(newValue)
+            case ADAMP_FIELD_MAXIMIZE: maximize = Int32(newValue)
+            default: break
+            }
+        }
+    }
+}
