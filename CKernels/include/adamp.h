@@ -323,9 +323,11 @@ const char *adamp_field_name(adamp_field field);
 /** A static English description of a status code. */
 const char *adamp_status_string(adamp_status status);
 
-/** Number of doubles the stats buffer needs: 3 per channel-view row of every
- *  tensor with ndim > 1 (whether or not it has a gradient this step), laid
- *  out in tensor order as [g.p, g.g, p.p] per row. 0 if tensors is NULL.
+/** Number of doubles the stats buffer needs: 6 per channel-view row of every
+ *  tensor with ndim > 1 (whether or not it has a gradient this step). The
+ *  first half holds the statistics, in tensor order, [g.p, g.g, p.p] per row
+ *  (3 * R doubles for R rows in all: what a sharded optimizer all-reduces);
+ *  the second half is the update's own scratch. 0 if tensors is NULL.
  *  SIZE_MAX if they would take more than PTRDIFF_MAX bytes, which no buffer
  *  can hold (a step over such tensors returns ADAMP_E_INVALID_SIZE): the
  *  result never wraps to a short length. */
@@ -345,18 +347,21 @@ adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, cons
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
                           size_t count, const double *stats, size_t stats_len);
 
-/** Phase 3: the update, using each tensor's `projection` and the stats
+/** Phase 3: the update, using each tensor's `projection` and the statistics
  *  (which give the row norms of p). Increments `step` of each tensor with a
- *  gradient. The stats of layer-projected tensors are used as scratch and
- *  overwritten. Algorithms without projection ignore the incoming
+ *  gradient. Reads the statistics and leaves them as they were (it writes
+ *  only the stats buffer's scratch half). Algorithms without projection ignore the incoming
  *  `projection`, set it as adamp_decide() would, and read no stats. */
 adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                          adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 
 /** One optimizer step over `count` tensors: the three phases above, fused
  *  into one parallel region that works through cache-sized blocks of tensors.
- *  `stats` is caller-owned scratch of at least adamp_stats_len() doubles
- *  (it may be NULL when that is 0). count == 0 is a no-op returning ADAMP_OK. */
+ *  `stats` is caller-owned, at least adamp_stats_len() doubles (it may be
+ *  NULL when that is 0); afterwards its first half holds the step's
+ *  statistics (as adamp_row_stats() gives them; rows of tensors without a
+ *  gradient are left as they were), e.g. for diagnostics. count == 0 is a
+ *  no-op returning ADAMP_OK. */
 adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 

@@ -23,7 +23,7 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
     size_t rows = 0;
     for (size_t i = 0; i < count; i++)
         if (!add_stats_rows(&rows, &tensors[i])) return SIZE_MAX; /* rather than wrap to a short length */
-    return 3 * rows;
+    return (ADAMP_STATS_PER_ROW + ADAMP_SCRATCH_PER_ROW) * rows;
 }
 
 /* Whether t has every state buffer its update uses. */
@@ -39,7 +39,7 @@ static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
  * is written, including every size, so that no offset or sum computed later
  * can overflow. algo == 0 skips the checks that only the update needs. */
 static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
-                             const double *stats, size_t stats_len, int need_stats) {
+                             const double *stats, size_t stats_len, int need_stats, size_t *rows) {
     if (count == 0) return ADAMP_OK;
     if (!tensors) return ADAMP_E_NULL_POINTER;
     const size_t max_elems = ADAMP_MAX_BYTES / adamp_dtype_size(dtype);
@@ -64,8 +64,9 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
     }
     if (need_stats && stats_rows > 0) {
         if (!stats) return ADAMP_E_NULL_POINTER;
-        if (stats_len < 3 * stats_rows) return ADAMP_E_STATS_TOO_SMALL;
+        if (stats_len < (ADAMP_STATS_PER_ROW + ADAMP_SCRATCH_PER_ROW) * stats_rows) return ADAMP_E_STATS_TOO_SMALL;
     }
+    if (rows) *rows = stats_rows;
     return ADAMP_OK;
 }
 
@@ -100,7 +101,8 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
         if (t->projection != ADAMP_PROJ_NONE && t->ndim <= 1) return ADAMP_E_INVALID_ENUM;
         if (t->projection != ADAMP_PROJ_NONE) need_stats = 1;
     }
-    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats);
+    size_t rows = 0;
+    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats, &rows);
     if (s != ADAMP_OK) return s;
     const adamp_kernels *kernels;
     int threads;
@@ -110,7 +112,8 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
     /* Blocks keep p and g in cache from the statistics to the update; with
      * no statistics there is nothing to keep, and one block needs no barriers. */
     const int blocked = phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
-    adamp_run r = {algo, dtype, kernels, tensors, count, stats, phases, blocked ? block : SIZE_MAX};
+    double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * rows : NULL;
+    adamp_run r = {algo, dtype, kernels, tensors, count, stats, scratch, phases, blocked ? block : SIZE_MAX};
     adamp_run_step(&r, threads);
     return ADAMP_OK;
 }
@@ -125,12 +128,12 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
                           size_t count, const double *stats, size_t stats_len) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, NULL);
     if (s != ADAMP_OK) return s;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         adamp_tensor *t = &tensors[i];
-        t->projection = adamp_decide_tensor(algorithm, t, t->ndim > 1 && projects ? stats + 3 * off : NULL, dtype);
+        t->projection = adamp_decide_tensor(algorithm, t, t->ndim > 1 && projects ? stats + ADAMP_STATS_PER_ROW * off : NULL, dtype);
         if (t->ndim > 1) off += t->rows;
     }
     return ADAMP_OK;

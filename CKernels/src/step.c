@@ -85,24 +85,31 @@ static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, seg a, d
 /* The stats rows of a tensor whose first row is `so`, or NULL if the run
  * keeps none for it. */
 static double *stats_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
-    return t->ndim > 1 && r->stats ? r->stats + 3 * so : NULL;
+    return t->ndim > 1 && r->stats ? r->stats + ADAMP_STATS_PER_ROW * so : NULL;
 }
 
-/* Item j of tensor i. The stats of a layer-projected tensor hold, once
- * prepared: [0] the layer's sum of p.p, [3r+1] row r's part of s, and after
- * the reduction [1] s. */
+/* The layer view's sums, in the tensor's scratch (ADAMP_SCRATCH_PER_ROW per
+ * row, at least rows + 2): the layer's p.p, then s, then each row's part of s. */
+enum { LAYER_PP = 0, LAYER_S = 1, LAYER_ROW_S = 2 };
+_Static_assert(ADAMP_SCRATCH_PER_ROW >= 3, "a one-row tensor's scratch holds its three layer sums");
+static double *scratch_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
+    return t->ndim > 1 && r->scratch ? r->scratch + ADAMP_SCRATCH_PER_ROW * so : NULL;
+}
+
+/* Item j of tensor i. The statistics are only read here; the layer view's
+ * sums go to the scratch. */
 static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     const adamp_run *r = ctx;
     adamp_tensor *t = &r->tensors[i];
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
-    double *st = stats_of(r, t, so);
+    double *st = stats_of(r, t, so), *sc = scratch_of(r, t, so);
     const adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
     const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
     if (by_rows(t, kind)) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
         for (size_t row = r0; row < r1; row++) {
             const seg a = seg_at(t, used, row * cols * es);
-            double *rs = st + 3 * row;
+            double *rs = st + ADAMP_STATS_PER_ROW * row;
             if (kind == K_STATS) {
                 rs[0] = rs[1] = rs[2] = 0;
                 r->kernels->rowstats(cols, a.p, a.g, rs);
@@ -110,7 +117,7 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
                 const double norm = sqrt(rs[2]);
                 sweep2(r, &k, cols, a, norm, sweep1(r, &k, cols, a, norm));
             } else {
-                rs[1] = sweep1(r, &k, cols, a, sqrt(st[0]));
+                sc[LAYER_ROW_S + row] = sweep1(r, &k, cols, a, sqrt(sc[LAYER_PP]));
             }
         }
         return;
@@ -118,7 +125,7 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     const size_t n = adamp_numel(t), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
     const seg a = seg_at(t, used, e0 * es);
     if (kind == K_APPLY) update(r, &k, len, a);
-    else sweep2(r, &k, len, a, sqrt(st[0]), st[1]);
+    else sweep2(r, &k, len, a, sqrt(sc[LAYER_PP]), sc[LAYER_S]);
 }
 
 /* Serial, before the update: decide (in adamp_step), count the step, and sum
@@ -133,8 +140,8 @@ static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
         t->step += 1;
         if (t->projection == ADAMP_PROJ_LAYER) {
             double ww = 0;
-            for (size_t row = 0; row < t->rows; row++) ww += st[3 * row + 2];
-            st[0] = ww;
+            for (size_t row = 0; row < t->rows; row++) ww += st[ADAMP_STATS_PER_ROW * row + 2];
+            scratch_of(r, t, so)[LAYER_PP] = ww;
         }
     }
 }
@@ -151,9 +158,9 @@ static void reduce_layers(const void *ctx, size_t b0, size_t b1, size_t so) {
     for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
         const adamp_tensor *t = &r->tensors[i];
         if (!t->grad || t->projection != ADAMP_PROJ_LAYER) continue;
-        double *st = stats_of(r, t, so), s = 0;
-        for (size_t row = 0; row < t->rows; row++) s += st[3 * row + 1];
-        st[1] = s;
+        double *sc = scratch_of(r, t, so), s = 0;
+        for (size_t row = 0; row < t->rows; row++) s += sc[LAYER_ROW_S + row];
+        sc[LAYER_S] = s;
     }
 }
 

@@ -13,7 +13,8 @@ typedef struct adamp_run {
     const adamp_kernels *kernels;
     adamp_tensor *tensors;
     size_t count;
-    double *stats; /* NULL for algorithms that keep no statistics */
+    double *stats;   /* NULL for algorithms that keep no statistics */
+    double *scratch; /* the stats buffer's scratch part (tensor.h), or NULL */
     int phases;   /* ADAMP_RUN_* */
     size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
 } adamp_run;

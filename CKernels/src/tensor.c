@@ -28,7 +28,7 @@ int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const d
     int channel = 1;
     double sum[3] = {0, 0, 0};
     for (size_t r = 0; r < t->rows; r++) {
-        const double *row = st + 3 * r;
+        const double *row = st + ADAMP_STATS_PER_ROW * r;
         if (channel && !below(abs_cosine(row, eps, dtype), delta, t->cols, dtype)) channel = 0;
         sum[0] += row[0];
         sum[1] += row[1];

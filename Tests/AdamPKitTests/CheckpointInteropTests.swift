@@ -14,7 +14,7 @@ enum Interop {
         return candidates.compactMap { $0 }.first { (try? run($0, ["-c", "import torch, adamp"])) == 0 }
     }()
 
-    static let skipped: Comment = "skipped: no Python with torch and adamp 0.3.0 (set ADAMP_PYTHON, or run scripts/setup.sh to make .venv)"
+    static let skipped: Comment = "no Python with torch and adamp 0.3.0 (set ADAMP_PYTHON, or run scripts/setup.sh to make .venv)"
 
     /// Runs a program, passing its output through; returns its exit status.
     @discardableResult

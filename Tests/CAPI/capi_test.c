@@ -10,7 +10,7 @@
 
 /* A [2, 3] weight whose gradient is orthogonal to each row, and a bias. */
 static float w[6], g[6], m[6], v[6], b[3], gb[3], mb[3], vb[3];
-static double stats[6];
+static double stats[12]; /* adamp_stats_len: 6 per row of w */
 static adamp_tensor tensors[2];
 static adamp_hparams h;
 
@@ -66,6 +66,49 @@ static void sgd_momentum_zero_leaves_buffer_alone(void) {
     }
 }
 
+/* After a step (fused, or the three phases), the stats buffer's first half
+ * holds the step's statistics, as adamp_row_stats gives them, also for a
+ * layer-projected tensor, whose sums the update keeps in the scratch half
+ * (before, it overwrote two of the statistics). AdamP and SGDP, f32 and f64,
+ * every ISA, 1 and 2 threads, a tensor large enough to be cut into items. */
+static void stats_readable_after_step(void) {
+    enum { R = 8, C = 4096, N = R * C };
+    static double p[N], g[N], m[N], v[N], p0[N], stats[6 * R], expected[6 * R];
+    for (int algo = ADAMP_ALGO_ADAMP; algo <= ADAMP_ALGO_SGDP; algo++)
+        for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+                for (int threads = 1; threads <= 2 && adamp_isa_supported(isa); threads++)
+                    for (int fused = 0; fused < 2; fused++) {
+                        const adamp_config cfg = {isa, threads, 0};
+                        /* Rows in pairs: g = w on the first, g = -w on the
+                         * second: each row's cosine is 1 (the channel view
+                         * fails) and the layer's is 0 (the layer view passes). */
+                        for (int i = 0; i < N; i++) {
+                            const double w = 0.5 + 0.25 * sin(i % C), sign = (i / C) % 2 ? -1 : 1;
+                            if (dt == ADAMP_F32) ((float *)p)[i] = (float)w, ((float *)g)[i] = (float)(sign * w);
+                            else p[i] = w, g[i] = sign * w;
+                        }
+                        memset(m, 0, sizeof m), memset(v, 0, sizeof v);
+                        memcpy(p0, p, sizeof p);
+                        adamp_hparams hs = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .momentum = 0.9, .eps = 1e-8,
+                                            .weight_decay = 0.1, .delta = 0.1, .wd_ratio = 0.1};
+                        adamp_tensor t = {.param = p, .grad = g, .state0 = m, .state1 = v, .hparams = &hs,
+                                          .rows = R, .cols = C, .ndim = 2};
+                        CHECK(adamp_stats_len(&t, 1) == 6 * R);
+                        CHECK(adamp_row_stats(&cfg, dt, &t, 1, expected, 6 * R) == ADAMP_OK);
+                        for (int i = 0; i < 6 * R; i++) stats[i] = -1;
+                        if (fused) {
+                            CHECK(adamp_step(&cfg, (adamp_algorithm)algo, dt, &t, 1, stats, 6 * R) == ADAMP_OK);
+                        } else {
+                            CHECK(adamp_row_stats(&cfg, dt, &t, 1, stats, 6 * R) == ADAMP_OK);
+                            CHECK(adamp_decide((adamp_algorithm)algo, dt, &t, 1, stats, 6 * R) == ADAMP_OK);
+                            CHECK(adamp_apply(&cfg, (adamp_algorithm)algo, dt, &t, 1, stats, 6 * R) == ADAMP_OK);
+                        }
+                        CHECK(t.projection == ADAMP_PROJ_LAYER && memcmp(p, p0, sizeof p) != 0);
+                        CHECK(memcmp(stats, expected, 3 * R * sizeof(double)) == 0);
+                    }
+}
+
 /* Sizes whose bytes, sums or offsets do not fit are rejected, with or without
  * a gradient; what fits is updated correctly on any number of threads. */
 static void overflowing_sizes(void) {
@@ -85,7 +128,7 @@ static void overflowing_sizes(void) {
     CHECK(adamp_row_stats(NULL, ADAMP_F32, t, 2, stats, SIZE_MAX) == ADAMP_E_INVALID_SIZE);
     CHECK(adamp_decide(ADAMP_ALGO_ADAMP, ADAMP_F32, t, 2, stats, SIZE_MAX) == ADAMP_E_INVALID_SIZE);
     CHECK(p[0] == 1 && p[N - 1] == 1 && t[1].step == 0);
-    t[0].rows = SIZE_MAX / 3 + 1; /* 3 * rows wraps to 3 */
+    t[0].rows = SIZE_MAX / 6 + 1; /* 6 * rows wraps to 6 */
     CHECK(adamp_stats_len(t, 2) == SIZE_MAX);
     /* 2^63 - 4 bytes of f32: fits in one object, but not as f64. */
     t[0].rows = 1, t[0].cols = SIZE_MAX / 8, t[0].ndim = 1;
@@ -162,9 +205,10 @@ int main(void) {
     CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGD, ADAMP_STATE_MOMENTUM), "momentum_buffer") == 0);
     CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGDP, ADAMP_STATE_MOMENTUM), "momentum") == 0);
     CHECK(adamp_state_name(ADAMP_ALGO_SGD, 1) == NULL && adamp_state_name(ADAMP_ALGO_ADAMP, 3) == NULL);
+    stats_readable_after_step();
     setup();
-    CHECK(adamp_stats_len(tensors, 2) == 6);
-    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
+    CHECK(adamp_stats_len(tensors, 2) == 12);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
     CHECK(tensors[0].projection == ADAMP_PROJ_CHANNEL && tensors[1].projection == ADAMP_PROJ_NONE);
     CHECK(tensors[0].step == 1 && tensors[1].step == 1);
     /* Bias (ndim 1): Adam's first step moves by lr * g / (|g| + eps) after
@@ -194,7 +238,7 @@ int main(void) {
     /* SGDP: the first buffer is g, already orthogonal to the rows, so the
      * projection keeps it; decay is 1 - lr * wd * wd_ratio / (1 - momentum). */
     setup();
-    CHECK(adamp_step(NULL, ADAMP_ALGO_SGDP, ADAMP_F32, tensors, 2, stats, 6) == ADAMP_OK);
+    CHECK(adamp_step(NULL, ADAMP_ALGO_SGDP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
     CHECK(tensors[0].projection == ADAMP_PROJ_CHANNEL);
     for (int i = 0; i < 6; i++) {
         CHECK(fabsf(m[i] - g0[i]) < 1e-6f);
@@ -208,27 +252,27 @@ int main(void) {
     memcpy(before, w, sizeof w);
     expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, NULL, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
     expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, NULL, 6), ADAMP_E_NULL_POINTER, before);
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 5), ADAMP_E_STATS_TOO_SMALL, before);
-    expect_rejected(adamp_step(NULL, (adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_ENUM, before);
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 6), ADAMP_E_INVALID_ENUM, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 11), ADAMP_E_STATS_TOO_SMALL, before);
+    expect_rejected(adamp_step(NULL, (adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
     tensors[1].rows = 0;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_SIZE, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
     tensors[1].rows = 1;
     tensors[1].state1 = NULL; /* AdamP needs exp_avg_sq */
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_NULL_POINTER, before);
     tensors[1].state1 = vb;
     tensors[1].param = NULL;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_NULL_POINTER, before);
     tensors[1].param = b;
     h.beta2 = 1.0;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_HPARAM, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_HPARAM, before);
     adamp_field field;
     const char *rule;
     CHECK(adamp_hparams_check(ADAMP_ALGO_ADAMP, &h, &field, &rule) == ADAMP_E_INVALID_HPARAM);
     CHECK(field == ADAMP_FIELD_BETA2 && strcmp(adamp_field_name(field), "betas[1]") == 0 && rule[0] != 0);
     h.beta2 = 0.999;
     tensors[0].step = -1;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 6), ADAMP_E_INVALID_SIZE, before);
+    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
     CHECK(tensors[0].step == -1);
     tensors[0].step = 0;
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 0, NULL, 0) == ADAMP_OK);

@@ -49,7 +49,7 @@ static int32_t pick_flag(input *in) {
 static size_t pick_size(input *in) {
     static const size_t small[] = {1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 64, 300};
     static const size_t huge[] = {0, SIZE_MAX / 8, SIZE_MAX / 3 + 1, SIZE_MAX / 2, SIZE_MAX,
-                                  PTRDIFF_MAX / 4 + 1, PTRDIFF_MAX / 8, (size_t)1 << 40, PTRDIFF_MAX / 24 + 1};
+                                  PTRDIFF_MAX / 4 + 1, PTRDIFF_MAX / 8, (size_t)1 << 40, PTRDIFF_MAX / 48 + 1};
     const uint8_t b = u8(in);
     return b < 224 ? small[b % 12] : huge[b % 9];
 }
@@ -151,7 +151,7 @@ static void build(call *c, const uint8_t *data, size_t size) {
         const size_t n = fits ? t->rows * t->cols : 0;
         if (!fits) c->sizes_valid = 0;
         if (t->ndim > 1) {
-            if (t->rows > PTRDIFF_MAX / 24 - stats_rows) c->sizes_valid = 0, stats_overflow = 1;
+            if (t->rows > PTRDIFF_MAX / 48 - stats_rows) c->sizes_valid = 0, stats_overflow = 1;
             else stats_rows += t->rows;
         }
         const int real = fits && n <= MAX_REAL;
@@ -172,9 +172,9 @@ static void build(call *c, const uint8_t *data, size_t size) {
         t->state0 = c->buf[i][2], t->state1 = c->buf[i][3], t->state2 = c->buf[i][4];
         if (real) fill(c, (int)i, mode, seed + i, es);
     }
-    c->expected_stats_len = c->tensors_null ? 0 : stats_overflow ? SIZE_MAX : 3 * stats_rows;
+    c->expected_stats_len = c->tensors_null ? 0 : stats_overflow ? SIZE_MAX : 6 * stats_rows;
     /* A too-long stats_len would be the caller's lie: never longer than the buffer. */
-    const size_t need = 3 * stats_rows, cap = 3 * 4 * 300;
+    const size_t need = 6 * stats_rows, cap = 6 * 4 * 300;
     c->stats_alloc = need <= cap ? need + 5 : cap;
     c->stats_len = stats_mode == 1 && need ? need - 1 : stats_mode == 3 ? c->stats_alloc : need <= cap ? need : cap;
     c->stats = stats_mode == 0 ? NULL : calloc(c->stats_alloc, sizeof(double));

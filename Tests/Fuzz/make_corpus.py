@@ -11,7 +11,7 @@ ALGO = {"adamp": 1, "sgdp": 2, "adam": 3, "adamw": 4, "sgd": 5}
 # pick_size: a byte below 224 picks small[b % 12], 224 and above huge[b % 9].
 SMALL = [1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 64, 300]
 HUGE = {"0": 225, "SIZE_MAX/8": 226, "SIZE_MAX/3+1": 227, "SIZE_MAX/2": 228, "SIZE_MAX": 229,
-        "PTRDIFF_MAX/4+1": 230, "PTRDIFF_MAX/8": 231, "2^40": 232, "PTRDIFF_MAX/24+1": 224}
+        "PTRDIFF_MAX/4+1": 230, "PTRDIFF_MAX/8": 231, "2^40": 232, "PTRDIFF_MAX/48+1": 224}
 # pick_double's table (indices 0-15).
 D = {0: 0, 1: 1, -1: 2, "nan": 3, "inf": 4, 0.5: 6, 0.9: 7, 0.999: 8, 1e-8: 9, 0.1: 10, 1e-3: 11}
 THREADS = {0: 0, 1: 1, 2: 2, 3: 3, 8: 4, 16: 5, -1: 6, 100000: 7, 2**31 - 1: 8, 1024: 9}
@@ -52,7 +52,7 @@ SEEDS = {
                                     threads=8, config_null=False),
     "thread-share-overflow-16": call("step", "sgd", [tensor(1, "SIZE_MAX/8", 1, 0), tensor(300, 300, 1, GRAD | S0)],
                                      threads=16, config_null=False),
-    # 3. adamp_stats_len with 3 * rows wrapping.
+    # 3. adamp_stats_len with 6 * rows wrapping.
     "stats-len-wrap": call("stats_len", "adamp", [tensor("SIZE_MAX/3+1", 1, 2, GRAD)]),
     # 4. Thread counts that ended or crashed the process.
     "threads-int32-max": call("step", "sgd", [tensor(300, 300, 1, GRAD | S0)], threads=2**31 - 1, config_null=False),
