@@ -32,17 +32,10 @@ is installed. No numpy.
 import argparse, json, struct, sys
 
 FORMAT, VERSION = "swift-adamp.optimizer", 1
-# The state buffers of each optimizer, in slot order, as PyTorch names them
-# (the C library's list: CKernels/src/algorithms.inc).
-STATE = {"adamp": ["exp_avg", "exp_avg_sq"], "sgdp": ["momentum"],
-         "adam": ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
-         "adamw": ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"], "sgd": ["momentum_buffer"]}
-# The hyperparameters each optimizer has (PyTorch's keys).
-KEYS = {"adamp": ["lr", "betas", "eps", "weight_decay", "delta", "wd_ratio", "nesterov"],
-        "sgdp": ["lr", "momentum", "dampening", "weight_decay", "nesterov", "eps", "delta", "wd_ratio"],
-        "adam": ["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"],
-        "adamw": ["lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"],
-        "sgd": ["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"]}
+# Which buffers and hyperparameters an optimizer has is not restated here:
+# each file says it (our tensors `state.<i>.<buffer>` and our groups' keys;
+# PyTorch's per-parameter state and group dicts), and both loaders ignore a
+# group key that is not theirs.
 DTYPES = {"F32": 4, "F64": 8, "I64": 8}
 
 
@@ -114,7 +107,7 @@ def to_torch(src, dst):
     extra = {}
     if cls is not None:
         kw = {"lr": groups[0]["lr"]} if name == "sgdp" else {}
-        extra = {k: v for k, v in cls([torch.zeros(1)], **kw).param_groups[0].items() if k not in KEYS[name] + ["params"]}
+        extra = {k: v for k, v in cls([torch.zeros(1)], **kw).param_groups[0].items() if k not in groups[0]}
     out_groups = []
     for g in groups:
         og = dict(extra)
@@ -132,9 +125,10 @@ def to_torch(src, dst):
             s["step"] = step
         elif name in ("adam", "adamw"):
             s["step"] = torch.tensor(float(step), dtype=torch.float32)
-        for b in STATE[name]:
-            if f"state.{i}.{b}" in tensors:
-                s[b] = to_tensor(torch, *tensors[f"state.{i}.{b}"])
+        for key, entry in tensors.items():
+            buffer = key[len(f"state.{i}."):]
+            if key.startswith(f"state.{i}.") and buffer != "step":
+                s[buffer] = to_tensor(torch, *entry)
         if s:
             state[i] = s
     torch.save({"state": state, "param_groups": out_groups}, dst)
@@ -176,7 +170,7 @@ def from_torch(src, dst, name, dtype):
     tensors, shapes, seen = {}, [None] * n, set()
     for idx, s in sd["state"].items():
         idx = int(idx)
-        bufs = [b for b in STATE[name] if b in s]
+        bufs = [b for b, v in s.items() if b != "step" and torch.is_tensor(v)]
         if not bufs and "step" not in s:
             continue
         if "step" in s:
@@ -196,7 +190,8 @@ def from_torch(src, dst, name, dtype):
     dt = dtype or (seen.pop() if seen else "F32")
     out_groups = []
     for g in groups:
-        og = {k: (list(v) if k == "betas" else (v.item() if torch.is_tensor(v) else v)) for k, v in g.items() if k in KEYS[name]}
+        og = {k: (list(v) if isinstance(v, tuple) else (v.item() if torch.is_tensor(v) else v))
+              for k, v in g.items() if k != "param_names"}
         og["params"] = list(g["params"])
         out_groups.append(og)
     meta = {"format": FORMAT, "format_version": str(VERSION), "optimizer": name, "dtype": dt,
@@ -212,7 +207,7 @@ def main(argv=None):
     a.add_argument("src"), a.add_argument("dst")
     b = sub.add_parser("from-torch", help="a PyTorch optimizer state_dict (.pt) to a swift-adamp checkpoint")
     b.add_argument("src"), b.add_argument("dst")
-    b.add_argument("--optimizer", choices=sorted(STATE), help="which optimizer wrote it (inferred from its keys if not given)")
+    b.add_argument("--optimizer", choices=["adamp", "sgdp", "adam", "adamw", "sgd"], help="which optimizer wrote it (inferred from its keys if not given)")
     b.add_argument("--dtype", choices=["F32", "F64"], help="for a state_dict without state tensors (default F32)")
     args = ap.parse_args(argv)
     if args.cmd == "to-torch":

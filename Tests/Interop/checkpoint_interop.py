@@ -27,7 +27,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONVERT = os.path.join(HERE, "..", "..", "scripts", "convert_checkpoint.py")
 sys.path.insert(0, os.path.dirname(CONVERT))
-from convert_checkpoint import main as convert, read_safetensors, write_safetensors, to_tensor, raw_bytes, STATE  # noqa: E402
+from convert_checkpoint import main as convert, read_safetensors, write_safetensors, to_tensor, raw_bytes  # noqa: E402
 
 K = 3
 SHAPES = [[4, 3, 3, 3], [4], [6, 5], [5], [2, 7]]
@@ -93,9 +93,9 @@ def torch_run(d, name, dtype):
         opt.step()
     for i, p in enumerate(params):
         out[f"{i}.after_k1"] = p.detach().clone()
-        for b in STATE[name]:
-            if b in opt.state[p]:
-                out[f"{i}.{b}"] = opt.state[p][b].clone()
+        for b, t in opt.state[p].items():
+            if b != "step":
+                out[f"{i}.{b}"] = t.clone()
     kinds = {torch.float32: "F32", torch.float64: "F64"}
     write_safetensors(os.path.join(d, "case.safetensors"),
                       {n: (kinds[t.dtype], list(t.shape), raw_bytes(t)) for n, t in out.items()},
@@ -117,8 +117,10 @@ def torch_check(d, name, dtype):
     worst, failures = 0.0, []
     for i, p in enumerate(params):
         pairs = [("value", p.detach(), tensor(ours[f"{i}.after_k1"]))]
-        pairs += [(b, opt.state[p][b], tensor(ours[f"{i}.{b}"])) for b in STATE[name] if f"{i}.{b}" in ours]
-        missing = [b for b in STATE[name] if (b in opt.state[p]) != (f"{i}.{b}" in ours)]
+        theirs = {b for b in opt.state[p] if b != "step"}
+        mine = {n.split(".", 1)[1] for n in ours if n.startswith(f"{i}.") and not n.startswith(f"{i}.after")}
+        pairs += [(b, opt.state[p][b], tensor(ours[f"{i}.{b}"])) for b in sorted(theirs & mine)]
+        missing = sorted(theirs ^ mine)
         if missing:
             failures.append(f"parameter {i}: state {missing} on one side only")
         for what, a, b in pairs:
