@@ -23,7 +23,7 @@ fi
 # then report themselves skipped.
 if [ -z "${ADAMP_NO_TORCH:-}" ] && ! .venv/bin/python -c "import torch, adamp" >/dev/null 2>&1; then
     if command -v python3 >/dev/null 2>&1 && python3 -m venv .venv &&
-        .venv/bin/pip install -q "torch==2.13.0+cpu" "adamp==0.3.0"; then
+        .venv/bin/pip install -q "torch==2.13.0+cpu" "adamp==0.3.0" numpy; then
         echo "setup: .venv has $(.venv/bin/python -c 'import torch; print("torch", torch.__version__)') and adamp 0.3.0"
     else
         echo "setup: WARNING: could not make .venv with torch and adamp; the PyTorch interop tests will be skipped" >&2

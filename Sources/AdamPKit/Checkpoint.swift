@@ -33,6 +33,7 @@ extension OptimizerCore {
         }
         let groupJSON = groups.indices.map { g -> JSON in
             var members = Self.torchFields(groups[g])
+            if let initial = initialLearningRates[g] { members.append(("initial_lr", JSON(initial))) }
             members.append(("params", .array(parameters.indices.filter { groupIndices[$0] == g }.map(JSON.init))))
             return .object(members)
         }
@@ -67,12 +68,13 @@ extension OptimizerCore {
         do {
             let plan = try plan(sd)
             restore(groups: plan.groups, steps: plan.steps, buffers: plan.buffers)
+            initialLearningRates = plan.initialRates
         } catch let p as Checkpoint.Problem {
             throw OptimizerError.invalidCheckpoint(file: nil, problem: p.message)
         }
     }
 
-    private func plan(_ sd: StateDict) throws -> (groups: [H], steps: [Int64], buffers: [[Data?]]) {
+    private func plan(_ sd: StateDict) throws -> (groups: [H], initialRates: [Double?], steps: [Int64], buffers: [[Data?]]) {
         let m = sd.metadata
         guard m["format"] == Checkpoint.format else {
             throw Checkpoint.Problem("not an optimizer checkpoint of swift-adamp (metadata format is \(m["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Checkpoint.format)\")")
@@ -96,8 +98,15 @@ extension OptimizerCore {
         let fileGroup = try fileGroups(json(m, "param_groups"), count: fileParams.count)
         let source = try match(fileParams)
         var newGroups: [H] = []
+        var initialRates: [Double?] = []
         for (g, j) in fileGroup.json.enumerated() {
             newGroups.append(try hyperparameters(j, group: g))
+            // A schedule's base rate (PyTorch's initial_lr), if one was attached.
+            let initial = j["initial_lr"].flatMap { $0.isNull ? nil : $0 }
+            guard initial == nil || initial!.double.map({ $0.isFinite && $0 >= 0 }) == true else {
+                throw Checkpoint.Problem("param_groups[\(g)].initial_lr is \(initial!.text), not a finite number >= 0")
+            }
+            initialRates.append(initial?.double)
         }
         var steps: [Int64] = []
         var buffers: [[Data?]] = []
@@ -125,7 +134,7 @@ extension OptimizerCore {
         if let extra = sd.tensors.keys.sorted().first(where: { !used.contains($0) }) {
             throw Checkpoint.Problem("tensor \"\(extra)\" is not part of a \(algorithmName) state dict")
         }
-        return (newGroups, steps, buffers)
+        return (newGroups, initialRates, steps, buffers)
     }
 
     private func json(_ m: [String: String], _ key: String) throws -> JSON {

@@ -91,7 +91,7 @@ extension Optimizer {
 }
 
 /// The conformance every optimizer shares through its core.
-protocol CoreBacked: Optimizer where Hyperparameters: KernelHyperparameters {
+protocol CoreBacked: Optimizer, InitialLearningRates, HyperparameterAccess where Hyperparameters: KernelHyperparameters {
     var core: OptimizerCore<Scalar, Hyperparameters> { get }
 }
 

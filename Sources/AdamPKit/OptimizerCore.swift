@@ -58,6 +58,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
     private(set) var options = KernelOptions()
+    /// Each group's base rate for schedules (PyTorch's `initial_lr`): set by
+    /// the first schedule attached, saved in checkpoints.
+    var initialLearningRates: [Double?]
     /// Internal rather than private so that a test can make the C call fail.
     var config = adamp_config(isa: ADAMP_ISA_AUTO, threads: 0, block: 0)
 
@@ -87,6 +90,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         for (p, g) in zip(parameters, groupOf) { try Self.checkStateFits(p, buffers: stateCounts[g]) }
         self.parameters = parameters
         self.groups = groups.map(\.hyperparameters)
+        self.initialLearningRates = Array(repeating: nil, count: groups.count)
         self.groupOfParameter = groupOf
         self.indexOf = indexOf
 

@@ -17,6 +17,9 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case invalidGroup(Int, groupCount: Int)
     /// Kernel options ask for an instruction set this CPU or build lacks.
     case unsupportedISA(String)
+    /// An argument out of range (a schedule's, a clipping norm, a gradient
+    /// scale): `name` is its label, `value` what was given.
+    case invalidArgument(name: String, value: String, rule: String)
     /// The C kernels returned an unexpected status (a bug: please report it).
     case kernelFailure(String)
     /// A checkpoint (a file, or a state dict in memory when `file` is nil)
@@ -43,6 +46,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             return "parameter group \(index) does not exist (the optimizer has \(count))"
         case let .unsupportedISA(isa):
             return "the \(isa) kernels are not supported on this CPU or in this build"
+        case let .invalidArgument(name, value, rule):
+            return "invalid argument \(name) = \(value): \(rule)"
         case let .kernelFailure(message):
             return "C kernel failure: \(message)"
         case let .invalidCheckpoint(file, problem):
