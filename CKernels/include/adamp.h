@@ -141,7 +141,8 @@ typedef enum adamp_status {
      *  or a step count is negative or INT64_MAX. Tensors without a gradient
      *  are checked too. */
     ADAMP_E_INVALID_SIZE = 2,
-    /** The stats buffer is shorter than adamp_stats_len() says. */
+    /** The stats buffer is shorter than adamp_stats_len() says (or the
+     *  workspace than adamp_grad_norms_len()). */
     ADAMP_E_STATS_TOO_SMALL = 3,
     /** A hyperparameter is out of range: see adamp_hparams_check(). */
     ADAMP_E_INVALID_HPARAM = 4,
@@ -364,6 +365,42 @@ adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, 
  *  no-op returning ADAMP_OK. */
 adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
+
+/** Per-call options of adamp_step_ex(). Set `size` to sizeof(adamp_step_options):
+ *  a field beyond the caller's `size` bytes takes its default, so that
+ *  programs built against this header keep working when fields are added. */
+typedef struct adamp_step_options {
+    size_t size;     /**< sizeof(adamp_step_options) */
+    double grad_mul; /**< every gradient element is multiplied by this, rounded to
+                          the dtype, before anything reads it (the statistics too),
+                          as an in-place `g.mul_()` would leave it, but without a
+                          pass over memory: e.g. 1 / loss scale times a clipping
+                          coefficient. Finite, >= 0; default 1 (exactly as is). */
+} adamp_step_options;
+
+/** adamp_step() with options (NULL: the defaults, which is adamp_step()).
+ *  ADAMP_E_INVALID_CONFIG if an option is out of range. */
+adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                           adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
+                           const adamp_step_options *options);
+
+/** Doubles of workspace adamp_grad_norms() needs: 2 per 16,384 elements of
+ *  every tensor (with a gradient or not). 0 if tensors is NULL; SIZE_MAX if
+ *  a size overflows. */
+size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count);
+
+/** One threaded pass over the gradients: for each tensor with one,
+ *  sumsq[i] = the sum of its elements' squares (accumulated in double, in an
+ *  order that does not depend on the number of threads) and maxabs[i] = the
+ *  largest |g|, which is NaN if the gradient holds a NaN and +Inf if it holds
+ *  an infinity (so !isfinite(maxabs[i]) is PyTorch's found_inf); 0 and 0 for
+ *  a tensor without one. The global 2-norm is sqrt(sum of sumsq), the
+ *  infinity-norm the max of maxabs. Reads only the gradients; writes only
+ *  sumsq, maxabs (count each) and work (at least adamp_grad_norms_len()
+ *  doubles). Clipping then costs no second pass: pass the coefficient as
+ *  adamp_step_options.grad_mul. */
+adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
+                              size_t count, double *sumsq, double *maxabs, double *work, size_t work_len);
 
 #ifdef __cplusplus
 }

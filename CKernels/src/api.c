@@ -1,8 +1,11 @@
 /* The public entry points: validate everything (so that no phase can fail
  * halfway), resolve the config, then run the phases. */
+#include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "adamp.h"
 #include "dispatch.h"
+#include "norms.h"
 #include "step.h"
 #include "tensor.h"
 
@@ -88,7 +91,8 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
 /* Validates, resolves and runs `phases`. Algorithms without projection
  * take no stats, and decide (trivially) in every call that updates. */
 static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
-                        adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases) {
+                        adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases,
+                        double grad_mul) {
     if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = algo == 0 || adamp_projects(algo);
     if (!projects) phases = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, stats = NULL;
@@ -113,7 +117,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * no statistics there is nothing to keep, and one block needs no barriers. */
     const int blocked = phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * rows : NULL;
-    adamp_run r = {algo, dtype, kernels, tensors, count, stats, scratch, phases, blocked ? block : SIZE_MAX};
+    adamp_run r = {algo, dtype, kernels, tensors, count, stats, scratch, phases, grad_mul, blocked ? block : SIZE_MAX};
     adamp_run_step(&r, threads);
     return ADAMP_OK;
 }
@@ -121,7 +125,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
 adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                              size_t count, double *stats, size_t stats_len) {
     /* The stats phase writes no tensor field: the cast only lets one run type serve. */
-    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS);
+    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS, 1.0);
 }
 
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
@@ -142,12 +146,59 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
 adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                          adamp_tensor *tensors, size_t count, double *stats, size_t stats_len) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY);
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, 1.0);
 }
 
 adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len) {
+    return adamp_step_ex(config, algorithm, dtype, tensors, count, stats, stats_len, NULL);
+}
+
+/* An options field is given if the caller's struct (of `size` bytes) holds it. */
+#define HAS_OPTION(o, field) ((o) && (o)->size >= offsetof(adamp_step_options, field) + sizeof((o)->field))
+
+adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                           adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
+                           const adamp_step_options *options) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
+    const double grad_mul = HAS_OPTION(options, grad_mul) ? options->grad_mul : 1.0;
+    if (!(isfinite(grad_mul) && grad_mul >= 0)) return ADAMP_E_INVALID_CONFIG;
     return run(config, algorithm, dtype, tensors, count, stats, stats_len,
-               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
+               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, grad_mul);
+}
+
+/* Adds t's workspace chunks to *chunks; 0 if the total would not fit. */
+static int add_norm_chunks(size_t *chunks, const adamp_tensor *t) {
+    if (t->rows == 0 || t->cols == 0 || t->cols > ADAMP_MAX_BYTES / t->rows) return 0;
+    const size_t c = adamp_norm_chunks(t);
+    if (c > ADAMP_MAX_BYTES / (2 * sizeof(double)) - *chunks) return 0;
+    *chunks += c;
+    return 1;
+}
+
+size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count) {
+    if (!tensors) return 0;
+    size_t chunks = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!add_norm_chunks(&chunks, &tensors[i])) return SIZE_MAX;
+    return 2 * chunks;
+}
+
+adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
+                              size_t count, double *sumsq, double *maxabs, double *work, size_t work_len) {
+    if (!is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
+    adamp_status s = validate(0, dtype, tensors, count, NULL, 0, 0, NULL);
+    if (s != ADAMP_OK) return s;
+    if (count == 0) return ADAMP_OK;
+    if (!sumsq || !maxabs) return ADAMP_E_NULL_POINTER;
+    const size_t need = adamp_grad_norms_len(tensors, count);
+    if (need == SIZE_MAX) return ADAMP_E_INVALID_SIZE;
+    if (need > 0 && !work) return ADAMP_E_NULL_POINTER;
+    if (work_len < need) return ADAMP_E_STATS_TOO_SMALL;
+    const adamp_kernels *kernels;
+    int threads;
+    size_t block;
+    if ((s = resolve(config, dtype, &kernels, &threads, &block)) != ADAMP_OK) return s;
+    adamp_run_norms(kernels, dtype, tensors, count, sumsq, maxabs, work, threads);
+    return ADAMP_OK;
 }

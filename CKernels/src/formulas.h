@@ -34,15 +34,24 @@
 
 /* The constants in lanes, and the flags that choose a formula. */
 typedef struct {
-    LANE b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef;
-    int nesterov, has_l2, maximize, first, lsmall;
+    LANE b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef, gmul;
+    int nesterov, has_l2, maximize, first, lsmall, scaled;
 } LF(k);
 
 static inline LF(k) LF(kload)(const E(tconsts) *c) {
     LF(k) k = {L_SET1(c->b1), L_SET1(c->c1), L_SET1(c->b2), L_SET1(c->c2), L_SET1(c->sbc2), L_SET1(c->eps),
                L_SET1(c->mom), L_SET1(c->cd), L_SET1(c->decay), L_SET1(c->neg_step), L_SET1(c->l2),
-               L_SET1(c->lcoef), c->nesterov, c->has_l2, c->maximize, c->first, c->lsmall};
+               L_SET1(c->lcoef), L_SET1(c->gmul), c->nesterov, c->has_l2, c->maximize, c->first, c->lsmall,
+               c->scaled};
     return k;
+}
+
+/* The gradient as the update sees it: times the call's multiplier (loss
+ * unscaling, clipping) when there is one, as an in-place g.mul_() would
+ * leave it; otherwise read as is. */
+static inline LANE LF(grad)(const T *g, const LF(k) *k) {
+    const LANE x = L_LOAD(g);
+    return k->scaled ? L_MUL(x, k->gmul) : x;
 }
 
 /* v = v*b2 + (1-b2)*g*g: the second moment of every Adam. */
@@ -100,32 +109,32 @@ static inline LANE LF(torch_grad)(LANE g, LANE p, const LF(k) *k) {
 
 /* AdamP, not projected: moments, weight decay and update. */
 static inline void LF(adamp_update_at)(T *p, const T *g, T *m, T *v, const LF(k) *k) {
-    LF(update)(p, L_LOAD(p), LF(adamp_moments)(L_LOAD(g), m, v, k), k);
+    LF(update)(p, L_LOAD(p), LF(adamp_moments)(LF(grad)(g, k), m, v, k), k);
 }
 
 /* AdamP, projected, sweep 1: the moments, and the term of s. */
 static inline LANE LF(adamp_moments_dot_at)(const T *p, const T *g, T *m, T *v, const LF(k) *k, LANE dn) {
-    return LF(dot)(L_LOAD(p), LF(adamp_moments)(L_LOAD(g), m, v, k), dn);
+    return LF(dot)(L_LOAD(p), LF(adamp_moments)(LF(grad)(g, k), m, v, k), dn);
 }
 
 /* AdamP, projected, sweep 2: the perturbation less p_n * s, decay, update. */
 static inline void LF(adamp_apply_projection_at)(T *p, const T *g, const T *m, const T *v, const LF(k) *k, LANE dn,
                                                  LANE s) {
     const LANE pp = L_LOAD(p);
-    LF(update)(p, pp, LF(project)(LF(adamp_perturb)(L_LOAD(g), L_LOAD(m), L_LOAD(v), k), pp, dn, s), k);
+    LF(update)(p, pp, LF(project)(LF(adamp_perturb)(LF(grad)(g, k), L_LOAD(m), L_LOAD(v), k), pp, dn, s), k);
 }
 
 static inline void LF(sgdp_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
-    LF(update)(p, L_LOAD(p), LF(sgdp_moments)(L_LOAD(g), buf, k), k);
+    LF(update)(p, L_LOAD(p), LF(sgdp_moments)(LF(grad)(g, k), buf, k), k);
 }
 
 static inline LANE LF(sgdp_moments_dot_at)(const T *p, const T *g, T *buf, const LF(k) *k, LANE dn) {
-    return LF(dot)(L_LOAD(p), LF(sgdp_moments)(L_LOAD(g), buf, k), dn);
+    return LF(dot)(L_LOAD(p), LF(sgdp_moments)(LF(grad)(g, k), buf, k), dn);
 }
 
 static inline void LF(sgdp_apply_projection_at)(T *p, const T *g, T *buf, const LF(k) *k, LANE dn, LANE s) {
     const LANE pp = L_LOAD(p);
-    const LANE u = LF(project)(LF(sgdp_perturb)(L_LOAD(g), L_LOAD(buf), k), pp, dn, s);
+    const LANE u = LF(project)(LF(sgdp_perturb)(LF(grad)(g, k), L_LOAD(buf), k), pp, dn, s);
     if (!k->nesterov) L_STORE(buf, u); /* d_p is buf itself: projected in place */
     LF(update)(p, pp, u, k);
 }
@@ -133,7 +142,7 @@ static inline void LF(sgdp_apply_projection_at)(T *p, const T *g, T *buf, const 
 /* torch.optim Adam / AdamW (vmax NULL: no amsgrad). */
 static inline void LF(adam_update_at)(T *p, const T *g, T *m, T *v, T *vmax, const LF(k) *k) {
     const LANE pp = L_LOAD(p), mo = L_LOAD(m);
-    const LANE gg = LF(torch_grad)(L_LOAD(g), pp, k);
+    const LANE gg = LF(torch_grad)(LF(grad)(g, k), pp, k);
     const LANE mm = L_FMA(k->lcoef, L_SUB(gg, mo), k->lsmall ? mo : gg); /* lerp */
     LANE vv = LF(second_moment)(gg, L_LOAD(v), k);
     L_STORE(m, mm);
@@ -148,7 +157,7 @@ static inline void LF(adam_update_at)(T *p, const T *g, T *m, T *v, T *vmax, con
 /* torch.optim SGD (buf NULL: momentum 0). */
 static inline void LF(sgd_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
     const LANE pp = L_LOAD(p);
-    LANE d = LF(torch_grad)(L_LOAD(g), pp, k);
+    LANE d = LF(torch_grad)(LF(grad)(g, k), pp, k);
     if (buf) {
         const LANE b = k->first ? d : LF(momentum)(d, L_LOAD(buf), k);
         L_STORE(buf, b);

@@ -31,8 +31,8 @@
 /* The constants cast to T once per segment, as PyTorch casts a Python scalar
  * to the tensor's dtype. */
 typedef struct {
-    T b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef;
-    int nesterov, has_l2, maximize, first, lsmall;
+    T b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef, gmul;
+    int nesterov, has_l2, maximize, first, lsmall, scaled;
 } E(tconsts);
 
 static inline E(tconsts) E(load)(const adamp_consts *k) {
@@ -41,8 +41,8 @@ static inline E(tconsts) E(load)(const adamp_consts *k) {
     const int small = (w < 0 ? -w : w) < (T)0.5;
     E(tconsts) c = {(T)k->beta1, w, (T)k->beta2, (T)k->one_minus_beta2,
                     (T)k->sqrt_bc2, (T)k->eps, (T)k->momentum, (T)k->one_minus_damp,
-                    (T)k->decay, (T)k->neg_step, (T)k->l2, small ? w : w - (T)1,
-                    k->nesterov, k->has_l2, k->maximize, k->first, small};
+                    (T)k->decay, (T)k->neg_step, (T)k->l2, small ? w : w - (T)1, (T)k->grad_mul,
+                    k->nesterov, k->has_l2, k->maximize, k->first, small, k->scaled};
     return c;
 }
 
@@ -118,7 +118,11 @@ typedef T V;
 #define VF SF
 #define VK CAT(k, CAT(s, VARIANT))
 #define VLOAD(p) (*(p))
+#define VSTORE(p, x) (*(p) = (x))
 #define VSET1(x) (x)
+#define VMUL(a, b) ((a) * (b))
+#define VNEG(a) (-(a))
+#define VMAXNAN(a, b) E(maxnan)(a, b)
 #define VACC(a) double a = 0
 #define VACC_ADD(a, x) (a += (double)(x))
 #define VACC_PROD(a, x, y) (a += (double)(x) * (double)(y))
@@ -140,22 +144,25 @@ typedef T V;
     const CAT(k, CAT(s, VARIANT)) ks = SF(kload)(&c);                              \
     (void)kv, (void)ks
 
-/* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p */
-static void FN(rowstats)(size_t n, const void *pv, const void *gv, double acc[3]) {
-    const T *p = pv, *g = gv;
+/* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p, with g times grad_mul. */
+static void FN(rowstats)(size_t n, const void *pv, const void *gv, double grad_mul, double acc[3]) {
+    const T *p = pv, *g = gv, gm = (T)grad_mul;
+    const int scaled = grad_mul != 1;
+    const V vgm = VSET1(gm);
+    (void)vgm;
     VACC(gw);
     VACC(gg);
     VACC(ww);
     size_t i = 0;
     for (; i + W <= n; i += W) {
-        const V a = VLOAD(g + i), b = VLOAD(p + i);
+        const V a = scaled ? VMUL(VLOAD(g + i), vgm) : VLOAD(g + i), b = VLOAD(p + i);
         VACC_PROD(gw, a, b);
         VACC_PROD(gg, a, a);
         VACC_PROD(ww, b, b);
     }
     double s[3] = {VACC_SUM(gw), VACC_SUM(gg), VACC_SUM(ww)};
     for (; i < n; i++) {
-        const double gi = g[i], wi = p[i];
+        const double gi = scaled ? g[i] * gm : g[i], wi = p[i];
         s[0] += gi * wi;
         s[1] += gi * gi;
         s[2] += wi * wi;
@@ -163,6 +170,30 @@ static void FN(rowstats)(size_t n, const void *pv, const void *gv, double acc[3]
     acc[0] += s[0];
     acc[1] += s[1];
     acc[2] += s[2];
+}
+
+/* acc[0] += g.g; acc[1] = max(acc[1], |g|), a NaN anywhere winning. */
+static void FN(gradstats)(size_t n, const void *gv, double acc[2]) {
+    const T *g = gv;
+    VACC(gg);
+    V mx = VSET1((T)0);
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+        const V a = VLOAD(g + i);
+        VACC_PROD(gg, a, a);
+        mx = VMAXNAN(VMAXNAN(a, VNEG(a)), mx);
+    }
+    T lanes[W], m = (T)0;
+    VSTORE(lanes, mx);
+    for (int j = 0; j < W; j++) m = E(maxnan)(lanes[j], m);
+    double s = VACC_SUM(gg);
+    for (; i < n; i++) {
+        const double gi = g[i];
+        s += gi * gi;
+        m = E(maxnan)(E(maxnan)(g[i], -g[i]), m);
+    }
+    acc[0] += s;
+    acc[1] = acc[1] != acc[1] || (double)m != (double)m ? NAN : (double)m > acc[1] ? (double)m : acc[1];
 }
 
 static void FN(adamp_update)(size_t n, void *pv, const void *gv, void *mv, void *vv, const adamp_consts *kc) {

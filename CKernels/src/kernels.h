@@ -19,6 +19,8 @@ typedef struct adamp_consts {
     double decay;                    /* 1 - lr * wd * ratio (SGDP: / (1 - momentum)); 1 for Adam, SGD */
     double neg_step;                 /* -lr / (1 - beta1^t) for the Adams, -lr for the SGDs */
     double l2;                       /* Adam, SGD: weight decay added to the gradient */
+    double grad_mul;                 /* every gradient element times this (when `scaled`) */
+    int scaled;                      /* grad_mul != 1 */
     int nesterov;
     int has_l2;                      /* l2 != 0: torch skips the op otherwise */
     int maximize;                    /* Adam, AdamW, SGD: negate the gradient */
@@ -29,8 +31,11 @@ typedef struct adamp_consts {
  * coefficient sum((p/(norm+eps)) * perturb) returned by the *_dot kernel. */
 typedef struct adamp_kernels {
     const char *isa;
-    /* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p */
-    void (*rowstats)(size_t n, const void *p, const void *g, double acc[3]);
+    /* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p, g taken times grad_mul
+     * (rounded to the element type) as the update takes it. */
+    void (*rowstats)(size_t n, const void *p, const void *g, double grad_mul, double acc[3]);
+    /* acc[0] += g.g; acc[1] = the largest |g| of acc[1] and g (NaN if either holds one). */
+    void (*gradstats)(size_t n, const void *g, double acc[2]);
     /* AdamP, SGDP not projected: moments, weight decay and update in one sweep. */
     void (*adamp_update)(size_t n, void *p, const void *g, void *m, void *v, const adamp_consts *k);
     void (*sgdp_update)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k);
@@ -55,6 +60,7 @@ typedef struct adamp_kernels {
     const adamp_kernels table = {                                                            \
         .isa = isa_name,                                                                     \
         .rowstats = FN(rowstats),                                                            \
+        .gradstats = FN(gradstats),                                                          \
         .adamp_update = FN(adamp_update),                                                    \
         .sgdp_update = FN(sgdp_update),                                                      \
         .adamp_moments_dot = FN(adamp_moments_dot),                                          \

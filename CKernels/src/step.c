@@ -103,7 +103,8 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     adamp_tensor *t = &r->tensors[i];
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
     double *st = stats_of(r, t, so), *sc = scratch_of(r, t, so);
-    const adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
+    adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
+    k.grad_mul = r->grad_mul, k.scaled = r->grad_mul != 1;
     const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
     if (by_rows(t, kind)) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
@@ -112,7 +113,7 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
             double *rs = st + ADAMP_STATS_PER_ROW * row;
             if (kind == K_STATS) {
                 rs[0] = rs[1] = rs[2] = 0;
-                r->kernels->rowstats(cols, a.p, a.g, rs);
+                r->kernels->rowstats(cols, a.p, a.g, r->grad_mul, rs);
             } else if (t->projection == ADAMP_PROJ_CHANNEL) {
                 const double norm = sqrt(rs[2]);
                 sweep2(r, &k, cols, a, norm, sweep1(r, &k, cols, a, norm));

@@ -16,6 +16,7 @@ typedef struct adamp_run {
     double *stats;   /* NULL for algorithms that keep no statistics */
     double *scratch; /* the stats buffer's scratch part (tensor.h), or NULL */
     int phases;   /* ADAMP_RUN_* */
+    double grad_mul; /* every gradient times this (1: as is) */
     size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
 } adamp_run;
 

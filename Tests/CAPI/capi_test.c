@@ -109,6 +109,96 @@ static void stats_readable_after_step(void) {
                     }
 }
 
+/* adamp_grad_norms: exact sums where they are exact, NaN and Inf found where
+ * they are, 0 without a gradient, and the same bits for 1, 2, 3 threads. */
+static void grad_norms(void) {
+    enum { A = 40000, B = 37, C = 3 * 16384 + 5 };
+    static float ga[A], gb[B], gc[C];
+    float dummy[4] = {0};
+    for (int i = 0; i < A; i++) ga[i] = i % 2 ? 0.5f : -0.25f; /* squares 1/4, 1/16: exact in double */
+    for (int i = 0; i < B; i++) gb[i] = (float)i;
+    for (int i = 0; i < C; i++) gc[i] = sinf((float)i) * 3;
+    adamp_tensor t[4] = {
+        {.param = ga, .grad = ga, .rows = 100, .cols = 400, .ndim = 2},
+        {.param = gb, .grad = gb, .rows = 1, .cols = B, .ndim = 1},
+        {.param = gc, .grad = gc, .rows = 1, .cols = C, .ndim = 1},
+        {.param = dummy, .rows = 1, .cols = 4, .ndim = 1}, /* no gradient */
+    };
+    const size_t len = adamp_grad_norms_len(t, 4);
+    CHECK(len == 2 * (3 + 1 + 4 + 1));
+    double work[18], sumsq[4], maxabs[4], first[4] = {0};
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+        for (int threads = 1; threads <= 3 && adamp_isa_supported(isa); threads++) {
+            const adamp_config cfg = {isa, threads, 0};
+            CHECK(adamp_grad_norms(&cfg, ADAMP_F32, t, 4, sumsq, maxabs, work, len) == ADAMP_OK);
+            CHECK(sumsq[0] == A / 2 * (0.25 + 0.0625) && maxabs[0] == 0.5);
+            CHECK(sumsq[1] == (B - 1) * B * (2 * B - 1) / 6.0 && maxabs[1] == B - 1);
+            CHECK(sumsq[3] == 0 && maxabs[3] == 0);
+            double ref = 0, mx = 0;
+            for (int i = 0; i < C; i++) ref += (double)gc[i] * gc[i], mx = fmax(mx, fabs(gc[i]));
+            CHECK(fabs(sumsq[2] - ref) <= 1e-12 * ref && maxabs[2] == mx);
+            if (threads == 1) first[2] = sumsq[2];
+            CHECK(sumsq[2] == first[2]); /* the same bits on any number of threads */
+        }
+    gc[C - 1] = INFINITY, gb[3] = -INFINITY, ga[A / 2] = NAN;
+    CHECK(adamp_grad_norms(NULL, ADAMP_F32, t, 4, sumsq, maxabs, work, len) == ADAMP_OK);
+    CHECK(isnan(maxabs[0]) && maxabs[1] == INFINITY && maxabs[2] == INFINITY && maxabs[3] == 0);
+    CHECK(adamp_grad_norms(NULL, ADAMP_F32, t, 4, sumsq, maxabs, work, len - 1) == ADAMP_E_STATS_TOO_SMALL);
+    CHECK(adamp_grad_norms(NULL, ADAMP_F32, t, 4, NULL, maxabs, work, len) == ADAMP_E_NULL_POINTER);
+    CHECK(adamp_grad_norms(NULL, (adamp_dtype)7, t, 4, sumsq, maxabs, work, len) == ADAMP_E_INVALID_ENUM);
+    CHECK(adamp_grad_norms(NULL, ADAMP_F32, NULL, 0, NULL, NULL, NULL, 0) == ADAMP_OK);
+}
+
+/* adamp_step_ex's grad_mul: bitwise the step over gradients scaled in place
+ * first, for every algorithm, dtype and ISA; 1 (or no options) is adamp_step;
+ * a bad value is refused, changing nothing. */
+static void step_grad_mul(void) {
+    enum { R = 6, C = 301, N = R * C };
+    static double p[2][N], g[2][N], s[2][3][N], stats[6 * R];
+    const adamp_algorithm algos[5] = {ADAMP_ALGO_ADAMP, ADAMP_ALGO_SGDP, ADAMP_ALGO_ADAM, ADAMP_ALGO_ADAMW, ADAMP_ALGO_SGD};
+    const double mul = 0.37;
+    for (int a = 0; a < 5; a++)
+        for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+                if (!adamp_isa_supported(isa)) continue;
+                const adamp_config cfg = {isa, 2, 0};
+                adamp_hparams h = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .momentum = 0.9, .eps = 1e-8,
+                                   .weight_decay = 0.01, .delta = 0.1, .wd_ratio = 0.1, .amsgrad = 1};
+                adamp_tensor t[2];
+                for (int k = 0; k < 2; k++) {
+                    memset(s[k], 0, sizeof s[k]), memset(p[k], 0, sizeof p[k]), memset(g[k], 0, sizeof g[k]);
+                    for (int i = 0; i < N; i++) {
+                        /* rows in pairs, g = +-w/100: the layer view projects */
+                        const double w = cos((i % C) * 0.1), gr = ((i / C) % 2 ? -0.01 : 0.01) * w;
+                        /* run 1 gets g, run 0 g already times mul (rounded to the dtype) */
+                        if (dt == ADAMP_F32) ((float *)p[k])[i] = (float)w, ((float *)g[k])[i] = k ? (float)gr : (float)gr * (float)mul;
+                        else p[k][i] = w, g[k][i] = k ? gr : gr * mul;
+                    }
+                    t[k] = (adamp_tensor){.param = p[k], .grad = g[k], .state0 = s[k][0], .state1 = s[k][1],
+                                          .state2 = s[k][2], .hparams = &h, .rows = R, .cols = C, .ndim = 2};
+                }
+                const adamp_step_options o = {sizeof o, mul}, bad = {sizeof bad, NAN}, neg = {sizeof neg, -1};
+                int32_t first = 0;
+                for (int step = 0; step < 3; step++) {
+                    CHECK(adamp_step(&cfg, algos[a], dt, &t[0], 1, stats, 6 * R) == ADAMP_OK);
+                    CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &o) == ADAMP_OK);
+                    if (step == 0) first = t[1].projection;
+                }
+                CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(s[0], s[1], sizeof s[0]) == 0);
+                CHECK(t[0].projection == t[1].projection);
+                CHECK(first == (a < 2 ? ADAMP_PROJ_LAYER : ADAMP_PROJ_NONE)); /* the gradient is fixed; w moves */
+                memcpy(p[1], p[0], sizeof p[0]);
+                CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &bad) == ADAMP_E_INVALID_CONFIG);
+                CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &neg) == ADAMP_E_INVALID_CONFIG);
+                CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && t[1].step == 3);
+                const adamp_step_options none = {0, 5.0}; /* size 0: no field given */
+                memcpy(g[1], g[0], sizeof g[0]);
+                CHECK(adamp_step(&cfg, algos[a], dt, &t[0], 1, stats, 6 * R) == ADAMP_OK);
+                CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &none) == ADAMP_OK);
+                CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(s[0], s[1], sizeof s[0]) == 0);
+            }
+}
+
 /* Sizes whose bytes, sums or offsets do not fit are rejected, with or without
  * a gradient; what fits is updated correctly on any number of threads. */
 static void overflowing_sizes(void) {
@@ -206,6 +296,8 @@ int main(void) {
     CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGDP, ADAMP_STATE_MOMENTUM), "momentum") == 0);
     CHECK(adamp_state_name(ADAMP_ALGO_SGD, 1) == NULL && adamp_state_name(ADAMP_ALGO_ADAMP, 3) == NULL);
     stats_readable_after_step();
+    grad_norms();
+    step_grad_mul();
     setup();
     CHECK(adamp_stats_len(tensors, 2) == 12);
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
