@@ -145,9 +145,9 @@ extension CoreBacked {
     }
 }
 
-/// Checks of schedule arguments, each naming the argument as PyTorch would
-/// reject it.
-enum ScheduleCheck {
+/// Checks of arguments (schedules', clipping's, a step's options), each
+/// naming the argument.
+enum ArgumentCheck {
     static func require(_ ok: Bool, _ name: String, _ value: Any, _ rule: String) throws {
         if !ok { throw OptimizerError.invalidArgument(name: name, value: "\(value)", rule: rule) }
     }

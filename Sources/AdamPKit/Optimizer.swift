@@ -25,6 +25,11 @@ public protocol Optimizer<Scalar>: AnyObject {
     /// (no value, state or step count), if a gradient's count differs from
     /// its parameter's. Call it from one thread at a time (see above).
     func step() throws
+    /// Updates every parameter that has a gradient, unscaling, clipping or
+    /// guarding the gradients first as `options` says (see `StepOptions`).
+    /// Throws, changing nothing, for an option out of range or as `step()`.
+    @discardableResult
+    func step(_ options: StepOptions) throws -> StepResult<Scalar>
     /// Removes every parameter's gradient (or zero-fills it).
     func zeroGrad(setToNone: Bool)
     /// The named state buffers of `parameter`; empty before its first step.
@@ -64,6 +69,14 @@ public protocol Optimizer<Scalar>: AnyObject {
 }
 
 extension Optimizer {
+    /// `step(StepOptions(...))`: e.g. `try opt.step(gradScale: 1024, skipIfNonfinite: true)`.
+    @discardableResult
+    public func step(gradScale: Double = 1, maxGradNorm: Double? = nil, normType: Double = 2,
+                     skipIfNonfinite: Bool = false) throws -> StepResult<Scalar> {
+        try step(StepOptions(gradScale: gradScale, maxGradNorm: maxGradNorm, normType: normType,
+                             skipIfNonfinite: skipIfNonfinite))
+    }
+
     /// Saves `stateDict()` to a .safetensors file, atomically: a file already
     /// at `url` is replaced whole or, if saving fails, left as it was.
     /// - Throws: `OptimizerError.checkpointWriteFailed` naming the file and why.
@@ -98,7 +111,9 @@ protocol CoreBacked: Optimizer, InitialLearningRates, HyperparameterAccess where
 extension CoreBacked {
     public var parameters: [Parameter<Scalar>] { core.parameters }
     public var groupCount: Int { core.groups.count }
-    public func step() throws { try core.step() }
+    public func step() throws { _ = try core.step() }
+    @discardableResult
+    public func step(_ options: StepOptions) throws -> StepResult<Scalar> { try core.step(options) }
     public func zeroGrad(setToNone: Bool) { core.zeroGrad(setToNone: setToNone) }
     public func state(for parameter: Parameter<Scalar>) -> [String: [Scalar]] { core.state(for: parameter) }
     public func stepCount(for parameter: Parameter<Scalar>) -> Int { core.stepCount(for: parameter) }

@@ -57,6 +57,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private var stateBuffers: [Int]
     private let stats: UnsafeMutablePointer<Double>
     private let statsCount: Int
+    /// The gradient-norm pass's output (per descriptor) and workspace.
+    private let norms: UnsafeMutablePointer<Double>
+    private let normsWork: UnsafeMutablePointer<Double>
+    private let normsWorkCount: Int
     private(set) var options = KernelOptions()
     /// Each group's base rate for schedules (PyTorch's `initial_lr`): set by
     /// the first schedule attached, saved in checkpoints.
@@ -124,6 +128,11 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         statsCount = adamp_stats_len(tensors, kernelCount)
         stats = .allocate(capacity: max(statsCount, 1))
         stats.initialize(repeating: 0, count: max(statsCount, 1))
+        norms = .allocate(capacity: max(2 * kernelCount, 1))
+        norms.initialize(repeating: 0, count: max(2 * kernelCount, 1))
+        normsWorkCount = adamp_grad_norms_len(tensors, kernelCount)
+        normsWork = .allocate(capacity: max(normsWorkCount, 1))
+        normsWork.initialize(repeating: 0, count: max(normsWorkCount, 1))
         for i in parameters.indices { reserveState(i, buffers: stateCounts[groupOf[i]]) }
     }
 
@@ -131,6 +140,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         tensors.deallocate()
         hparams.deallocate()
         stats.deallocate()
+        norms.deallocate()
+        normsWork.deallocate()
         for s in state { s.map(Aligned.deallocate) }
     }
 
@@ -181,8 +192,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
     // MARK: step
 
-    func step() throws {
+    func step(_ options: StepOptions = StepOptions()) throws -> StepResult<Scalar> {
         // Every check before any write: a throwing step changes nothing.
+        try options.validate()
         for p in parameters {
             if case let .mismatched(g) = p.gradient {
                 throw OptimizerError.gradientCountMismatch(parameter: p.label, expected: p.count, actual: g.count)
@@ -195,10 +207,30 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             t.pointee.grad = p.gradientPointer.map(UnsafeRawPointer.init)
             if t.pointee.grad != nil { live += 1 }
         }
+        var gradNorm: Double?
+        var nonfinite: [Parameter<Scalar>] = []
+        var mul = 1 / options.gradScale
+        if options.needsNorms && live > 0 {
+            let dtype = Scalar.scalarKind.cType
+            try GradientNorms.measure(&config, dtype, tensors, kernelCount, sumsq: norms, maxabs: norms + kernelCount,
+                                      work: normsWork, workCount: normsWorkCount)
+            nonfinite = parameters.indices.filter { parameters[$0].count > 0 && !norms[kernelCount + slot[$0]].isFinite }
+                .map { parameters[$0] }
+            let total = GradientNorms.total(sumsq: UnsafeBufferPointer(start: norms, count: kernelCount),
+                                            maxabs: UnsafeBufferPointer(start: norms + kernelCount, count: kernelCount),
+                                            normType: options.normType, scale: options.gradScale)
+            gradNorm = total
+            if options.skipIfNonfinite && !nonfinite.isEmpty {
+                return StepResult(skipped: true, nonfinite: nonfinite, gradNorm: total)
+            }
+            if let maxNorm = options.maxGradNorm { mul *= GradientNorms.coefficient(maxNorm: maxNorm, total: total) }
+        }
         if live > 0 {
             // Checks everything before it writes anything: this is the last
             // check that can fail, and nothing visible has changed before it.
-            let status = adamp_step(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount)
+            var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul)
+            let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats,
+                                       statsCount, &o)
             guard status == ADAMP_OK else {
                 throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
             }
@@ -213,6 +245,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             if has { t.pointee.step += 1 }
             t.pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
         }
+        return StepResult(skipped: false, nonfinite: nonfinite, gradNorm: gradNorm)
     }
 
     func zeroGrad(setToNone: Bool) {

@@ -15,8 +15,8 @@ public final class StepLR: ClosedFormSchedule {
     ///   - gamma: The factor, finite and >= 0 (default 0.1).
     /// - Throws: `OptimizerError.invalidArgument` naming the argument; nothing is changed.
     public init(optimizer: any Optimizer, stepSize: Int, gamma: Double = 0.1) throws {
-        try ScheduleCheck.require(stepSize > 0, "stepSize", stepSize, "must be > 0")
-        try ScheduleCheck.finite(gamma, "gamma")
+        try ArgumentCheck.require(stepSize > 0, "stepSize", stepSize, "must be > 0")
+        try ArgumentCheck.finite(gamma, "gamma")
         (self.stepSize, self.gamma) = (stepSize, gamma)
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
@@ -40,7 +40,7 @@ public final class ExponentialLR: ClosedFormSchedule {
     ///   - gamma: The factor per epoch, finite and >= 0.
     /// - Throws: `OptimizerError.invalidArgument` naming the argument; nothing is changed.
     public init(optimizer: any Optimizer, gamma: Double) throws {
-        try ScheduleCheck.finite(gamma, "gamma")
+        try ArgumentCheck.finite(gamma, "gamma")
         self.gamma = gamma
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
@@ -66,9 +66,9 @@ public final class LinearLR: ClosedFormSchedule {
     ///   - totalIters: Epochs of the ramp, > 0 (default 5).
     /// - Throws: `OptimizerError.invalidArgument` naming the argument; nothing is changed.
     public init(optimizer: any Optimizer, startFactor: Double = 1.0 / 3, endFactor: Double = 1, totalIters: Int = 5) throws {
-        try ScheduleCheck.require(startFactor > 0 && startFactor <= 1, "startFactor", startFactor, "must be in (0, 1]")
-        try ScheduleCheck.require(endFactor >= 0 && endFactor <= 1, "endFactor", endFactor, "must be in [0, 1]")
-        try ScheduleCheck.require(totalIters > 0, "totalIters", totalIters, "must be > 0")
+        try ArgumentCheck.require(startFactor > 0 && startFactor <= 1, "startFactor", startFactor, "must be in (0, 1]")
+        try ArgumentCheck.require(endFactor >= 0 && endFactor <= 1, "endFactor", endFactor, "must be in [0, 1]")
+        try ArgumentCheck.require(totalIters > 0, "totalIters", totalIters, "must be > 0")
         (self.startFactor, self.endFactor, self.totalIters) = (startFactor, endFactor, totalIters)
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
@@ -97,8 +97,8 @@ public final class CosineAnnealingLR: ClosedFormSchedule {
     ///   - etaMin: The lowest rate, finite and >= 0 (default 0).
     /// - Throws: `OptimizerError.invalidArgument` naming the argument; nothing is changed.
     public init(optimizer: any Optimizer, tMax: Int, etaMin: Double = 0) throws {
-        try ScheduleCheck.require(tMax > 0, "tMax", tMax, "must be > 0")
-        try ScheduleCheck.finite(etaMin, "etaMin")
+        try ArgumentCheck.require(tMax > 0, "tMax", tMax, "must be > 0")
+        try ArgumentCheck.finite(etaMin, "etaMin")
         (self.tMax, self.etaMin) = (tMax, etaMin)
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
@@ -147,19 +147,19 @@ public final class OneCycleLR: ClosedFormSchedule {
                 annealStrategy: AnnealStrategy = .cos, divFactor: Double = 25, finalDivFactor: Double = 1e4,
                 cycleMomentum: Bool = true, baseMomentum: Double = 0.85, maxMomentum: Double = 0.95,
                 threePhase: Bool = false) throws {
-        try ScheduleCheck.require(maxLR.count == optimizer.groupCount, "maxLR", maxLR,
+        try ArgumentCheck.require(maxLR.count == optimizer.groupCount, "maxLR", maxLR,
                                   "must have one rate per parameter group (\(optimizer.groupCount))")
-        for x in maxLR { try ScheduleCheck.positive(x, "maxLR") }
-        try ScheduleCheck.require(totalSteps > 0, "totalSteps", totalSteps, "must be > 0")
-        try ScheduleCheck.require(pctStart > 0 && pctStart < 1, "pctStart", pctStart, "must be in (0, 1)")
-        try ScheduleCheck.positive(divFactor, "divFactor")
-        try ScheduleCheck.positive(finalDivFactor, "finalDivFactor")
-        try ScheduleCheck.require(baseMomentum >= 0 && baseMomentum < 1, "baseMomentum", baseMomentum, "must be in [0, 1)")
-        try ScheduleCheck.require(maxMomentum >= 0 && maxMomentum < 1, "maxMomentum", maxMomentum, "must be in [0, 1)")
+        for x in maxLR { try ArgumentCheck.positive(x, "maxLR") }
+        try ArgumentCheck.require(totalSteps > 0, "totalSteps", totalSteps, "must be > 0")
+        try ArgumentCheck.require(pctStart > 0 && pctStart < 1, "pctStart", pctStart, "must be in (0, 1)")
+        try ArgumentCheck.positive(divFactor, "divFactor")
+        try ArgumentCheck.positive(finalDivFactor, "finalDivFactor")
+        try ArgumentCheck.require(baseMomentum >= 0 && baseMomentum < 1, "baseMomentum", baseMomentum, "must be in [0, 1)")
+        try ArgumentCheck.require(maxMomentum >= 0 && maxMomentum < 1, "maxMomentum", maxMomentum, "must be in [0, 1)")
         (self.maxLR, self.totalSteps, self.pctStart, self.annealStrategy) = (maxLR, totalSteps, pctStart, annealStrategy)
         (self.divFactor, self.finalDivFactor, self.cycleMomentum) = (divFactor, finalDivFactor, cycleMomentum)
         (self.baseMomentum, self.maxMomentum, self.threePhase) = (baseMomentum, maxMomentum, threePhase)
-        try ScheduleCheck.require(!cycleMomentum || ScheduleTarget.momentumField(of: optimizer) != nil, "cycleMomentum", cycleMomentum,
+        try ArgumentCheck.require(!cycleMomentum || ScheduleTarget.momentumField(of: optimizer) != nil, "cycleMomentum", cycleMomentum,
                                   "needs an optimizer with betas or momentum")
         target = try ScheduleTarget(optimizer, overriding: maxLR.map { $0 / divFactor })
         try jump(to: 0)
@@ -208,7 +208,7 @@ public final class OneCycleLR: ClosedFormSchedule {
     }
 
     func learningRate(group: Int, epoch: Int) throws -> Double {
-        try ScheduleCheck.require(epoch <= totalSteps, "step", epoch,
+        try ArgumentCheck.require(epoch <= totalSteps, "step", epoch,
                                   "the schedule has \(totalSteps) total steps; it cannot step further")
         let (i, pct) = position(group, epoch)
         return anneal(phases(group)[i].lr, pct)
@@ -240,17 +240,17 @@ public final class SequentialLR: LRScheduler {
     ///   - milestones: One fewer than the schedulers, increasing, >= 0.
     /// - Throws: `OptimizerError.invalidArgument` naming the argument; nothing is changed.
     public init(optimizer: any Optimizer, schedulers: [any LRScheduler], milestones: [Int]) throws {
-        try ScheduleCheck.require(!schedulers.isEmpty, "schedulers", schedulers.count, "must hold at least one scheduler")
+        try ArgumentCheck.require(!schedulers.isEmpty, "schedulers", schedulers.count, "must hold at least one scheduler")
         let own = schedulers.compactMap { $0 as? any ClosedFormSchedule }
-        try ScheduleCheck.require(own.count == schedulers.count, "schedulers", schedulers.count,
+        try ArgumentCheck.require(own.count == schedulers.count, "schedulers", schedulers.count,
                                   "must be schedules of this package")
         for (i, s) in own.enumerated() {
-            try ScheduleCheck.require(s.target.optimizer === optimizer, "schedulers[\(i)]", type(of: s),
+            try ArgumentCheck.require(s.target.optimizer === optimizer, "schedulers[\(i)]", type(of: s),
                                       "must drive the same optimizer")
         }
-        try ScheduleCheck.require(milestones.count == schedulers.count - 1, "milestones", milestones,
+        try ArgumentCheck.require(milestones.count == schedulers.count - 1, "milestones", milestones,
                                   "must hold one fewer value than schedulers (\(schedulers.count))")
-        try ScheduleCheck.require(zip(milestones, milestones.dropFirst()).allSatisfy { $0 < $1 } && milestones.allSatisfy { $0 >= 0 },
+        try ArgumentCheck.require(zip(milestones, milestones.dropFirst()).allSatisfy { $0 < $1 } && milestones.allSatisfy { $0 >= 0 },
                                   "milestones", milestones, "must be increasing and >= 0")
         self.milestones = milestones
         self.schedulers = own
