@@ -8,6 +8,7 @@ let usage = """
 usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
                    [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
+                   [--gradient-rules]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 """
 
@@ -16,7 +17,7 @@ struct Options {
     var optimizers = Benchmarked.names
     var isa = KernelISA.auto
     var threads = 0, block = 0, steps = 20, warmup = 3
-    var json = false, listShapes = false, allowDebug = false
+    var json = false, listShapes = false, allowDebug = false, gradientRules = false
 }
 
 func fail(_ message: String) -> Never {
@@ -54,6 +55,7 @@ func parse(_ args: [String]) -> Options {
         case "--json": o.json = true
         case "--list-shapes": o.listShapes = true
         case "--allow-debug": o.allowDebug = true
+        case "--gradient-rules": o.gradientRules = true
         case "-h", "--help": print(usage); exit(0)
         default: fail("unknown argument \(a) (adamp-bench --help lists them)")
         }
@@ -79,6 +81,9 @@ struct Result: Codable {
     let threads, parameters, tensors, steps: Int
     let medianMs, minMs, paramsPerSecond, effectiveGBps: Double
     let floorMs, floorGBps, fractionOfFloor: Double
+    /// With --gradient-rules: the median of a step clipping to norm 1
+    /// (`step(maxGradNorm: 1)`), and of one with the non-finite guard.
+    var clippedMs: Double? = nil, guardedMs: Double? = nil
 }
 
 /// The optimizers timed, with the settings compare_pytorch.py gives PyTorch's,
@@ -152,18 +157,23 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
     let isa = o.isa == .auto ? KernelISA.selected : o.isa
     note("adamp-bench: \(name) on \(model) (\(n) parameters, \(isa.rawValue), \(threads) threads): "
          + "\(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
-    let times = try timeInterleaved(steps: o.steps, warmup: o.warmup,
-                                    [{ try opt.step() }, { floorBuffers.run(bytes: spec.bytes, threads: threads) }])
+    var bodies: [() throws -> Void] = [{ try opt.step() }, { floorBuffers.run(bytes: spec.bytes, threads: threads) }]
+    if o.gradientRules {
+        bodies += [{ try opt.step(maxGradNorm: 1) }, { try opt.step(skipIfNonfinite: true) }]
+    }
+    let times = try timeInterleaved(steps: o.steps, warmup: o.warmup, bodies)
     let (ours, floor) = (times[0], times[1])
     let decisions = Dictionary(grouping: params, by: { opt.lastProjection(for: $0) ?? .skipped }).mapValues(\.count)
     note("adamp-bench: last step's projections: "
          + decisions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
     let bytes = Double(n) * spec.bytes
-    return Result(optimizer: name, model: model, isa: isa.rawValue, threads: threads, parameters: n,
-                  tensors: params.count, steps: o.steps, medianMs: ours.median, minMs: ours.min,
-                  paramsPerSecond: Double(n) / (ours.median / 1e3), effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
-                  floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
-                  fractionOfFloor: floor.median / ours.median)
+    var r = Result(optimizer: name, model: model, isa: isa.rawValue, threads: threads, parameters: n,
+                   tensors: params.count, steps: o.steps, medianMs: ours.median, minMs: ours.min,
+                   paramsPerSecond: Double(n) / (ours.median / 1e3), effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
+                   floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
+                   fractionOfFloor: floor.median / ours.median)
+    if o.gradientRules { (r.clippedMs, r.guardedMs) = (times[2].median, times[3].median) }
+    return r
 }
 
 let options = parse(Array(CommandLine.arguments.dropFirst()))
@@ -209,4 +219,14 @@ if options.json {
                        r.effectiveGBps, r.floorMs, r.floorGBps, 100 * r.fractionOfFloor))
     }
     print("* GB/s counts the least bytes each must move: 28 per parameter for the Adams, 20 for the SGDs (CKernels/include/adamp.h)")
+    if options.gradientRules {
+        print("\nthe same steps with gradient rules (interleaved with the above): clipped = step(maxGradNorm: 1),")
+        print("guarded = step(skipIfNonfinite: true); each reads the gradients once more for the norm")
+        print("optimizer   plain ms  clipped ms  ratio  guarded ms  ratio")
+        for r in results {
+            guard let c = r.clippedMs, let g = r.guardedMs else { continue }
+            print(r.optimizer.padding(toLength: 9, withPad: " ", startingAt: 0)
+                  + String(format: "%11.2f %11.2f %6.2f %11.2f %6.2f", r.medianMs, c, c / r.medianMs, g, g / r.medianMs))
+        }
+    }
 }

@@ -172,21 +172,37 @@ static void FN(rowstats)(size_t n, const void *pv, const void *gv, double grad_m
     acc[2] += s[2];
 }
 
-/* acc[0] += g.g; acc[1] = max(acc[1], |g|), a NaN anywhere winning. */
+/* acc[0] += g.g; acc[1] = max(acc[1], |g|), a NaN anywhere winning. Four
+ * vectors a round in independent sums: one sum's chain of additions would
+ * make this latency-bound, not memory-bound. */
 static void FN(gradstats)(size_t n, const void *gv, double acc[2]) {
     const T *g = gv;
-    VACC(gg);
+    VACC(s0);
+    VACC(s1);
+    VACC(s2);
+    VACC(s3);
     V mx = VSET1((T)0);
     size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const V a = VLOAD(g + i), b = VLOAD(g + i + W), c = VLOAD(g + i + 2 * W), d = VLOAD(g + i + 3 * W);
+        VACC_PROD(s0, a, a);
+        VACC_PROD(s1, b, b);
+        VACC_PROD(s2, c, c);
+        VACC_PROD(s3, d, d);
+        mx = VMAXNAN(VMAXNAN(a, VNEG(a)), mx);
+        mx = VMAXNAN(VMAXNAN(b, VNEG(b)), mx);
+        mx = VMAXNAN(VMAXNAN(c, VNEG(c)), mx);
+        mx = VMAXNAN(VMAXNAN(d, VNEG(d)), mx);
+    }
     for (; i + W <= n; i += W) {
         const V a = VLOAD(g + i);
-        VACC_PROD(gg, a, a);
+        VACC_PROD(s0, a, a);
         mx = VMAXNAN(VMAXNAN(a, VNEG(a)), mx);
     }
     T lanes[W], m = (T)0;
     VSTORE(lanes, mx);
     for (int j = 0; j < W; j++) m = E(maxnan)(lanes[j], m);
-    double s = VACC_SUM(gg);
+    double s = (VACC_SUM(s0) + VACC_SUM(s1)) + (VACC_SUM(s2) + VACC_SUM(s3));
     for (; i < n; i++) {
         const double gi = g[i];
         s += gi * gi;
