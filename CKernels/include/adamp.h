@@ -402,6 +402,29 @@ size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count);
 adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                               size_t count, double *sumsq, double *maxabs, double *work, size_t work_len);
 
+/** What AdamP's and SGDP's scale-invariance test saw for one tensor in the
+ *  last step, read from the statistics the step computed (no pass over the
+ *  tensors). The test projects the channel view if channel_cosine <
+ *  channel_threshold, else the layer view if layer_cosine < layer_threshold.
+ *  Cosines and thresholds are as compared (PyTorch's cosine_similarity eps
+ *  rule, rounded to the dtype); NaN where there is nothing to say (ndim <= 1,
+ *  no gradient, or an algorithm without projection). */
+typedef struct adamp_diagnostics {
+    int32_t projection;       /**< the tensor's `projection` after the step */
+    double channel_cosine;    /**< the largest |cos(g_r, p_r)| over its rows */
+    double channel_threshold; /**< delta / sqrt(cols) */
+    double layer_cosine;      /**< |cos(g, p)| over the whole tensor */
+    double layer_threshold;   /**< delta / sqrt(rows * cols) */
+    double weight_norm;       /**< |p| before the step */
+    double grad_norm;         /**< |g| as the step used it (after grad_mul) */
+} adamp_diagnostics;
+
+/** Fills out[i] for each tensor from the stats of the last adamp_step() (or
+ *  adamp_row_stats() and adamp_decide()) over the same tensors and stats:
+ *  the first half of the stats buffer holds them after a step. */
+adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+                            const double *stats, size_t stats_len, adamp_diagnostics *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -202,3 +202,20 @@ adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, con
     adamp_run_norms(kernels, dtype, tensors, count, sumsq, maxabs, work, threads);
     return ADAMP_OK;
 }
+
+adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+                            const double *stats, size_t stats_len, adamp_diagnostics *out) {
+    if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
+    const int projects = adamp_projects(algorithm);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, NULL);
+    if (s != ADAMP_OK) return s;
+    if (count > 0 && !out) return ADAMP_E_NULL_POINTER;
+    size_t off = 0;
+    for (size_t i = 0; i < count; i++) {
+        const adamp_tensor *t = &tensors[i];
+        adamp_diagnose_tensor(algorithm, t, t->ndim > 1 && projects ? stats + ADAMP_STATS_PER_ROW * off : NULL, dtype,
+                              &out[i]);
+        if (t->ndim > 1) off += t->rows;
+    }
+    return ADAMP_OK;
+}

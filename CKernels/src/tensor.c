@@ -13,29 +13,47 @@ static double abs_cosine(const double st[3], double eps, adamp_dtype dtype) {
     return dtype == ADAMP_F32 ? (double)(float)c : c;
 }
 
-/* cos < delta / sqrt(width), the threshold rounded to the dtype as the
- * comparison of a tensor with a Python float rounds it. NaN never passes. */
-static int below(double cos, double delta, size_t width, adamp_dtype dtype) {
-    double thr = delta / sqrt((double)width);
-    if (dtype == ADAMP_F32) thr = (double)(float)thr;
-    return cos < thr;
+/* delta / sqrt(width), rounded to the dtype as the comparison of a tensor
+ * with a Python float rounds it. */
+static double threshold(double delta, size_t width, adamp_dtype dtype) {
+    const double thr = delta / sqrt((double)width);
+    return dtype == ADAMP_F32 ? (double)(float)thr : thr;
 }
 
-int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype) {
-    if (!t->grad) return ADAMP_PROJ_SKIPPED;
-    if (t->ndim <= 1 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
+void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype,
+                           adamp_diagnostics *d) {
+    d->projection = t->projection;
+    d->channel_cosine = d->channel_threshold = d->layer_cosine = d->layer_threshold = NAN;
+    d->weight_norm = d->grad_norm = NAN;
+    if (!t->grad || t->ndim <= 1 || !st || !adamp_projects(algo)) return;
     const double eps = t->hparams->eps, delta = t->hparams->delta;
-    int channel = 1;
-    double sum[3] = {0, 0, 0};
+    double sum[3] = {0, 0, 0}, worst = 0;
     for (size_t r = 0; r < t->rows; r++) {
         const double *row = st + ADAMP_STATS_PER_ROW * r;
-        if (channel && !below(abs_cosine(row, eps, dtype), delta, t->cols, dtype)) channel = 0;
+        const double c = abs_cosine(row, eps, dtype);
+        if (!(c <= worst)) worst = c; /* a NaN sticks: it never passes the test */
         sum[0] += row[0];
         sum[1] += row[1];
         sum[2] += row[2];
     }
-    if (channel) return ADAMP_PROJ_CHANNEL;
-    if (below(abs_cosine(sum, eps, dtype), delta, adamp_numel(t), dtype)) return ADAMP_PROJ_LAYER;
+    d->channel_cosine = worst;
+    d->channel_threshold = threshold(delta, t->cols, dtype);
+    d->layer_cosine = abs_cosine(sum, eps, dtype);
+    d->layer_threshold = threshold(delta, adamp_numel(t), dtype);
+    d->weight_norm = sqrt(sum[2]);
+    d->grad_norm = sqrt(sum[1]);
+}
+
+/* The paper's test, from the diagnostics: the channel view if every row's
+ * |cos| is below its threshold, else the layer view if the layer's is. NaN
+ * never passes. */
+int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype) {
+    if (!t->grad) return ADAMP_PROJ_SKIPPED;
+    if (t->ndim <= 1 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
+    adamp_diagnostics d;
+    adamp_diagnose_tensor(algo, t, st, dtype, &d);
+    if (d.channel_cosine < d.channel_threshold) return ADAMP_PROJ_CHANNEL;
+    if (d.layer_cosine < d.layer_threshold) return ADAMP_PROJ_LAYER;
     return ADAMP_PROJ_NONE;
 }
 

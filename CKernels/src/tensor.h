@@ -26,6 +26,10 @@ static inline size_t adamp_dtype_size(adamp_dtype d) { return d == ADAMP_F64 ? s
  * or the algorithm does not project). */
 int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *stats, adamp_dtype dtype);
 
+/* What the test saw for `t` (stats: its rows, or NULL): adamp_diagnose(). */
+void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *stats, adamp_dtype dtype,
+                           adamp_diagnostics *d);
+
 /* The constants of `t`'s update at its current step count (already counted). */
 adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t);
 

@@ -106,6 +106,18 @@ static void stats_readable_after_step(void) {
                         }
                         CHECK(t.projection == ADAMP_PROJ_LAYER && memcmp(p, p0, sizeof p) != 0);
                         CHECK(memcmp(stats, expected, 3 * R * sizeof(double)) == 0);
+                        /* adamp_diagnose reads them: rows' |cos| 1, the layer's 0. */
+                        adamp_diagnostics d;
+                        CHECK(adamp_diagnose((adamp_algorithm)algo, dt, &t, 1, stats, 6 * R, &d) == ADAMP_OK);
+                        double ww = 0;
+                        for (int i = 0; i < N; i++) {
+                            const double w = dt == ADAMP_F32 ? ((float *)p0)[i] : p0[i];
+                            ww += w * w;
+                        }
+                        const double thr_c = 0.1 / sqrt(C), thr_l = 0.1 / sqrt(N);
+                        CHECK(d.projection == ADAMP_PROJ_LAYER && fabs(d.channel_cosine - 1) < 1e-6 && d.layer_cosine < 1e-6);
+                        CHECK(fabs(d.channel_threshold - thr_c) < 1e-7 * thr_c && fabs(d.layer_threshold - thr_l) < 1e-7 * thr_l);
+                        CHECK(fabs(d.weight_norm - sqrt(ww)) < 1e-9 * sqrt(ww) && fabs(d.grad_norm - sqrt(ww)) < 1e-9 * sqrt(ww));
                     }
 }
 
@@ -303,6 +315,14 @@ int main(void) {
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
     CHECK(tensors[0].projection == ADAMP_PROJ_CHANNEL && tensors[1].projection == ADAMP_PROJ_NONE);
     CHECK(tensors[0].step == 1 && tensors[1].step == 1);
+    {
+        adamp_diagnostics d[2];
+        CHECK(adamp_diagnose(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12, d) == ADAMP_OK);
+        CHECK(d[0].projection == ADAMP_PROJ_CHANNEL && d[0].channel_cosine < d[0].channel_threshold);
+        CHECK(d[1].projection == ADAMP_PROJ_NONE && isnan(d[1].channel_cosine) && isnan(d[1].weight_norm));
+        CHECK(adamp_diagnose(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12, NULL) == ADAMP_E_NULL_POINTER);
+        CHECK(adamp_diagnose(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 11, d) == ADAMP_E_STATS_TOO_SMALL);
+    }
     /* Bias (ndim 1): Adam's first step moves by lr * g / (|g| + eps) after
      * the decay factor 1 - lr * wd. */
     for (int i = 0; i < 3; i++) CHECK(fabsf(b[i] - (0.5f * (1 - 0.01f) - 0.1f)) < 1e-6f);
