@@ -8,7 +8,7 @@ let usage = """
 usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
                    [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
-                   [--gradient-rules]
+                   [--gradient-rules] [--diagnostics]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 """
 
@@ -17,7 +17,7 @@ struct Options {
     var optimizers = Benchmarked.names
     var isa = KernelISA.auto
     var threads = 0, block = 0, steps = 20, warmup = 3
-    var json = false, listShapes = false, allowDebug = false, gradientRules = false
+    var json = false, listShapes = false, allowDebug = false, gradientRules = false, diagnostics = false
 }
 
 func fail(_ message: String) -> Never {
@@ -56,6 +56,7 @@ func parse(_ args: [String]) -> Options {
         case "--list-shapes": o.listShapes = true
         case "--allow-debug": o.allowDebug = true
         case "--gradient-rules": o.gradientRules = true
+        case "--diagnostics": o.diagnostics = true
         case "-h", "--help": print(usage); exit(0)
         default: fail("unknown argument \(a) (adamp-bench --help lists them)")
         }
@@ -173,7 +174,31 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
                    floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
                    fractionOfFloor: floor.median / ours.median)
     if o.gradientRules { (r.clippedMs, r.guardedMs) = (times[2].median, times[3].median) }
+    if o.diagnostics { try printDiagnostics(opt, params, name: name, model: model) }
     return r
+}
+
+/// One more step with diagnostics on, and what it saw for every tensor.
+func printDiagnostics(_ opt: any Optimizer<Float>, _ params: [Parameter<Float>], name: String, model: String) throws {
+    opt.diagnosticsEnabled = true
+    try opt.step()
+    defer { opt.diagnosticsEnabled = false }
+    print("\(name) on \(model): what one step saw (|cos| of the channel and layer views against their thresholds;"
+          + " norms before the step; lr/|w|^2 the effective step size)")
+    print("  # shape              projection   chan |cos|  threshold  layer |cos|  threshold       |w|       |g|   lr/|w|^2")
+    func f(_ x: Double) -> String { x.isNaN ? "-" : String(format: "%.3g", x) }
+    for (i, p) in params.enumerated() {
+        guard let d = opt.diagnostics(for: p) else { continue }
+        let shape = p.shape.map(String.init).joined(separator: "x")
+        print(String(format: "%3d ", i) + shape.padding(toLength: 18, withPad: " ", startingAt: 0)
+              + " " + "\(d.projection)".padding(toLength: 11, withPad: " ", startingAt: 0)
+              + [d.channelCosine, d.channelThreshold, d.layerCosine, d.layerThreshold].map { f($0).leftPad(12) }.joined()
+              + [d.weightNorm, d.gradientNorm, d.effectiveStepSize].map { f($0).leftPad(10) }.joined())
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? " " + self : String(repeating: " ", count: n - count) + self }
 }
 
 let options = parse(Array(CommandLine.arguments.dropFirst()))

@@ -281,6 +281,10 @@ enum {
 /** "adamp", "sgdp", "adam", "adamw", "sgd"; "unknown" for any other value. */
 const char *adamp_algorithm_name(adamp_algorithm algorithm);
 
+/** 1 if `algorithm` projects (AdamP, SGDP: it needs the stats buffer and
+ *  fills it), 0 if not or unknown. */
+int adamp_algorithm_projects(adamp_algorithm algorithm);
+
 /** How many state buffers a step of `algorithm` under `h` reads and writes:
  *  always the first ones, state0 up to state[n-1] (AdamP 2; SGDP 1; Adam and
  *  AdamW 2, 3 with amsgrad; SGD 1, 0 with momentum 0). The tensors of a call

@@ -36,3 +36,5 @@ const char *adamp_state_name(adamp_algorithm algorithm, int slot) {
     const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
     return a && slot >= 0 && slot < ADAMP_MAX_STATES ? a->states[slot] : NULL;
 }
+
+int adamp_algorithm_projects(adamp_algorithm algorithm) { return adamp_projects(algorithm); }

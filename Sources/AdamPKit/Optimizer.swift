@@ -53,6 +53,12 @@ public protocol Optimizer<Scalar>: AnyObject {
     /// Sets how steps run. Throws, changing nothing, for an ISA this CPU lacks
     /// or a negative count.
     func setKernelOptions(_ options: KernelOptions) throws
+    /// Whether steps record `diagnostics(for:)` (default false: then they cost nothing).
+    var diagnosticsEnabled: Bool { get set }
+    /// What the last step did to `parameter` and what the scale-invariance
+    /// test saw (see `Diagnostics`); nil when diagnostics are off, before a
+    /// step with them on, or for an empty parameter.
+    func diagnostics(for parameter: Parameter<Scalar>) -> Diagnostics?
     /// Everything a run needs to resume, in memory: every group's
     /// hyperparameters, every parameter's step count and state buffers, and
     /// the parameters' order, names and shapes, laid out as PyTorch's
@@ -122,6 +128,11 @@ extension CoreBacked {
         core.lastProjection(for: parameter)
     }
 
+    public var diagnosticsEnabled: Bool {
+        get { core.diagnosticsEnabled }
+        set { core.diagnosticsEnabled = newValue }
+    }
+    public func diagnostics(for parameter: Parameter<Scalar>) -> Diagnostics? { core.diagnostics(for: parameter) }
     public func stateDict() -> StateDict { core.stateDict() }
     public func load(stateDict: StateDict) throws { try core.load(stateDict) }
 

@@ -43,20 +43,29 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     let parameters: [Parameter<Scalar>]
     private(set) var groups: [H]
     private let groupOfParameter: [Int]
-    private let indexOf: [ObjectIdentifier: Int]
+    let indexOf: [ObjectIdentifier: Int]
     /// Descriptor `slot[i]` belongs to parameters[i]. Empty parameters have
     /// nothing to update (and rows == 0, which the C API rejects), so their
     /// descriptors sit after the first `kernelCount`, which go to C.
-    private let tensors: UnsafeMutablePointer<adamp_tensor>
-    private let slot: [Int]
-    private let kernelCount: Int
+    let tensors: UnsafeMutablePointer<adamp_tensor>
+    let slot: [Int]
+    let kernelCount: Int
     private let hparams: UnsafeMutablePointer<adamp_hparams>
     /// Per parameter: one allocation of `stateBuffers[i]` buffers, each
     /// starting on a cache line (nil while it has none).
     private var state: [UnsafeMutablePointer<Scalar>?]
     private var stateBuffers: [Int]
-    private let stats: UnsafeMutablePointer<Double>
-    private let statsCount: Int
+    let stats: UnsafeMutablePointer<Double>
+    let statsCount: Int
+    /// Diagnostics, when enabled: per descriptor from C, per parameter the
+    /// norms Swift computes, and the groups' rates in the step.
+    var diagnosticsEnabled = false {
+        didSet { if !diagnosticsEnabled { hasDiagnostics = false } }
+    }
+    let diagnosed: UnsafeMutablePointer<adamp_diagnostics>
+    var swiftNorms: [(Double, Double)?]
+    var diagnosedRates: [Double] = []
+    var hasDiagnostics = false
     /// The gradient-norm pass's output (per descriptor) and workspace.
     private let norms: UnsafeMutablePointer<Double>
     private let normsWork: UnsafeMutablePointer<Double>
@@ -128,6 +137,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         statsCount = adamp_stats_len(tensors, kernelCount)
         stats = .allocate(capacity: max(statsCount, 1))
         stats.initialize(repeating: 0, count: max(statsCount, 1))
+        diagnosed = .allocate(capacity: max(kernelCount, 1))
+        diagnosed.initialize(repeating: adamp_diagnostics(), count: max(kernelCount, 1))
+        swiftNorms = Array(repeating: nil, count: parameters.count)
         norms = .allocate(capacity: max(2 * kernelCount, 1))
         norms.initialize(repeating: 0, count: max(2 * kernelCount, 1))
         normsWorkCount = adamp_grad_norms_len(tensors, kernelCount)
@@ -141,6 +153,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         hparams.deallocate()
         stats.deallocate()
         norms.deallocate()
+        diagnosed.deallocate()
         normsWork.deallocate()
         for s in state { s.map(Aligned.deallocate) }
     }
@@ -225,6 +238,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             }
             if let maxNorm = options.maxGradNorm { mul *= GradientNorms.coefficient(maxNorm: maxNorm, total: total) }
         }
+        if diagnosticsEnabled { diagnosticNorms(mul: mul) }
         if live > 0 {
             // Checks everything before it writes anything: this is the last
             // check that can fail, and nothing visible has changed before it.
@@ -245,6 +259,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             if has { t.pointee.step += 1 }
             t.pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
         }
+        if diagnosticsEnabled { recordDiagnostics() }
         return StepResult(skipped: false, nonfinite: nonfinite, gradNorm: gradNorm)
     }
 
