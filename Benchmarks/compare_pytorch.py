@@ -54,7 +54,7 @@ def torch_params(shapes, seed=0):
 class _HParams(ctypes.Structure):
     _fields_ = [(f, ctypes.c_double) for f in ("lr", "beta1", "beta2", "momentum", "dampening", "eps",
                                                "weight_decay", "delta", "wd_ratio")] + \
-               [(f, ctypes.c_int32) for f in ("nesterov", "amsgrad", "maximize", "reserved")]
+               [(f, ctypes.c_int32) for f in ("nesterov", "amsgrad", "maximize", "projection")]
 
 
 class _Tensor(ctypes.Structure):

@@ -239,8 +239,17 @@ typedef struct adamp_hparams {
                               and dampening == 0 (as torch.optim.SGD) */
     int32_t amsgrad;     /**< Adam, AdamW: 0 or 1; 1 needs the tensor's state2 */
     int32_t maximize;    /**< Adam, AdamW, SGD: 0 or 1 (ascend the gradient) */
-    int32_t reserved;    /**< set to 0 */
+    int32_t projection;  /**< AdamP, SGDP: an adamp_projection_rule; 0 (ADAMP_PROJECT_AUTO):
+                              the paper's test. (Named `reserved` before 1.1, always 0.) */
 } adamp_hparams;
+
+/** Which projection a group's tensors (of more than one dimension) get. */
+typedef enum adamp_projection_rule {
+    ADAMP_PROJECT_AUTO = 0,    /**< the scale-invariance test decides (default) */
+    ADAMP_PROJECT_NEVER = 1,   /**< never projected (e.g. biases, norm gains, embeddings) */
+    ADAMP_PROJECT_CHANNEL = 2, /**< always the channel view */
+    ADAMP_PROJECT_LAYER = 3,   /**< always the layer view */
+} adamp_projection_rule;
 
 /** One parameter tensor and its optimizer state. The buffers hold
  *  rows * cols elements of the call's dtype, contiguous, row-major.
@@ -312,6 +321,7 @@ typedef enum adamp_field {
     ADAMP_FIELD_NESTEROV,
     ADAMP_FIELD_AMSGRAD,
     ADAMP_FIELD_MAXIMIZE,
+    ADAMP_FIELD_PROJECTION,
 } adamp_field;
 
 /** Checks the fields `algorithm` uses (ranges as torch.optim checks them for

@@ -10,6 +10,7 @@ static const char *const RULE_UNIT_OPEN = "must be finite and in [0, 1)";
 static const char *const RULE_UNIT_CLOSED = "must be finite and in [0, 1]";
 static const char *const RULE_BOOL = "must be 0 or 1";
 static const char *const RULE_FINITE = "must be finite";
+static const char *const RULE_PROJECTION = "must be an adamp_projection_rule (0 to 3)";
 static const char *const RULE_NESTEROV = "needs momentum > 0 and dampening == 0";
 
 static int nonneg(double x) { return isfinite(x) && x >= 0; }
@@ -63,6 +64,8 @@ adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams 
     if (!nonneg(h->delta)) return fail(ADAMP_FIELD_DELTA, RULE_NONNEG, field, rule);
     if (!unit_closed(h->wd_ratio)) return fail(ADAMP_FIELD_WD_RATIO, RULE_UNIT_CLOSED, field, rule);
     if (h->nesterov != 0 && h->nesterov != 1) return fail(ADAMP_FIELD_NESTEROV, RULE_BOOL, field, rule);
+    if (h->projection < ADAMP_PROJECT_AUTO || h->projection > ADAMP_PROJECT_LAYER)
+        return fail(ADAMP_FIELD_PROJECTION, RULE_PROJECTION, field, rule);
     return ADAMP_OK;
 }
 
@@ -81,6 +84,7 @@ const char *adamp_field_name(adamp_field field) {
     case ADAMP_FIELD_NESTEROV: return "nesterov";
     case ADAMP_FIELD_AMSGRAD: return "amsgrad";
     case ADAMP_FIELD_MAXIMIZE: return "maximize";
+    case ADAMP_FIELD_PROJECTION: return "projection";
     }
     return "unknown field";
 }

@@ -50,6 +50,13 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
 int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype) {
     if (!t->grad) return ADAMP_PROJ_SKIPPED;
     if (t->ndim <= 1 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
+    /* A group's rule overrides the test (the statistics still give the norms). */
+    switch (t->hparams->projection) {
+    case ADAMP_PROJECT_NEVER: return ADAMP_PROJ_NONE;
+    case ADAMP_PROJECT_CHANNEL: return ADAMP_PROJ_CHANNEL;
+    case ADAMP_PROJECT_LAYER: return ADAMP_PROJ_LAYER;
+    default: break;
+    }
     adamp_diagnostics d;
     adamp_diagnose_tensor(algo, t, st, dtype, &d);
     if (d.channel_cosine < d.channel_threshold) return ADAMP_PROJ_CHANNEL;

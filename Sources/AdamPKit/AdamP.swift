@@ -28,6 +28,8 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
         public var delta: Double = 0.1
         public var wdRatio: Double = 0.1
         public var nesterov: Bool = false
+        /// Which parameters are projected: the paper's test (default), never, or a forced view.
+        public var projection: ProjectionRule = .auto
 
         /// The official defaults.
         public init() {}
@@ -43,7 +45,8 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
             [.real(ADAMP_FIELD_LR, \.learningRate), .real(ADAMP_FIELD_BETA1, \.beta1), .real(ADAMP_FIELD_BETA2, \.beta2),
              .real(ADAMP_FIELD_EPS, \.eps), .real(ADAMP_FIELD_WEIGHT_DECAY, \.weightDecay),
              .real(ADAMP_FIELD_DELTA, \.delta), .real(ADAMP_FIELD_WD_RATIO, \.wdRatio),
-             .flag(ADAMP_FIELD_NESTEROV, \.nesterov)]
+             .flag(ADAMP_FIELD_NESTEROV, \.nesterov),
+             .choice(ADAMP_FIELD_PROJECTION, \.projection)]
         }
         static var defaults: Self { Self() }
     }
@@ -104,11 +107,12 @@ extension ParameterGroup {
     ///   - parameters: The group's parameters.
     ///   - learningRate, betas, eps, weightDecay, delta, wdRatio, nesterov: The
     ///     group's own values (see `AdamP.init(parameters:…)`); nil takes the optimizer's.
+    ///   - projection: Which of the group's parameters are projected (nil: `.auto`, the paper's test).
     public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
                 eps: Double? = nil, weightDecay: Double? = nil, delta: Double? = nil, wdRatio: Double? = nil,
-                nesterov: Bool? = nil) where Hyperparameters == AdamP<Scalar>.Hyperparameters {
+                nesterov: Bool? = nil, projection: ProjectionRule? = nil) where Hyperparameters == AdamP<Scalar>.Hyperparameters {
         self.init(parameters)
         (self.learningRate, self.betas, self.eps, self.weightDecay) = (learningRate, betas, eps, weightDecay)
-        (self.delta, self.wdRatio, self.nesterov) = (delta, wdRatio, nesterov)
+        (self.delta, self.wdRatio, self.nesterov, self.projection) = (delta, wdRatio, nesterov, projection)
     }
 }

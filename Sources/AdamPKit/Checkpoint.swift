@@ -213,7 +213,9 @@ extension OptimizerCore {
             switch (f.isFlag, v) {
             case let (true, .bool(b)): f.set(&h, b ? 1 : 0)
             case (false, .number):
-                guard let x = v.double else { throw Checkpoint.Problem("\(name) is \(v.text), not a number") }
+                guard let x = v.double, f.accepts(x) else {
+                    throw Checkpoint.Problem("\(name) is \(v.text), not a value \(key) can take")
+                }
                 f.set(&h, x)
             default: throw Checkpoint.Problem("\(name) is \(v.text), not a \(f.isFlag ? "boolean" : "number")")
             }

@@ -7,16 +7,29 @@ internal import CAdamP
 /// that list.
 struct HyperparameterField<H> {
     let field: adamp_field
+    let key: PartialKeyPath<H>
     let isFlag: Bool
     let get: (H) -> Double
     let set: (inout H, Double) -> Void
+    /// Whether a value read from outside (a checkpoint) is one the field can hold.
+    let accepts: (Double) -> Bool
 
     static func real(_ field: adamp_field, _ key: WritableKeyPath<H, Double>) -> Self {
-        Self(field: field, isFlag: false, get: { $0[keyPath: key] }, set: { $0[keyPath: key] = $1 })
+        Self(field: field, key: key, isFlag: false, get: { $0[keyPath: key] }, set: { $0[keyPath: key] = $1 },
+             accepts: { _ in true })
     }
 
     static func flag(_ field: adamp_field, _ key: WritableKeyPath<H, Bool>) -> Self {
-        Self(field: field, isFlag: true, get: { $0[keyPath: key] ? 1 : 0 }, set: { $0[keyPath: key] = $1 != 0 })
+        Self(field: field, key: key, isFlag: true, get: { $0[keyPath: key] ? 1 : 0 }, set: { $0[keyPath: key] = $1 != 0 },
+             accepts: { $0 == 0 || $0 == 1 })
+    }
+
+    /// A field whose values are an enumeration's raw values (in C, an int32).
+    static func choice<E: RawRepresentable>(_ field: adamp_field, _ key: WritableKeyPath<H, E>) -> Self
+        where E.RawValue == Int32 {
+        Self(field: field, key: key, isFlag: false, get: { Double($0[keyPath: key].rawValue) },
+             set: { h, x in if let e = E(rawValue: Int32(exactly: x) ?? -1) { h[keyPath: key] = e } },
+             accepts: { E(rawValue: Int32(exactly: $0) ?? -1) != nil })
     }
 
     /// PyTorch's key for the field and, for `betas`, the position in its pair.
@@ -64,6 +77,7 @@ extension adamp_hparams {
             case ADAMP_FIELD_NESTEROV: return Double(nesterov)
             case ADAMP_FIELD_AMSGRAD: return Double(amsgrad)
             case ADAMP_FIELD_MAXIMIZE: return Double(maximize)
+            case ADAMP_FIELD_PROJECTION: return Double(projection)
             default: return .nan
             }
         }
@@ -81,8 +95,22 @@ extension adamp_hparams {
             case ADAMP_FIELD_NESTEROV: nesterov = Int32(newValue)
             case ADAMP_FIELD_AMSGRAD: amsgrad = Int32(newValue)
             case ADAMP_FIELD_MAXIMIZE: maximize = Int32(newValue)
+            case ADAMP_FIELD_PROJECTION: projection = Int32(newValue)
             default: break
             }
         }
     }
+}
+
+/// Which projection a group's parameters of more than one dimension get in
+/// AdamP and SGDP (`AdamP.Group(parameters:…, projection: .never)`).
+public enum ProjectionRule: Int32, Sendable, CaseIterable {
+    /// The paper's scale-invariance test decides, step by step (the default).
+    case auto = 0
+    /// Never projected: e.g. embeddings, or weights not followed by normalisation.
+    case never = 1
+    /// Always projected per output channel.
+    case channel = 2
+    /// Always projected as a whole layer.
+    case layer = 3
 }

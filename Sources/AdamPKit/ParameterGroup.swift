@@ -23,6 +23,16 @@ public struct ParameterGroup<Scalar: AdamPScalar, Hyperparameters> {
         }
     }
 
+    /// Sets a field by the table of the optimizer's hyperparameters (the value
+    /// as C holds it), as `group.<field> = value` would.
+    mutating func set(_ f: HyperparameterField<Hyperparameters>, _ value: Double, over defaults: Hyperparameters) {
+        var h = defaults
+        f.set(&h, value)
+        let typed = h[keyPath: f.key]
+        overrides.removeAll { $0.field == f.key }
+        overrides.append((f.key, typed, { f.set(&$0, value) }))
+    }
+
     /// `defaults` with this group's fields set.
     public func resolved(over defaults: Hyperparameters) -> Hyperparameters {
         var h = defaults

@@ -28,6 +28,8 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
         public var eps: Double = 1e-8
         public var delta: Double = 0.1
         public var wdRatio: Double = 0.1
+        /// Which parameters are projected: the paper's test (default), never, or a forced view.
+        public var projection: ProjectionRule = .auto
 
         /// The official defaults, with the learning rate given.
         public init(learningRate: Double) { self.learningRate = learningRate }
@@ -39,7 +41,8 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
             [.real(ADAMP_FIELD_LR, \.learningRate), .real(ADAMP_FIELD_MOMENTUM, \.momentum),
              .real(ADAMP_FIELD_DAMPENING, \.dampening), .real(ADAMP_FIELD_WEIGHT_DECAY, \.weightDecay),
              .flag(ADAMP_FIELD_NESTEROV, \.nesterov), .real(ADAMP_FIELD_EPS, \.eps),
-             .real(ADAMP_FIELD_DELTA, \.delta), .real(ADAMP_FIELD_WD_RATIO, \.wdRatio)]
+             .real(ADAMP_FIELD_DELTA, \.delta), .real(ADAMP_FIELD_WD_RATIO, \.wdRatio),
+             .choice(ADAMP_FIELD_PROJECTION, \.projection)]
         }
     }
 
@@ -106,11 +109,13 @@ extension ParameterGroup {
     ///   - parameters: The group's parameters.
     ///   - learningRate, momentum, dampening, weightDecay, nesterov, eps, delta, wdRatio:
     ///     The group's own values (see `SGDP.init(parameters:…)`); nil takes the optimizer's.
+    ///   - projection: Which of the group's parameters are projected (nil: `.auto`, the paper's test).
     public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
                 dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil, eps: Double? = nil,
-                delta: Double? = nil, wdRatio: Double? = nil) where Hyperparameters == SGDP<Scalar>.Hyperparameters {
+                delta: Double? = nil, wdRatio: Double? = nil, projection: ProjectionRule? = nil)
+        where Hyperparameters == SGDP<Scalar>.Hyperparameters {
         self.init(parameters)
         (self.learningRate, self.momentum, self.dampening, self.weightDecay) = (learningRate, momentum, dampening, weightDecay)
-        (self.nesterov, self.eps, self.delta, self.wdRatio) = (nesterov, eps, delta, wdRatio)
+        (self.nesterov, self.eps, self.delta, self.wdRatio, self.projection) = (nesterov, eps, delta, wdRatio, projection)
     }
 }

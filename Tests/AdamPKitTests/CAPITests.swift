@@ -25,7 +25,7 @@ final class CBatch {
         m = initial.map { buffer([Float](repeating: 0, count: $0.count)) }
         v = initial.map { buffer([Float](repeating: 0, count: $0.count)) }
         h.initialize(to: adamp_hparams(lr: 0.01, beta1: 0.9, beta2: 0.999, momentum: 0.9, dampening: 0, eps: 1e-8,
-                                       weight_decay: 0.01, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, reserved: 0))
+                                       weight_decay: 0.01, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, projection: 0))
         tensors = .allocate(capacity: shapes.count)
         for i in shapes.indices {
             tensors[i] = adamp_tensor(param: UnsafeMutableRawPointer(p[i].baseAddress!), grad: UnsafeRawPointer(g[i].baseAddress!),
@@ -80,7 +80,7 @@ final class CBatch {
 
     @Test func hparamsCheckNamesTheField() {
         var h = adamp_hparams(lr: 0.1, beta1: 0.9, beta2: 0.999, momentum: 1.0, dampening: 0, eps: 1e-8,
-                              weight_decay: 0, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, reserved: 0)
+                              weight_decay: 0, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, projection: 0)
         var field = ADAMP_FIELD_NONE
         #expect(adamp_hparams_check(ADAMP_ALGO_ADAMP, &h, &field, nil) == ADAMP_OK) // momentum unused by AdamP
         #expect(adamp_hparams_check(ADAMP_ALGO_SGDP, &h, &field, nil) == ADAMP_E_INVALID_HPARAM)

@@ -315,6 +315,27 @@ int main(void) {
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
     CHECK(tensors[0].projection == ADAMP_PROJ_CHANNEL && tensors[1].projection == ADAMP_PROJ_NONE);
     CHECK(tensors[0].step == 1 && tensors[1].step == 1);
+    /* A group's projection rule overrides the test: never, or a forced view. */
+    {
+        const int32_t rules[4] = {ADAMP_PROJECT_AUTO, ADAMP_PROJECT_NEVER, ADAMP_PROJECT_CHANNEL, ADAMP_PROJECT_LAYER};
+        const int32_t want[4] = {ADAMP_PROJ_CHANNEL, ADAMP_PROJ_NONE, ADAMP_PROJ_CHANNEL, ADAMP_PROJ_LAYER};
+        for (int k = 0; k < 4; k++) {
+            adamp_hparams hr = h;
+            hr.projection = rules[k];
+            adamp_tensor tr[2] = {tensors[0], tensors[1]};
+            tr[0].hparams = tr[1].hparams = &hr;
+            CHECK(adamp_row_stats(NULL, ADAMP_F32, tr, 2, stats, 12) == ADAMP_OK);
+            CHECK(adamp_decide(ADAMP_ALGO_ADAMP, ADAMP_F32, tr, 2, stats, 12) == ADAMP_OK);
+            CHECK(tr[0].projection == want[k] && tr[1].projection == ADAMP_PROJ_NONE);
+        }
+        adamp_hparams bad = h;
+        adamp_field f = ADAMP_FIELD_NONE;
+        for (int32_t v = -1; v <= 4; v += 5) {
+            bad.projection = v;
+            CHECK(adamp_hparams_check(ADAMP_ALGO_SGDP, &bad, &f, NULL) == ADAMP_E_INVALID_HPARAM && f == ADAMP_FIELD_PROJECTION);
+        }
+        CHECK(strcmp(adamp_field_name(ADAMP_FIELD_PROJECTION), "projection") == 0);
+    }
     {
         adamp_diagnostics d[2];
         CHECK(adamp_diagnose(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12, d) == ADAMP_OK);
