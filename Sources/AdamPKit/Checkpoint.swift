@@ -50,7 +50,7 @@ extension OptimizerCore {
     /// (`betas` as a pair).
     private static func torchFields(_ h: H) -> [(key: String, value: JSON)] {
         var out: [(key: String, value: JSON)] = []
-        for f in H.fields {
+        for f in H.fields where !(f.ownField && f.get(h) == 0) {
             let (key, index) = f.torchKey
             let v: JSON = f.isFlag ? .bool(f.get(h) != 0) : JSON(f.get(h))
             if index != nil, let at = out.firstIndex(where: { $0.key == key }), case let .array(a) = out[at].value {

@@ -13,6 +13,10 @@ struct HyperparameterField<H> {
     let set: (inout H, Double) -> Void
     /// Whether a value read from outside (a checkpoint) is one the field can hold.
     let accepts: (Double) -> Bool
+    /// Fields of this package's own (not PyTorch's) are written to a
+    /// checkpoint only when they differ from 0, their default, so that the
+    /// groups of a default run have exactly PyTorch's keys.
+    var ownField = false
 
     static func real(_ field: adamp_field, _ key: WritableKeyPath<H, Double>) -> Self {
         Self(field: field, key: key, isFlag: false, get: { $0[keyPath: key] }, set: { $0[keyPath: key] = $1 },
@@ -24,12 +28,13 @@ struct HyperparameterField<H> {
              accepts: { $0 == 0 || $0 == 1 })
     }
 
-    /// A field whose values are an enumeration's raw values (in C, an int32).
+    /// A field whose values are an enumeration's raw values (in C, an int32),
+    /// of this package's own.
     static func choice<E: RawRepresentable>(_ field: adamp_field, _ key: WritableKeyPath<H, E>) -> Self
         where E.RawValue == Int32 {
         Self(field: field, key: key, isFlag: false, get: { Double($0[keyPath: key].rawValue) },
              set: { h, x in if let e = E(rawValue: Int32(exactly: x) ?? -1) { h[keyPath: key] = e } },
-             accepts: { E(rawValue: Int32(exactly: $0) ?? -1) != nil })
+             accepts: { E(rawValue: Int32(exactly: $0) ?? -1) != nil }, ownField: true)
     }
 
     /// PyTorch's key for the field and, for `betas`, the position in its pair.
