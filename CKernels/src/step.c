@@ -104,7 +104,7 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
     double *st = stats_of(r, t, so), *sc = scratch_of(r, t, so);
     adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
-    k.grad_mul = r->grad_mul, k.scaled = r->grad_mul != 1;
+    k.grad_mul = r->grad_mul;
     const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
     if (by_rows(t, kind)) {
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
