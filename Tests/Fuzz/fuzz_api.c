@@ -9,6 +9,8 @@
  *   - sizes that adamp.h says are too large always give an error;
  *   - on success, tensors without a gradient are untouched, and a second run
  *     from the same start with other threads and block gives identical bytes.
+ * adamp_step_ex (with options valid or not), adamp_grad_norms and
+ * adamp_diagnose are called the same way, with their own checks.
  * Input layout: see `build` below; missing bytes read as 0. The seed corpus in
  * corpus/ holds an input for each defect fixed in issue 8 (make_corpus.py). */
 #include <math.h>
@@ -66,6 +68,8 @@ typedef struct {
     adamp_algorithm algo;
     adamp_dtype dtype;
     adamp_config cfg;
+    adamp_step_options opt; /* adamp_step_ex's, from the seed byte */
+    int opt_null, stats_mode;
 } call;
 
 static uint64_t mix(uint64_t *s) {
@@ -110,7 +114,7 @@ static void fill(call *c, int i, int mode, uint64_t seed, size_t es) {
 static void build(call *c, const uint8_t *data, size_t size) {
     input in = {data, size};
     memset(c, 0, sizeof *c);
-    c->entry = u8(&in) % 7;
+    c->entry = u8(&in) % 10;
     c->algo = (adamp_algorithm)(u8(&in) % 8);
     c->dtype = (adamp_dtype)(u8(&in) % 4);
     const uint8_t cf = u8(&in);
@@ -125,6 +129,10 @@ static void build(call *c, const uint8_t *data, size_t size) {
     c->tensors_null = u8(&in) == 0xff;
     const int stats_mode = u8(&in) % 4;
     uint64_t seed = u8(&in);
+    static const double muls[] = {1, 0.5, 0, -1, NAN, INFINITY, 1e-30, 3};
+    static const size_t opt_sizes[] = {sizeof(adamp_step_options), 0, sizeof(size_t), 64};
+    c->opt.size = opt_sizes[seed % 4], c->opt.grad_mul = muls[(seed >> 2) % 8], c->opt_null = (seed >> 5) & 1;
+    c->stats_mode = stats_mode;
     for (int k = 0; k < 2; k++) {
         adamp_hparams *h = &c->h[k];
         h->lr = pick_double(&in), h->beta1 = pick_double(&in), h->beta2 = pick_double(&in);
@@ -235,14 +243,17 @@ static adamp_status invoke(call *c, const adamp_config *cfg) {
     case 0: return adamp_step(cfg, c->algo, c->dtype, t, c->count, c->stats, c->stats_len);
     case 1: return adamp_row_stats(cfg, c->dtype, t, c->count, c->stats, c->stats_len);
     case 2: return adamp_decide(c->algo, c->dtype, t, c->count, c->stats, c->stats_len);
+    case 7: return adamp_step_ex(cfg, c->algo, c->dtype, t, c->count, c->stats, c->stats_len, c->opt_null ? NULL : &c->opt);
     default: return adamp_apply(cfg, c->algo, c->dtype, t, c->count, c->stats, c->stats_len);
     }
 }
 
+static int fuzz_entry; /* the entry point of the input being run, for messages */
+
 #define REQUIRE(cond)                                                                   \
     do {                                                                                \
         if (!(cond)) {                                                                  \
-            fprintf(stderr, "fuzz_api: %s failed at line %d (entry %d)\n", #cond, __LINE__, c.entry); \
+            fprintf(stderr, "fuzz_api: %s failed at line %d (entry %d)\n", #cond, __LINE__, fuzz_entry); \
             abort();                                                                    \
         }                                                                               \
     } while (0)
@@ -257,10 +268,76 @@ static void small_functions(const uint8_t *data, size_t size) {
     (void)adamp_isa_selected(adamp_isa_supported((adamp_isa)v) ? (adamp_isa)v : ADAMP_ISA_AUTO);
 }
 
+static int finite_buffer(const void *b, size_t n, adamp_dtype dt) {
+    for (size_t j = 0; j < n; j++)
+        if (!isfinite(dt == ADAMP_F32 ? (double)((const float *)b)[j] : ((const double *)b)[j])) return 0;
+    return 1;
+}
+
+/* adamp_grad_norms: an error writes nothing; a success gives 0 and 0 without
+ * a gradient, a non-finite largest magnitude exactly where a gradient holds
+ * a NaN or an infinity, and the same bits on other threads. */
+static void grad_norms_call(call *c, const adamp_config *cfg) {
+    const adamp_tensor *t = c->tensors_null ? NULL : c->t;
+    const size_t need = adamp_grad_norms_len(t, c->count), cap = 2 * 4 * 16;
+    size_t len = c->stats_mode == 1 && need && need <= cap ? need - 1 : need <= cap ? need : cap;
+    if (c->stats_mode == 3 && need <= cap) len = need + 3;
+    double *work = c->stats_mode == 0 ? NULL : calloc(len + 1, sizeof(double));
+    double sq[MAX_TENSORS], mx[MAX_TENSORS], sq2[MAX_TENSORS], mx2[MAX_TENSORS];
+    for (int i = 0; i < MAX_TENSORS; i++) sq[i] = mx[i] = 12345;
+    snapshot before;
+    take(&before, c);
+    const adamp_status s = adamp_grad_norms(cfg, c->dtype, t, c->count, sq, mx, work, len);
+    REQUIRE(equal(c, &before)); /* reads only the gradients */
+    if (s != ADAMP_OK) {
+        for (int i = 0; i < MAX_TENSORS; i++) REQUIRE(sq[i] == 12345 && mx[i] == 12345);
+    } else if (t) {
+        REQUIRE(c->sizes_valid || !c->count);
+        for (size_t i = 0; i < c->count; i++) {
+            if (!t[i].grad) { REQUIRE(sq[i] == 0 && mx[i] == 0); continue; }
+            REQUIRE(isfinite(mx[i]) == finite_buffer(t[i].grad, t[i].rows * t[i].cols, c->dtype));
+        }
+        adamp_config other = cfg ? *cfg : (adamp_config){ADAMP_ISA_AUTO, 0, 0};
+        other.threads = other.threads == 3 ? 1 : 3;
+        REQUIRE(adamp_grad_norms(&other, c->dtype, t, c->count, sq2, mx2, work, len) == ADAMP_OK);
+        REQUIRE(!memcmp(sq, sq2, c->count * sizeof(double)) && !memcmp(mx, mx2, c->count * sizeof(double)));
+    }
+    drop(&before);
+    free(work);
+}
+
+/* adamp_diagnose: writes only `out` (nothing on an error); each result's
+ * projection is its tensor's; NaN where there is nothing to say. */
+static void diagnose_call(call *c) {
+    const adamp_tensor *t = c->tensors_null ? NULL : c->t;
+    adamp_diagnostics out[MAX_TENSORS];
+    memset(out, 0x5a, sizeof out);
+    adamp_diagnostics untouched[MAX_TENSORS];
+    memcpy(untouched, out, sizeof out);
+    snapshot before;
+    take(&before, c);
+    const adamp_status s = adamp_diagnose(c->algo, c->dtype, t, c->count, c->stats, c->stats_len, c->opt_null ? NULL : out);
+    REQUIRE(equal(c, &before));
+    if (s != ADAMP_OK || c->opt_null) REQUIRE(!memcmp(out, untouched, sizeof out));
+    else
+        for (size_t i = 0; t && i < c->count; i++) {
+            REQUIRE(out[i].projection == t[i].projection);
+            if (!t[i].grad || t[i].ndim <= 1) REQUIRE(isnan(out[i].channel_cosine) && isnan(out[i].weight_norm));
+        }
+    drop(&before);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static call c;
     build(&c, data, size);
-    if (c.entry >= 4) {
+    fuzz_entry = c.entry;
+    if (c.entry == 8 || c.entry == 9) {
+        if (c.entry == 8) grad_norms_call(&c, c.config_null ? NULL : &c.cfg);
+        else diagnose_call(&c);
+        release(&c);
+        return 0;
+    }
+    if (c.entry >= 4 && c.entry != 7) {
         if (c.entry == 4) {
             const size_t len = adamp_stats_len(c.tensors_null ? NULL : c.t, c.count);
             REQUIRE(len == c.expected_stats_len);
@@ -280,6 +357,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     take(&before, &c);
     const adamp_status s = invoke(&c, cfg);
     if (s != ADAMP_OK) REQUIRE(equal(&c, &before));
+    /* adamp_step_ex refuses a multiplier that is not finite and >= 0. */
+    const double gm = c.opt.grad_mul;
+    if (c.entry == 7 && !c.opt_null && c.opt.size >= sizeof(adamp_step_options) && !(isfinite(gm) && gm >= 0))
+        REQUIRE(s != ADAMP_OK);
     if (!c.sizes_valid && c.count && !c.tensors_null) REQUIRE(s != ADAMP_OK);
     if (s == ADAMP_OK && c.count && !c.tensors_null) {
         for (size_t i = 0; i < c.count; i++) {

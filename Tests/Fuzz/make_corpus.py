@@ -6,7 +6,8 @@ named finding-* there are inputs the fuzzer found, kept as regressions."""
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ENTRY = {"step": 0, "row_stats": 1, "decide": 2, "apply": 3, "stats_len": 4}
+ENTRY = {"step": 0, "row_stats": 1, "decide": 2, "apply": 3, "stats_len": 4, "step_ex": 7, "grad_norms": 8,
+         "diagnose": 9}
 ALGO = {"adamp": 1, "sgdp": 2, "adam": 3, "adamw": 4, "sgd": 5}
 # pick_size: a byte below 224 picks small[b % 12], 224 and above huge[b % 9].
 SMALL = [1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 64, 300]
@@ -33,10 +34,16 @@ def tensor(rows, cols, ndim, flags, projection=0, step=1, mode=0):
     return [size(rows), size(cols), ndim + 1, flags, projection + 2, step, mode]
 
 
-def call(entry, algo, tensors, h=None, threads=0, block=0, config_null=True, stats_mode=2, dtype=1):
+def options(mul_index=1, size_index=0, null=False):
+    # The seed byte also picks adamp_step_ex's options: size (sizeof, 0, 8, 64)[b % 4],
+    # grad_mul (1, 0.5, 0, -1, NaN, Inf, 1e-30, 3)[(b >> 2) % 8], NULL if bit 5.
+    return size_index | mul_index << 2 | (32 if null else 0)
+
+
+def call(entry, algo, tensors, h=None, threads=0, block=0, config_null=True, stats_mode=2, dtype=1, seed=7):
     h = h or hparams()
     head = [ENTRY[entry], ALGO.get(algo, 0), dtype, 1 if config_null else 0, THREADS[threads], block,
-            len(tensors), 0, stats_mode, 7]
+            len(tensors), 0, stats_mode, seed]
     return bytes(head + h + h + [b for t in tensors for b in t])
 
 
@@ -63,6 +70,15 @@ SEEDS = {
     "sgdp-layer": call("step", "sgdp", [tensor(64, 300, 4, GRAD | S0, mode=2), tensor(300, 64, 2, GRAD | S0, mode=1)],
                        threads=2, config_null=False),
     "apply-layer-codes": call("apply", "adamp", [tensor(17, 33, 2, GRAD | S0 | S1, projection=2, mode=2)]),
+    # Issue 11's entry points: a gradient multiplier (valid, and NaN: refused), the norms pass
+    # over gradients with NaN and infinities on several threads, and the diagnostics.
+    "step-ex-half": call("step_ex", "adamp", [tensor(300, 300, 2, GRAD | S0 | S1, mode=1)], threads=2,
+                         config_null=False, seed=options(mul_index=1)),
+    "step-ex-nan": call("step_ex", "sgd", [tensor(16, 17, 2, GRAD | S0)], seed=options(mul_index=4)),
+    "grad-norms-nonfinite": call("grad_norms", "sgd", [tensor(300, 300, 1, GRAD | S0, mode=3), tensor(3, 7, 2, 0)],
+                                 threads=3, config_null=False),
+    "diagnose": call("diagnose", "adamp", [tensor(17, 33, 2, GRAD | S0 | S1, mode=2), tensor(1, 9, 1, GRAD)],
+                     seed=options(null=False)),
 }
 
 if __name__ == "__main__":
