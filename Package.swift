@@ -32,6 +32,17 @@ let package = Package(
             dependencies: ["AdamPKit", "CStream"],
             path: "Benchmarks/adamp-bench"
         ),
+        // OpenBLAS and LAPACKE (Debian: libopenblas-dev, liblapacke-dev), for
+        // the training demo and its tests; no library product uses them.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .testTarget(
+            name: "LinearAlgebraTests",
+            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE"],
+            path: "Tests/LinearAlgebraTests"
+        ),
         .testTarget(
             name: "AdamPKitTests",
             dependencies: ["AdamPKit", "CAdamP"],
