@@ -39,13 +39,8 @@ let package = Package(
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"])]),
         .testTarget(
-            name: "LinearAlgebraTests",
-            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE"],
-            path: "Tests/LinearAlgebraTests"
-        ),
-        .testTarget(
             name: "AdamPKitTests",
-            dependencies: ["AdamPKit", "CAdamP"],
+            dependencies: ["AdamPKit", "CAdamP", "COpenBLAS", "CLAPACKE"],
             path: "Tests/AdamPKitTests"
         ),
     ]

@@ -19,10 +19,9 @@ typedef struct {
     double *sumsq, *maxabs, *work;
 } norms_run;
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 static const adamp_tensor *tensor(const void *ctx, size_t t) { return &((const norms_run *)ctx)->tensors[t]; }
 static size_t elems(const void *ctx, size_t t) { return tensor(ctx, t)->grad ? adamp_numel(tensor(ctx, t)) : 0; }
-size_t adamp_norm_chunks(const adamp_tensor *t) { return div_up(adamp_numel(t), ADAMP_CHUNK); }
+size_t adamp_norm_chunks(const adamp_tensor *t) { return adamp_div_up(adamp_numel(t), ADAMP_CHUNK); }
 static size_t slots(const void *ctx, size_t t) { return adamp_norm_chunks(tensor(ctx, t)); }
 static size_t items(const void *ctx, size_t t, int kind) { (void)kind; return tensor(ctx, t)->grad ? slots(ctx, t) : 0; }
 static size_t item_start(const void *ctx, size_t t, int kind, size_t j) { (void)ctx, (void)t, (void)kind; return j * ADAMP_CHUNK; }

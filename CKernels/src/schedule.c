@@ -21,7 +21,6 @@ typedef struct {
     size_t b0, b1, slot0, elems;
 } block;
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
 /* floor(elems * k / n) without forming elems * k, which can overflow. */
 static size_t share(size_t elems, size_t k, size_t n) { return elems / n * k + elems % n * k / n; }
@@ -78,6 +77,6 @@ void adamp_schedule(const adamp_plan *plan, int threads) {
     /* A region costs microseconds: not worth it for a few chunks of work;
      * and a thread beyond one per chunk would find no item to run. */
     if (total < 4 * (size_t)ADAMP_CHUNK) threads = 1;
-    else if ((size_t)threads > div_up(total, ADAMP_CHUNK)) threads = (int)div_up(total, ADAMP_CHUNK);
+    else if ((size_t)threads > adamp_div_up(total, ADAMP_CHUNK)) threads = (int)adamp_div_up(total, ADAMP_CHUNK);
     adamp_parallel(threads, worker, (void *)plan);
 }

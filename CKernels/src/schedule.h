@@ -6,6 +6,9 @@
 #define ADAMP_SCHEDULE_H
 #include <stddef.h>
 
+/* a / b rounded up (b > 0). */
+static inline size_t adamp_div_up(size_t a, size_t b) { return (a + b - 1) / b; }
+
 /* Elements per item of work (a whole row is never cut, so a row item may be longer). */
 #define ADAMP_CHUNK 16384
 

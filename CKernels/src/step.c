@@ -16,7 +16,6 @@
 
 enum { K_STATS, K_APPLY, K_LAYER2 };
 
-static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t rows_per_item(size_t cols) { return cols >= ADAMP_CHUNK ? 1 : ADAMP_CHUNK / cols; }
 static const adamp_tensor *tensor(const void *ctx, size_t t) { return &((const adamp_run *)ctx)->tensors[t]; }
 
@@ -34,7 +33,7 @@ static size_t items(const void *ctx, size_t i, int kind) {
     if (!t->grad) return 0;
     if (kind == K_STATS && t->ndim <= 1) return 0;
     if (kind == K_LAYER2 && t->projection != ADAMP_PROJ_LAYER) return 0;
-    return by_rows(t, kind) ? div_up(t->rows, rows_per_item(t->cols)) : div_up(adamp_numel(t), ADAMP_CHUNK);
+    return by_rows(t, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
 }
 
 static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {

@@ -34,7 +34,7 @@ extension OptimizerCore {
         let groupJSON = groups.indices.map { g -> JSON in
             var members = Self.torchFields(groups[g])
             if let initial = initialLearningRates[g] { members.append(("initial_lr", JSON(initial))) }
-            members.append(("params", .array(parameters.indices.filter { groupIndices[$0] == g }.map(JSON.init))))
+            members.append(("params", .array(parameters.indices.filter { groupOfParameter[$0] == g }.map(JSON.init))))
             return .object(members)
         }
         let parameterJSON = parameters.map { p -> JSON in
@@ -74,7 +74,7 @@ extension OptimizerCore {
         }
     }
 
-    private func plan(_ sd: StateDict) throws -> (groups: [H], initialRates: [Double?], steps: [Int64], buffers: [[Data?]]) {
+    private func plan(_ sd: StateDict) throws -> (groups: [H], initialRates: [Double?], steps: [Int64], buffers: [[Data]]) {
         let m = sd.metadata
         guard m["format"] == Checkpoint.format else {
             throw Checkpoint.Problem("not an optimizer checkpoint of swift-adamp (metadata format is \(m["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Checkpoint.format)\")")
@@ -109,23 +109,23 @@ extension OptimizerCore {
             initialRates.append(initial?.double)
         }
         var steps: [Int64] = []
-        var buffers: [[Data?]] = []
+        var buffers: [[Data]] = []
         var used = Set<String>()
         for i in parameters.indices {
             let j = source[i], p = parameters[i]
-            guard fileGroup.of[j] == groupIndices[i] else {
-                throw Checkpoint.Problem("\(p.label) is in parameter group \(fileGroup.of[j]) of the checkpoint but in group \(groupIndices[i]) here")
+            guard fileGroup.of[j] == groupOfParameter[i] else {
+                throw Checkpoint.Problem("\(p.label) is in parameter group \(fileGroup.of[j]) of the checkpoint but in group \(groupOfParameter[i]) here")
             }
             if let shape = fileParams[j]["shape"], !shape.isNull, shape.array?.compactMap(\.int) != p.shape {
                 throw Checkpoint.Problem("\(p.label) has shape \(p.shape) here but \(shape.text) in the checkpoint")
             }
             let (step, bufs) = try state(of: p, at: j, sd, used: &used)
-            let needed = step > 0 ? newGroups[groupIndices[i]].stateCount : 0
+            let needed = step > 0 ? newGroups[groupOfParameter[i]].stateCount : 0
             guard bufs.count >= needed else {
                 let name = String(cString: adamp_state_name(algorithm, Int32(bufs.count)))
                 throw Checkpoint.Problem("\(p.label) has taken \(step) steps but state.\(j).\(name) is missing")
             }
-            do { try checkStateFits(i, buffers: max(bufs.count, newGroups[groupIndices[i]].stateCount)) } catch {
+            do { try checkStateFits(i, buffers: max(bufs.count, newGroups[groupOfParameter[i]].stateCount)) } catch {
                 throw Checkpoint.Problem("\(p.label): \(error)")
             }
             steps.append(step)
@@ -154,7 +154,7 @@ extension OptimizerCore {
         var of = [Int](repeating: -1, count: count)
         for (g, group) in groupsJSON.enumerated() {
             guard let list = group["params"]?.array else { throw Checkpoint.Problem("param_groups[\(g)] has no params list") }
-            let here = groupIndices.filter { $0 == g }.count
+            let here = groupOfParameter.filter { $0 == g }.count
             guard list.count == here else {
                 throw Checkpoint.Problem("param_groups[\(g)] holds \(list.count) parameters; group \(g) here has \(here)")
             }
@@ -226,14 +226,14 @@ extension OptimizerCore {
 
     /// Parameter `p`'s step count and buffers, from the file's index `j`.
     private func state(of p: Parameter<Scalar>, at j: Int, _ sd: StateDict, used: inout Set<String>) throws
-        -> (Int64, [Data?]) {
+        -> (Int64, [Data]) {
         var step: Int64 = 0
         let stepName = "state.\(j).step"
         if let t = sd.tensors[stepName] {
             used.insert(stepName)
             step = try count(t, stepName)
         }
-        var buffers: [Data?] = []
+        var buffers: [Data] = []
         for k in 0..<Int(ADAMP_MAX_STATES) {
             guard let c = adamp_state_name(algorithm, Int32(k)) else { break }
             let name = "state.\(j).\(String(cString: c))"

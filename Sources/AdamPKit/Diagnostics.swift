@@ -63,6 +63,6 @@ extension OptimizerCore {
                            channelCosine: d.channel_cosine, channelThreshold: d.channel_threshold,
                            layerCosine: d.layer_cosine, layerThreshold: d.layer_threshold,
                            weightNorm: norms.0, gradientNorm: norms.1,
-                           learningRate: diagnosedRates[groupIndices[i]])
+                           learningRate: diagnosedRates[groupOfParameter[i]])
     }
 }

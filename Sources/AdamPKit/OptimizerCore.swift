@@ -42,7 +42,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     let algorithm: adamp_algorithm
     let parameters: [Parameter<Scalar>]
     private(set) var groups: [H]
-    private let groupOfParameter: [Int]
+    /// The group each parameter is in.
+    let groupOfParameter: [Int]
     let indexOf: [ObjectIdentifier: Int]
     /// Descriptor `slot[i]` belongs to parameters[i]. Empty parameters have
     /// nothing to update (and rows == 0, which the C API rejects), so their
@@ -277,12 +278,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private func index(_ p: Parameter<Scalar>) -> Int? { indexOf[ObjectIdentifier(p)] }
 
     func state(for p: Parameter<Scalar>) -> [String: [Scalar]] {
-        guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0, let buffer = state[i] else { return [:] }
-        var out: [String: [Scalar]] = [:]
-        for (k, name) in groups[groupOfParameter[i]].stateNames.enumerated() {
-            out[name] = Array(UnsafeBufferPointer(start: buffer + k * Aligned.padded(p.count, of: Scalar.self), count: p.count))
-        }
-        return out
+        guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0 else { return [:] }
+        // The buffers in use come first; one kept from earlier hyperparameters is not shown.
+        let names = groups[groupOfParameter[i]].stateNames
+        return Dictionary(uniqueKeysWithValues: zip(names, savedState(i).buffers.map(Array.init)))
     }
 
     func stepCount(for p: Parameter<Scalar>) -> Int {
@@ -306,14 +305,12 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         return (tensors[slot[i]].step, buffers)
     }
 
-    /// The group each parameter is in.
-    var groupIndices: [Int] { groupOfParameter }
-
     /// Replaces every group's hyperparameters and every parameter's step
-    /// count and state (`buffers[i][k]`: buffer k's bytes, or nil for zeros),
+    /// count and state (`buffers[i][k]`: buffer k's bytes; buffers beyond
+    /// them are zeroed),
     /// as a checkpoint holds them. The caller has validated all of it
     /// (`validate`, `checkStateFits`), so nothing here can fail.
-    func restore(groups newGroups: [H], steps: [Int64], buffers: [[Data?]]) {
+    func restore(groups newGroups: [H], steps: [Int64], buffers: [[Data]]) {
         for (g, h) in newGroups.enumerated() {
             groups[g] = h
             hparams[g] = h.cValue
@@ -323,7 +320,6 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
             if let base = state[i] { base.update(repeating: 0, count: stride * stateBuffers[i]) }
             for (k, data) in buffers[i].enumerated() {
-                guard let data else { continue }
                 _ = data.copyBytes(to: UnsafeMutableBufferPointer(start: state[i]! + k * stride, count: parameters[i].count))
             }
             tensors[slot[i]].step = steps[i]

@@ -16,7 +16,7 @@ import CLAPACKE
 
     /// A and b from a fixed seed (A column-major), and LAPACKE's x*.
     static func problem() -> (a: [Double], b: [Double], x: [Double]) {
-        var rng = SystemLikeRandom(state: 42)
+        var rng = SplitMix(state: 42)
         let a = (0..<(m * n)).map { _ in rng.normal() }, b = (0..<m).map { _ in rng.normal() }
         var qr = a, rhs = b
         let info = LAPACKE_dgels(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int32(m), Int32(n), 1, &qr, Int32(m), &rhs, Int32(m))
@@ -58,22 +58,5 @@ import CLAPACKE
         let size = exact.map { $0 * $0 }.reduce(0, +).squareRoot()
         #expect(err / size < Self.tolerance, "\(name): relative distance to LAPACKE's minimiser \(err / size)")
         print("least squares, \(name): relative distance to dgels' x* after \(Self.steps) steps: \(err / size)")
-    }
-}
-
-/// SplitMix64 with Box-Muller normals (the tests' generator, repeated here:
-/// this target does not see AdamPKitTests).
-struct SystemLikeRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func normal() -> Double {
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &self), v = Double.random(in: 0..<1, using: &self)
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }
