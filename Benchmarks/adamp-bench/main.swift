@@ -10,6 +10,8 @@ usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|a
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
                    [--gradient-rules] [--diagnostics]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
+--gradient-rules  also time step(maxGradNorm: 1) and step(skipIfNonfinite: true), interleaved with the plain step
+--diagnostics     after timing, one step with diagnostics on: a table of what it saw for every tensor
 """
 
 struct Options {
