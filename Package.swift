@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AdamPKit", targets: ["AdamPKit"]),
         .library(name: "CAdamP", targets: ["CAdamP"]),
         .executable(name: "adamp-bench", targets: ["adamp-bench"]),
+        .executable(name: "adamp-demo", targets: ["adamp-demo"]),
     ],
     targets: [
         .target(
@@ -38,6 +39,23 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"])]),
+        // The training demo (README, "The effect, shown"): a network over
+        // OpenBLAS and LAPACKE, in a library the tests drive, and its command.
+        .target(
+            name: "AdamPDemo",
+            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE"],
+            path: "Demo/AdamPDemo"
+        ),
+        .executableTarget(
+            name: "adamp-demo",
+            dependencies: ["AdamPDemo"],
+            path: "Demo/adamp-demo"
+        ),
+        .testTarget(
+            name: "AdamPDemoTests",
+            dependencies: ["AdamPDemo"],
+            path: "Tests/AdamPDemoTests"
+        ),
         .testTarget(
             name: "AdamPKitTests",
             dependencies: ["AdamPKit", "CAdamP", "COpenBLAS", "CLAPACKE"],

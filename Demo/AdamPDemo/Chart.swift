@@ -1,0 +1,132 @@
+import Foundation
+
+/// The SVG chart: the scale-invariant weights' norms, their effective step
+/// and the held-out accuracy against epochs, one line per optimizer
+/// (the paper's optimizers solid, the baselines dashed; SGD-family blue,
+/// Adam-family orange).
+public enum Chart {
+    struct Series { let label: String, color: String, dash: String, points: [(Double, Double)] }
+    struct Panel {
+        let title: String, yLabel: String, series: [Series]
+        /// A logarithmic y axis: for quantities that fall by decades.
+        var log = false
+    }
+
+    static func style(_ k: DemoOptimizer) -> (color: String, dash: String) {
+        switch k {
+        case .sgd: return ("#6baed6", "7,4")
+        case .sgdp: return ("#08519c", "")
+        case .adam: return ("#fd8d3c", "7,4")
+        case .adamw: return ("#a63603", "2,3")
+        case .adamp: return ("#d94801", "")
+        }
+    }
+
+    public static func svg(_ results: [RunResult], title: String) -> String {
+        let weights = results.first?.records.first?.weights.map(\.name) ?? []
+        func series(_ value: @escaping (EpochRecord) -> Double?) -> [Series] {
+            results.map { r in
+                let s = style(r.optimizer)
+                return Series(label: r.optimizer.label, color: s.color, dash: s.dash,
+                              points: r.records.compactMap { rec in value(rec).map { (Double(rec.epoch), $0) } })
+            }
+        }
+        let what = ["fc1": "fc1.weight, before BatchNorm", "fc2": "fc2.weight, before LayerNorm"]
+        var panels = weights.enumerated().map { k, name in
+            Panel(title: "Norm of \(what[name] ?? name)", yLabel: "‖w‖", series: series { $0.weights[k].norm })
+        }
+        panels.append(Panel(title: "Held-out accuracy", yLabel: "accuracy (%)",
+                            series: series { $0.epoch == 0 ? nil : 100 * $0.testAccuracy }))
+        panels += weights.enumerated().prefix(1).map { k, name in
+            Panel(title: "Effective step of \(name).weight (mean angle per step)", yLabel: "degrees (log scale)",
+                  series: series { $0.epoch == 0 || $0.weights[k].turnDegrees <= 0 ? nil : $0.weights[k].turnDegrees }, log: true)
+        }
+        return render(panels, title: title, legend: series { _ in nil })
+    }
+
+    static func render(_ panels: [Panel], title: String, legend: [Series]) -> String {
+        let pw = 460.0, ph = 300.0, cols = 2, top = 80.0
+        let rows = (panels.count + cols - 1) / cols
+        let width = Double(cols) * pw + 40, height = top + Double(rows) * ph + 20
+        var s = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(width / 2)" y="26" font-size="17" text-anchor="middle" font-weight="bold">\(escape(title))</text>
+
+        """
+        // Legend, centred on one line.
+        let entry = 110.0, x0 = (width - entry * Double(legend.count)) / 2
+        for (i, l) in legend.enumerated() {
+            let x = x0 + Double(i) * entry
+            s += line(x, 52, x + 34, 52, l.color, l.dash, 3) + "<text x=\"\(x + 40)\" y=\"57\" font-size=\"14\">\(l.label)</text>\n"
+        }
+        for (i, p) in panels.enumerated() {
+            s += panel(p, x: 20 + Double(i % cols) * pw, y: top + Double(i / cols) * ph, w: pw, h: ph)
+        }
+        return s + "</svg>\n"
+    }
+
+    static func panel(_ p: Panel, x: Double, y: Double, w: Double, h: Double) -> String {
+        let left = x + 62, right = x + w - 18, topY = y + 34, bottom = y + h - 50
+        let all = p.series.flatMap(\.points)
+        guard !all.isEmpty else { return "" }
+        let xs = ticks(all.map(\.0).min()!, all.map(\.0).max()!, integer: true)
+        let ys = p.log ? logTicks(all.map(\.1).min()!, all.map(\.1).max()!)
+                       : ticks(all.map(\.1).min()!, all.map(\.1).max()!, integer: false)
+        let scale = { (v: Double) in p.log ? log10(v) : v }
+        let (x0, x1, y0, y1) = (xs.first!, xs.last!, scale(ys.first!), scale(ys.last!))
+        func px(_ v: Double) -> Double { left + (v - x0) / max(x1 - x0, 1e-300) * (right - left) }
+        func py(_ v: Double) -> Double { bottom - (scale(v) - y0) / max(y1 - y0, 1e-300) * (bottom - topY) }
+        var s = "<text x=\"\(x + w / 2)\" y=\"\(y + 18)\" font-size=\"14\" text-anchor=\"middle\">\(escape(p.title))</text>\n"
+        for t in ys {
+            s += line(left, py(t), right, py(t), "#e5e5e5", "", 1)
+            s += "<text x=\"\(left - 6)\" y=\"\(py(t) + 4)\" font-size=\"11\" text-anchor=\"end\">\(p.log ? String(format: "%g", t) : label(t, ys))</text>\n"
+        }
+        for t in xs {
+            s += line(px(t), bottom, px(t), bottom + 5, "#333", "", 1)
+            s += "<text x=\"\(px(t))\" y=\"\(bottom + 18)\" font-size=\"11\" text-anchor=\"middle\">\(label(t, xs))</text>\n"
+        }
+        s += line(left, bottom, right, bottom, "#333", "", 1) + line(left, topY, left, bottom, "#333", "", 1)
+        s += "<text x=\"\((left + right) / 2)\" y=\"\(bottom + 38)\" font-size=\"12\" text-anchor=\"middle\">epoch</text>\n"
+        s += "<text transform=\"translate(\(x + 16) \((topY + bottom) / 2)) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\">\(escape(p.yLabel))</text>\n"
+        for ser in p.series where !ser.points.isEmpty {
+            let d = ser.points.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }.joined(separator: " ")
+            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"2.2\"\(ser.dash.isEmpty ? "" : " stroke-dasharray=\"\(ser.dash)\"") points=\"\(d)\"/>\n"
+        }
+        return s
+    }
+
+    /// Round tick values covering [lo, hi]: 4 to 8 steps of 1, 2 or 5 × 10^k.
+    static func ticks(_ lo: Double, _ hi: Double, integer: Bool) -> [Double] {
+        var (lo, hi) = (lo, hi)
+        if hi - lo < 1e-12 * max(1, abs(hi)) { (lo, hi) = (lo - max(abs(lo) * 0.05, 0.5), hi + max(abs(hi) * 0.05, 0.5)) }
+        let raw = (hi - lo) / 5, mag = pow(10, floor(log10(raw)))
+        var step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw }!
+        if integer { step = max(1, step.rounded()) }
+        let first = floor(lo / step) * step, last = ceil(hi / step) * step
+        return stride(from: first, through: last + step / 2, by: step).map { $0 }
+    }
+
+    /// 1, 2 and 5 × 10^k from the decade below `lo` to the one above `hi`
+    /// (only the powers of ten when that spans more than three decades).
+    static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
+        let first = Int(floor(log10(lo))), last = Int(ceil(log10(hi)))
+        let mantissas: [Double] = last - first > 3 ? [1] : [1, 2, 5]
+        let all = (first...last).flatMap { k in mantissas.map { $0 * pow(10, Double(k)) } }
+        let below = all.last { $0 <= lo } ?? all.first!, above = all.first { $0 >= hi } ?? all.last!
+        return all.filter { $0 >= below && $0 <= above }
+    }
+
+    static func label(_ v: Double, _ all: [Double]) -> String {
+        let step = all.count > 1 ? all[1] - all[0] : 1
+        let digits = max(0, -Int(floor(log10(step) + 1e-9)))
+        return String(format: "%.\(digits)f", v)
+    }
+    static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+    static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ color: String, _ dash: String, _ width: Double) -> String {
+        "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(color)\" stroke-width=\"\(width)\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>\n"
+    }
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}

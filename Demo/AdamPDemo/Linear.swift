@@ -1,0 +1,114 @@
+import COpenBLAS
+import CLAPACKE
+import Foundation
+
+/// A row-major Float matrix that owns its memory: the demo's activations,
+/// weights and gradients (weights are lent to `Parameter`s without a copy).
+final class Matrix {
+    let rows: Int, cols: Int
+    let base: UnsafeMutablePointer<Float>
+    var count: Int { rows * cols }
+    var buffer: UnsafeMutableBufferPointer<Float> { .init(start: base, count: count) }
+
+    init(_ rows: Int, _ cols: Int) {
+        self.rows = rows
+        self.cols = cols
+        base = .allocate(capacity: max(1, rows * cols))
+        base.initialize(repeating: 0, count: rows * cols)
+    }
+    deinit { base.deallocate() }
+
+    subscript(r: Int) -> UnsafeMutablePointer<Float> { base + r * cols }
+}
+
+/// Wall-clock seconds, for the epoch's time split.
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+/// `C[m, n] = op(A)·op(B) (+ C if accumulate)`, row-major, by OpenBLAS's
+/// `cblas_sgemm`; `seconds` collects the time spent in BLAS.
+func gemm(_ a: UnsafePointer<Float>, transposed ta: Bool, _ b: UnsafePointer<Float>, transposed tb: Bool,
+          into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, seconds: inout Double) {
+    let t0 = now()
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), 1,
+                a, blasint(ta ? m : k), b, blasint(tb ? k : n), 0, c, blasint(n))
+    seconds += now() - t0
+}
+
+/// Fills `w` ([rows, cols]) with a random orthogonal matrix, as
+/// `torch.nn.init.orthogonal_`: the Q of a Gaussian matrix's QR factorisation
+/// (LAPACKE `sgeqrf` + `sorgqr`), its columns' signs those of R's diagonal,
+/// so Q is uniformly distributed; transposed when `rows < cols`. The rows
+/// (or columns, whichever are fewer) are orthonormal.
+func orthogonalInit(_ w: Matrix, rng: inout SplitMix) throws {
+    let m = max(w.rows, w.cols), n = min(w.rows, w.cols)
+    var a = (0..<m * n).map { _ in Float(rng.gaussian()) }
+    var tau = [Float](repeating: 0, count: n)
+    var info = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(n), &a, Int32(n), &tau)
+    guard info == 0 else { throw DemoError.lapack(function: "LAPACKE_sgeqrf", info: Int(info)) }
+    let signs = (0..<n).map { a[$0 * n + $0] < 0 ? Float(-1) : 1 }
+    info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(n), Int32(n), &a, Int32(n), &tau)
+    guard info == 0 else { throw DemoError.lapack(function: "LAPACKE_sorgqr", info: Int(info)) }
+    for i in 0..<m {
+        for j in 0..<n {
+            let q = a[i * n + j] * signs[j]
+            if w.rows >= w.cols { w[i][j] = q } else { w[j][i] = q }
+        }
+    }
+}
+
+/// SplitMix64: a small seeded generator, the same numbers on every machine.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
+    /// Uniform in 0..<n.
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    /// Standard normal (Box-Muller).
+    mutating func gaussian() -> Double {
+        let u = max(uniform(), 0x1p-60), v = uniform()
+        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+    }
+    /// A permutation of 0..<n (Fisher-Yates).
+    mutating func permutation(_ n: Int) -> [Int] {
+        var p = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, below(i + 1)) }
+        return p
+    }
+}
+
+/// The OpenBLAS the process loaded, and a warning when its threads and the
+/// optimizer's will fight: OpenBLAS's pthreads build keeps its own threads,
+/// and they and the OpenMP runtime's (the optimizer's) each spin for a while
+/// after their work, taking the cores the other needs next. Measured here
+/// (2 cores, this demo): epochs 3-4x slower than with OpenBLAS's OpenMP
+/// build, which shares the one OpenMP thread pool.
+public enum BLASInfo {
+    public static var description: String {
+        let build = ["sequential", "pthreads", "OpenMP"][Int(max(0, min(2, openblas_get_parallel())))]
+        return "OpenBLAS (\(build) build, \(openblas_get_num_threads()) threads, \(String(cString: openblas_get_corename())))"
+    }
+
+    public static var threadWarning: String? {
+        guard openblas_get_parallel() == 1, ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] == nil else { return nil }
+        return """
+        note: this OpenBLAS is its pthreads build. Its threads and the optimizer's OpenMP
+        threads spin against each other (measured here: epochs 3-4x slower). Use its OpenMP
+        build (Debian: libopenblas-openmp-dev; update-alternatives --config
+        libopenblas.so.0-x86_64-linux-gnu) or set OMP_WAIT_POLICY=passive. README, "Threads".
+        """
+    }
+}

@@ -1,0 +1,53 @@
+import AdamPKit
+
+/// The optimizers the demo compares, each with the settings its authors
+/// recommend: torch.optim's SGD with Nesterov momentum and the official
+/// AdamP README's AdamP and SGDP settings; Adam and AdamW with torch's
+/// defaults. Biases and normalisation gains get no weight decay (and no
+/// projection), as `groups(splitting:)` makes them.
+public enum DemoOptimizer: String, CaseIterable, Sendable {
+    case sgd, sgdp, adam, adamw, adamp
+
+    /// The name in tables and charts.
+    public var label: String {
+        switch self {
+        case .sgd: return "SGD"
+        case .sgdp: return "SGDP"
+        case .adam: return "Adam"
+        case .adamw: return "AdamW"
+        case .adamp: return "AdamP"
+        }
+    }
+
+    /// Whether it is one of the paper's optimizers (which project).
+    public var projects: Bool { self == .sgdp || self == .adamp }
+
+    /// A new optimizer over `parameters`, with the recipe's settings.
+    func make(_ parameters: [Parameter<Float>]) throws -> any Optimizer<Float> {
+        switch self {
+        case .sgd:
+            return try SGD(groups: SGD.groups(splitting: parameters), learningRate: 0.1, momentum: 0.9,
+                           weightDecay: 1e-4, nesterov: true)
+        case .sgdp:
+            return try SGDP(groups: SGDP.groups(splitting: parameters), learningRate: 0.1, momentum: 0.9,
+                            weightDecay: 1e-4, nesterov: true)
+        case .adam:
+            return try Adam(groups: Adam.groups(splitting: parameters), learningRate: 1e-3)
+        case .adamw:
+            return try AdamW(groups: AdamW.groups(splitting: parameters), learningRate: 1e-3, weightDecay: 1e-2)
+        case .adamp:
+            return try AdamP(groups: AdamP.groups(splitting: parameters), learningRate: 1e-3, weightDecay: 1e-2)
+        }
+    }
+
+    /// The learning-rate schedule, stepped after every optimizer step: a
+    /// linear warm-up over the first epoch, then a cosine to zero.
+    func schedule(_ optimizer: any Optimizer<Float>, stepsPerEpoch: Int, epochs: Int) throws -> any LRScheduler {
+        let total = stepsPerEpoch * epochs
+        guard epochs > 1 else { return try CosineAnnealingLR(optimizer: optimizer, tMax: total) }
+        return try SequentialLR(optimizer: optimizer, schedulers: [
+            LinearLR(optimizer: optimizer, startFactor: 0.1, totalIters: stepsPerEpoch),
+            CosineAnnealingLR(optimizer: optimizer, tMax: total - stepsPerEpoch),
+        ], milestones: [stepsPerEpoch])
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// The demo's output for people: the per-epoch table, the CSV, the summary.
+public enum Report {
+    /// The table's header: one row per optimizer and epoch.
+    public static func header(weights: [String]) -> String {
+        let w = weights.map { pad("‖\($0)‖", 8) + pad("turn°", 8) }.joined()
+        return pad("optimizer", 10) + pad("epoch", 6) + pad("lr", 10) + pad("train loss", 11) + pad("test loss", 10)
+            + pad("test acc", 9) + w + "  projections (share of the epoch's steps)"
+    }
+
+    public static func row(_ kind: DemoOptimizer, _ r: EpochRecord) -> String {
+        let w = r.weights.map { pad(f($0.norm, 3), 8) + pad(f($0.turnDegrees, 4), 8) }.joined()
+        let projections = r.epoch == 0 ? "" : r.weights.map { "\($0.name): \(projectionShare($0))" }.joined(separator: ", ")
+        return pad(kind.label, 10) + pad("\(r.epoch)", 6) + pad(e(r.learningRate), 10) + pad(f(r.trainLoss, 4), 11)
+            + pad(f(r.testLoss, 4), 10) + pad(f(100 * r.testAccuracy, 2) + "%", 9) + w + "  " + projections
+    }
+
+    static func projectionShare(_ w: WeightRecord) -> String {
+        let total = w.channelSteps + w.layerSteps + w.unprojectedSteps
+        let parts = [("channel", w.channelSteps), ("layer", w.layerSteps), ("none", w.unprojectedSteps)]
+            .filter { $0.1 > 0 }.map { "\($0.0) \(Int((100 * $0.1 / total).rounded()))%" }
+        return parts.joined(separator: " ")
+    }
+
+    /// The CSV of every run: a header, then one line per optimizer and epoch.
+    public static func csv(_ results: [RunResult]) -> String {
+        let names = results.first?.records.first?.weights.map(\.name) ?? []
+        var lines = [(["optimizer"] + EpochRecord.columns(weights: names)).joined(separator: ",")]
+        for r in results {
+            for rec in r.records { lines.append(([r.optimizer.rawValue] + rec.values.map { "\($0)" }).joined(separator: ",")) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The end of a run: each optimizer's last epoch against its first, and
+    /// where the time went.
+    public static func summary(_ results: [RunResult]) -> String {
+        guard let names = results.first?.records.first?.weights.map(\.name) else { return "" }
+        var out = ["", "After training (each weight's norm as a multiple of its norm at initialisation):",
+                   pad("optimizer", 10) + pad("epochs", 7) + pad("test acc", 9)
+                       + names.map { pad("‖\($0)‖ ×", 10) + pad("turn° (last)", 13) }.joined()]
+        for r in results {
+            let first = r.records.first!, last = r.records.last!
+            out.append(pad(r.optimizer.label, 10) + pad("\(last.epoch)", 7) + pad(f(100 * last.testAccuracy, 2) + "%", 9)
+                + zip(first.weights, last.weights).map { pad(f($1.norm / $0.norm, 3), 10) + pad(f($1.turnDegrees, 4), 13) }.joined())
+        }
+        out += ["", "Time per epoch, this process (\(results.first!.parameterCount) parameters, \(results.first!.stepsPerEpoch) steps per epoch):",
+                pad("optimizer", 10) + pad("forward+backward", 18) + pad("of which BLAS", 14) + pad("optimizer step", 16)
+                    + pad("step share", 12) + "evaluation"]
+        for r in results {
+            let t = r.timing
+            guard t.epochs > 0 else {
+                out.append(pad(r.optimizer.label, 10) + "(no epoch run here: all \(r.resumedAfter) came from the checkpoint)")
+                continue
+            }
+            let n = Double(t.epochs), ms = { (s: Double) in f(1000 * s / n, 1) + " ms" }
+            let share = t.optimizerStep / (t.forwardBackward + t.optimizerStep)
+            out.append(pad(r.optimizer.label, 10) + pad(ms(t.forwardBackward), 18) + pad(ms(t.blas), 14)
+                + pad(ms(t.optimizerStep), 16) + pad(f(100 * share, 1) + "%", 12) + ms(t.evaluation))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
+    }
+    static func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+    static func e(_ x: Double) -> String { String(format: "%.2e", x) }
+}

@@ -1,0 +1,127 @@
+// adamp-demo: trains one small network with SGD, SGDP, Adam, AdamW and
+// AdamP from the same seed, and shows what the paper shows: the norms of
+// scale-invariant weights grow under the momentum optimizers and stay put
+// under AdamP and SGDP. See the README, "The effect, shown".
+import AdamPDemo
+import Foundation
+
+let usage = """
+usage: adamp-demo [options]
+
+Trains a network whose hidden layers are followed by BatchNorm and LayerNorm
+(forward and backward over OpenBLAS, orthogonal initialisation by LAPACKE)
+with each optimizer from the same seed, and reports per epoch the loss, the
+held-out accuracy, the norm of each scale-invariant weight, its effective
+step (the angle a step turns it by) and AdamP's projection decisions.
+
+  --optimizers LIST   a comma-separated subset of sgd,sgdp,adam,adamw,adamp (all)
+  --epochs N          epochs (20)
+  --batch N           batch size (128)
+  --hidden N          width of the hidden layers (256)
+  --seed N            seed of the initialisation and the batch order (0)
+  --idx DIR           MNIST-format IDX files instead of the generated task:
+                      DIR/train-images-idx3-ubyte, train-labels-idx1-ubyte,
+                      t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (uncompressed)
+  --train N, --test N the generated task's sizes (16384, 4096)
+  --noise P           the share of its training labels made random (0.05)
+  --data-seed N       its seed (1)
+  --checkpoint DIR    save every optimizer's run there after each epoch, and
+                      resume from it (same settings needed)
+  --stop-after N      stop each run after epoch N (to try --checkpoint)
+  --csv FILE          the per-epoch numbers (adamp-demo.csv)
+  --svg FILE          the chart (adamp-demo.svg)
+  --help              this text
+"""
+
+func fail(_ message: String, code: Int32 = 1) -> Never {
+    FileHandle.standardError.write(Data("adamp-demo: \(message)\n".utf8))
+    exit(code)
+}
+
+var config = DemoConfig()
+var (train, test, noise, dataSeed) = (16_384, 4_096, 0.05, UInt64(1))
+var idx: URL?
+var csvPath = "adamp-demo.csv", svgPath = "adamp-demo.svg"
+/// Unbuffered, so that the table appears as the epochs end, through a pipe too.
+func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+
+final class Arguments {
+    var rest = CommandLine.arguments.dropFirst()
+    func value(_ flag: String) -> String {
+        guard let v = rest.popFirst() else { fail("\(flag) needs a value\n\n\(usage)", code: 2) }
+        return v
+    }
+    func integer(_ flag: String, min: Int) -> Int {
+        let v = value(flag)
+        guard let n = Int(v), n >= min else { fail("\(flag) must be an integer >= \(min) (got \"\(v)\")", code: 2) }
+        return n
+    }
+}
+let args = Arguments()
+@MainActor func value(_ flag: String) -> String { args.value(flag) }
+@MainActor func integer(_ flag: String, min: Int) -> Int { args.integer(flag, min: min) }
+while let flag = args.rest.popFirst() {
+    switch flag {
+    case "--optimizers":
+        let v = value(flag)
+        config.optimizers = v.split(separator: ",").map { name in
+            guard let k = DemoOptimizer(rawValue: name.lowercased()) else {
+                fail("--optimizers: \"\(name)\" is not one of \(DemoOptimizer.allCases.map(\.rawValue).joined(separator: ", "))", code: 2)
+            }
+            return k
+        }
+        if config.optimizers.isEmpty { fail("--optimizers: name at least one", code: 2) }
+    case "--epochs": config.epochs = integer(flag, min: 1)
+    case "--batch": config.batchSize = integer(flag, min: 2)
+    case "--hidden": config.hidden = integer(flag, min: 2)
+    case "--seed": config.seed = UInt64(integer(flag, min: 0))
+    case "--idx": idx = URL(fileURLWithPath: value(flag))
+    case "--train": train = integer(flag, min: 2)
+    case "--test": test = integer(flag, min: 1)
+    case "--noise":
+        let v = value(flag)
+        guard let p = Double(v), p >= 0, p <= 1 else { fail("--noise must be a number in [0, 1] (got \"\(v)\")", code: 2) }
+        noise = p
+    case "--data-seed": dataSeed = UInt64(integer(flag, min: 0))
+    case "--checkpoint": config.checkpoint = URL(fileURLWithPath: value(flag))
+    case "--stop-after": config.stopAfter = integer(flag, min: 0)
+    case "--csv": csvPath = value(flag)
+    case "--svg": svgPath = value(flag)
+    case "--help", "-h": say(usage); exit(0)
+    default: fail("unknown option \"\(flag)\"\n\n\(usage)", code: 2)
+    }
+}
+config.data = idx.map { .idx(folder: $0) }
+    ?? .generated(train: train, test: test, dimension: 32, classes: 10, noise: noise, seed: dataSeed)
+
+do {
+    if let dir = config.checkpoint {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+    let demo = try Demo(config: config)
+    say("adamp-demo: \(demo.dataDescription); \(config.epochs) epochs of batches of \(config.batchSize), hidden width \(config.hidden), seed \(config.seed); \(BLASInfo.description)")
+    if let warning = BLASInfo.threadWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+    let progressLine = isatty(2) != 0
+    var printedHeader = false
+    let results = try demo.run { event in
+        switch event {
+        case let .started(kind, resumedAfter):
+            if resumedAfter > 0 { say("\(kind.label): resumed from \(config.checkpoint!.path) after epoch \(resumedAfter)") }
+        case let .step(kind, epoch, step, of, loss):
+            if progressLine {
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(kind.label)  epoch \(epoch)/\(config.epochs)  step \(step)/\(of)  loss \(String(format: "%.4f", loss))".utf8))
+            }
+        case let .epoch(kind, record):
+            if progressLine { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if !printedHeader { say(Report.header(weights: record.weights.map(\.name))); printedHeader = true }
+            say(Report.row(kind, record))
+        }
+    }
+    say(Report.summary(results))
+    try Report.csv(results).write(toFile: csvPath, atomically: true, encoding: .utf8)
+    try Chart.svg(results, title: "Scale-invariant weights under SGD, SGDP, Adam, AdamW and AdamP (\(idx == nil ? "generated task" : "IDX data"), seed \(config.seed))")
+        .write(toFile: svgPath, atomically: true, encoding: .utf8)
+    say("\nwrote \(csvPath) and \(svgPath)")
+} catch {
+    fail("\(error)")
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+@testable import AdamPDemo
+
+/// A short run of the demo: small enough for a debug build, long enough for
+/// the norms to separate.
+func shortConfig(seed: UInt64, epochs: Int = 3) -> DemoConfig {
+    var c = DemoConfig()
+    c.data = .generated(train: 2_048, test: 512, dimension: 32, classes: 10, noise: 0.05, seed: seed)
+    (c.epochs, c.batchSize, c.hidden, c.seed) = (epochs, 64, 64, seed)
+    return c
+}
+
+func growth(_ r: RunResult, _ weight: Int) -> Double {
+    r.records.last!.weights[weight].norm / r.records.first!.weights[weight].norm - 1
+}
+
+@Suite struct DemoEffectTests {
+    /// The paper's observation: momentum optimizers grow the norms of
+    /// scale-invariant weights (their gradients are orthogonal to them, and
+    /// momentum piles up the radial part); AdamP and SGDP remove the radial
+    /// part, so the norms grow only by the step's second-order term.
+    ///
+    /// Measured (seeds 1-3, 3 epochs of 32 steps), the growth ‖w‖/‖w₀‖ − 1:
+    ///
+    /// |          | SGD         | SGDP          | Adam            | AdamP           |
+    /// |----------|-------------|---------------|-----------------|-----------------|
+    /// | fc1 (BN) | 0.420-0.430 | 0.0485-0.0490 | 0.0015-0.0021   | 0.00011-0.00012 |
+    /// | fc2 (LN) | 0.138-0.143 | 0.0115-0.0120 | 0.0028-0.0045   | 0.00012-0.00013 |
+    ///
+    /// The smallest ratio is 8.7 (SGD/SGDP, fc1); the test asks for 4 and
+    /// for growth clearly above rounding. The seeds change both the data and
+    /// the initialisation, and the spread across them is a few percent: the
+    /// effect comes from the mechanism, not from a lucky draw.
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func normsGrowMoreUnderAdamAndSGDThanUnderAdamPAndSGDP(seed: UInt64) throws {
+        var config = shortConfig(seed: seed)
+        config.optimizers = [.sgd, .sgdp, .adam, .adamp]
+        let runs = Dictionary(uniqueKeysWithValues: try Demo(config: config).run().map { ($0.optimizer, $0) })
+        for (k, name) in ["fc1", "fc2"].enumerated() {
+            let (sgd, sgdp) = (growth(runs[.sgd]!, k), growth(runs[.sgdp]!, k))
+            let (adam, adamp) = (growth(runs[.adam]!, k), growth(runs[.adamp]!, k))
+            print("seed \(seed) \(name): growth SGD \(sgd) SGDP \(sgdp) Adam \(adam) AdamP \(adamp)")
+            #expect(sgd > 4 * sgdp && sgd > 0.05, "\(name): SGD \(sgd), SGDP \(sgdp)")
+            #expect(adam > 4 * adamp && adam > 0.001, "\(name): Adam \(adam), AdamP \(adamp)")
+        }
+        // The decisions behind it: fc1 projected by channel, fc2 by layer, every step.
+        for k in [DemoOptimizer.sgdp, .adamp] {
+            for r in runs[k]!.records.dropFirst() {
+                #expect(r.weights[0].channelSteps == 32 && r.weights[1].layerSteps == 32, "\(k) epoch \(r.epoch): \(r.weights)")
+            }
+        }
+        // And all of them learn: well above chance (10%) on held-out data.
+        for r in runs.values { #expect(r.records.last!.testAccuracy > 0.4, "\(r.optimizer): \(r.records.last!.testAccuracy)") }
+    }
+}
+
+@Suite struct DemoCheckpointTests {
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("adamp-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Stopping after epoch 1 and resuming gives, bitwise, every number of an
+    /// uninterrupted run, for every optimizer.
+    @Test func resumeGivesTheNumbersOfAnUninterruptedRun() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let whole = try Demo(config: shortConfig(seed: 4)).run()
+        var config = shortConfig(seed: 4)
+        config.checkpoint = dir
+        config.stopAfter = 1
+        let first = try Demo(config: config).run()
+        #expect(first.allSatisfy { $0.records.count == 2 })
+        config.stopAfter = nil
+        let resumed = try Demo(config: config).run()
+        for (a, b) in zip(whole, resumed) {
+            #expect(b.resumedAfter == 1)
+            #expect(a.records.map(\.values).map { $0.map(\.bitPattern) } == b.records.map(\.values).map { $0.map(\.bitPattern) },
+                    "\(a.optimizer)")
+        }
+        // A finished run resumes to its end and trains nothing more.
+        let again = try Demo(config: config).run()
+        #expect(again.allSatisfy { $0.resumedAfter == 3 && $0.timing.epochs == 0 })
+        #expect(again.map(\.records) == resumed.map(\.records))
+    }
+
+    /// A checkpoint of other settings, or a damaged one, is refused with the
+    /// file named, and left as it was.
+    @Test func otherSettingsOrDamageAreRefused() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = shortConfig(seed: 5, epochs: 2)
+        config.optimizers = [.adamp]
+        config.checkpoint = dir
+        config.stopAfter = 1
+        _ = try Demo(config: config).run()
+        let file = dir.appendingPathComponent("adamp.safetensors")
+        let saved = try Data(contentsOf: file)
+
+        var other = config
+        other.hidden = 32
+        other.stopAfter = nil
+        #expect { try Demo(config: other).run() } throws: { e in
+            "\(e)".contains(file.path) && "\(e)".contains("other settings") && "\(e)".contains("hidden: 64")
+        }
+        #expect(try Data(contentsOf: file) == saved)
+
+        try saved.prefix(saved.count - 10).write(to: file)
+        config.stopAfter = nil
+        #expect { try Demo(config: config).run() } throws: { e in
+            guard case let .badCheckpoint(f, _)? = e as? DemoError else { return false }
+            return f == file.path
+        }
+    }
+}
+
+@Suite struct NetworkTests {
+    /// Backward agrees with the loss's central differences, element by
+    /// element, for every parameter; and the premise of the demo holds:
+    /// fc1's rows' gradients are orthogonal to the rows (BatchNorm), fc2's
+    /// gradient to the whole fc2 (LayerNorm).
+    @Test func backwardIsTheLossGradientAndScaleInvariantGradientsAreOrthogonal() throws {
+        let data = Teacher.task(train: 16, test: 4, dimension: 5, classes: 3, noise: 0, seed: 9).train
+        let net = try Network(inputs: 5, hidden: 6, classes: 3, maxBatch: 16, seed: 3)
+        let rows = Array(0..<16)[...]
+        _ = net.trainStep(data, rows: rows)
+        let grads = [net.dw1, net.dg1, net.db1, net.dw2, net.dg2, net.db2, net.dw3, net.db3].map { Array($0.buffer) }
+        for (k, p) in net.parameters.enumerated() {
+            let original = p.values, h: Float = 1e-3
+            var agree = 0
+            for i in 0..<p.count {
+                var v = original
+                v[i] = original[i] + h
+                try p.setValues(v)
+                let up = net.trainStep(data, rows: rows)
+                v[i] = original[i] - h
+                try p.setValues(v)
+                let numeric = (up - net.trainStep(data, rows: rows)) / Double(2 * h)
+                if abs(numeric - Double(grads[k][i])) <= 1e-2 * abs(numeric) + 2e-4 { agree += 1 }
+            }
+            try p.setValues(original)
+            // A perturbation can move a ReLU input across 0, where the loss
+            // has a kink; a wrong formula would miss on most elements.
+            #expect(agree * 10 >= p.count * 9, "\(p.name!): \(agree) of \(p.count) elements agree")
+        }
+        func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+            let dot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let na = a.reduce(0.0) { $0 + Double($1) * Double($1) }, nb = b.reduce(0.0) { $0 + Double($1) * Double($1) }
+            return dot / (na * nb).squareRoot()
+        }
+        _ = net.trainStep(data, rows: rows)
+        let (w1, g1, w2, g2) = (Array(net.w1.buffer), Array(net.dw1.buffer), Array(net.w2.buffer), Array(net.dw2.buffer))
+        for r in 0..<6 { #expect(abs(cosine(w1[r * 5..<(r + 1) * 5], g1[r * 5..<(r + 1) * 5])) < 1e-3, "fc1 row \(r)") }
+        #expect(abs(cosine(w2[...], g2[...])) < 1e-3)
+    }
+
+    /// LAPACKE's QR gives orthonormal rows (a wide matrix) or columns (a tall one).
+    @Test(arguments: [(6, 4), (4, 6), (5, 5)])
+    func orthogonalInitialisation(rows: Int, cols: Int) throws {
+        let m = Matrix(rows, cols)
+        var rng = SplitMix(seed: 1)
+        try orthogonalInit(m, rng: &rng)
+        let n = min(rows, cols)
+        for i in 0..<n {
+            for j in 0..<n {
+                let dot = rows >= cols ? (0..<rows).reduce(Float(0)) { $0 + m[$1][i] * m[$1][j] }
+                                       : (0..<cols).reduce(Float(0)) { $0 + m[i][$1] * m[j][$1] }
+                #expect(abs(dot - (i == j ? 1 : 0)) < 1e-5, "(\(i), \(j)): \(dot)")
+            }
+        }
+    }
+}
