@@ -3,14 +3,18 @@
 # toolchain: a C compiler and make (for the C-only build of the kernels), the
 # OpenMP runtime the kernels' threads come from (libgomp), and OpenBLAS and
 # LAPACKE with pkg-config (for the linear-algebra tests and the training demo;
-# the optimizer library itself uses neither).
+# the optimizer library itself uses neither). OpenBLAS comes as its OpenMP
+# build (libopenblas-openmp-dev, which satisfies libopenblas-dev), so that
+# BLAS and the optimizer share one OpenMP thread pool: with the pthreads
+# build each spins while the other works (README, "Threads"). On a machine
+# that already has the pthreads build, update-alternatives chooses.
 # Installs nothing that is already there.
 set -euo pipefail
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 command -v swift >/dev/null 2>&1 || { echo "setup: the Swift toolchain (6.0 or later) is needed: https://www.swift.org/install/linux/" >&2; exit 1; }
-packages=(gcc make libc6-dev libgomp1 pkg-config libopenblas-dev liblapacke-dev)
+packages=(gcc make libc6-dev libgomp1 pkg-config libopenblas-openmp-dev libopenblas-dev liblapacke-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

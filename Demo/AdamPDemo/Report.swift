@@ -37,13 +37,16 @@ public enum Report {
     /// where the time went.
     public static func summary(_ results: [RunResult]) -> String {
         guard let names = results.first?.records.first?.weights.map(\.name) else { return "" }
-        var out = ["", "After training (each weight's norm as a multiple of its norm at initialisation):",
+        var out = ["", "After training: each weight's norm as a multiple of its initial norm, and its mean turn per step over all epochs:",
                    pad("optimizer", 10) + pad("epochs", 7) + pad("test acc", 9)
-                       + names.map { pad("‖\($0)‖ ×", 10) + pad("turn° (last)", 13) }.joined()]
+                       + names.map { pad("‖\($0)‖ ×", 10) + pad("turn° \($0)", 11) }.joined()]
         for r in results {
-            let first = r.records.first!, last = r.records.last!
+            let first = r.records.first!, last = r.records.last!, trained = r.records.dropFirst()
             out.append(pad(r.optimizer.label, 10) + pad("\(last.epoch)", 7) + pad(f(100 * last.testAccuracy, 2) + "%", 9)
-                + zip(first.weights, last.weights).map { pad(f($1.norm / $0.norm, 3), 10) + pad(f($1.turnDegrees, 4), 13) }.joined())
+                + first.weights.indices.map { k in
+                    let turn = trained.reduce(0) { $0 + $1.weights[k].turnDegrees } / Double(max(1, trained.count))
+                    return pad(f(last.weights[k].norm / first.weights[k].norm, 3), 10) + pad(f(turn, 4), 11)
+                }.joined())
         }
         out += ["", "Time per epoch, this process (\(results.first!.parameterCount) parameters, \(results.first!.stepsPerEpoch) steps per epoch):",
                 pad("optimizer", 10) + pad("forward+backward", 18) + pad("of which BLAS", 14) + pad("optimizer step", 16)

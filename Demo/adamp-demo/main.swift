@@ -48,7 +48,7 @@ func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").ut
 final class Arguments {
     var rest = CommandLine.arguments.dropFirst()
     func value(_ flag: String) -> String {
-        guard let v = rest.popFirst() else { fail("\(flag) needs a value\n\n\(usage)", code: 2) }
+        guard let v = rest.popFirst() else { fail("\(flag) needs a value (adamp-demo --help lists the options)", code: 2) }
         return v
     }
     func integer(_ flag: String, min: Int) -> Int {
@@ -88,7 +88,7 @@ while let flag = args.rest.popFirst() {
     case "--csv": csvPath = value(flag)
     case "--svg": svgPath = value(flag)
     case "--help", "-h": say(usage); exit(0)
-    default: fail("unknown option \"\(flag)\"\n\n\(usage)", code: 2)
+    default: fail("unknown option \"\(flag)\" (adamp-demo --help lists the options)", code: 2)
     }
 }
 config.data = idx.map { .idx(folder: $0) }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# adamp-demo as a user runs it (a small task, debug build): the table, a CSV
+# with every epoch, an SVG that parses; a run stopped and resumed from its
+# checkpoint writes the same CSV as an uninterrupted one; bad options exit
+# with status 2 and one line naming the option, bad data with status 1 and a
+# line naming the file.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+swift build -q --product adamp-demo
+demo="$(swift build --show-bin-path)/adamp-demo"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+small=(--train 1024 --test 256 --hidden 32 --batch 64 --epochs 2)
+fails=0
+fail() { echo "FAIL adamp-demo: $*" >&2; fails=$((fails + 1)); }
+
+"$demo" "${small[@]}" --csv "$work/a.csv" --svg "$work/a.svg" >"$work/out.txt"
+grep -q "^AdamP     2 " "$work/out.txt" || fail "no table row for AdamP's epoch 2: $(cat "$work/out.txt")"
+grep -q "optimizer step" "$work/out.txt" || fail "no time split"
+[ "$(wc -l <"$work/a.csv")" -eq 16 ] || fail "the CSV has $(wc -l <"$work/a.csv") lines, expected a header and 5 optimizers x 3 epochs"
+head -1 "$work/a.csv" | grep -q "^optimizer,epoch,lr,train_loss,test_loss,test_accuracy,fc1_norm," || fail "CSV header: $(head -1 "$work/a.csv")"
+if command -v python3 >/dev/null; then
+    python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName('polyline')) == 20" "$work/a.svg" \
+        || fail "the SVG does not parse or lacks its 4 x 5 lines"
+fi
+
+"$demo" "${small[@]}" --checkpoint "$work/ck" --stop-after 1 --csv "$work/b.csv" --svg "$work/b.svg" >/dev/null
+"$demo" "${small[@]}" --checkpoint "$work/ck" --csv "$work/b.csv" --svg "$work/b.svg" >"$work/resumed.txt"
+grep -q "AdamP: resumed from .* after epoch 1" "$work/resumed.txt" || fail "no resume reported: $(cat "$work/resumed.txt")"
+cmp -s "$work/a.csv" "$work/b.csv" || fail "a stopped and resumed run's CSV differs from an uninterrupted run's"
+
+# expect STATUS "words of the one line" args...
+expect() {
+    local code="$1" want="$2"; shift 2
+    local err status=0
+    err=$("$demo" "$@" 2>&1 >/dev/null) || status=$?
+    if [ "$status" -ne "$code" ] || [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ] || ! grep -qF -- "$want" <<<"$err"; then
+        fail "$*: status $status, wanted $code and one line with \"$want\"; got: $err"
+    fi
+}
+expect 2 'unknown option "--bogus"' --bogus
+expect 2 '--epochs must be an integer >= 1 (got "0")' --epochs 0
+expect 2 '--optimizers: "adamq" is not one of' --optimizers adamq
+expect 2 '--noise must be a number in [0, 1]' --noise 2
+expect 2 '--idx needs a value' --idx
+expect 1 "$work/none/train-images-idx3-ubyte: no such file" --idx "$work/none"
+mkdir "$work/bad" && printf 'not an idx file at all' >"$work/bad/train-images-idx3-ubyte"
+expect 1 "$work/bad/train-images-idx3-ubyte: magic number is" --idx "$work/bad"
+expect 1 "fewer than one batch of 4096" --train 100 --batch 4096
+[ "$fails" -eq 0 ] || exit 1
+echo "adamp-demo: table, CSV, SVG, resume and bad input checked"
