@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a Debian machine with the Swift
-# toolchain: a C compiler and make (for the C-only build of the kernels), the
+# toolchain: C and C++ compilers, make and CMake (for the C-only build of the
+# kernels and the install check, which links it from C, C++ and CMake), the
 # OpenMP runtime the kernels' threads come from (libgomp), and OpenBLAS and
 # LAPACKE with pkg-config (for the linear-algebra tests and the training demo;
 # the optimizer library itself uses neither). OpenBLAS comes as its OpenMP
@@ -14,7 +15,7 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 command -v swift >/dev/null 2>&1 || { echo "setup: the Swift toolchain (6.0 or later) is needed: https://www.swift.org/install/linux/" >&2; exit 1; }
-packages=(gcc make libc6-dev libgomp1 pkg-config libopenblas-openmp-dev libopenblas-dev liblapacke-dev)
+packages=(gcc g++ make cmake libc6-dev libgomp1 pkg-config libopenblas-openmp-dev libopenblas-dev liblapacke-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -3,8 +3,9 @@
 # API from Swift), the C-only tests against the library built without Swift,
 # the same under AddressSanitizer and UndefinedBehaviorSanitizer for every ISA
 # and 1-3 threads, the API fuzzer for a bounded time ($FUZZ_SECONDS, 60 by
-# default), adamp-bench on bad input, adamp-demo as a user runs it, and a
-# package that depends on this one by version.
+# default), adamp-bench on bad input, adamp-demo as a user runs it, the C
+# library installed and linked as a C and C++ user would, and a package that
+# depends on this one by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
@@ -28,4 +29,5 @@ fi
 grep -E '^(Done|stat::new_units_added)' build/fuzz.log
 bash scripts/check-bench-input.sh
 bash scripts/check-demo.sh
+bash scripts/check-install.sh
 bash scripts/check-dependent.sh

@@ -117,6 +117,14 @@
 extern "C" {
 #endif
 
+/** Marks the public entry points: the shared library is built with hidden
+ *  visibility (-fvisibility=hidden), so that these are all it exports. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ADAMP_API __attribute__((visibility("default")))
+#else
+#define ADAMP_API
+#endif
+
 /** The version of this header (semantic versioning: see CHANGELOG.md). */
 #define ADAMP_VERSION_MAJOR 1
 #define ADAMP_VERSION_MINOR 0
@@ -125,7 +133,7 @@ extern "C" {
 /** The version of the library linked at run time, "MAJOR.MINOR.PATCH": it
  *  may differ from the header's ADAMP_VERSION_* when a program is run against
  *  another build of the library. */
-const char *adamp_version(void);
+ADAMP_API const char *adamp_version(void);
 
 /** Status codes. Every entry point returns one; anything but ADAMP_OK means
  *  nothing was written. */
@@ -186,14 +194,14 @@ typedef struct adamp_config {
 #define ADAMP_MAX_THREADS 1024
 
 /** 1 if this CPU and this build have `isa` (ADAMP_ISA_AUTO: always 1). */
-int adamp_isa_supported(adamp_isa isa);
+ADAMP_API int adamp_isa_supported(adamp_isa isa);
 /** What `isa` resolves to: itself, or for ADAMP_ISA_AUTO the choice described above. */
-adamp_isa adamp_isa_selected(adamp_isa isa);
+ADAMP_API adamp_isa adamp_isa_selected(adamp_isa isa);
 /** "auto", "scalar", "avx2", "avx512". */
-const char *adamp_isa_name(adamp_isa isa);
+ADAMP_API const char *adamp_isa_name(adamp_isa isa);
 /** The number of threads a config with threads == 0 uses (at most
  *  ADAMP_MAX_THREADS). */
-int adamp_default_threads(void);
+ADAMP_API int adamp_default_threads(void);
 
 /** Element type of every buffer of the tensors passed to one call. */
 typedef enum adamp_dtype {
@@ -288,23 +296,23 @@ enum {
 };
 
 /** "adamp", "sgdp", "adam", "adamw", "sgd"; "unknown" for any other value. */
-const char *adamp_algorithm_name(adamp_algorithm algorithm);
+ADAMP_API const char *adamp_algorithm_name(adamp_algorithm algorithm);
 
 /** 1 if `algorithm` projects (AdamP, SGDP: it needs the stats buffer and
  *  fills it), 0 if not or unknown. */
-int adamp_algorithm_projects(adamp_algorithm algorithm);
+ADAMP_API int adamp_algorithm_projects(adamp_algorithm algorithm);
 
 /** How many state buffers a step of `algorithm` under `h` reads and writes:
  *  always the first ones, state0 up to state[n-1] (AdamP 2; SGDP 1; Adam and
  *  AdamW 2, 3 with amsgrad; SGD 1, 0 with momentum 0). The tensors of a call
  *  need exactly these (the others may be NULL and are never touched).
  *  -1 if the algorithm is not valid or h is NULL. */
-int adamp_state_count(adamp_algorithm algorithm, const adamp_hparams *h);
+ADAMP_API int adamp_state_count(adamp_algorithm algorithm, const adamp_hparams *h);
 
 /** The name PyTorch's state dict gives state buffer `slot` (0 to
  *  ADAMP_MAX_STATES - 1) of `algorithm` ("exp_avg", "momentum_buffer", ...),
  *  or NULL where it has none. */
-const char *adamp_state_name(adamp_algorithm algorithm, int slot);
+ADAMP_API const char *adamp_state_name(adamp_algorithm algorithm, int slot);
 
 /** Which hyperparameter adamp_hparams_check() found out of range. */
 typedef enum adamp_field {
@@ -329,14 +337,14 @@ typedef enum adamp_field {
  *  ADAMP_E_INVALID_HPARAM with *field (if field is not NULL) naming the first
  *  bad one and *rule (if rule is not NULL) a static text such as
  *  "must be finite and in [0, 1)". ADAMP_E_NULL_POINTER if h is NULL. */
-adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h,
+ADAMP_API adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h,
                                  adamp_field *field, const char **rule);
 
 /** The name of a field as the official Python code spells it ("lr", "betas[0]", ...). */
-const char *adamp_field_name(adamp_field field);
+ADAMP_API const char *adamp_field_name(adamp_field field);
 
 /** A static English description of a status code. */
-const char *adamp_status_string(adamp_status status);
+ADAMP_API const char *adamp_status_string(adamp_status status);
 
 /** Number of doubles the stats buffer needs: 6 per channel-view row of every
  *  tensor with ndim > 1 (whether or not it has a gradient this step). The
@@ -346,12 +354,12 @@ const char *adamp_status_string(adamp_status status);
  *  SIZE_MAX if they would take more than PTRDIFF_MAX bytes, which no buffer
  *  can hold (a step over such tensors returns ADAMP_E_INVALID_SIZE): the
  *  result never wraps to a short length. */
-size_t adamp_stats_len(const adamp_tensor *tensors, size_t count);
+ADAMP_API size_t adamp_stats_len(const adamp_tensor *tensors, size_t count);
 
 /** Phase 1 (AdamP, SGDP only): fills the stats of every tensor with ndim > 1
  *  and a gradient (rows of tensors without one are left as they were). The
  *  other algorithms need no statistics: pass stats = NULL, stats_len = 0. */
-adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+ADAMP_API adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                              double *stats, size_t stats_len);
 
 /** Phase 2: sets each tensor's `projection` from the stats: SKIPPED for a
@@ -359,7 +367,7 @@ adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, cons
  *  reads no stats), else the first view that passes the test.
  *  `dtype` is the tensors' element type: the cosine and the threshold are
  *  rounded to it before they are compared, as PyTorch compares them. */
-adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
+ADAMP_API adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
                           size_t count, const double *stats, size_t stats_len);
 
 /** Phase 3: the update, using each tensor's `projection` and the statistics
@@ -367,7 +375,7 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
  *  gradient. Reads the statistics and leaves them as they were (it writes
  *  only the stats buffer's scratch half). Algorithms without projection ignore the incoming
  *  `projection`, set it as adamp_decide() would, and read no stats. */
-adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+ADAMP_API adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                          adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 
 /** One optimizer step over `count` tensors: the three phases above, fused
@@ -377,7 +385,7 @@ adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, 
  *  statistics (as adamp_row_stats() gives them; rows of tensors without a
  *  gradient are left as they were), e.g. for diagnostics. count == 0 is a
  *  no-op returning ADAMP_OK. */
-adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+ADAMP_API adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 
 /** Per-call options of adamp_step_ex(). Set `size` to sizeof(adamp_step_options):
@@ -394,14 +402,14 @@ typedef struct adamp_step_options {
 
 /** adamp_step() with options (NULL: the defaults, which is adamp_step()).
  *  ADAMP_E_INVALID_CONFIG if an option is out of range. */
-adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+ADAMP_API adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                            adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                            const adamp_step_options *options);
 
 /** Doubles of workspace adamp_grad_norms() needs: 2 per 16,384 elements of
  *  every tensor (with a gradient or not). 0 if tensors is NULL; SIZE_MAX if
  *  a size overflows. */
-size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count);
+ADAMP_API size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count);
 
 /** One threaded pass over the gradients: for each tensor with one,
  *  sumsq[i] = the sum of its elements' squares (accumulated in double, in an
@@ -413,7 +421,7 @@ size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count);
  *  sumsq, maxabs (count each) and work (at least adamp_grad_norms_len()
  *  doubles). Clipping then costs no second pass: pass the coefficient as
  *  adamp_step_options.grad_mul. */
-adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
+ADAMP_API adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                               size_t count, double *sumsq, double *maxabs, double *work, size_t work_len);
 
 /** What AdamP's and SGDP's scale-invariance test saw for one tensor in the
@@ -436,7 +444,7 @@ typedef struct adamp_diagnostics {
 /** Fills out[i] for each tensor from the stats of the last adamp_step() (or
  *  adamp_row_stats() and adamp_decide()) over the same tensors and stats:
  *  the first half of the stats buffer holds them after a step. */
-adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+ADAMP_API adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                             const double *stats, size_t stats_len, adamp_diagnostics *out);
 
 #ifdef __cplusplus
