@@ -3,23 +3,25 @@
 SGDP (adamp 0.3.0), torch.optim's fused Adam, AdamW and SGD (momentum 0.9,
 nesterov), and our five optimizers with the same settings as adamp-bench's.
 
-    python Benchmarks/compare_pytorch.py [--model resnet50] [--threads 2] [--steps 20]
+    python Benchmarks/compare_pytorch.py [--model resnet50 | --shapes FILE.json] [--threads 2] [--steps 20]
 
-Needs torch and adamp (pip install torch==2.13.0+cpu adamp==0.3.0, in a venv:
-never a dependency of the package) and a release build of adamp-bench
-(swift build -c release) for the shapes. Ours is the C library (make -C
-CKernels shared) called through ctypes on torch tensors, so that torch's
-steps and ours take turns step by step in one process: this machine's speed
-drifts over seconds, and only interleaving compares like with like. Prints a
-table of median ms per step and the ratios.
+Needs torch, adamp and cadamp (pip install torch==2.13.0+cpu adamp==0.3.0
+./Bindings/python, in a venv: never a dependency of the Swift package) and a
+release build of adamp-bench (swift build -c release) for the shapes. Ours is
+cadamp's classes, the PyTorch drop-in over the C library, on the same torch
+tensors: the path a PyTorch user takes, Python included. Torch's steps and
+ours take turns step by step in one process: this machine's speed drifts over
+seconds, and only interleaving compares like with like. Prints a table of
+median ms per step and the ratios.
 """
-import argparse, ctypes, json, os, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess, sys, time
 
 try:
     import torch
     import adamp
+    import cadamp
 except ImportError as e:
-    sys.exit(f"compare_pytorch.py needs torch and adamp installed ({e})")
+    sys.exit(f"compare_pytorch.py needs torch, adamp and cadamp installed ({e})")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -51,65 +53,6 @@ def torch_params(shapes, seed=0):
     return params
 
 
-class _HParams(ctypes.Structure):
-    _fields_ = [(f, ctypes.c_double) for f in ("lr", "beta1", "beta2", "momentum", "dampening", "eps",
-                                               "weight_decay", "delta", "wd_ratio")] + \
-               [(f, ctypes.c_int32) for f in ("nesterov", "amsgrad", "maximize", "projection")]
-
-
-class _Tensor(ctypes.Structure):
-    _fields_ = [("param", ctypes.c_void_p), ("grad", ctypes.c_void_p), ("state0", ctypes.c_void_p),
-                ("state1", ctypes.c_void_p), ("state2", ctypes.c_void_p), ("hparams", ctypes.POINTER(_HParams)),
-                ("rows", ctypes.c_size_t), ("cols", ctypes.c_size_t), ("ndim", ctypes.c_int32),
-                ("projection", ctypes.c_int32), ("step", ctypes.c_int64)]
-
-
-class _Config(ctypes.Structure):
-    _fields_ = [("isa", ctypes.c_int), ("threads", ctypes.c_int32), ("block", ctypes.c_int64)]
-
-
-ALGO = {"AdamP": 1, "SGDP": 2, "Adam": 3, "AdamW": 4, "SGD": 5}
-
-
-class Ours:
-    """Our C kernels (CKernels/include/adamp.h) on torch tensors, through ctypes:
-    the same adamp_step that AdamPKit calls, in this process."""
-    def __init__(self, lib, algo, params, threads, **hp):
-        self.lib, self.algo, self.params = lib, ALGO[algo], params
-        self.h = _HParams(**hp)
-        # The buffers a step uses, as the library lists them (adamp_state_count).
-        lib.adamp_state_count.argtypes = [ctypes.c_int, ctypes.POINTER(_HParams)]
-        n_states = lib.adamp_state_count(self.algo, ctypes.byref(self.h))
-        self.state = [[torch.zeros_like(p) for _ in range(n_states)] for p in params]
-        self.t = (_Tensor * len(params))()
-        for t, p, st in zip(self.t, params, self.state):
-            rows = p.shape[0] if p.dim() > 1 else 1
-            t.param, t.grad = p.data_ptr(), p.grad.data_ptr()
-            t.state0, t.state1, t.state2 = (st[k].data_ptr() if k < len(st) else None for k in range(3))
-            t.hparams = ctypes.pointer(self.h)
-            t.rows, t.cols, t.ndim = rows, p.numel() // rows, p.dim()
-        self.n_stats = lib.adamp_stats_len(self.t, len(params))
-        self.stats = (ctypes.c_double * max(self.n_stats, 1))()
-        self.config = _Config(0, threads, 0)
-
-    def step(self):
-        s = self.lib.adamp_step(ctypes.byref(self.config), self.algo, 1, self.t, len(self.params),
-                                self.stats, self.n_stats)
-        if s != 0:
-            raise RuntimeError(self.lib.adamp_status_string(s).decode())
-
-
-def load_library():
-    subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "CKernels"), "shared"], check=True)
-    lib = ctypes.CDLL(os.path.join(ROOT, "build/c/libcadamp.so"))
-    lib.adamp_stats_len.restype = ctypes.c_size_t
-    lib.adamp_stats_len.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-    lib.adamp_step.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
-                               ctypes.c_void_p, ctypes.c_size_t]
-    lib.adamp_status_string.restype = ctypes.c_char_p
-    return lib
-
-
 def interleaved(bodies, steps, warmup):
     """Median and min ms of each body, the bodies taking turns step by step
     (the starting one rotating), so that all see the same moments of a noisy
@@ -130,6 +73,7 @@ def interleaved(bodies, steps, warmup):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="resnet50")
+    ap.add_argument("--shapes", help="a JSON list of shapes instead of --model (as adamp-bench --shapes)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--official-steps", type=int, default=5, help="the official package is slow")
@@ -137,7 +81,10 @@ def main():
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     bench = bench_path(a.bench)
-    shapes = json.loads(subprocess.check_output([bench, "--model", a.model, "--list-shapes"]))
+    which = ["--shapes", a.shapes] if a.shapes else ["--model", a.model]
+    shapes = json.loads(subprocess.check_output([bench, *which, "--list-shapes"]))
+    if a.shapes:
+        a.model = os.path.basename(a.shapes)
     torch.set_num_threads(a.threads)
     n = sum(torch.Size(s).numel() for s in shapes)
     print(f"{a.model}: {n} parameters in {len(shapes)} tensors, {a.threads} threads, torch {torch.__version__}", file=sys.stderr)
@@ -152,20 +99,16 @@ def main():
         rows[name] = median_ms(make(torch_params(shapes)), a.official_steps, warmup=1)
 
     # The same settings on both sides (and in adamp-bench).
-    lib = load_library()
-    adam = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
-    sgd = dict(lr=0.1, momentum=0.9, nesterov=1)
     makers = {
         "torch Adam fused": lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True),
         "torch AdamW fused": lambda ps: torch.optim.AdamW(ps, lr=1e-3, weight_decay=1e-2, fused=True),
         "torch SGD fused": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4,
                                                       fused=True),
-        "ours Adam": lambda ps: Ours(lib, "Adam", ps, a.threads, **adam, weight_decay=1e-4),
-        "ours AdamW": lambda ps: Ours(lib, "AdamW", ps, a.threads, **adam, weight_decay=1e-2),
-        "ours SGD": lambda ps: Ours(lib, "SGD", ps, a.threads, **sgd, weight_decay=1e-4),
-        "ours AdamP": lambda ps: Ours(lib, "AdamP", ps, a.threads, **adam, weight_decay=1e-4, delta=0.1, wd_ratio=0.1),
-        "ours SGDP": lambda ps: Ours(lib, "SGDP", ps, a.threads, **sgd, weight_decay=1e-4, eps=1e-8, delta=0.1,
-                                    wd_ratio=0.1),
+        "ours Adam": lambda ps: cadamp.Adam(ps, lr=1e-3, weight_decay=1e-4),
+        "ours AdamW": lambda ps: cadamp.AdamW(ps, lr=1e-3, weight_decay=1e-2),
+        "ours SGD": lambda ps: cadamp.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
+        "ours AdamP": lambda ps: cadamp.AdamP(ps, lr=1e-3, weight_decay=1e-4),
+        "ours SGDP": lambda ps: cadamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
     }
     print(f"timing {len(makers)} optimizers, interleaved step by step...", file=sys.stderr)
     opts = {name: make(torch_params(shapes, seed=i)) for i, (name, make) in enumerate(makers.items())}

@@ -4,8 +4,9 @@
 # the same under AddressSanitizer and UndefinedBehaviorSanitizer for every ISA
 # and 1-3 threads, the API fuzzer for a bounded time ($FUZZ_SECONDS, 60 by
 # default), adamp-bench on bad input, adamp-demo as a user runs it, the C
-# library installed and linked as a C and C++ user would, and a package that
-# depends on this one by version.
+# library installed and linked as a C and C++ user would, the PyTorch drop-in
+# installed with pip and tested against adamp and torch.optim, and a package
+# that depends on this one by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
@@ -30,4 +31,5 @@ grep -E '^(Done|stat::new_units_added)' build/fuzz.log
 bash scripts/check-bench-input.sh
 bash scripts/check-demo.sh
 bash scripts/check-install.sh
+bash scripts/check-python.sh
 bash scripts/check-dependent.sh

@@ -1,0 +1,160 @@
+"""The five optimizers: constructors, defaults, param_groups, state names and
+state_dict() of torch.optim's Adam, AdamW and SGD (they are subclasses) and of
+the official adamp 0.3.0's AdamP and SGDP, stepped by one C call over all
+parameters of all groups (cadamp._engine).
+
+A step the C library does not handle takes the reference path instead,
+unchanged: a parameter that is not a contiguous CPU float32/float64 tensor
+(or its gradient or state), an empty or sparse one, or a group with
+capturable or differentiable set. For Adam, AdamW and SGD that is torch's own
+step; for AdamP and SGDP the official code's (cadamp._reference).
+"""
+import torch
+from torch.optim.optimizer import Optimizer, required
+
+from . import _engine, _reference
+
+
+def _f(x):
+    return float(x.item()) if isinstance(x, torch.Tensor) else float(x)
+
+
+class _TorchAdamRule(_engine.Rule):
+    steps = "tensor"
+
+    def __init__(self, decoupled):
+        self.decoupled = decoupled
+
+    def algorithm(self, g):
+        return "adamw" if self.decoupled or g.get("decoupled_weight_decay", False) else "adam"
+
+    def hparams(self, g):
+        b1, b2 = g["betas"]
+        return _engine._c.HParams(lr=_f(g["lr"]), beta1=_f(b1), beta2=_f(b2), eps=_f(g["eps"]),
+                                  weight_decay=_f(g["weight_decay"]), amsgrad=int(bool(g["amsgrad"])),
+                                  maximize=int(bool(g.get("maximize", False))))
+
+    def buffers(self, g):
+        return ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if g["amsgrad"] else [])
+
+    def eligible_group(self, g):
+        return not g.get("capturable", False) and not g.get("differentiable", False)
+
+
+class _TorchSGDRule(_engine.Rule):
+    steps = "first"
+
+    def algorithm(self, g):
+        return "sgd"
+
+    def hparams(self, g):
+        return _engine._c.HParams(lr=_f(g["lr"]), momentum=_f(g["momentum"]), dampening=_f(g["dampening"]),
+                                  weight_decay=_f(g["weight_decay"]), nesterov=int(bool(g["nesterov"])),
+                                  maximize=int(bool(g.get("maximize", False))))
+
+    def buffers(self, g):
+        return ["momentum_buffer"] if g["momentum"] != 0 else []
+
+    def eligible_group(self, g):
+        return not g.get("differentiable", False)
+
+
+class _AdamPRule(_engine.Rule):
+    steps = "int"
+
+    def algorithm(self, g):
+        return "adamp"
+
+    def hparams(self, g):
+        b1, b2 = g["betas"]
+        return _engine._c.HParams(lr=_f(g["lr"]), beta1=_f(b1), beta2=_f(b2), eps=_f(g["eps"]),
+                                  weight_decay=_f(g["weight_decay"]), delta=_f(g["delta"]),
+                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])))
+
+    def buffers(self, g):
+        return ["exp_avg", "exp_avg_sq"]
+
+
+class _SGDPRule(_engine.Rule):
+    steps = "none"
+
+    def algorithm(self, g):
+        return "sgdp"
+
+    def hparams(self, g):
+        return _engine._c.HParams(lr=_f(g["lr"]), momentum=_f(g["momentum"]), dampening=_f(g["dampening"]),
+                                  weight_decay=_f(g["weight_decay"]), eps=_f(g["eps"]), delta=_f(g["delta"]),
+                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])))
+
+    def buffers(self, g):
+        return ["momentum"]
+
+
+def _step(opt, rule, closure, reference):
+    loss = None
+    if closure is not None:
+        with torch.enable_grad():
+            loss = closure()
+    with torch.no_grad():
+        # Which path the step took ("c" or "reference"), for tests and curious users.
+        opt._cadamp_path = "c" if _engine.step(opt, rule) else "reference"
+        if opt._cadamp_path == "reference":
+            reference()
+    return loss
+
+
+class Adam(torch.optim.Adam):
+    """torch.optim.Adam (same arguments, defaults, state and state_dict),
+    each step one call of cadamp's C kernels over every parameter."""
+    _rule = _TorchAdamRule(decoupled=False)
+
+    def step(self, closure=None):
+        return _step(self, self._rule, closure, lambda: torch.optim.Adam.step(self))
+
+
+class AdamW(torch.optim.AdamW):
+    """torch.optim.AdamW, each step one call of cadamp's C kernels."""
+    _rule = _TorchAdamRule(decoupled=True)
+
+    def step(self, closure=None):
+        return _step(self, self._rule, closure, lambda: torch.optim.AdamW.step(self))
+
+
+class SGD(torch.optim.SGD):
+    """torch.optim.SGD, each step one call of cadamp's C kernels."""
+    _rule = _TorchSGDRule()
+
+    def step(self, closure=None):
+        return _step(self, self._rule, closure, lambda: torch.optim.SGD.step(self))
+
+
+class AdamP(Optimizer):
+    """AdamP as the official adamp 0.3.0 defines it (Heo et al., ICLR 2021):
+    same arguments, defaults, param_groups and state ("step", "exp_avg",
+    "exp_avg_sq"), each step one call of cadamp's C kernels."""
+    _rule = _AdamPRule()
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=0, delta=0.1, wd_ratio=0.1, nesterov=False):
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                        delta=delta, wd_ratio=wd_ratio, nesterov=nesterov)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        return _step(self, self._rule, closure, lambda: _reference.adamp_step(self))
+
+
+class SGDP(Optimizer):
+    """SGDP as the official adamp 0.3.0 defines it: same arguments (lr
+    required), defaults, param_groups and state ("momentum"), each step one
+    call of cadamp's C kernels."""
+    _rule = _SGDPRule()
+
+    def __init__(self, params, lr=required, momentum=0, dampening=0,
+                 weight_decay=0, nesterov=False, eps=1e-8, delta=0.1, wd_ratio=0.1):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, eps=eps, delta=delta, wd_ratio=wd_ratio)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        return _step(self, self._rule, closure, lambda: _reference.sgdp_step(self))

@@ -1,0 +1,197 @@
+"""cadamp's classes against the official adamp 0.3.0 and torch.optim on
+models with real gradients: per-group hyperparameters, closures, learning-rate
+schedulers, state_dicts saved by one and loaded by the other, the reference
+path for tensors the C library does not take, and bad hyperparameters."""
+import copy
+
+import adamp
+import pytest
+import torch
+
+import cadamp
+
+PAIRS = {
+    "AdamP": (cadamp.AdamP, adamp.AdamP, dict(lr=1e-2, weight_decay=1e-2, nesterov=True)),
+    "SGDP": (cadamp.SGDP, adamp.SGDP, dict(lr=0.1, momentum=0.9, weight_decay=1e-4, nesterov=True)),
+    "Adam": (cadamp.Adam, torch.optim.Adam, dict(lr=1e-2, weight_decay=1e-3, amsgrad=True)),
+    "AdamW": (cadamp.AdamW, torch.optim.AdamW, dict(lr=1e-2, maximize=True)),
+    "SGD": (cadamp.SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-4)),
+}
+# AdamP and SGDP sum in double where the reference sums in the dtype, and
+# torch's float sqrt is not correctly rounded: Adam-family results agree to
+# rounding, SGD bitwise.
+TOL = {torch.float32: dict(rtol=2e-4, atol=1e-6), torch.float64: dict(rtol=1e-9, atol=1e-12)}
+
+
+def model(dtype, seed=0):
+    torch.manual_seed(seed)
+    m = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, bias=False), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.Conv2d(8, 8, 3, bias=False), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
+        torch.nn.Flatten(), torch.nn.Linear(8 * 4 * 4, 10), torch.nn.LayerNorm(10), torch.nn.Linear(10, 5))
+    return m.to(dtype)
+
+
+def batches(dtype, n=6, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(16, 3, 8, 8, generator=g, dtype=dtype), torch.randint(0, 5, (16,), generator=g)) for _ in range(n)]
+
+
+def train(m, opt, data, scheduler=None, closure=False):
+    for x, y in data:
+        def loss_fn():
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(m(x), y)
+            loss.backward()
+            return loss
+        if closure:
+            loss = opt.step(loss_fn)
+            assert isinstance(loss, torch.Tensor)
+        else:
+            loss_fn()
+            opt.step()
+        if scheduler is not None:
+            scheduler.step()
+
+
+def assert_same(ma, mb, oa, ob, dtype, exact):
+    for (na, a), b in zip(ma.named_parameters(), mb.parameters()):
+        if exact:
+            assert torch.equal(a, b), na
+        else:
+            torch.testing.assert_close(a, b, **TOL[dtype], msg=na)
+    sa, sb = oa.state_dict(), ob.state_dict()
+    assert [{k: v for k, v in g.items()} for g in sa["param_groups"]] == sb["param_groups"]
+    assert sa["state"].keys() == sb["state"].keys()
+    for i in sa["state"]:
+        assert sa["state"][i].keys() == sb["state"][i].keys(), i
+        for k, v in sa["state"][i].items():
+            w = sb["state"][i][k]
+            assert type(v) is type(w), (i, k)
+            if isinstance(v, torch.Tensor):
+                assert v.dtype == w.dtype and v.shape == w.shape, (i, k)
+                torch.testing.assert_close(v, w, **(dict(rtol=0, atol=0) if exact else TOL[dtype]))
+            else:
+                assert v == w, (i, k)
+
+
+def groups(m, **override):
+    """Two groups: weights, and the rest with their own hyperparameters."""
+    ps = list(m.named_parameters())
+    return [{"params": [p for n, p in ps if p.dim() > 1]},
+            {"params": [p for n, p in ps if p.dim() <= 1], "weight_decay": 0, **override}]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("name", PAIRS)
+def test_matches_reference_with_groups_closure_and_scheduler(name, dtype):
+    ours, ref, kw = PAIRS[name]
+    ma, mb = model(dtype), model(dtype)
+    oa, ob = ours(groups(ma, lr=kw["lr"] / 2), **kw), ref(groups(mb, lr=kw["lr"] / 2), **kw)
+    sa = torch.optim.lr_scheduler.OneCycleLR(oa, max_lr=kw["lr"], total_steps=6,
+                                             cycle_momentum=name in ("SGD", "SGDP", "Adam"))
+    sb = torch.optim.lr_scheduler.OneCycleLR(ob, max_lr=kw["lr"], total_steps=6,
+                                             cycle_momentum=name in ("SGD", "SGDP", "Adam"))
+    data = batches(dtype)
+    train(ma, oa, data, sa, closure=True)
+    train(mb, ob, data, sb, closure=True)
+    assert oa._cadamp_path == "c"
+    assert_same(ma, mb, oa, ob, dtype, exact=name == "SGD")
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_state_dict_moves_both_ways(name):
+    """Saved by the reference class and loaded by ours, and the reverse,
+    training continues as if it had not moved."""
+    ours, ref, kw = PAIRS[name]
+    dtype, data = torch.float32, batches(torch.float32, n=8)
+    base, reference = model(dtype), model(dtype)
+    o_base, o_ref = ref(base.parameters(), **kw), ref(reference.parameters(), **kw)
+    train(base, o_base, data[:4])
+    train(reference, o_ref, data)                  # the reference, uninterrupted
+    # reference -> ours
+    m1 = copy.deepcopy(base)
+    o1 = ours(m1.parameters(), **kw)
+    o1.load_state_dict(copy.deepcopy(o_base.state_dict()))
+    train(m1, o1, data[4:])
+    assert_same(m1, reference, o1, o_ref, dtype, exact=name == "SGD")
+    # ours -> reference
+    m2, m3 = model(dtype), model(dtype)
+    o2 = ours(m2.parameters(), **kw)
+    train(m2, o2, data[:4])
+    m3.load_state_dict(m2.state_dict())
+    o3 = ref(m3.parameters(), **kw)
+    o3.load_state_dict(copy.deepcopy(o2.state_dict()))
+    train(m3, o3, data[4:])
+    assert_same(m3, reference, o3, o_ref, dtype, exact=name == "SGD")
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_replaced_state_and_parameters_are_followed(name):
+    """Between steps the state is replaced (load_state_dict) and a parameter
+    given new memory (p.data = ...): the next step uses the new tensors."""
+    ours, ref, kw = PAIRS[name]
+    dtype, data = torch.float32, batches(torch.float32, n=9)
+    ma, mb, other = model(dtype), model(dtype), model(dtype, seed=5)
+    oa, ob, oo = ours(ma.parameters(), **kw), ref(mb.parameters(), **kw), ref(other.parameters(), **kw)
+    train(ma, oa, data[:3])
+    train(other, oo, data[3:6])
+    # Both continue from the other run's model and optimizer state.
+    for m, o in ((ma, oa), (mb, ob)):
+        m.load_state_dict(other.state_dict())
+        o.load_state_dict(copy.deepcopy(oo.state_dict()))
+        first = next(m.parameters())
+        first.data = first.data.clone()
+    train(ma, oa, data[6:])
+    train(mb, ob, data[6:])
+    assert oa._cadamp_path == "c"
+    assert_same(ma, mb, oa, ob, dtype, exact=name == "SGD")
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_mixed_dtypes_skipped_grads_and_the_reference_path(name):
+    """float32 and float64 parameters in one optimizer (one C call each); a
+    parameter without a gradient keeps its state; a non-contiguous parameter
+    sends the step down the reference path, with the same results."""
+    ours, ref, kw = PAIRS[name]
+    torch.manual_seed(3)
+    base = [torch.randn(6, 4), torch.randn(5, dtype=torch.float64), torch.randn(4, 6).t(), torch.randn(3, 3)]
+    for contiguous in (True, False):
+        pa = [torch.nn.Parameter(b.contiguous().clone() if contiguous else b.clone()) for b in base]
+        pb = [torch.nn.Parameter(b.contiguous().clone()) for b in base]   # the official code needs contiguous
+        oa, ob = ours(pa, **kw), ref(pb, **kw)
+        for k in range(4):
+            for i, (a, b) in enumerate(zip(pa, pb)):
+                g = None if (i == 3 and k % 2) else torch.randn(a.shape, dtype=a.dtype)
+                a.grad = None if g is None else g.clone()
+                b.grad = None if g is None else g.clone()
+            oa.step()
+            ob.step()
+            assert oa._cadamp_path == ("c" if contiguous else "reference")
+        for a, b in zip(pa, pb):
+            torch.testing.assert_close(a, b, **TOL[torch.float32])
+        assert oa.state_dict()["state"].keys() == ob.state_dict()["state"].keys()
+
+
+def test_bad_hyperparameter_raises_and_changes_nothing():
+    """The official classes take any value; a step with an impossible one
+    raises ValueError naming it, before anything changes."""
+    p = torch.nn.Parameter(torch.ones(4, 4))
+    p.grad = torch.ones(4, 4)
+    for opt, field in ((cadamp.AdamP([p], lr=-1.0), "lr"), (cadamp.AdamP([p], betas=(0.9, 1.5)), "betas[1]"),
+                       (cadamp.SGDP([p], lr=0.1, momentum=1.0), "momentum")):
+        with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
+            opt.step()
+        assert torch.equal(p, torch.ones(4, 4)) and len(opt.state) == 0
+
+
+def test_one_openmp_runtime_in_the_process():
+    """cadamp runs on PyTorch's OpenMP runtime: after a torch operation and
+    a step, the process has one runtime loaded, the one cadamp names."""
+    torch.randn(256, 256) @ torch.randn(256, 256)
+    p = torch.nn.Parameter(torch.randn(512, 512))
+    p.grad = torch.randn(512, 512)
+    cadamp.AdamP([p]).step()
+    with open("/proc/self/maps") as f:
+        runtimes = {line.split()[-1] for line in f if "libgomp" in line or "libomp" in line or "libiomp" in line}
+    assert runtimes == {cadamp.openmp_runtime}, runtimes
