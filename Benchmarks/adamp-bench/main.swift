@@ -8,8 +8,13 @@ let usage = """
 usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
                    [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
-                   [--gradient-rules] [--diagnostics]
+                   [--gradients orthogonal|random] [--gradient-rules] [--diagnostics] [--contention]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
+--gradients       orthogonal (default): the weights of layers followed by normalisation (ResNets' convolutions;
+                  4-D tensors of a --shapes file) get gradients orthogonal to their current weights before every
+                  timed step, as behind BatchNorm, so AdamP and SGDP take their projected path; random: all random
+--contention      time the optimizers taking turns step by step, first on a quiet machine, then with one
+                  CPU-bound process running beside them, and compare
 --gradient-rules  also time step(maxGradNorm: 1) and step(skipIfNonfinite: true), interleaved with the plain step
 --diagnostics     after timing, one step with diagnostics on: a table of what it saw for every tensor
 """
@@ -20,6 +25,7 @@ struct Options {
     var isa = KernelISA.auto
     var threads = 0, block = 0, steps = 20, warmup = 3
     var json = false, listShapes = false, allowDebug = false, gradientRules = false, diagnostics = false
+    var gradients = GradientKind.orthogonal, contention = false
 }
 
 func fail(_ message: String) -> Never {
@@ -59,6 +65,12 @@ func parse(_ args: [String]) -> Options {
         case "--allow-debug": o.allowDebug = true
         case "--gradient-rules": o.gradientRules = true
         case "--diagnostics": o.diagnostics = true
+        case "--contention": o.contention = true
+        case "--gradients":
+            guard let g = GradientKind(rawValue: value(a)) else {
+                fail("--gradients takes one of \(GradientKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            o.gradients = g
         case "-h", "--help": print(usage); exit(0)
         default: fail("unknown argument \(a) (adamp-bench --help lists them)")
         }
@@ -87,6 +99,9 @@ struct Result: Codable {
     /// With --gradient-rules: the median of a step clipping to norm 1
     /// (`step(maxGradNorm: 1)`), and of one with the non-finite guard.
     var clippedMs: Double? = nil, guardedMs: Double? = nil
+    /// What the timed steps' projections were (orthogonal gradients make
+    /// AdamP and SGDP project the normalised layers).
+    var projections = ""
 }
 
 /// The optimizers timed, with the settings compare_pytorch.py gives PyTorch's,
@@ -113,13 +128,17 @@ func milliseconds(_ d: Duration) -> Double {
 
 /// Median and minimum of each body's time over `steps` rounds, after
 /// `warmup` untimed ones. The bodies alternate within a round, so that both
-/// see the same moments of a noisy machine.
-func timeInterleaved(steps: Int, warmup: Int, _ bodies: [() throws -> Void]) throws -> [(median: Double, min: Double)] {
-    for _ in 0..<warmup { for b in bodies { try b() } }
+/// see the same moments of a noisy machine. `prepare` runs before every
+/// round and `timed` after every timed one, untimed.
+func timeInterleaved(steps: Int, warmup: Int, _ bodies: [() throws -> Void], prepare: () -> Void = {},
+                     timed: () -> Void = {}) throws -> [(median: Double, min: Double)] {
+    for _ in 0..<warmup { prepare(); for b in bodies { try b() } }
     let clock = ContinuousClock()
     var t = bodies.map { _ in [Double]() }
     for _ in 0..<steps {
+        prepare()
         for (i, b) in bodies.enumerated() { t[i].append(milliseconds(try clock.measure(b))) }
+        timed()
     }
     return t.map { ts in let s = ts.sorted(); return (s[s.count / 2], s[0]) }
 }
@@ -147,12 +166,9 @@ final class FloorBuffers {
 func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
     let n = try Models.totalCount(shapes, source: model)
     let floorBuffers = FloorBuffers(count: n)
-    var rng = SystemRandomNumberGenerator()
     let params = shapes.map { Parameter<Float>(shape: $0) }
-    for p in params {
-        p.withUnsafeMutableValues { v in for i in v.indices { v[i] = Float.random(in: -0.1...0.1, using: &rng) } }
-        p.withUnsafeMutableGradient { g in for i in g.indices { g[i] = Float.random(in: -0.01...0.01, using: &rng) } }
-    }
+    Gradients.fill(params)
+    let marked = Gradients.normalised(model: model, shapes: shapes)
     let spec = Benchmarked.all[name]!
     let opt = try spec.make(params)
     try opt.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
@@ -164,11 +180,12 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
     if o.gradientRules {
         bodies += [{ try opt.step(maxGradNorm: 1) }, { try opt.step(skipIfNonfinite: true) }]
     }
-    let times = try timeInterleaved(steps: o.steps, warmup: o.warmup, bodies)
+    var tally = ProjectionTally()
+    let times = try timeInterleaved(steps: o.steps, warmup: o.warmup, bodies,
+                                    prepare: { if o.gradients == .orthogonal { Gradients.orthogonalise(params, marked) } },
+                                    timed: { tally.add(opt, params) })
     let (ours, floor) = (times[0], times[1])
-    let decisions = Dictionary(grouping: params, by: { opt.lastProjection(for: $0) ?? .skipped }).mapValues(\.count)
-    note("adamp-bench: last step's projections: "
-         + decisions.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+    note("adamp-bench: the timed steps' projections (\(o.gradients.rawValue) gradients): \(tally.description)")
     let bytes = Double(n) * spec.bytes
     var r = Result(optimizer: name, model: model, isa: isa.rawValue, threads: threads, parameters: n,
                    tensors: params.count, steps: o.steps, medianMs: ours.median, minMs: ours.min,
@@ -176,6 +193,7 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
                    floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
                    fractionOfFloor: floor.median / ours.median)
     if o.gradientRules { (r.clippedMs, r.guardedMs) = (times[2].median, times[3].median) }
+    r.projections = tally.description
     if o.diagnostics { try printDiagnostics(opt, params, name: name, model: model) }
     return r
 }
@@ -227,6 +245,10 @@ if !options.allowDebug {
     fail("this is a debug build, whose timings mean nothing: use `swift run -c release adamp-bench` (or pass --allow-debug)")
 }
 #endif
+if options.contention {
+    do { try Contention.run(shapes: shapes, model: model, o: options) } catch { fail("\(error)") }
+    exit(0)
+}
 var results: [Result] = []
 do {
     for name in options.optimizers { results.append(try run(name, shapes: shapes, model: model, o: options)) }
@@ -246,6 +268,8 @@ if options.json {
                        r.effectiveGBps, r.floorMs, r.floorGBps, 100 * r.fractionOfFloor))
     }
     print("* GB/s counts the least bytes each must move: 28 per parameter for the Adams, 20 for the SGDs (CKernels/include/adamp.h)")
+    print("projections of the timed steps (\(options.gradients.rawValue) gradients):")
+    for r in results { print("  " + r.optimizer.padding(toLength: 7, withPad: " ", startingAt: 0) + r.projections) }
     if options.gradientRules {
         print("\nthe same steps with gradient rules (interleaved with the above): clipped = step(maxGradNorm: 1),")
         print("guarded = step(skipIfNonfinite: true); each reads the gradients once more for the norm")

@@ -43,7 +43,7 @@ static void work(const adamp_plan *p, const block *b, int kind, int tid, int nth
     }
 }
 
-static void worker(void *ctx, int tid, int nthreads) {
+static void worker(void *ctx, adamp_team *team, int tid, int nthreads) {
     const adamp_plan *p = ctx;
     block b = {0, 0, 0, 0};
     while (b.b0 < p->count) {
@@ -62,9 +62,9 @@ static void worker(void *ctx, int tid, int nthreads) {
                 work(p, &b, ph->kind, tid, nthreads);
                 continue;
             }
-            adamp_barrier(nthreads);
+            adamp_barrier(team);
             if (tid == 0) ph->serial(p->ctx, b.b0, b.b1, b.slot0);
-            adamp_barrier(nthreads);
+            adamp_barrier(team);
         }
         b.b0 = b.b1;
         b.slot0 = slot;

@@ -1,5 +1,5 @@
 /* Every algorithm on tensors big enough to run on several threads, under
- * every ISA this CPU has, with 1, 2 and 3 threads and several block sizes:
+ * every ISA this CPU has, with 1, 2, 3 and 8 threads and several block sizes:
  * results are bitwise those of one thread (adamp.h's promise), and for the
  * baselines, which have no sums, bitwise those of the scalar kernels. Says
  * which ISAs it exercised. Built with sanitizers by `make -C CKernels sanitize`. */
@@ -128,12 +128,13 @@ int main(int argc, char **argv) {
             if (adamp_isa_supported(isa)) printf("%s\n", adamp_isa_name(isa));
         return 0;
     }
-    const int32_t threads[] = {1, 2, 3};
+    /* 8: more threads than cores, so that barrier waits go to sleep (parallel.c). */
+    const int32_t threads[] = {1, 2, 3, 8};
     const int64_t blocks[] = {0, 50000, 1};
     printf("ISAs exercised:");
     for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
         if (adamp_isa_supported(isa)) printf(" %s", adamp_isa_name(isa));
-    printf(" (threads 1, 2, 3; OMP default %d)\n", adamp_default_threads());
+    printf(" (threads 1, 2, 3, 8; OMP default %d)\n", adamp_default_threads());
     for (size_t vi = 0; vi < sizeof VARIANTS / sizeof VARIANTS[0]; vi++) {
         const variant *v = &VARIANTS[vi];
         for (adamp_dtype dtype = ADAMP_F32; dtype <= ADAMP_F64; dtype++) {
