@@ -4,6 +4,7 @@ SGDP (adamp 0.3.0), torch.optim's fused Adam, AdamW and SGD (momentum 0.9,
 nesterov), and our five optimizers with the same settings as adamp-bench's.
 
     python Benchmarks/compare_pytorch.py [--model resnet50 | --shapes FILE.json] [--threads 2] [--steps 20]
+                                         [--gradients orthogonal|random]
 
 Needs torch, adamp and cadamp (pip install torch==2.13.0+cpu adamp==0.3.0
 ./Bindings/python, in a venv: never a dependency of the Swift package) and a
@@ -32,41 +33,61 @@ def bench_path(path):
     return path
 
 
-def median_ms(opt, steps, warmup):
+def orthogonalise(params):
+    """g_r -= (g_r . w_r / w_r . w_r) w_r for each row of each normalised
+    weight: what a gradient behind BatchNorm is, and what makes AdamP and
+    SGDP project (random gradients never do). Run before every timed step,
+    untimed: the weights move, so a fixed gradient would stop being orthogonal."""
+    with torch.no_grad():
+        for p in params:
+            if getattr(p, "normalised", False):
+                w, g = p.view(p.shape[0], -1), p.grad.view(p.shape[0], -1)
+                g -= w * ((g * w).sum(1, keepdim=True) / (w * w).sum(1, keepdim=True))
+
+
+def median_ms(opt, steps, warmup, prepare=lambda: None):
     for _ in range(warmup):
+        prepare()
         opt.step()
     times = []
     for _ in range(steps):
+        prepare()
         t0 = time.perf_counter()
         opt.step()
         times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times), min(times)
 
 
-def torch_params(shapes, seed=0):
+def torch_params(shapes, normalised, seed=0):
     gen = torch.Generator().manual_seed(seed)
     params = []
-    for s in shapes:
+    for s, n in zip(shapes, normalised):
         p = torch.nn.Parameter(torch.empty(s).uniform_(-0.1, 0.1, generator=gen))
         p.grad = torch.empty(s).uniform_(-0.01, 0.01, generator=gen)
+        p.normalised = n
         params.append(p)
     return params
 
 
-def interleaved(bodies, steps, warmup):
+def interleaved(bodies, steps, warmup, prepare=lambda: None, timed=lambda: None):
     """Median and min ms of each body, the bodies taking turns step by step
     (the starting one rotating), so that all see the same moments of a noisy
-    machine."""
+    machine; `prepare` before each round and `timed` after each timed one,
+    untimed."""
     names = list(bodies)
     for _ in range(warmup):
+        prepare()
         for n in names:
             bodies[n]()
     times = {n: [] for n in names}
     for k in range(steps):
-        for n in names[k % len(names):] + names[:k % len(names)]:
+        prepare()
+        timed_round = names[k % len(names):] + names[:k % len(names)]
+        for n in timed_round:
             t0 = time.perf_counter()
             bodies[n]()
             times[n].append((time.perf_counter() - t0) * 1e3)
+        timed()
     return {n: (statistics.median(ts), min(ts)) for n, ts in times.items()}
 
 
@@ -79,6 +100,10 @@ def main():
     ap.add_argument("--official-steps", type=int, default=5, help="the official package is slow")
     ap.add_argument("--bench", default=os.path.join(ROOT, ".build/release/adamp-bench"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--gradients", choices=["orthogonal", "random"], default="orthogonal",
+                    help="orthogonal (default): the normalised layers' gradients orthogonal to their weights before "
+                         "every timed step (ResNets' convolutions, 4-D tensors of --shapes), as behind BatchNorm; "
+                         "random: all random (AdamP and SGDP then never project)")
     a = ap.parse_args()
     bench = bench_path(a.bench)
     which = ["--shapes", a.shapes] if a.shapes else ["--model", a.model]
@@ -86,6 +111,9 @@ def main():
     if a.shapes:
         a.model = os.path.basename(a.shapes)
     torch.set_num_threads(a.threads)
+    # Which weights are followed by normalisation (as adamp-bench --gradients decides).
+    conv_normalised = a.shapes is not None or a.model.startswith("resnet")
+    normalised = [a.gradients == "orthogonal" and conv_normalised and len(s) == 4 for s in shapes]
     n = sum(torch.Size(s).numel() for s in shapes)
     print(f"{a.model}: {n} parameters in {len(shapes)} tensors, {a.threads} threads, torch {torch.__version__}", file=sys.stderr)
 
@@ -96,7 +124,8 @@ def main():
     rows = {}
     for name, make in official:
         print(f"timing {name}...", file=sys.stderr)
-        rows[name] = median_ms(make(torch_params(shapes)), a.official_steps, warmup=1)
+        ps = torch_params(shapes, normalised)
+        rows[name] = median_ms(make(ps), a.official_steps, warmup=1, prepare=lambda: orthogonalise(ps))
 
     # The same settings on both sides (and in adamp-bench).
     makers = {
@@ -111,25 +140,40 @@ def main():
         "ours SGDP": lambda ps: cadamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
     }
     print(f"timing {len(makers)} optimizers, interleaved step by step...", file=sys.stderr)
-    opts = {name: make(torch_params(shapes, seed=i)) for i, (name, make) in enumerate(makers.items())}
-    rows.update(interleaved({n: o.step for n, o in opts.items()}, a.steps, warmup=3))
+    sets = {name: torch_params(shapes, normalised, seed=i) for i, name in enumerate(makers)}
+    opts = {name: make(sets[name]) for name, make in makers.items()}
+    mix = {name: {} for name in opts if hasattr(opts[name], "projections")}
+
+    def tally():
+        for name in mix:
+            for code in opts[name].projections().values():
+                mix[name][code] = mix[name].get(code, 0) + 1
+
+    rows.update(interleaved({n: o.step for n, o in opts.items()}, a.steps, warmup=3,
+                            prepare=lambda: [orthogonalise(ps) for ps in sets.values()], timed=tally))
 
     if a.json:
-        print(json.dumps({k: {"median_ms": v[0], "min_ms": v[1]} for k, v in rows.items()}, indent=2))
+        print(json.dumps({"gradients": a.gradients, "projections_per_step": {k: {c: v / a.steps for c, v in m.items()}
+                                                                             for k, m in mix.items()},
+                          **{k: {"median_ms": v[0], "min_ms": v[1]} for k, v in rows.items()}}, indent=2))
         return
-    print(f"{a.model}: {n} f32 parameters, {a.threads} threads, torch {torch.__version__}")
+    print(f"{a.model}: {n} f32 parameters, {a.threads} threads, torch {torch.__version__}, {a.gradients} gradients")
     print(f"median and min over {a.steps} steps (official: {a.official_steps}); all but the official ones interleaved")
+    for name, counts in mix.items():
+        print(f"{name} projections per timed step: " +
+              ", ".join(f"{k} {v / a.steps:g}" for k, v in sorted(counts.items())))
     print(f"{'':24} {'median ms':>10} {'min ms':>8}")
     for k, (med, mn) in rows.items():
         print(f"{k:24} {med:10.2f} {mn:8.2f}")
     r = {k: v[0] for k, v in rows.items()}
     print()
     for ours, theirs, goal in [("ours Adam", "torch Adam fused", "<= 1.0"), ("ours AdamW", "torch AdamW fused", "<= 1.0"),
-                               ("ours SGD", "torch SGD fused", "<= 1.0"), ("ours AdamP", "ours Adam", "<= 1.3"),
-                               ("ours AdamP", "torch Adam fused", "<= 1.3"), ("ours SGDP", "torch SGD fused", "<= 1.4")]:
-        print(f"{ours + ' / ' + theirs + ':':34} {r[ours] / r[theirs]:5.2f}x   (goal {goal})")
+                               ("ours SGD", "torch SGD fused", "<= 1.0"), ("ours AdamP", "ours Adam", "<= 1.15"),
+                               ("ours SGDP", "ours SGD", "<= 1.15"), ("ours AdamP", "torch Adam fused", None),
+                               ("ours SGDP", "torch SGD fused", None)]:
+        print(f"{ours + ' / ' + theirs + ':':34} {r[ours] / r[theirs]:5.2f}x" + (f"   (goal {goal})" if goal else ""))
     for ours, official in [("ours AdamP", "official AdamP"), ("ours SGDP", "official SGDP")]:
-        print(f"{official + ' / ' + ours + ':':34} {r[official] / r[ours]:5.1f}x faster (goal >= 20)")
+        print(f"{official + ' / ' + ours + ':':34} {r[official] / r[ours]:5.1f}x faster")
 
 
 if __name__ == "__main__":

@@ -189,6 +189,15 @@ def step(opt, rule):
     return True
 
 
+def last_projections(opt):
+    """{parameter: adamp_projection code} of the last step the C library took."""
+    out = {}
+    for _, plan in getattr(opt, "_cadamp_plans", {}).values():
+        for p, code in zip(plan.params, (plan.table[:, 8] >> 32).tolist()):
+            out[p] = code
+    return out
+
+
 def _scalar_dtype():
     """The dtype torch.optim gives a step count (its _get_scalar_dtype)."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32

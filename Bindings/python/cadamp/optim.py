@@ -128,6 +128,13 @@ class SGD(torch.optim.SGD):
         return _step(self, self._rule, closure, lambda: torch.optim.SGD.step(self))
 
 
+_PROJECTIONS = {-1: "skipped", 0: "none", 1: "channel", 2: "layer"}
+
+
+def _projections(opt):
+    return {p: _PROJECTIONS[c] for p, c in _engine.last_projections(opt).items()}
+
+
 class AdamP(Optimizer):
     """AdamP as the official adamp 0.3.0 defines it (Heo et al., ICLR 2021):
     same arguments, defaults, param_groups and state ("step", "exp_avg",
@@ -142,6 +149,12 @@ class AdamP(Optimizer):
 
     def step(self, closure=None):
         return _step(self, self._rule, closure, lambda: _reference.adamp_step(self))
+
+    def projections(self):
+        """What the last step did to each parameter it stepped: "channel",
+        "layer" (projected by that view), "none" (not scale-invariant, or
+        one-dimensional). Empty after a step on the reference path."""
+        return _projections(self)
 
 
 class SGDP(Optimizer):
@@ -158,3 +171,7 @@ class SGDP(Optimizer):
 
     def step(self, closure=None):
         return _step(self, self._rule, closure, lambda: _reference.sgdp_step(self))
+
+    def projections(self):
+        """As AdamP.projections()."""
+        return _projections(self)

@@ -195,3 +195,16 @@ def test_one_openmp_runtime_in_the_process():
     with open("/proc/self/maps") as f:
         runtimes = {line.split()[-1] for line in f if "libgomp" in line or "libomp" in line or "libiomp" in line}
     assert runtimes == {cadamp.openmp_runtime}, runtimes
+
+
+def test_projections_say_what_the_step_did():
+    """Behind BatchNorm a convolution's gradient is orthogonal to its weights
+    row by row: AdamP and SGDP project it by channel; the linear layer and
+    the 1-D parameters are not projected."""
+    for cls, kw in ((cadamp.AdamP, {}), (cadamp.SGDP, dict(lr=0.1, momentum=0.9))):
+        m = model(torch.float32)
+        opt = cls(m.parameters(), **kw)
+        train(m, opt, batches(torch.float32, n=1))
+        got = {name: opt.projections()[p] for name, p in m.named_parameters()}
+        assert got["0.weight"] == got["3.weight"] == "channel", got
+        assert got["7.weight"] == got["9.weight"] == "none" and got["1.weight"] == "none", got
