@@ -4,6 +4,7 @@ to an OpenMP runtime: at import, cadamp binds it to the runtime the process
 already has (PyTorch's), so that one thread pool serves both."""
 import glob
 import os
+import re
 
 from setuptools import Extension, setup
 
@@ -12,7 +13,12 @@ sources = sorted(os.path.relpath(p, here) for p in glob.glob(os.path.join(here, 
 if not sources:
     raise SystemExit("cadamp: the C sources are not in csrc/src (csrc links to the repository's CKernels)")
 
+with open(os.path.join(here, "csrc", "include", "adamp.h")) as f:
+    header = f.read()
+version = ".".join(re.search(rf"#define ADAMP_VERSION_{part} (\d+)", header).group(1) for part in ("MAJOR", "MINOR", "PATCH"))
+
 setup(
+    version=version,   # the C library's, written once in adamp.h
     ext_modules=[
         Extension(
             "cadamp._libcadamp",

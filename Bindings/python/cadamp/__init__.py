@@ -11,4 +11,4 @@ from ._c import library_path, openmp_runtime, version
 from .optim import SGD, SGDP, Adam, AdamP, AdamW
 
 __all__ = ["AdamP", "SGDP", "Adam", "AdamW", "SGD", "version", "library_path", "openmp_runtime"]
-__version__ = "1.0.0"
+__version__ = version   # the C library's (adamp.h), as the package's
