@@ -40,7 +40,8 @@ expect() {
     fi
 }
 expect 2 'unknown option "--bogus"' --bogus
-expect 2 '--epochs must be an integer >= 1 (got "0")' --epochs 0
+expect 2 '--epochs must be an integer in [1, 100000] (got "0")' --epochs 0
+expect 2 '--hidden must be an integer in [2, 8192] (got "1000000")' --hidden 1000000
 expect 2 '--optimizers: "adamq" is not one of' --optimizers adamq
 expect 2 '--noise must be a number in [0, 1]' --noise 2
 expect 2 '--idx needs a value' --idx
@@ -48,5 +49,6 @@ expect 1 "$work/none/train-images-idx3-ubyte: no such file" --idx "$work/none"
 mkdir "$work/bad" && printf 'not an idx file at all' >"$work/bad/train-images-idx3-ubyte"
 expect 1 "$work/bad/train-images-idx3-ubyte: magic number is" --idx "$work/bad"
 expect 1 "fewer than one batch of 4096" --train 100 --batch 4096
+expect 1 "--batch 65536 and --hidden 8192 need about" --train 65536 --test 10 --batch 65536 --hidden 8192
 [ "$fails" -eq 0 ] || exit 1
 echo "adamp-demo: table, CSV, SVG, resume and bad input checked"

@@ -123,6 +123,21 @@ static inline void LF(adamp_apply_projection_at)(T *p, const T *g, const T *m, c
     LF(update)(p, pp, LF(project)(LF(adamp_perturb)(LF(grad)(g, k), L_LOAD(m), L_LOAD(v), k), pp, dn, s), k);
 }
 
+/* AdamP, projected, sweep 1 keeping the perturbation in u (a row of
+ * scratch), so that sweep 2 reads it instead of computing it again (a
+ * square root and a division per element): bitwise the same value. */
+static inline LANE LF(adamp_moments_dot_keep_at)(const T *p, const T *g, T *m, T *v, T *u, const LF(k) *k, LANE dn) {
+    const LANE pert = LF(adamp_moments)(LF(grad)(g, k), m, v, k);
+    L_STORE(u, pert);
+    return LF(dot)(L_LOAD(p), pert, dn);
+}
+
+/* AdamP, projected, sweep 2 from the kept perturbation. */
+static inline void LF(adamp_apply_kept_at)(T *p, const T *u, const LF(k) *k, LANE dn, LANE s) {
+    const LANE pp = L_LOAD(p);
+    LF(update)(p, pp, LF(project)(L_LOAD(u), pp, dn, s), k);
+}
+
 static inline void LF(sgdp_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
     LF(update)(p, L_LOAD(p), LF(sgdp_moments)(LF(grad)(g, k), buf, k), k);
 }

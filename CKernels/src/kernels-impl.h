@@ -246,6 +246,14 @@ static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, vo
     MOMENTS_DOT(n, adamp_moments_dot_at, p + i, g + i, m + i, v + i);
 }
 
+static double FN(adamp_moments_dot_keep)(size_t n, const void *pv, const void *gv, void *mv, void *vv, void *uv,
+                                         const adamp_consts *kc, double norm) {
+    const T *p = pv, *g = gv;
+    T *m = mv, *v = vv, *u = uv;
+    CONSTANTS(kc);
+    MOMENTS_DOT(n, adamp_moments_dot_keep_at, p + i, g + i, m + i, v + i, u + i);
+}
+
 static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, void *bv, const adamp_consts *kc,
                                    double norm) {
     const T *p = pv, *g = gv;
@@ -270,6 +278,13 @@ static void FN(adamp_apply_projection)(size_t n, void *pv, const void *gv, const
     const T *g = gv, *m = mv, *v = vv;
     CONSTANTS(kc);
     APPLY_PROJECTION(n, adamp_apply_projection_at, p + i, g + i, m + i, v + i);
+}
+
+static void FN(adamp_apply_kept)(size_t n, void *pv, const void *uv, const adamp_consts *kc, double norm, double s) {
+    T *p = pv;
+    const T *u = uv;
+    CONSTANTS(kc);
+    APPLY_PROJECTION(n, adamp_apply_kept_at, p + i, u + i);
 }
 
 static void FN(sgdp_apply_projection)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc,

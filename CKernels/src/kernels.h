@@ -43,6 +43,12 @@ typedef struct adamp_kernels {
                                 const adamp_consts *k, double norm);
     double (*sgdp_moments_dot)(size_t n, const void *p, const void *g, void *buf,
                                const adamp_consts *k, double norm);
+    /* AdamP's sweep 1 also storing the perturbation in u (n elements of
+     * scratch), and sweep 2 reading it: the same results as the pair above,
+     * without computing the perturbation twice. */
+    double (*adamp_moments_dot_keep)(size_t n, const void *p, const void *g, void *m, void *v, void *u,
+                                     const adamp_consts *k, double norm);
+    void (*adamp_apply_kept)(size_t n, void *p, const void *u, const adamp_consts *k, double norm, double s);
     /* Projected, sweep 2: perturb -= p_n * s, weight decay, update. */
     void (*adamp_apply_projection)(size_t n, void *p, const void *g, const void *m, const void *v,
                                    const adamp_consts *k, double norm, double s);
@@ -64,6 +70,8 @@ typedef struct adamp_kernels {
         .sgdp_update = FN(sgdp_update),                                                      \
         .adamp_moments_dot = FN(adamp_moments_dot),                                          \
         .sgdp_moments_dot = FN(sgdp_moments_dot),                                            \
+        .adamp_moments_dot_keep = FN(adamp_moments_dot_keep),                                \
+        .adamp_apply_kept = FN(adamp_apply_kept),                                            \
         .adamp_apply_projection = FN(adamp_apply_projection),                                \
         .sgdp_apply_projection = FN(sgdp_apply_projection),                                  \
         .adam_update = FN(adam_update),                                                      \

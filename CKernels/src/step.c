@@ -97,6 +97,8 @@ static double *scratch_of(const adamp_run *r, const adamp_tensor *t, size_t so) 
 
 /* Item j of tensor i. The statistics are only read here; the layer view's
  * sums go to the scratch. */
+enum { ADAMP_KEEP_BYTES = 32768 };
+
 static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     const adamp_run *r = ctx;
     adamp_tensor *t = &r->tensors[i];
@@ -106,6 +108,13 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     k.grad_mul = r->grad_mul;
     const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
     if (by_rows(t, kind)) {
+        /* AdamP's perturbation of a channel-projected row, kept between its
+         * two sweeps (rows longer than this compute it twice). */
+        union {
+            float f[ADAMP_KEEP_BYTES / sizeof(float)];
+            double d[ADAMP_KEEP_BYTES / sizeof(double)];
+        } keep;
+        void *const kept = r->dtype == ADAMP_F32 ? (void *)keep.f : (void *)keep.d;
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
         for (size_t row = r0; row < r1; row++) {
             const seg a = seg_at(t, used, row * cols * es);
@@ -115,6 +124,11 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
                 r->kernels->rowstats(cols, a.p, a.g, r->grad_mul, rs);
             } else if (t->projection == ADAMP_PROJ_CHANNEL) {
                 const double norm = sqrt(rs[2]);
+                if (r->algo == ADAMP_ALGO_ADAMP && cols * es <= sizeof keep) {
+                    const double s = r->kernels->adamp_moments_dot_keep(cols, a.p, a.g, a.m, a.v, kept, &k, norm);
+                    r->kernels->adamp_apply_kept(cols, a.p, kept, &k, norm, s);
+                    continue;
+                }
                 sweep2(r, &k, cols, a, norm, sweep1(r, &k, cols, a, norm));
             } else {
                 sc[LAYER_ROW_S + row] = sweep1(r, &k, cols, a, sqrt(sc[LAYER_PP]));

@@ -75,6 +75,14 @@ public struct Demo {
             throw DemoError.badArgument("the training set has \(train.count) examples, fewer than one batch of \(config.batchSize)")
         }
         guard !test.labels.isEmpty else { throw DemoError.badArgument("the held-out set is empty") }
+        // The network's buffers (Network.init), refused rather than crashed on.
+        let rows = Double(max(config.batchSize, 512)), h = Double(config.hidden)
+        let bytes = 4 * (rows * (Double(train.dimension) + 8 * h + Double(train.classes)) + 6 * h * h + 4 * h * Double(train.dimension + train.classes))
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes < memory / 2 else {
+            throw DemoError.badArgument(String(format: "--batch %d and --hidden %d need about %.1f GB for the network; this machine has %.1f GB",
+                                               config.batchSize, config.hidden, bytes / 1e9, memory / 1e9))
+        }
     }
 
     public var dataDescription: String {

@@ -51,15 +51,19 @@ final class Arguments {
         guard let v = rest.popFirst() else { fail("\(flag) needs a value (adamp-demo --help lists the options)", code: 2) }
         return v
     }
-    func integer(_ flag: String, min: Int) -> Int {
+    /// Bounded above too, so that no value asks for more memory than a
+    /// machine has (a crash is never the answer to an argument).
+    func integer(_ flag: String, min: Int, max: Int = 1 << 20) -> Int {
         let v = value(flag)
-        guard let n = Int(v), n >= min else { fail("\(flag) must be an integer >= \(min) (got \"\(v)\")", code: 2) }
+        guard let n = Int(v), n >= min, n <= max else {
+            fail("\(flag) must be an integer in [\(min), \(max)] (got \"\(v)\")", code: 2)
+        }
         return n
     }
 }
 let args = Arguments()
 @MainActor func value(_ flag: String) -> String { args.value(flag) }
-@MainActor func integer(_ flag: String, min: Int) -> Int { args.integer(flag, min: min) }
+@MainActor func integer(_ flag: String, min: Int, max: Int = 1 << 20) -> Int { args.integer(flag, min: min, max: max) }
 while let flag = args.rest.popFirst() {
     switch flag {
     case "--optimizers":
@@ -71,20 +75,20 @@ while let flag = args.rest.popFirst() {
             return k
         }
         if config.optimizers.isEmpty { fail("--optimizers: name at least one", code: 2) }
-    case "--epochs": config.epochs = integer(flag, min: 1)
-    case "--batch": config.batchSize = integer(flag, min: 2)
-    case "--hidden": config.hidden = integer(flag, min: 2)
-    case "--seed": config.seed = UInt64(integer(flag, min: 0))
+    case "--epochs": config.epochs = integer(flag, min: 1, max: 100_000)
+    case "--batch": config.batchSize = integer(flag, min: 2, max: 65_536)
+    case "--hidden": config.hidden = integer(flag, min: 2, max: 8_192)
+    case "--seed": config.seed = UInt64(integer(flag, min: 0, max: Int.max))
     case "--idx": idx = URL(fileURLWithPath: value(flag))
-    case "--train": train = integer(flag, min: 2)
-    case "--test": test = integer(flag, min: 1)
+    case "--train": train = integer(flag, min: 2, max: 4_000_000)
+    case "--test": test = integer(flag, min: 1, max: 4_000_000)
     case "--noise":
         let v = value(flag)
         guard let p = Double(v), p >= 0, p <= 1 else { fail("--noise must be a number in [0, 1] (got \"\(v)\")", code: 2) }
         noise = p
-    case "--data-seed": dataSeed = UInt64(integer(flag, min: 0))
+    case "--data-seed": dataSeed = UInt64(integer(flag, min: 0, max: Int.max))
     case "--checkpoint": config.checkpoint = URL(fileURLWithPath: value(flag))
-    case "--stop-after": config.stopAfter = integer(flag, min: 0)
+    case "--stop-after": config.stopAfter = integer(flag, min: 0, max: 100_000)
     case "--csv": csvPath = value(flag)
     case "--svg": svgPath = value(flag)
     case "--help", "-h": say(usage); exit(0)
