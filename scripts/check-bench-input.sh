@@ -13,11 +13,12 @@ echo '{"shapes": [[9223372036854775807], [1]]}' > "$work/sum.json"
 echo '[[1, 2]' > "$work/malformed.json"
 echo '[[0, 3]]' > "$work/zero.json"
 echo '[[1099511627776]]' > "$work/huge.json"
-fails=0
+fails=0 total=0
 # expect "words the one line must contain" args...
 expect() {
     local want="$1"; shift
     local err status=0
+    total=$((total + 1))
     err=$("$bench" "$@" 2>&1 >/dev/null) || status=$?
     if [ "$status" -ne 2 ] || [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ] || ! grep -qF -- "$want" <<<"$err"; then
         echo "FAIL adamp-bench $*: status $status, wanted 2 and one line with \"$want\"; got: $err" >&2
@@ -41,5 +42,7 @@ expect "--model nope: unknown model" --model nope
 expect "--optimizer adamq: unknown" --optimizer adamq
 expect "unknown argument --fast" --fast
 expect "--isa takes one of" --isa sse
-echo "adamp-bench bad input: $((17 - fails)) passed, $fails failed"
+expect "--contention prints its own table" --contention --json
+expect "--gradients takes one of" --gradients sideways
+echo "adamp-bench bad input: $((total - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]

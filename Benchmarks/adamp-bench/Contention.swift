@@ -8,23 +8,17 @@ import Foundation
 /// barrier-heavy step several times slower: this shows how much.
 enum Contention {
     static func run(shapes: [[Int]], model: String, o: Options) throws {
-        let marked = Gradients.normalised(model: model, shapes: shapes)
         let names = o.optimizers
-        let sets = names.map { _ in shapes.map { Parameter<Float>(shape: $0) } }
-        sets.forEach(Gradients.fill)
-        let opts = try zip(names, sets).map { name, ps in
-            let opt = try Benchmarked.all[name]!.make(ps)
-            try opt.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
-            return opt
-        }
-        let threads = o.threads > 0 ? o.threads : KernelOptions.defaultThreads
+        let subjects = try names.map { try Subject($0, shapes: shapes, model: model, o: o) }
+        let threads = o.threadCount
         note("adamp-bench --contention: \(names.joined(separator: ", ")) on \(model), \(threads) threads, "
              + "\(o.gradients.rawValue) gradients, taking turns; quiet, then beside a busy process")
         func measure() throws -> ([(median: Double, min: Double)], [ProjectionTally]) {
             var tallies = names.map { _ in ProjectionTally() }
-            let times = try timeInterleaved(steps: o.steps, warmup: o.warmup, opts.map { opt in { try opt.step() } },
-                prepare: { if o.gradients == .orthogonal { sets.forEach { Gradients.orthogonalise($0, marked) } } },
-                timed: { for k in opts.indices { tallies[k].add(opts[k], sets[k]) } })
+            let times = try timeInterleaved(steps: o.steps, warmup: o.warmup,
+                                            subjects.map { s in { try s.optimizer.step() } },
+                                            prepare: { subjects.forEach { $0.prepare() } },
+                                            timed: { for k in subjects.indices { tallies[k].add(subjects[k].optimizer, subjects[k].params) } })
             return (times, tallies)
         }
         let (quiet, tallies) = try measure()

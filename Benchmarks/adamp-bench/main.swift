@@ -88,6 +88,9 @@ func parse(_ args: [String]) -> Options {
         fail("--optimizer \(o.optimizers.joined()): unknown (one of \(Benchmarked.names.joined(separator: ", ")), all)")
     }
     guard o.isa.isSupported else { fail("this CPU has no \(o.isa.rawValue)") }
+    if o.contention && (o.json || o.gradientRules || o.diagnostics) {
+        fail("--contention prints its own table: it does not combine with --json, --gradient-rules or --diagnostics")
+    }
     return o
 }
 
@@ -166,13 +169,8 @@ final class FloorBuffers {
 func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
     let n = try Models.totalCount(shapes, source: model)
     let floorBuffers = FloorBuffers(count: n)
-    let params = shapes.map { Parameter<Float>(shape: $0) }
-    Gradients.fill(params)
-    let marked = Gradients.normalised(model: model, shapes: shapes)
-    let spec = Benchmarked.all[name]!
-    let opt = try spec.make(params)
-    try opt.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
-    let threads = o.threads > 0 ? o.threads : KernelOptions.defaultThreads
+    let subject = try Subject(name, shapes: shapes, model: model, o: o)
+    let (opt, params, spec, threads) = (subject.optimizer, subject.params, Benchmarked.all[name]!, o.threadCount)
     let isa = o.isa == .auto ? KernelISA.selected : o.isa
     note("adamp-bench: \(name) on \(model) (\(n) parameters, \(isa.rawValue), \(threads) threads): "
          + "\(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
@@ -182,7 +180,7 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
     }
     var tally = ProjectionTally()
     let times = try timeInterleaved(steps: o.steps, warmup: o.warmup, bodies,
-                                    prepare: { if o.gradients == .orthogonal { Gradients.orthogonalise(params, marked) } },
+                                    prepare: subject.prepare,
                                     timed: { tally.add(opt, params) })
     let (ours, floor) = (times[0], times[1])
     note("adamp-bench: the timed steps' projections (\(o.gradients.rawValue) gradients): \(tally.description)")

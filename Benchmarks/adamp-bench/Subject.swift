@@ -1,0 +1,31 @@
+import AdamPKit
+
+/// One optimizer under test: `name`'s over fresh parameters of `shapes`
+/// (random values and gradients), with the options' kernels, and the
+/// gradients to prepare before each timed step.
+struct Subject {
+    let optimizer: any Optimizer<Float>
+    let params: [Parameter<Float>]
+    let marked: [Bool]
+    let gradients: GradientKind
+
+    init(_ name: String, shapes: [[Int]], model: String, o: Options) throws {
+        params = shapes.map { Parameter<Float>(shape: $0) }
+        Gradients.fill(params)
+        marked = Gradients.normalised(model: model, shapes: shapes)
+        gradients = o.gradients
+        optimizer = try Benchmarked.all[name]!.make(params)
+        try optimizer.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
+    }
+
+    /// Untimed, before each round: orthogonal gradients made orthogonal to
+    /// the weights as they are now.
+    func prepare() {
+        if gradients == .orthogonal { Gradients.orthogonalise(params, marked) }
+    }
+}
+
+extension Options {
+    /// The threads a step runs on (0: the OpenMP default).
+    var threadCount: Int { threads > 0 ? threads : KernelOptions.defaultThreads }
+}
