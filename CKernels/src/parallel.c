@@ -9,8 +9,8 @@
  * On a machine where another process holds a core, the thread that arrived
  * first kept spinning while the one it waited for sat descheduled: measured
  * on ResNet-50, AdamP's step became 4.6x slower than Adam's instead of 1.6x.
- * Here a waiting thread spins for about a microsecond's worth of rounds, then
- * sleeps on a futex that the last thread to arrive wakes. */
+ * Here a waiting thread spins ADAMP_BARRIER_SPINS rounds of `pause` (tens of
+ * microseconds), then sleeps on a futex that the last thread to arrive wakes. */
 #define _DEFAULT_SOURCE /* syscall() under -std=c11 */
 #include "parallel.h"
 

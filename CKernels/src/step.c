@@ -95,10 +95,12 @@ static double *scratch_of(const adamp_run *r, const adamp_tensor *t, size_t so) 
     return t->ndim > 1 && r->scratch ? r->scratch + ADAMP_SCRATCH_PER_ROW * so : NULL;
 }
 
-/* Item j of tensor i. The statistics are only read here; the layer view's
- * sums go to the scratch. */
+/* The longest channel-view row (in bytes) whose AdamP perturbation item()
+ * keeps on its stack between the row's two sweeps. */
 enum { ADAMP_KEEP_BYTES = 32768 };
 
+/* Item j of tensor i. The statistics are only read here; the layer view's
+ * sums go to the scratch. */
 static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
     const adamp_run *r = ctx;
     adamp_tensor *t = &r->tensors[i];
