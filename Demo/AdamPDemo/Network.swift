@@ -67,14 +67,17 @@ final class Network {
             try p.setGradient(borrowing: UnsafeBufferPointer(grad.buffer))
             return p
         }
+        let parameter = { (name: String) in self.parameters.first { $0.name == name }! }
+        scaleInvariant = [("fc1", w1, parameter("fc1.weight")), ("fc2", w2, parameter("fc2.weight"))]
     }
 
     /// The model's state, named as a PyTorch module's state_dict: the
     /// parameters, then BatchNorm's running statistics.
     private(set) var tensors: [(name: String, shape: [Int], value: Matrix)] = []
 
-    /// The scale-invariant weights the demo reports on.
-    var scaleInvariant: [(String, Matrix)] { [("fc1", w1), ("fc2", w2)] }
+    /// The scale-invariant weights the demo reports on: a short name, the
+    /// weight's memory, and its parameter.
+    private(set) var scaleInvariant: [(name: String, weight: Matrix, parameter: Parameter<Float>)] = []
 
     /// One training step's forward and backward on the rows `batch` of
     /// `data`: fills every gradient and returns the batch's mean loss.

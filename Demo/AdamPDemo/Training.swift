@@ -101,7 +101,7 @@ public struct Demo {
                               maxBatch: max(batch, 512), seed: config.seed)
         let optimizer = try kind.make(net.parameters)
         let file = config.checkpoint?.appendingPathComponent("\(kind.rawValue).safetensors")
-        let weights = net.scaleInvariant.map(\.0)
+        let weights = net.scaleInvariant.map(\.name)
         var result = RunResult(optimizer: kind, records: [], stepsPerEpoch: stepsPerEpoch,
                                parameterCount: net.parameters.reduce(0) { $0 + $1.count })
         if let file, FileManager.default.fileExists(atPath: file.path) {
@@ -114,7 +114,7 @@ public struct Demo {
         for _ in 0..<result.resumedAfter * stepsPerEpoch { try schedule.step() }
         progress(.started(kind, resumedAfter: result.resumedAfter))
 
-        let tracked = net.scaleInvariant.map { name, m in (net.parameters.first { $0.name == "\(name).weight" }!, m) }
+        let tracked = net.scaleInvariant.map { ($0.parameter, $0.weight) }
         let before = tracked.map { Matrix($0.1.rows, $0.1.cols) }
         var epoch = result.resumedAfter
         while epoch < min(config.epochs, config.stopAfter ?? .max) {
@@ -174,7 +174,7 @@ public struct Demo {
         let (trainLoss, _) = net.evaluate(train)
         let (testLoss, correct) = net.evaluate(test)
         (r.trainLoss, r.testLoss, r.testAccuracy) = (trainLoss, testLoss, Double(correct) / Double(test.count))
-        r.weights = net.scaleInvariant.map { name, m in
+        r.weights = net.scaleInvariant.map { name, m, _ in
             var w = WeightRecord(name: name)
             w.norm = norm(m)
             return w
