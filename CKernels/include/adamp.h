@@ -406,6 +406,47 @@ ADAMP_API adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm
                            adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                            const adamp_step_options *options);
 
+/** adamp_row_stats() with options: the statistics of the gradients as
+ *  multiplied by options->grad_mul, as adamp_step_ex() computes them. */
+ADAMP_API adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
+                                          size_t count, double *stats, size_t stats_len,
+                                          const adamp_step_options *options);
+
+/** Phase 3 in two halves, for a sharded optimizer whose tensors are slices of
+ *  whole rows of larger tensors (adamp_mpi.h builds on these). A tensor
+ *  projected in the layer view needs two sums over ALL the rows of the tensor
+ *  it is a slice of: its p.p (from the statistics) and the projection
+ *  coefficient s, a sum of one part per row that exists only after the
+ *  moment update. A sharded caller combines them across shards between the
+ *  halves; for tensors of any other projection the first half does the whole
+ *  update, and the second does nothing.
+ *
+ *  adamp_apply_layer_begin(): as adamp_apply() (with options->grad_mul as in
+ *  adamp_step_ex()), except that for each tensor i with a gradient and
+ *  projection ADAMP_PROJ_LAYER it takes the layer's p.p from layer_pp[i]
+ *  instead of summing the tensor's own rows, updates the moments, and writes
+ *  each row's part of s to row_s[k] (k: the row's index among the stats rows
+ *  of the call, as in the stats buffer; adamp_stats_len() / 6 doubles),
+ *  without changing the parameter. Counts the step of every tensor with a
+ *  gradient.
+ *
+ *  adamp_apply_layer_end(): with the same tensors, stats, options and
+ *  layer_pp, and layer_s[i] = s of each layer-projected tensor, finishes their
+ *  update; counts nothing.
+ *
+ *  For a tensor that is whole, layer_pp[i] = the sum of its rows' p.p in row
+ *  order and layer_s[i] = the sum of its row_s in row order give bitwise the
+ *  result of adamp_apply(). layer_pp (and row_s, layer_s) may be NULL when no
+ *  tensor is projected in the layer view (ADAMP_E_NULL_POINTER otherwise). */
+ADAMP_API adamp_status adamp_apply_layer_begin(const adamp_config *config, adamp_algorithm algorithm,
+                                               adamp_dtype dtype, adamp_tensor *tensors, size_t count,
+                                               double *stats, size_t stats_len, const adamp_step_options *options,
+                                               const double *layer_pp, double *row_s);
+ADAMP_API adamp_status adamp_apply_layer_end(const adamp_config *config, adamp_algorithm algorithm,
+                                             adamp_dtype dtype, adamp_tensor *tensors, size_t count, double *stats,
+                                             size_t stats_len, const adamp_step_options *options,
+                                             const double *layer_pp, const double *layer_s);
+
 /** Doubles of workspace adamp_grad_norms() needs: 2 per 16,384 elements of
  *  every tensor (with a gradient or not). 0 if tensors is NULL; SIZE_MAX if
  *  a size overflows. */

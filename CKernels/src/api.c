@@ -88,11 +88,21 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
     return ADAMP_OK;
 }
 
+/* The layer view's sums of a split update (adamp_apply_layer_begin/_end). */
+typedef struct {
+    int part;
+    const double *layer_pp;
+    double *row_s;
+    const double *layer_s;
+} split;
+
+static const split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
+
 /* Validates, resolves and runs `phases`. Algorithms without projection
  * take no stats, and decide (trivially) in every call that updates. */
 static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases,
-                        double grad_mul) {
+                        double grad_mul, split sp) {
     if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = algo == 0 || adamp_projects(algo);
     if (!projects) phases = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, stats = NULL;
@@ -104,6 +114,9 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
         if (t->projection < ADAMP_PROJ_NONE || t->projection > ADAMP_PROJ_LAYER) return ADAMP_E_INVALID_ENUM;
         if (t->projection != ADAMP_PROJ_NONE && t->ndim <= 1) return ADAMP_E_INVALID_ENUM;
         if (t->projection != ADAMP_PROJ_NONE) need_stats = 1;
+        if (t->projection == ADAMP_PROJ_LAYER && projects && sp.part != ADAMP_PART_WHOLE &&
+            (!sp.layer_pp || (sp.part == ADAMP_PART_BEGIN ? !sp.row_s : !sp.layer_s)))
+            return ADAMP_E_NULL_POINTER;
     }
     size_t rows = 0;
     adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats, &rows);
@@ -117,15 +130,27 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * no statistics there is nothing to keep, and one block needs no barriers. */
     const int blocked = phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * rows : NULL;
-    adamp_run r = {algo, dtype, kernels, tensors, count, stats, scratch, phases, grad_mul, blocked ? block : SIZE_MAX};
+    adamp_run r = {algo,  dtype,   kernels,     tensors,     count,        stats,
+                   scratch, phases, grad_mul, blocked ? block : SIZE_MAX, sp.part, sp.layer_pp,
+                   sp.row_s, sp.layer_s};
     adamp_run_step(&r, threads);
     return ADAMP_OK;
 }
 
+static adamp_status grad_mul_of(const adamp_step_options *options, double *grad_mul);
+
 adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                              size_t count, double *stats, size_t stats_len) {
+    return adamp_row_stats_ex(config, dtype, tensors, count, stats, stats_len, NULL);
+}
+
+adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
+                                size_t count, double *stats, size_t stats_len, const adamp_step_options *options) {
+    double grad_mul;
+    adamp_status s = grad_mul_of(options, &grad_mul);
+    if (s != ADAMP_OK) return s;
     /* The stats phase writes no tensor field: the cast only lets one run type serve. */
-    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS, 1.0);
+    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS, grad_mul, WHOLE);
 }
 
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
@@ -146,7 +171,30 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
 adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                          adamp_tensor *tensors, size_t count, double *stats, size_t stats_len) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, 1.0);
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, 1.0, WHOLE);
+}
+
+adamp_status adamp_apply_layer_begin(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                                     adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
+                                     const adamp_step_options *options, const double *layer_pp, double *row_s) {
+    if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
+    double grad_mul;
+    adamp_status s = grad_mul_of(options, &grad_mul);
+    if (s != ADAMP_OK) return s;
+    const split sp = {ADAMP_PART_BEGIN, layer_pp, row_s, NULL};
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, grad_mul, sp);
+}
+
+adamp_status adamp_apply_layer_end(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                                   adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
+                                   const adamp_step_options *options, const double *layer_pp,
+                                   const double *layer_s) {
+    if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
+    double grad_mul;
+    adamp_status s = grad_mul_of(options, &grad_mul);
+    if (s != ADAMP_OK) return s;
+    const split sp = {ADAMP_PART_END, layer_pp, NULL, layer_s};
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, grad_mul, sp);
 }
 
 adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
@@ -161,10 +209,16 @@ adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm
                            adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                            const adamp_step_options *options) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    const double grad_mul = HAS_OPTION(options, grad_mul) ? options->grad_mul : 1.0;
-    if (!(isfinite(grad_mul) && grad_mul >= 0)) return ADAMP_E_INVALID_CONFIG;
+    double grad_mul;
+    adamp_status s = grad_mul_of(options, &grad_mul);
+    if (s != ADAMP_OK) return s;
     return run(config, algorithm, dtype, tensors, count, stats, stats_len,
-               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, grad_mul);
+               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, grad_mul, WHOLE);
+}
+
+static adamp_status grad_mul_of(const adamp_step_options *options, double *grad_mul) {
+    *grad_mul = HAS_OPTION(options, grad_mul) ? options->grad_mul : 1.0;
+    return isfinite(*grad_mul) && *grad_mul >= 0 ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
 }
 
 /* Adds t's workspace chunks to *chunks; 0 if the total would not fit. */

@@ -145,7 +145,8 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
 }
 
 /* Serial, before the update: decide (in adamp_step), count the step, and sum
- * the layer norms. */
+ * the layer norms (the halves of a split update take them from the caller;
+ * the second half counts nothing). */
 static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
     const adamp_run *r = ctx;
     for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
@@ -153,11 +154,16 @@ static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
         double *st = stats_of(r, t, so);
         if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
         if (!t->grad) continue;
-        t->step += 1;
-        if (t->projection == ADAMP_PROJ_LAYER) {
+        if (r->part != ADAMP_PART_END) t->step += 1;
+        if (t->projection != ADAMP_PROJ_LAYER) continue;
+        double *sc = scratch_of(r, t, so);
+        if (r->part == ADAMP_PART_WHOLE) {
             double ww = 0;
             for (size_t row = 0; row < t->rows; row++) ww += st[ADAMP_STATS_PER_ROW * row + 2];
-            scratch_of(r, t, so)[LAYER_PP] = ww;
+            sc[LAYER_PP] = ww;
+        } else {
+            sc[LAYER_PP] = r->layer_pp[i];
+            if (r->part == ADAMP_PART_END) sc[LAYER_S] = r->layer_s[i];
         }
     }
 }
@@ -168,13 +174,18 @@ static int has_layer(const void *ctx, size_t b0, size_t b1) {
     return 0;
 }
 
-/* Serial: s of each layer-projected tensor, in row order. */
+/* Serial: s of each layer-projected tensor, in row order (or, in the first
+ * half of a split update, each row's part of it, for the caller to sum). */
 static void reduce_layers(const void *ctx, size_t b0, size_t b1, size_t so) {
     const adamp_run *r = ctx;
     for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
         const adamp_tensor *t = &r->tensors[i];
         if (!t->grad || t->projection != ADAMP_PROJ_LAYER) continue;
         double *sc = scratch_of(r, t, so), s = 0;
+        if (r->part == ADAMP_PART_BEGIN) {
+            for (size_t row = 0; row < t->rows; row++) r->row_s[so + row] = sc[LAYER_ROW_S + row];
+            continue;
+        }
         for (size_t row = 0; row < t->rows; row++) s += sc[LAYER_ROW_S + row];
         sc[LAYER_S] = s;
     }
@@ -190,16 +201,23 @@ static int apply_phase(const void *ctx, size_t b0, size_t b1) {
     return (((const adamp_run *)ctx)->phases & ADAMP_RUN_APPLY) != 0;
 }
 
-static int layer_phase(const void *ctx, size_t b0, size_t b1) { return apply_phase(ctx, b0, b1) && has_layer(ctx, b0, b1); }
+static int part(const void *ctx) { return ((const adamp_run *)ctx)->part; }
+static int first_half(const void *ctx, size_t b0, size_t b1) { return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_END; }
+static int layer_sums(const void *ctx, size_t b0, size_t b1) {
+    return first_half(ctx, b0, b1) && has_layer(ctx, b0, b1);
+}
+static int layer_sweep(const void *ctx, size_t b0, size_t b1) {
+    return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_BEGIN && has_layer(ctx, b0, b1);
+}
 
 /* Per block: statistics, then the decision and the update, then the layer
  * view's reduction and second sweep where a tensor needs it. */
 static const adamp_phase PHASES[] = {
     {K_STATS, NULL, stats_phase},
     {0, prepare, apply_phase},
-    {K_APPLY, NULL, apply_phase},
-    {0, reduce_layers, layer_phase},
-    {K_LAYER2, NULL, layer_phase},
+    {K_APPLY, NULL, first_half},
+    {0, reduce_layers, layer_sums},
+    {K_LAYER2, NULL, layer_sweep},
 };
 
 void adamp_run_step(const adamp_run *run, int threads) {

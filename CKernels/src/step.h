@@ -7,6 +7,10 @@
 
 enum { ADAMP_RUN_STATS = 1, ADAMP_RUN_DECIDE = 2, ADAMP_RUN_APPLY = 4 };
 
+/* The update whole, or in the two halves of adamp_apply_layer_begin/_end
+ * (the layer view's sums then come from, and go to, the caller). */
+enum { ADAMP_PART_WHOLE = 0, ADAMP_PART_BEGIN = 1, ADAMP_PART_END = 2 };
+
 typedef struct adamp_run {
     adamp_algorithm algo; /* 0 for the statistics alone */
     adamp_dtype dtype;
@@ -18,6 +22,10 @@ typedef struct adamp_run {
     int phases;   /* ADAMP_RUN_* */
     double grad_mul; /* every gradient times this (1: as is) */
     size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
+    int part;     /* ADAMP_PART_*; BEGIN and END run the update only */
+    const double *layer_pp; /* BEGIN, END: per tensor, the whole layer's p.p */
+    double *row_s;          /* BEGIN: per stats row, its part of s (out) */
+    const double *layer_s;  /* END: per tensor, s */
 } adamp_run;
 
 /* Runs `run` on up to `threads` threads (validated input; cannot fail). */

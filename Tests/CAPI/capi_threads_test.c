@@ -114,12 +114,72 @@ static void run(const variant *v, adamp_dtype dtype, const adamp_config *cfg, ba
                               .cols = COLS[i], .ndim = NDIM[i]};
     const size_t len = adamp_stats_len(t, COUNT);
     double *stats = malloc(len * sizeof(double));
+    const adamp_step_options o = {sizeof o, 0.5};
     for (int s = 0; s < STEPS; s++) {
-        CHECK(adamp_step(cfg, v->algo, dtype, t, COUNT, stats, len) == ADAMP_OK);
+        CHECK(adamp_step_ex(cfg, v->algo, dtype, t, COUNT, stats, len, &o) == ADAMP_OK);
         for (int i = 0; s == 0 && i < COUNT; i++) proj[i] = t[i].projection;
     }
     CHECK(t[0].step == STEPS && t[COUNT - 1].step == 0);
     free(stats);
+}
+
+/* run() as a sharded optimizer does it: every tensor of more than one row cut
+ * into slices of rows (each tensor's first row alone, then the rest in two),
+ * stepped through the public phases (adamp_row_stats_ex, adamp_decide on the
+ * whole tensors, adamp_apply_layer_begin/_end on the slices) with the layer
+ * view's sums made over the whole tensors in row order. adamp.h promises the
+ * step's result bitwise; the gradients are multiplied by 0.5 as they go. */
+enum { MAX_SLICES = 3 * COUNT };
+static void run_sliced(const variant *v, adamp_dtype dtype, const adamp_config *cfg, batch *b) {
+    const size_t es = dtype == ADAMP_F32 ? sizeof(float) : sizeof(double);
+    make(b, es);
+    adamp_tensor t[COUNT], sl[MAX_SLICES];
+    size_t of[MAX_SLICES], n = 0;
+    for (int i = 0; i < COUNT; i++) {
+        t[i] = (adamp_tensor){.param = b->p[i], .grad = i == COUNT - 1 ? NULL : b->g[i], .state0 = b->s[0][i],
+                              .state1 = b->s[1][i], .state2 = b->s[2][i], .hparams = &v->h, .rows = ROWS[i],
+                              .cols = COLS[i], .ndim = NDIM[i]};
+        const size_t cut[4] = {0, 1, 1 + (ROWS[i] - 1) / 2, ROWS[i]};
+        for (int k = 0; k < 3; k++) {
+            if (cut[k + 1] == cut[k]) continue;
+            const size_t off = cut[k] * COLS[i] * es;
+            sl[n] = t[i];
+            sl[n].param = (char *)b->p[i] + off;
+            sl[n].grad = t[i].grad ? (const char *)t[i].grad + off : NULL;
+            sl[n].state0 = (char *)b->s[0][i] + off, sl[n].state1 = (char *)b->s[1][i] + off;
+            sl[n].state2 = (char *)b->s[2][i] + off;
+            sl[n].rows = cut[k + 1] - cut[k];
+            of[n++] = (size_t)i;
+        }
+    }
+    const size_t len = adamp_stats_len(t, COUNT), rows = len / 6;
+    CHECK(adamp_stats_len(sl, n) == len);
+    double *stats = malloc(len * sizeof(double)), *row_s = malloc(rows * sizeof(double));
+    double layer_pp[COUNT], layer_s[COUNT], pp[MAX_SLICES], s_of[MAX_SLICES];
+    const adamp_step_options o = {sizeof o, 0.5};
+    for (int step = 0; step < STEPS; step++) {
+        CHECK(adamp_row_stats_ex(cfg, dtype, sl, n, stats, len, &o) == ADAMP_OK);
+        CHECK(adamp_decide(v->algo, dtype, t, COUNT, stats, len) == ADAMP_OK);
+        size_t so = 0;
+        for (int i = 0; i < COUNT; i++) {
+            layer_pp[i] = 0;
+            for (size_t r = 0; NDIM[i] > 1 && r < ROWS[i]; r++) layer_pp[i] += stats[3 * (so + r) + 2];
+            so += NDIM[i] > 1 ? ROWS[i] : 0;
+        }
+        for (size_t k = 0; k < n; k++) sl[k].projection = t[of[k]].projection, pp[k] = layer_pp[of[k]];
+        CHECK(adamp_apply_layer_begin(cfg, v->algo, dtype, sl, n, stats, len, &o, pp, row_s) == ADAMP_OK);
+        so = 0;
+        for (int i = 0; i < COUNT; i++) {
+            layer_s[i] = 0;
+            for (size_t r = 0; t[i].projection == ADAMP_PROJ_LAYER && r < ROWS[i]; r++) layer_s[i] += row_s[so + r];
+            so += NDIM[i] > 1 ? ROWS[i] : 0;
+        }
+        for (size_t k = 0; k < n; k++) s_of[k] = layer_s[of[k]];
+        CHECK(adamp_apply_layer_end(cfg, v->algo, dtype, sl, n, stats, len, &o, pp, s_of) == ADAMP_OK);
+    }
+    CHECK(sl[0].step == STEPS);
+    free(stats);
+    free(row_s);
 }
 
 int main(int argc, char **argv) {
@@ -165,6 +225,13 @@ int main(int argc, char **argv) {
                         CHECK(ok);
                         release(&many);
                     }
+                const adamp_config cfg = {isa, 2, 0};
+                run_sliced(v, dtype, &cfg, &many);
+                if (!same(&many, &one, es))
+                    fprintf(stderr, "%s %s %s: the phases over row slices differ from the step\n", v->name,
+                            dtype == ADAMP_F32 ? "f32" : "f64", adamp_isa_name(isa));
+                CHECK(same(&many, &one, es));
+                release(&many);
                 release(&one);
             }
             release(&scalar);
