@@ -11,6 +11,11 @@ let package = Package(
         .library(name: "CAdamP", targets: ["CAdamP"]),
         .executable(name: "adamp-bench", targets: ["adamp-bench"]),
         .executable(name: "adamp-demo", targets: ["adamp-demo"]),
+        // Sharded across processes over MPI (README, "Training across
+        // processes"): only these need Open MPI; the products above never link it.
+        .library(name: "AdamPDistributed", targets: ["AdamPDistributed"]),
+        .library(name: "CAdamPMPI", targets: ["CAdamPMPI"]),
+        .executable(name: "adamp-bench-mpi", targets: ["adamp-bench-mpi"]),
     ],
     targets: [
         .target(
@@ -50,6 +55,30 @@ let package = Package(
             name: "adamp-demo",
             dependencies: ["AdamPDemo"],
             path: "Demo/adamp-demo"
+        ),
+        // MPI (Debian: libopenmpi-dev, openmpi-bin), for the sharded optimizer.
+        .systemLibrary(name: "CMPI", path: "Distributed/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
+        .target(
+            name: "CAdamPMPI",
+            dependencies: ["CAdamP", "CMPI"],
+            path: "Distributed/CAdamPMPI"
+        ),
+        .target(
+            name: "AdamPDistributed",
+            dependencies: ["AdamPKit", "CAdamP", "CAdamPMPI", "CMPI"],
+            path: "Distributed/AdamPDistributed"
+        ),
+        .executableTarget(
+            name: "adamp-bench-mpi",
+            dependencies: ["AdamPDistributed", "AdamPKit"],
+            path: "Distributed/adamp-bench-mpi"
+        ),
+        // Run under mpirun by scripts/check-mpi.sh (XCTest does not start ranks).
+        .executableTarget(
+            name: "adamp-mpi-tests",
+            dependencies: ["AdamPDistributed", "AdamPKit"],
+            path: "Tests/MPI"
         ),
         .testTarget(
             name: "AdamPDemoTests",

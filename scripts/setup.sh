@@ -4,7 +4,8 @@
 # kernels and the install check, which links it from C, C++ and CMake), the
 # OpenMP runtime the kernels' threads come from (libgomp), and OpenBLAS and
 # LAPACKE with pkg-config (for the linear-algebra tests and the training demo;
-# the optimizer library itself uses neither). OpenBLAS comes as its OpenMP
+# the optimizer library itself uses neither), Open MPI (for the sharded
+# optimizer, AdamPDistributed, and its tests under mpirun). OpenBLAS comes as its OpenMP
 # build (libopenblas-openmp-dev, which satisfies libopenblas-dev), so that
 # BLAS and the optimizer share one OpenMP thread pool: with the pthreads
 # build each spins while the other works (README, "Threads"). On a machine
@@ -15,7 +16,8 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 command -v swift >/dev/null 2>&1 || { echo "setup: the Swift toolchain (6.0 or later) is needed: https://www.swift.org/install/linux/" >&2; exit 1; }
-packages=(gcc g++ make cmake libc6-dev libgomp1 pkg-config libopenblas-openmp-dev libopenblas-dev liblapacke-dev)
+packages=(gcc g++ make cmake libc6-dev libgomp1 pkg-config libopenblas-openmp-dev libopenblas-dev liblapacke-dev
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -5,7 +5,8 @@
 # and 1-3 threads, the API fuzzer for a bounded time ($FUZZ_SECONDS, 60 by
 # default), adamp-bench on bad input, adamp-demo as a user runs it, the C
 # library installed and linked as a C and C++ user would, the PyTorch drop-in
-# installed with pip and tested against adamp and torch.optim, and a package
+# installed with pip and tested against adamp and torch.optim, the sharded
+# optimizer on 1-4 MPI ranks against one process, and a package
 # that depends on this one by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +33,5 @@ bash scripts/check-bench-input.sh
 bash scripts/check-demo.sh
 bash scripts/check-install.sh
 bash scripts/check-python.sh
+bash scripts/check-mpi.sh
 bash scripts/check-dependent.sh

@@ -37,12 +37,10 @@ extension OptimizerCore {
             members.append(("params", .array(parameters.indices.filter { groupOfParameter[$0] == g }.map(JSON.init))))
             return .object(members)
         }
-        let parameterJSON = parameters.map { p -> JSON in
-            .object([("name", p.name.map(JSON.string) ?? .null), ("shape", .array(p.shape.map(JSON.init)))])
-        }
         return StateDict(tensors: tensors, metadata: [
             "format": Checkpoint.format, "format_version": "\(Checkpoint.version)", "optimizer": algorithmName,
-            "dtype": dtypeName, "param_groups": JSON.array(groupJSON).text, "parameters": JSON.array(parameterJSON).text,
+            "dtype": dtypeName, "param_groups": JSON.array(groupJSON).text,
+            "parameters": KernelAccess.parametersMetadata(parameters.map { ($0.name, $0.shape) }),
         ])
     }
 

@@ -28,7 +28,7 @@ public struct StepOptions: Equatable, Sendable {
     /// Whether a pass over the gradients is needed before the step.
     var needsNorms: Bool { maxGradNorm != nil || skipIfNonfinite }
 
-    func validate() throws {
+    package func validate() throws {
         try ArgumentCheck.positive(gradScale, "gradScale")
         if let m = maxGradNorm { try ArgumentCheck.finite(m, "maxGradNorm") }
         try GradientNorms.checkNormType(normType)

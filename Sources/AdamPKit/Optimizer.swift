@@ -110,7 +110,7 @@ extension Optimizer {
 }
 
 /// The conformance every optimizer shares through its core.
-protocol CoreBacked: Optimizer, InitialLearningRates, HyperparameterAccess where Hyperparameters: KernelHyperparameters {
+protocol CoreBacked: Optimizer, InitialLearningRates, HyperparameterAccess, KernelView where Hyperparameters: KernelHyperparameters {
     var core: OptimizerCore<Scalar, Hyperparameters> { get }
 }
 

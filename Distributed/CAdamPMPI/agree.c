@@ -1,0 +1,170 @@
+/* Collective verdicts: the ranks compare what they were given with one small
+ * all-reduce per call (hashes), and only when those differ look closer, to
+ * say on every rank what differs. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shard.h"
+
+/* The hyperparameters, for hashing and for naming the one that differs. */
+static const struct {
+    adamp_field field;
+    size_t offset;
+    int is_double;
+} FIELDS[] = {
+    {ADAMP_FIELD_LR, offsetof(adamp_hparams, lr), 1},
+    {ADAMP_FIELD_BETA1, offsetof(adamp_hparams, beta1), 1},
+    {ADAMP_FIELD_BETA2, offsetof(adamp_hparams, beta2), 1},
+    {ADAMP_FIELD_MOMENTUM, offsetof(adamp_hparams, momentum), 1},
+    {ADAMP_FIELD_DAMPENING, offsetof(adamp_hparams, dampening), 1},
+    {ADAMP_FIELD_EPS, offsetof(adamp_hparams, eps), 1},
+    {ADAMP_FIELD_WEIGHT_DECAY, offsetof(adamp_hparams, weight_decay), 1},
+    {ADAMP_FIELD_DELTA, offsetof(adamp_hparams, delta), 1},
+    {ADAMP_FIELD_WD_RATIO, offsetof(adamp_hparams, wd_ratio), 1},
+    {ADAMP_FIELD_NESTEROV, offsetof(adamp_hparams, nesterov), 0},
+    {ADAMP_FIELD_AMSGRAD, offsetof(adamp_hparams, amsgrad), 0},
+    {ADAMP_FIELD_MAXIMIZE, offsetof(adamp_hparams, maximize), 0},
+    {ADAMP_FIELD_PROJECTION, offsetof(adamp_hparams, projection), 0},
+};
+enum { NFIELDS = sizeof FIELDS / sizeof FIELDS[0] };
+
+static uint64_t field_bits(const adamp_hparams *h, size_t f) {
+    const char *at = (const char *)h + FIELDS[f].offset;
+    uint64_t bits = 0;
+    if (FIELDS[f].is_double) memcpy(&bits, at, sizeof(double));
+    else {
+        int32_t v;
+        memcpy(&v, at, sizeof v);
+        bits = (uint64_t)(uint32_t)v;
+    }
+    return bits;
+}
+
+static uint64_t hparams_hash(const adamp_hparams *h) {
+    uint64_t x = ADAMP_MPI_HASH0;
+    for (size_t f = 0; f < NFIELDS; f++) {
+        const uint64_t b = field_bits(h, f);
+        x = adamp_mpi_hash(x, &b, sizeof b);
+    }
+    return x;
+}
+
+static int differs(const uint64_t *hi, const uint64_t *lo, size_t i) { return hi[i] != lo[i]; }
+
+/* Which field of tensor i's hyperparameters differs between ranks (collective). */
+static int name_field(adamp_mpi_shard *s, const adamp_hparams *h, size_t i, adamp_mpi_error *e) {
+    uint64_t v[NFIELDS], hi[NFIELDS], lo[NFIELDS];
+    for (size_t f = 0; f < NFIELDS; f++) v[f] = field_bits(h, f);
+    int st = adamp_mpi_range(s->comm, v, hi, lo, NFIELDS, e);
+    if (st != ADAMP_OK) return st;
+    for (size_t f = 0; f < NFIELDS; f++) {
+        if (!differs(hi, lo, f)) continue;
+        if (FIELDS[f].is_double) {
+            double a, b;
+            memcpy(&a, &lo[f], sizeof a), memcpy(&b, &hi[f], sizeof b);
+            return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's %s: %.17g on one, %.17g on another", i,
+                                  adamp_field_name(FIELDS[f].field), a, b);
+        }
+        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's %s: %d on one, %d on another", i,
+                              adamp_field_name(FIELDS[f].field), (int)(int32_t)lo[f], (int)(int32_t)hi[f]);
+    }
+    return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's hyperparameters", i);
+}
+
+/* The first verdict of every call: bad on some rank? Returns that rank's
+ * status there, ADAMP_MPI_E_OTHER_RANK elsewhere. */
+static int any_bad(adamp_mpi_shard *s, uint64_t *v, uint64_t *hi, uint64_t *lo, size_t n, int status,
+                   adamp_mpi_error *e) {
+    v[0] = status != ADAMP_OK;
+    int st = adamp_mpi_range(s->comm, v, hi, lo, n, e);
+    if (st != ADAMP_OK) return st;
+    if (status != ADAMP_OK) return status;
+    if (hi[0]) return adamp_mpi_fail(e, ADAMP_MPI_E_OTHER_RANK, "another rank's input was rejected (see its error)");
+    return ADAMP_OK;
+}
+
+enum { SUMMARY = 6 };
+
+int adamp_mpi_agree_failed(adamp_mpi_shard *s, int status, adamp_mpi_error *e) {
+    uint64_t v[SUMMARY] = {0}, hi[SUMMARY], lo[SUMMARY];
+    adamp_mpi_error ignored;
+    const int st = any_bad(s, v, hi, lo, SUMMARY, status, &ignored);
+    return st == ADAMP_MPI_E_MPI ? adamp_mpi_check(ignored.mpi_code, "MPI_Allreduce", e) : status;
+}
+
+int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e) {
+    uint64_t shapes = ADAMP_MPI_HASH0, hps = ADAMP_MPI_HASH0;
+    for (size_t i = 0; i < s->count; i++) {
+        const uint64_t shape[3] = {t[i].rows, t[i].cols, (uint64_t)t[i].ndim}, h = hparams_hash(t[i].hparams);
+        shapes = adamp_mpi_hash(shapes, shape, sizeof shape);
+        hps = adamp_mpi_hash(hps, &h, sizeof h);
+    }
+    uint64_t v[SUMMARY] = {0, (uint64_t)s->algo, (uint64_t)s->dtype, s->count, shapes, hps}, hi[SUMMARY], lo[SUMMARY];
+    int st = any_bad(s, v, hi, lo, SUMMARY, ADAMP_OK, e);
+    if (st != ADAMP_OK) return st;
+    if (differs(hi, lo, 1))
+        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the algorithm: %s on one, %s on another",
+                              adamp_algorithm_name((adamp_algorithm)lo[1]), adamp_algorithm_name((adamp_algorithm)hi[1]));
+    if (differs(hi, lo, 2))
+        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the dtype: %s on one, %s on another",
+                              lo[2] == ADAMP_F32 ? "f32" : "f64", hi[2] == ADAMP_F32 ? "f32" : "f64");
+    if (differs(hi, lo, 3))
+        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the number of tensors: %llu on one, %llu on another",
+                              (unsigned long long)lo[3], (unsigned long long)hi[3]);
+    if (!differs(hi, lo, 4) && !differs(hi, lo, 5)) return ADAMP_OK;
+    /* Look closer: per tensor, its shape and its hyperparameters' hash. */
+    const size_t n = s->count;
+    uint64_t *w = malloc(3 * 4 * n * sizeof *w);
+    if (!w) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    uint64_t *whi = w + 4 * n, *wlo = w + 8 * n;
+    for (size_t i = 0; i < n; i++)
+        w[4 * i] = t[i].rows, w[4 * i + 1] = t[i].cols, w[4 * i + 2] = (uint64_t)t[i].ndim,
+        w[4 * i + 3] = hparams_hash(t[i].hparams);
+    st = adamp_mpi_range(s->comm, w, whi, wlo, 4 * n, e);
+    for (size_t i = 0; st == ADAMP_OK && i < n; i++) {
+        if (differs(whi, wlo, 4 * i) || differs(whi, wlo, 4 * i + 1) || differs(whi, wlo, 4 * i + 2)) {
+            st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE,
+                                "ranks disagree on tensor %zu's shape: %llu rows of %llu (ndim %d) on one, %llu rows of %llu (ndim %d) on another", i,
+                                (unsigned long long)wlo[4 * i], (unsigned long long)wlo[4 * i + 1], (int)wlo[4 * i + 2],
+                                (unsigned long long)whi[4 * i], (unsigned long long)whi[4 * i + 1], (int)whi[4 * i + 2]);
+        } else if (differs(whi, wlo, 4 * i + 3)) {
+            st = name_field(s, t[i].hparams, i, e);
+        }
+    }
+    free(w);
+    return st;
+}
+
+int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, double grad_mul,
+                            adamp_mpi_error *e) {
+    enum { STEP = 2 };
+    uint64_t v[STEP] = {0, ADAMP_MPI_HASH0}, hi[STEP], lo[STEP];
+    if (status == ADAMP_OK) {
+        v[1] = adamp_mpi_hash(v[1], &grad_mul, sizeof grad_mul);
+        for (size_t i = 0; i < s->count; i++) {
+            const uint64_t x[3] = {t[i].grad != NULL, hparams_hash(t[i].hparams), (uint64_t)t[i].step};
+            v[1] = adamp_mpi_hash(v[1], x, sizeof x);
+        }
+    }
+    int st = any_bad(s, v, hi, lo, STEP, status, e);
+    if (st != ADAMP_OK || !differs(hi, lo, 1)) return st;
+    const size_t n = s->count;
+    uint64_t *w = malloc(3 * 3 * n * sizeof *w);
+    if (!w) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    uint64_t *whi = w + 3 * n, *wlo = w + 6 * n;
+    for (size_t i = 0; i < n; i++)
+        w[3 * i] = t[i].grad != NULL, w[3 * i + 1] = hparams_hash(t[i].hparams), w[3 * i + 2] = (uint64_t)t[i].step;
+    st = adamp_mpi_range(s->comm, w, whi, wlo, 3 * n, e);
+    for (size_t i = 0; st == ADAMP_OK && i < n; i++) {
+        if (differs(whi, wlo, 3 * i))
+            st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "tensor %zu has a gradient on some ranks and none on others", i);
+        else if (differs(whi, wlo, 3 * i + 1)) st = name_field(s, t[i].hparams, i, e);
+        else if (differs(whi, wlo, 3 * i + 2))
+            st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's step count: %lld on one, %lld on another", i,
+                                (long long)wlo[3 * i + 2], (long long)whi[3 * i + 2]);
+    }
+    free(w);
+    if (st == ADAMP_OK)
+        st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the step's options (grad_mul)");
+    return st;
+}

@@ -1,0 +1,131 @@
+/* Bytes and verdicts between the shard's ranks, for a consolidated
+ * checkpoint; and MPI's start for callers that cannot name its macros. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "shard.h"
+
+/* MPI counts are ints: larger payloads go as this many bytes per element. */
+#define UNIT 4096
+
+static int fits(size_t len, adamp_mpi_error *e) {
+    if (len / UNIT + 1 <= INT_MAX) return ADAMP_OK;
+    return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "%zu bytes: too many for MPI's int counts", len);
+}
+
+/* A contiguous type of UNIT bytes, for the whole units of a payload. */
+static int unit_type(MPI_Datatype *type, adamp_mpi_error *e) {
+    int st = adamp_mpi_check(MPI_Type_contiguous(UNIT, MPI_BYTE, type), "MPI_Type_contiguous", e);
+    if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Type_commit(type), "MPI_Type_commit", e);
+    return st;
+}
+
+int adamp_mpi_bcast_bytes(adamp_mpi_shard *s, const void *data, size_t *len, int root, void **out,
+                          adamp_mpi_error *e) {
+    if (!s || !len || !out) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard, len or out is NULL");
+    *out = NULL;
+    unsigned long long n = s->rank == root ? *len : 0;
+    int st = adamp_mpi_check(MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, s->comm), "MPI_Bcast", e);
+    if (st != ADAMP_OK) return st;
+    if ((st = fits((size_t)n, e)) != ADAMP_OK) return st;
+    char *buf = malloc(n + 1);
+    if (!buf) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory for %llu bytes", n);
+    if (s->rank == root && n > 0) memcpy(buf, data, n);
+    MPI_Datatype unit;
+    st = unit_type(&unit, e);
+    if (st == ADAMP_OK) {
+        st = adamp_mpi_check(MPI_Bcast(buf, (int)(n / UNIT), unit, root, s->comm), "MPI_Bcast", e);
+        if (st == ADAMP_OK)
+            st = adamp_mpi_check(MPI_Bcast(buf + n / UNIT * UNIT, (int)(n % UNIT), MPI_BYTE, root, s->comm), "MPI_Bcast", e);
+        MPI_Type_free(&unit);
+    }
+    if (st != ADAMP_OK) return free(buf), st;
+    *out = buf, *len = (size_t)n;
+    return ADAMP_OK;
+}
+
+int adamp_mpi_gather_bytes(adamp_mpi_shard *s, const void *data, size_t len, int root, void **out, size_t *lens,
+                           adamp_mpi_error *e) {
+    if (!s || !out) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard or out is NULL");
+    *out = NULL;
+    unsigned long long mine = len, *all = s->rank == root ? malloc(s->size * sizeof *all) : NULL;
+    if (s->rank == root && (!all || !lens)) return free(all), adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "lens is NULL or out of memory");
+    int st = adamp_mpi_check(MPI_Gather(&mine, 1, MPI_UNSIGNED_LONG_LONG, all, 1, MPI_UNSIGNED_LONG_LONG, root, s->comm),
+                             "MPI_Gather", e);
+    /* Each rank sends its bytes to the root in turn (point to point: Gatherv's
+     * int counts and displacements would cap the total at 2 GiB). */
+    char *buf = NULL;
+    size_t total = 0;
+    if (st == ADAMP_OK && s->rank == root) {
+        for (int r = 0; r < s->size && st == ADAMP_OK; r++) total += lens[r] = (size_t)all[r], st = fits(lens[r], e);
+        if (st == ADAMP_OK && !(buf = malloc(total + 1)))
+            st = adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory for %zu bytes", total);
+    }
+    if (st == ADAMP_MPI_E_MPI) return free(all), st;
+    /* The root says whether it can take them, so that no rank sends into a void. */
+    int go = st == ADAMP_OK;
+    int bst = adamp_mpi_check(MPI_Bcast(&go, 1, MPI_INT, root, s->comm), "MPI_Bcast", e);
+    if (bst != ADAMP_OK || !go) {
+        free(all), free(buf);
+        if (bst != ADAMP_OK || s->rank == root) return bst != ADAMP_OK ? bst : st;
+        return adamp_mpi_fail(e, ADAMP_MPI_E_OTHER_RANK, "rank %d could not receive the bytes (see its error)", root);
+    }
+    MPI_Datatype unit;
+    st = unit_type(&unit, e);
+    if (st != ADAMP_OK) return free(all), free(buf), st;
+    for (int r = 0; r < s->size && st == ADAMP_OK; r++) {
+        const size_t n = s->rank == root ? lens[r] : len;
+        if (s->rank == root) {
+            char *to = buf;
+            for (int q = 0; q < r; q++) to += lens[q];
+            if (r == root) memcpy(to, data, n);
+            else {
+                st = adamp_mpi_check(MPI_Recv(to, (int)(n / UNIT), unit, r, 1, s->comm, MPI_STATUS_IGNORE), "MPI_Recv", e);
+                if (st == ADAMP_OK)
+                    st = adamp_mpi_check(MPI_Recv(to + n / UNIT * UNIT, (int)(n % UNIT), MPI_BYTE, r, 2, s->comm,
+                                                  MPI_STATUS_IGNORE), "MPI_Recv", e);
+            }
+        } else if (r == s->rank) {
+            st = adamp_mpi_check(MPI_Send(data, (int)(n / UNIT), unit, root, 1, s->comm), "MPI_Send", e);
+            if (st == ADAMP_OK)
+                st = adamp_mpi_check(MPI_Send((const char *)data + n / UNIT * UNIT, (int)(n % UNIT), MPI_BYTE, root, 2, s->comm),
+                                     "MPI_Send", e);
+        }
+    }
+    MPI_Type_free(&unit);
+    free(all);
+    if (st != ADAMP_OK) return free(buf), st;
+    *out = buf;
+    return ADAMP_OK;
+}
+
+int adamp_mpi_comm_all(MPI_Comm comm, int ok, adamp_mpi_error *e) {
+    int all = ok != 0;
+    if (adamp_mpi_check(MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_LAND, comm), "MPI_Allreduce", e) != ADAMP_OK)
+        return -1;
+    return all;
+}
+
+int adamp_mpi_all(adamp_mpi_shard *s, int ok, adamp_mpi_error *e) {
+    if (!s) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard is NULL"), -1;
+    return adamp_mpi_comm_all(s->comm, ok, e);
+}
+
+static void finalize(void) {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+}
+
+int adamp_mpi_init_world(MPI_Comm *world, adamp_mpi_error *e) {
+    if (!world) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "world is NULL");
+    int initialized = 0, provided = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+        int st = adamp_mpi_check(MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread", e);
+        if (st != ADAMP_OK) return st;
+        atexit(finalize);
+    }
+    *world = MPI_COMM_WORLD;
+    return ADAMP_OK;
+}

@@ -1,0 +1,146 @@
+/*
+ * adamp_mpi.h: the optimizers of adamp.h sharded across the processes of an
+ * MPI communicator (ZeRO stage 1): every rank holds the full parameters and
+ * gradients, but optimizer state only for its shard, steps its shard, and the
+ * updated parameters are all-gathered. The result is bitwise that of
+ * adamp_step_ex() in one process, for any number of ranks.
+ *
+ * Partition: whole rows (a tensor's channel-view rows; a tensor of one
+ * dimension is one row), contiguous in tensor order, cut where the running
+ * sum of elements (so of parameter and state bytes) is nearest to r / N of
+ * the total: a rank's share is off by less than one row of the tensor at each
+ * of its two cuts. A rank may hold part of a tensor, all of it, or none.
+ *
+ * What is combined, so that the decision and the update are those of the
+ * unsharded step: AdamP's and SGDP's per-row statistics (3 doubles per row,
+ * all-gathered; every rank then decides every tensor from the same numbers,
+ * summing rows in row order as one process does), and for a tensor projected
+ * in the layer view and cut between ranks, each row's part of the projection
+ * coefficient (1 double per row, all-gathered, summed in row order). No sum
+ * is ever split at a place that depends on N: each row's sums are one rank's.
+ *
+ * Bytes each rank sends and receives per step, for P parameters of e bytes
+ * and R statistics rows: the parameters' all-gather, (N-1)/N * P * e received;
+ * AdamP and SGDP add 24 R bytes (statistics) and, on a step where a cut tensor
+ * is layer-projected, 8 R bytes; plus one 24-byte all-reduce that checks the
+ * ranks agree (hyperparameters, which tensors have gradients).
+ *
+ * Threads: call from one thread (MPI_THREAD_FUNNELED or more); the kernels'
+ * OpenMP threads make no MPI calls.
+ */
+#ifndef ADAMP_MPI_H
+#define ADAMP_MPI_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include "adamp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Statuses beyond adamp_status (which these functions also return). */
+enum {
+    /** An MPI call failed; the error's message holds MPI_Error_string. */
+    ADAMP_MPI_E_MPI = 100,
+    /** The ranks were not given the same thing (tensors, shapes, algorithm,
+     *  dtype, hyperparameters, which tensors have a gradient, options); the
+     *  message says what, on every rank. Nothing was changed. */
+    ADAMP_MPI_E_DISAGREE = 101,
+    /** This rank's input was fine, another rank's was not (its status is in
+     *  the message). Nothing was changed. */
+    ADAMP_MPI_E_OTHER_RANK = 102,
+};
+
+/** What went wrong, for a message: filled by any call given one that fails. */
+typedef struct adamp_mpi_error {
+    int status;       /**< as returned */
+    int mpi_code;     /**< the MPI error code, for ADAMP_MPI_E_MPI; else 0 */
+    char message[256];
+} adamp_mpi_error;
+
+/** Where a step's time went, in seconds (MPI_Wtime). */
+typedef struct adamp_mpi_timing {
+    double compute;     /**< the kernels */
+    double communicate; /**< the collectives (including waiting for slower ranks) */
+} adamp_mpi_timing;
+
+typedef struct adamp_mpi_shard adamp_mpi_shard;
+
+/** Collective over `comm` (which is duplicated: the shard's messages never
+ *  meet the caller's). Checks that every rank passes the same algorithm,
+ *  dtype, count, shapes (rows, cols, ndim) and hyperparameters, reporting a
+ *  disagreement on every rank; computes the partition (adamp_mpi_partition).
+ *  `tensors` need only their shapes and hparams here (pointers may be NULL;
+ *  every step checks again that the ranks agree on the hyperparameters). On success *out is
+ *  the shard, to free with adamp_mpi_shard_free(); on failure *out is NULL. */
+ADAMP_API int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algorithm, adamp_dtype dtype,
+                                     const adamp_tensor *tensors, size_t count, adamp_mpi_shard **out,
+                                     adamp_mpi_error *error);
+
+/** Frees the shard (not collective; NULL is a no-op). */
+ADAMP_API void adamp_mpi_shard_free(adamp_mpi_shard *shard);
+
+/** This process's rank and the number of ranks. */
+ADAMP_API int adamp_mpi_rank(const adamp_mpi_shard *shard);
+ADAMP_API int adamp_mpi_size(const adamp_mpi_shard *shard);
+
+/** The partition over `ranks` ranks, which adamp_mpi_shard_create() makes
+ *  (a pure function of the shapes: a caller may size a rank's state before
+ *  it has a shard): rank r owns the rows [bound[r], bound[r + 1]) of all the
+ *  tensors' rows counted in tensor order (bound: ranks + 1 entries). Each
+ *  cut is the row boundary nearest to r / ranks of the elements. */
+ADAMP_API void adamp_mpi_partition(const adamp_tensor *tensors, size_t count, int ranks, size_t *bound);
+
+/** The rows of tensor `tensor` that rank `rank` owns: [*first, *first + *rows),
+ *  *rows == 0 for none. Its state is rows * cols elements per buffer. */
+ADAMP_API void adamp_mpi_rows(const adamp_mpi_shard *shard, size_t tensor, int rank, size_t *first, size_t *rows);
+
+/** One sharded step, collective. `tensors`: as at creation, each with its
+ *  full parameter and gradient (NULL: skipped, on every rank alike), and
+ *  state0..2 pointing to THIS rank's state of the tensor, the rows
+ *  adamp_mpi_rows() gives (NULL where it owns none), zero-filled before the
+ *  first step. Updates this rank's rows, then gathers every rank's rows into
+ *  every rank's parameters; counts `step` and sets `projection` of every
+ *  tensor, on every rank. `options` as adamp_step_ex(). Every rank's input
+ *  is checked, and the ranks' agreement, before anything is written: a
+ *  failing call changes nothing, on any rank, unless an MPI call fails
+ *  halfway (ADAMP_MPI_E_MPI), after which the parameters are undefined.
+ *  `timing` may be NULL. */
+ADAMP_API int adamp_mpi_step(adamp_mpi_shard *shard, const adamp_config *config, adamp_tensor *tensors, size_t count,
+                             const adamp_step_options *options, adamp_mpi_timing *timing, adamp_mpi_error *error);
+
+/* For a consolidated checkpoint (whose format is the caller's): moving bytes
+ * and a verdict between the shard's ranks. All collective. */
+
+/** Gathers each rank's `len` bytes on `root`: there *out is one malloc'd
+ *  buffer of every rank's bytes in rank order, and lens[r] (size() entries,
+ *  caller's) each one's length; elsewhere *out is NULL. free() *out. */
+ADAMP_API int adamp_mpi_gather_bytes(adamp_mpi_shard *shard, const void *data, size_t len, int root, void **out,
+                                     size_t *lens, adamp_mpi_error *error);
+
+/** Sends root's `len` bytes to every rank: on each, *out is a malloc'd copy
+ *  and *len its length (root's own too). free() *out. */
+ADAMP_API int adamp_mpi_bcast_bytes(adamp_mpi_shard *shard, const void *data, size_t *len, int root, void **out,
+                                    adamp_mpi_error *error);
+
+/** 1 on every rank if `ok` is nonzero on every rank, else 0 on every rank
+ *  (-1 if MPI fails). */
+ADAMP_API int adamp_mpi_all(adamp_mpi_shard *shard, int ok, adamp_mpi_error *error);
+
+/** adamp_mpi_all() over a communicator, before there is a shard. */
+ADAMP_API int adamp_mpi_comm_all(MPI_Comm comm, int ok, adamp_mpi_error *error);
+
+/** For callers that cannot name MPI's macros (Swift): MPI_Init_thread with
+ *  MPI_THREAD_FUNNELED unless MPI is initialized, and MPI_Finalize at exit
+ *  if this call initialized it; then MPI_COMM_WORLD. */
+ADAMP_API int adamp_mpi_init_world(MPI_Comm *world, adamp_mpi_error *error);
+
+/** A static description of a status (adamp_status or ADAMP_MPI_E_*). */
+ADAMP_API const char *adamp_mpi_status_string(int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ADAMP_MPI_H */

@@ -1,0 +1,227 @@
+/* The sharded step (adamp_mpi.h): the partition, the checks that the ranks
+ * agree, and the step as adamp.h's public phases with MPI collectives between
+ * them. Nothing here computes an update: adamp.h's kernels do, on slices of
+ * whole rows, so that every number is the one-process step's. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "adamp_mpi.h"
+#include "shard.h"
+
+/* ---- errors ------------------------------------------------------------ */
+
+int adamp_mpi_fail(adamp_mpi_error *e, int status, const char *fmt, ...) {
+    if (e) {
+        e->status = status, e->mpi_code = 0;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->message, sizeof e->message, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+int adamp_mpi_check(int code, const char *what, adamp_mpi_error *e) {
+    if (code == MPI_SUCCESS) return ADAMP_OK;
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(code, text, &len) != MPI_SUCCESS) snprintf(text, sizeof text, "MPI error %d", code);
+    adamp_mpi_fail(e, ADAMP_MPI_E_MPI, "%s failed: %s", what, text);
+    if (e) e->mpi_code = code;
+    return ADAMP_MPI_E_MPI;
+}
+
+const char *adamp_mpi_status_string(int status) {
+    switch (status) {
+    case ADAMP_MPI_E_MPI: return "an MPI call failed";
+    case ADAMP_MPI_E_DISAGREE: return "the ranks were not given the same input";
+    case ADAMP_MPI_E_OTHER_RANK: return "another rank's input was rejected";
+    default: return adamp_status_string((adamp_status)status);
+    }
+}
+
+/* ---- agreement --------------------------------------------------------- */
+
+/* FNV-1a, to compare what ranks were given with one small all-reduce. */
+uint64_t adamp_mpi_hash(uint64_t h, const void *data, size_t len) {
+    const unsigned char *b = data;
+    for (size_t i = 0; i < len; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The largest and smallest of each of v[0..n) over the ranks. */
+int adamp_mpi_range(MPI_Comm comm, const uint64_t *v, uint64_t *hi, uint64_t *lo, size_t n, adamp_mpi_error *e) {
+    uint64_t *both = malloc(4 * n * sizeof *both);
+    if (!both) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    for (size_t i = 0; i < n; i++) both[i] = v[i], both[n + i] = ~v[i];
+    int s = adamp_mpi_check(MPI_Allreduce(both, both + 2 * n, (int)(2 * n), MPI_UINT64_T, MPI_MAX, comm),
+                            "MPI_Allreduce", e);
+    for (size_t i = 0; s == ADAMP_OK && i < n; i++) hi[i] = both[2 * n + i], lo[i] = ~both[3 * n + i];
+    free(both);
+    return s;
+}
+
+/* ---- the partition ----------------------------------------------------- */
+
+/* bound[r]: the first global row of rank r; each cut at the row boundary
+ * nearest to r / ranks of the elements (a row's bytes, of parameter and of
+ * state alike, are its elements times a constant of the dtype and group). */
+void adamp_mpi_partition(const adamp_tensor *t, size_t count, int ranks, size_t *bound) {
+    double total = 0;
+    size_t rows = 0;
+    for (size_t i = 0; i < count; i++) total += (double)t[i].cols * (double)t[i].rows, rows += t[i].rows;
+    size_t i = 0, row0 = 0; /* tensor i starts at global row row0 */
+    double before = 0;      /* elements of tensors before i */
+    bound[0] = 0;
+    for (int r = 1; r < ranks; r++) {
+        const double target = total * r / ranks;
+        while (i + 1 < count && before + (double)t[i].cols * (double)t[i].rows < target)
+            before += (double)t[i].cols * (double)t[i].rows, row0 += t[i].rows, i++;
+        const double k = (target - before) / (double)t[i].cols + 0.5;
+        const size_t b = row0 + (k <= 0 ? 0 : k >= (double)t[i].rows ? t[i].rows : (size_t)k);
+        bound[r] = b < bound[r - 1] ? bound[r - 1] : b;
+    }
+    bound[ranks] = rows;
+}
+
+void adamp_mpi_rows(const adamp_mpi_shard *s, size_t i, int rank, size_t *first, size_t *rows) {
+    const size_t a = s->row0[i], b = s->row0[i + 1];
+    const size_t lo = s->bound[rank] > a ? s->bound[rank] : a, hi = s->bound[rank + 1] < b ? s->bound[rank + 1] : b;
+    *first = lo < hi ? lo - a : 0;
+    *rows = lo < hi ? hi - lo : 0;
+}
+
+int adamp_mpi_rank(const adamp_mpi_shard *s) { return s->rank; }
+int adamp_mpi_size(const adamp_mpi_shard *s) { return s->size; }
+
+/* ---- creation ---------------------------------------------------------- */
+
+static size_t stats_rows(const adamp_tensor *t) { return t->ndim > 1 ? t->rows : 0; }
+
+/* Everything a step needs, sized once, so that a step allocates nothing. */
+static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e) {
+    const size_t n = s->count, p = (size_t)s->size;
+    s->row0 = calloc(n + 1, sizeof *s->row0), s->srow0 = calloc(n + 1, sizeof *s->srow0);
+    s->bound = calloc(p + 1, sizeof *s->bound);
+    s->pieces = calloc(n, sizeof *s->pieces), s->tensor_of = calloc(n, sizeof *s->tensor_of);
+    s->piece_pp = calloc(n, sizeof *s->piece_pp), s->piece_s = calloc(n, sizeof *s->piece_s);
+    s->counts = calloc(2 * p, sizeof *s->counts), s->displs = calloc(2 * p, sizeof *s->displs);
+    s->shape = calloc(n, sizeof *s->shape);
+    s->types = calloc(p, sizeof *s->types), s->sent = calloc(n, sizeof *s->sent);
+    for (size_t r = 0; s->types && r < p; r++) s->types[r] = MPI_DATATYPE_NULL;
+    s->requests = calloc(p, sizeof *s->requests);
+    s->cut = calloc(n, 1), s->whole = calloc(n, sizeof *s->whole);
+    if (!s->row0 || !s->srow0 || !s->bound || !s->pieces || !s->tensor_of || !s->piece_pp || !s->piece_s ||
+        !s->counts || !s->displs || !s->shape || !s->types || !s->sent || !s->requests ||
+        !s->cut || !s->whole)
+        return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        s->row0[i + 1] = s->row0[i] + t[i].rows;
+        s->srow0[i + 1] = s->srow0[i] + stats_rows(&t[i]);
+        s->shape[i] = (adamp_mpi_shape){t[i].rows, t[i].cols, t[i].ndim};
+    }
+    adamp_mpi_partition(t, n, s->size, s->bound);
+    /* This rank's pieces, and every rank's share of the statistics rows. */
+    for (int r = 0; r < s->size; r++) {
+        size_t first_stats = SIZE_MAX, rows = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t f, k;
+            adamp_mpi_rows(s, i, r, &f, &k);
+            if (k == 0 || t[i].ndim <= 1) continue;
+            if (first_stats == SIZE_MAX) first_stats = s->srow0[i] + f;
+            rows += k;
+        }
+        if (first_stats == SIZE_MAX) first_stats = 0;
+        if (3 * (s->srow0[n] + 1) > INT_MAX)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "%zu statistics rows: more than MPI's int counts address",
+                                  s->srow0[n]);
+        s->counts[r] = (int)(3 * rows), s->displs[r] = (int)(3 * first_stats);
+        s->counts[p + r] = (int)rows, s->displs[p + r] = (int)first_stats;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t f, k;
+        adamp_mpi_rows(s, i, s->rank, &f, &k);
+        for (int r = 0; r < s->size; r++) {
+            size_t f2, k2;
+            adamp_mpi_rows(s, i, r, &f2, &k2);
+            if (k2 > 0 && k2 < t[i].rows) s->cut[i] = 1;
+        }
+        if (k == 0) continue;
+        s->tensor_of[s->npieces] = i;
+        s->pieces[s->npieces] = t[i];
+        s->pieces[s->npieces].rows = k;
+        s->npieces++;
+    }
+    s->stats_len = adamp_stats_len(t, n);
+    s->local_len = adamp_stats_len(s->pieces, s->npieces);
+    s->stats = calloc(s->stats_len + s->srow0[n] + 1, sizeof *s->stats);
+    s->local = calloc(s->local_len + s->local_len / 6 + 1, sizeof *s->local);
+    if (!s->stats || !s->local) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    s->row_s = s->stats + s->stats_len;
+    s->local_row_s = s->local + s->local_len;
+    return ADAMP_OK;
+}
+
+void adamp_mpi_shard_free(adamp_mpi_shard *s) {
+    if (!s) return;
+    adamp_mpi_free_types(s);
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized && s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
+    free(s->row0), free(s->srow0), free(s->bound), free(s->pieces), free(s->tensor_of), free(s->piece_pp);
+    free(s->piece_s), free(s->counts), free(s->displs), free(s->shape), free(s->types), free(s->sent);
+    free(s->requests), free(s->stats), free(s->local), free(s->cut), free(s->whole);
+    free(s);
+}
+
+/* This rank's own input, checked before the ranks compare. */
+static int check_local(adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *t, size_t count,
+                       adamp_mpi_error *e) {
+    if (strcmp(adamp_algorithm_name(algo), "unknown") == 0)
+        return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "algorithm %d is not an adamp_algorithm", (int)algo);
+    if (dtype != ADAMP_F32 && dtype != ADAMP_F64)
+        return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "dtype %d is not an adamp_dtype", (int)dtype);
+    if (count == 0) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "no tensors");
+    if (!t) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensors is NULL");
+    for (size_t i = 0; i < count; i++) {
+        if (t[i].rows == 0 || t[i].cols == 0 || t[i].cols > PTRDIFF_MAX / 8 / t[i].rows)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu: %zu rows of %zu", i, t[i].rows, t[i].cols);
+        if (!t[i].hparams) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensor %zu: hparams is NULL", i);
+        adamp_field field;
+        const char *rule;
+        if (adamp_hparams_check(algo, t[i].hparams, &field, &rule) != ADAMP_OK)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_HPARAM, "tensor %zu: %s %s", i, adamp_field_name(field), rule);
+    }
+    return ADAMP_OK;
+}
+
+int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors,
+                           size_t count, adamp_mpi_shard **out, adamp_mpi_error *e) {
+    if (!out) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "out is NULL");
+    *out = NULL;
+    adamp_mpi_shard *s = calloc(1, sizeof *s);
+    if (!s) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    s->comm = MPI_COMM_NULL, s->algo = algo, s->dtype = dtype, s->count = count;
+    int st = adamp_mpi_check(MPI_Comm_dup(comm, &s->comm), "MPI_Comm_dup", e);
+    if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler", e);
+    if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_rank(s->comm, &s->rank), "MPI_Comm_rank", e);
+    if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_size(s->comm, &s->size), "MPI_Comm_size", e);
+    if (st != ADAMP_OK) {
+        adamp_mpi_shard_free(s);
+        return st;
+    }
+    st = check_local(algo, dtype, tensors, count, e);
+    if (st == ADAMP_OK) st = adamp_mpi_agree_on_creation(s, tensors, e);
+    else adamp_mpi_agree_failed(s, st, e);
+    /* Every rank reached the same verdict; allocation failing on one rank alone is reported there. */
+    if (st == ADAMP_OK) st = allocate(s, tensors, e);
+    if (st != ADAMP_OK) {
+        adamp_mpi_shard_free(s);
+        return st;
+    }
+    *out = s;
+    return ADAMP_OK;
+}

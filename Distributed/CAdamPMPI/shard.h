@@ -1,0 +1,64 @@
+/* Internal: the shard's state, and the parts of adamp_mpi.h's work that live
+ * in other files (agreement, the step's communication). */
+#ifndef ADAMP_MPI_SHARD_H
+#define ADAMP_MPI_SHARD_H
+#include <stdint.h>
+#include "adamp_mpi.h"
+
+typedef struct {
+    size_t rows, cols;
+    int32_t ndim;
+} adamp_mpi_shape;
+
+struct adamp_mpi_shard {
+    MPI_Comm comm; /* a duplicate of the caller's, returning errors */
+    int rank, size;
+    adamp_algorithm algo;
+    adamp_dtype dtype;
+    size_t count;
+    adamp_mpi_shape *shape; /* per tensor, as created */
+    size_t *row0;           /* per tensor, its first global row; row0[count]: all rows */
+    size_t *srow0;          /* per tensor, its first statistics row (ndim > 1 only) */
+    size_t *bound;          /* per rank, its first global row; bound[size] = all rows */
+    unsigned char *cut;     /* per tensor, 1 if its rows are on more than one rank */
+    adamp_tensor *whole;    /* the step's tensors as adamp_decide() takes them */
+    /* This rank's slices of the tensors it owns rows of, in tensor order. */
+    size_t npieces;
+    adamp_tensor *pieces;
+    size_t *tensor_of;
+    double *piece_pp, *piece_s; /* per piece, its tensor's layer sums */
+    /* Statistics: every rank's (all-gathered), then each row's part of the
+     * layer projection's s; and this rank's, with its scratch. */
+    double *stats, *row_s, *local, *local_row_s;
+    size_t stats_len, local_len;
+    int *counts, *displs; /* per rank: statistics doubles, then (at + size) rows */
+    /* The parameters' all-gather: per rank, a datatype of the rows it updates,
+     * at their addresses; rebuilt when a parameter moves or a gradient
+     * appears or goes (sent: what it was built for). */
+    MPI_Datatype *types;
+    MPI_Request *requests;
+    struct sent {
+        const void *param;
+        int grad;
+    } *sent;
+    int types_built;
+};
+
+int adamp_mpi_fail(adamp_mpi_error *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int adamp_mpi_check(int code, const char *what, adamp_mpi_error *e);
+uint64_t adamp_mpi_hash(uint64_t h, const void *data, size_t len);
+int adamp_mpi_range(MPI_Comm comm, const uint64_t *v, uint64_t *hi, uint64_t *lo, size_t n, adamp_mpi_error *e);
+
+#define ADAMP_MPI_HASH0 0xcbf29ce484222325ull
+
+/* agree.c: collective verdicts. */
+int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e);
+int adamp_mpi_agree_failed(adamp_mpi_shard *s, int status, adamp_mpi_error *e);
+int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, double grad_mul,
+                            adamp_mpi_error *e);
+
+/* gather.c: the parameters' all-gather. */
+int adamp_mpi_gather_params(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e);
+void adamp_mpi_free_types(adamp_mpi_shard *s);
+
+#endif

@@ -1,0 +1,143 @@
+/* One sharded step: adamp.h's phases over this rank's slices, with the
+ * statistics and the layer view's sums all-gathered between them, then the
+ * parameters. Sums are combined in row order, as one process combines them. */
+#include <stdint.h>
+#include "shard.h"
+
+/* Where the collectives' time goes. */
+typedef struct {
+    double communicate;
+} clock_;
+
+static int timed(clock_ *c, int code, const char *what, adamp_mpi_error *e, double t0) {
+    c->communicate += MPI_Wtime() - t0;
+    return adamp_mpi_check(code, what, e);
+}
+
+/* This rank's slices of `t`, in s->pieces (their state pointers as given). */
+static void slice(adamp_mpi_shard *s, const adamp_tensor *t) {
+    const size_t es = s->dtype == ADAMP_F64 ? 8 : 4;
+    for (size_t k = 0; k < s->npieces; k++) {
+        const size_t i = s->tensor_of[k];
+        size_t first, rows;
+        adamp_mpi_rows(s, i, s->rank, &first, &rows);
+        const size_t off = first * t[i].cols * es;
+        adamp_tensor *p = &s->pieces[k];
+        *p = t[i];
+        p->param = (char *)t[i].param + off;
+        p->grad = t[i].grad ? (const char *)t[i].grad + off : NULL;
+        p->rows = rows;
+    }
+}
+
+/* This rank's input: the tensors as created, the config and options, and its
+ * slices as adamp.h validates them (adamp_decide and a call over no tensors
+ * write nothing the caller sees). */
+static int check_local(adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t, size_t count,
+                       const adamp_step_options *o, adamp_mpi_error *e) {
+    if (!t) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensors is NULL");
+    if (count != s->count)
+        return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "%zu tensors; the shard was made for %zu", count, s->count);
+    for (size_t i = 0; i < count; i++) {
+        const adamp_mpi_shape *sh = &s->shape[i];
+        if (t[i].rows != sh->rows || t[i].cols != sh->cols || t[i].ndim != sh->ndim)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu is %zu rows of %zu (ndim %d); the shard was made for %zu of %zu (ndim %d)",
+                                  i, t[i].rows, t[i].cols, (int)t[i].ndim, sh->rows, sh->cols, (int)sh->ndim);
+        if (!t[i].param || !t[i].hparams) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensor %zu: param or hparams is NULL", i);
+        adamp_field field;
+        const char *rule;
+        if (adamp_hparams_check(s->algo, t[i].hparams, &field, &rule) != ADAMP_OK)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_HPARAM, "tensor %zu: %s %s", i, adamp_field_name(field), rule);
+        if (t[i].step < 0 || t[i].step == INT64_MAX)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu: step count %lld", i, (long long)t[i].step);
+    }
+    int st = adamp_row_stats_ex(config, s->dtype, NULL, 0, NULL, 0, o);
+    if (st != ADAMP_OK) return adamp_mpi_fail(e, st, "config or options: %s", adamp_status_string((adamp_status)st));
+    slice(s, t);
+    st = adamp_decide(s->algo, s->dtype, s->pieces, s->npieces, s->local, s->local_len);
+    if (st != ADAMP_OK)
+        return adamp_mpi_fail(e, st, "this rank's rows: %s (is every state buffer of a tensor with a gradient given?)",
+                              adamp_status_string((adamp_status)st));
+    return ADAMP_OK;
+}
+
+static double grad_mul_of(const adamp_step_options *o) {
+    return o && o->size >= offsetof(adamp_step_options, grad_mul) + sizeof o->grad_mul ? o->grad_mul : 1.0;
+}
+
+/* The sum over tensor i's rows, in row order, of v[stride * row + at] (v: its first row's). */
+static double row_sum(const double *v, size_t rows, size_t stride, size_t at) {
+    double x = 0;
+    for (size_t r = 0; r < rows; r++) x += v[stride * r + at];
+    return x;
+}
+
+static int core(int status, const char *what, adamp_mpi_error *e) {
+    return status == ADAMP_OK ? ADAMP_OK : adamp_mpi_fail(e, status, "%s: %s", what, adamp_status_string((adamp_status)status));
+}
+
+int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
+                   const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e) {
+    if (!s) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard is NULL");
+    const double start = MPI_Wtime();
+    clock_ c = {0};
+    int st = check_local(s, config, t, count, o, e);
+    double t0 = MPI_Wtime();
+    st = adamp_mpi_agree_on_step(s, t, st, st == ADAMP_OK ? grad_mul_of(o) : 0, e);
+    c.communicate += MPI_Wtime() - t0;
+    if (st != ADAMP_OK) return st;
+    const size_t p = (size_t)s->size, n = s->count;
+    /* adamp_decide reads shapes, gradients and statistics only; a rank's
+     * tensors hold state for its own rows alone, so it is given stand-ins. */
+    for (size_t i = 0; i < n; i++) {
+        s->whole[i] = t[i];
+        s->whole[i].state0 = s->whole[i].state1 = s->whole[i].state2 = t[i].param;
+    }
+    if (adamp_algorithm_projects(s->algo)) {
+        st = core(adamp_row_stats_ex(config, s->dtype, s->pieces, s->npieces, s->local, s->local_len, o), "statistics", e);
+        if (st != ADAMP_OK) return st;
+        t0 = MPI_Wtime();
+        st = timed(&c, MPI_Allgatherv(s->local, s->counts[s->rank], MPI_DOUBLE, s->stats, s->counts, s->displs,
+                                      MPI_DOUBLE, s->comm), "MPI_Allgatherv (statistics)", e, t0);
+        if (st != ADAMP_OK) return st;
+    }
+    st = core(adamp_decide(s->algo, s->dtype, s->whole, n, s->stats, s->stats_len), "decision", e);
+    if (st != ADAMP_OK) return st;
+    int cut_layer = 0;
+    for (size_t k = 0; k < s->npieces; k++) {
+        const size_t i = s->tensor_of[k];
+        s->pieces[k].projection = s->whole[i].projection;
+        if (s->whole[i].projection == ADAMP_PROJ_LAYER)
+            s->piece_pp[k] = row_sum(s->stats + 3 * s->srow0[i], t[i].rows, 3, 2);
+    }
+    for (size_t i = 0; i < n; i++) cut_layer |= s->cut[i] && s->whole[i].projection == ADAMP_PROJ_LAYER;
+    st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, s->pieces, s->npieces, s->local, s->local_len, o,
+                                      s->piece_pp, s->local_row_s), "update", e);
+    if (st != ADAMP_OK) return st;
+    if (cut_layer) {
+        t0 = MPI_Wtime();
+        st = timed(&c, MPI_Allgatherv(s->local_row_s, s->counts[p + s->rank], MPI_DOUBLE, s->row_s, s->counts + p,
+                                      s->displs + p, MPI_DOUBLE, s->comm), "MPI_Allgatherv (layer sums)", e, t0);
+        if (st != ADAMP_OK) return st;
+    }
+    for (size_t k = 0, local_row = 0; k < s->npieces; k++) {
+        const size_t i = s->tensor_of[k];
+        if (s->pieces[k].projection == ADAMP_PROJ_LAYER)
+            s->piece_s[k] = s->cut[i] ? row_sum(s->row_s + s->srow0[i], t[i].rows, 1, 0)
+                                      : row_sum(s->local_row_s + local_row, t[i].rows, 1, 0);
+        if (t[i].ndim > 1) local_row += s->pieces[k].rows;
+    }
+    st = core(adamp_apply_layer_end(config, s->algo, s->dtype, s->pieces, s->npieces, s->local, s->local_len, o,
+                                    s->piece_pp, s->piece_s), "update", e);
+    if (st != ADAMP_OK) return st;
+    t0 = MPI_Wtime();
+    st = adamp_mpi_gather_params(s, t, e);
+    c.communicate += MPI_Wtime() - t0;
+    if (st != ADAMP_OK) return st;
+    for (size_t i = 0; i < n; i++) {
+        t[i].projection = s->whole[i].projection;
+        if (t[i].grad) t[i].step += 1;
+    }
+    if (timing) timing->communicate = c.communicate, timing->compute = MPI_Wtime() - start - c.communicate;
+    return ADAMP_OK;
+}

@@ -1,0 +1,2 @@
+// MPI (Open MPI, Debian: libopenmpi-dev), found with pkg-config (ompi-c).
+#include <mpi.h>

@@ -1,0 +1,19 @@
+import Foundation
+import AdamPKit
+import AdamPDistributed
+
+// The sharded optimizer's tests, run on every rank by scripts/check-mpi.sh
+// (mpirun -np 1, 2, 3, 4). Each rank checks what it can see (its rows of the
+// state, the whole parameters) against one process stepping the same model.
+
+let world = try Communicator.world()
+let h = Harness(world)
+let fixtures = try FixtureReplay.run(h)
+try ResNetRun.run(h)
+try CheckpointChecks.run(h)
+try BadInput.run(h)
+if world.rank == 0 {
+    let isas = KernelISA.allCases.filter { $0 != .auto && $0.isSupported }.map(\.rawValue).joined(separator: " ")
+    print("adamp-mpi-tests, \(world.size) ranks: \(fixtures) fixtures under ISAs \(isas); rank 0: \(h.passed) passed, \(h.failed) failed")
+}
+exit(h.failed == 0 ? 0 : 1)
