@@ -33,9 +33,15 @@ let package = Package(
             path: "Benchmarks/CStream",
             linkerSettings: [.linkedLibrary("gomp", .when(platforms: [.linux]))]
         ),
+        // Models' shapes and training-like gradients, for both benchmarks.
+        .target(
+            name: "BenchSupport",
+            dependencies: ["AdamPKit"],
+            path: "Benchmarks/BenchSupport"
+        ),
         .executableTarget(
             name: "adamp-bench",
-            dependencies: ["AdamPKit", "CStream"],
+            dependencies: ["AdamPKit", "CStream", "BenchSupport"],
             path: "Benchmarks/adamp-bench"
         ),
         // OpenBLAS and LAPACKE (Debian: libopenblas-dev, liblapacke-dev), for
@@ -71,7 +77,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "adamp-bench-mpi",
-            dependencies: ["AdamPDistributed", "AdamPKit"],
+            dependencies: ["AdamPDistributed", "AdamPKit", "BenchSupport"],
             path: "Distributed/adamp-bench-mpi"
         ),
         // Run under mpirun by scripts/check-mpi.sh (XCTest does not start ranks).

@@ -1,4 +1,5 @@
 import AdamPKit
+import BenchSupport
 import Foundation
 
 /// `--contention`: the optimizers take turns step by step, first on a quiet

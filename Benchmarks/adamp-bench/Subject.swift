@@ -1,4 +1,5 @@
 import AdamPKit
+import BenchSupport
 
 /// One optimizer under test: `name`'s over fresh parameters of `shapes`
 /// (random values and gradients), with the options' kernels, and the

@@ -1,6 +1,7 @@
 // adamp-bench: optimizer step time on real models' parameter shapes, against
 // the machine's streaming floor measured in the same run.
 import AdamPKit
+import BenchSupport
 import CStream
 import Foundation
 
@@ -105,24 +106,6 @@ struct Result: Codable {
     /// What the timed steps' projections were (orthogonal gradients make
     /// AdamP and SGDP project the normalised layers).
     var projections = ""
-}
-
-/// The optimizers timed, with the settings compare_pytorch.py gives PyTorch's,
-/// and the least bytes each must move per f32 parameter (adamp.h): the Adams
-/// read p, g, m, v and write p, m, v (28); the SGDs read p, g, buf and write
-/// p, buf (20). The floor streams the same bytes.
-struct Benchmarked: Sendable {
-    let bytes: Double
-    let make: @Sendable ([Parameter<Float>]) throws -> any Optimizer<Float>
-
-    static let names = ["adamp", "sgdp", "adam", "adamw", "sgd"]
-    static let all: [String: Benchmarked] = [
-        "adamp": .init(bytes: 28) { try AdamP(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
-        "sgdp": .init(bytes: 20) { try SGDP(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
-        "adam": .init(bytes: 28) { try Adam(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
-        "adamw": .init(bytes: 28) { try AdamW(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2) },
-        "sgd": .init(bytes: 20) { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
-    ]
 }
 
 func milliseconds(_ d: Duration) -> Double {

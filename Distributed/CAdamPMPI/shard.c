@@ -155,6 +155,19 @@ static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *
         s->pieces[s->npieces].rows = k;
         s->npieces++;
     }
+    /* Pieces of cut tensors can only be the first and the last. */
+    s->w0 = s->npieces > 0 && s->cut[s->tensor_of[0]] ? 1 : 0;
+    s->w1 = s->npieces > s->w0 && s->cut[s->tensor_of[s->npieces - 1]] ? s->npieces - 1 : s->npieces;
+    if (s->w1 < s->w0) s->w1 = s->w0;
+    for (size_t k = 0; k < s->npieces; k++) {
+        if (k >= s->w0 && k < s->w1) continue;
+        s->cut_piece[s->ncut] = k;
+        s->cut_stats[s->ncut] = calloc(6 * s->pieces[k].rows + 1, sizeof(double));
+        if (!s->cut_stats[s->ncut++]) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    }
+    s->wlen = adamp_stats_len(s->pieces + s->w0, s->w1 - s->w0);
+    s->wstats = calloc(s->wlen + 1, sizeof(double));
+    if (!s->wstats) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
     s->stats_len = adamp_stats_len(t, n);
     s->local_len = adamp_stats_len(s->pieces, s->npieces);
     s->stats = calloc(s->stats_len + s->srow0[n] + 1, sizeof *s->stats);
@@ -173,7 +186,8 @@ void adamp_mpi_shard_free(adamp_mpi_shard *s) {
     if (!finalized && s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
     free(s->row0), free(s->srow0), free(s->bound), free(s->pieces), free(s->tensor_of), free(s->piece_pp);
     free(s->piece_s), free(s->counts), free(s->displs), free(s->shape), free(s->types), free(s->sent);
-    free(s->requests), free(s->stats), free(s->local), free(s->cut), free(s->whole);
+    free(s->requests), free(s->stats), free(s->local), free(s->cut), free(s->whole), free(s->wstats);
+    for (size_t j = 0; j < s->ncut; j++) free(s->cut_stats[j]);
     free(s);
 }
 

@@ -27,6 +27,13 @@ struct adamp_mpi_shard {
     adamp_tensor *pieces;
     size_t *tensor_of;
     double *piece_pp, *piece_s; /* per piece, its tensor's layer sums */
+    /* The pieces of whole tensors, [w0, w1), step fused as in one process
+     * (their decision needs no other rank), with their own stats buffer; and
+     * the cut ones (at most the first and the last), each with its own. */
+    size_t w0, w1, wlen;
+    double *wstats;
+    size_t ncut, cut_piece[2];
+    double *cut_stats[2];
     /* Statistics: every rank's (all-gathered), then each row's part of the
      * layer projection's s; and this rank's, with its scratch. */
     double *stats, *row_s, *local, *local_row_s;

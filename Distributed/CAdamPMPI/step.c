@@ -2,6 +2,7 @@
  * statistics and the layer view's sums all-gathered between them, then the
  * parameters. Sums are combined in row order, as one process combines them. */
 #include <stdint.h>
+#include <string.h>
 #include "shard.h"
 
 /* Where the collectives' time goes. */
@@ -76,6 +77,75 @@ static int core(int status, const char *what, adamp_mpi_error *e) {
     return status == ADAMP_OK ? ADAMP_OK : adamp_mpi_fail(e, status, "%s: %s", what, adamp_status_string((adamp_status)status));
 }
 
+/* Where piece k's statistics rows start among this rank's. */
+static size_t local_row_of(const adamp_mpi_shard *s, size_t k) {
+    size_t row = 0;
+    for (size_t j = 0; j < k; j++) row += s->pieces[j].ndim > 1 ? s->pieces[j].rows : 0;
+    return row;
+}
+
+/* The update of the cut pieces, whose sums are every rank's: phase 3 in its
+ * two halves around the all-gather of each row's part of s. */
+static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t,
+                      const adamp_step_options *o, clock_ *c, adamp_mpi_error *e) {
+    const size_t p = (size_t)s->size;
+    int st = ADAMP_OK, cut_layer = 0;
+    for (size_t i = 0; i < s->count; i++) cut_layer |= s->cut[i] && s->whole[i].projection == ADAMP_PROJ_LAYER;
+    for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
+        const size_t k = s->cut_piece[j], i = s->tensor_of[k], rows = s->pieces[k].rows;
+        s->pieces[k].projection = s->whole[i].projection;
+        if (s->whole[i].projection == ADAMP_PROJ_LAYER) s->piece_pp[k] = row_sum(s->stats + 3 * s->srow0[i], t[i].rows, 3, 2);
+        st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * rows, o,
+                                          &s->piece_pp[k], s->local_row_s + local_row_of(s, k)), "update", e);
+    }
+    if (st == ADAMP_OK && cut_layer) {
+        const double t0 = MPI_Wtime();
+        st = timed(c, MPI_Allgatherv(s->local_row_s, s->counts[p + s->rank], MPI_DOUBLE, s->row_s, s->counts + p,
+                                     s->displs + p, MPI_DOUBLE, s->comm), "MPI_Allgatherv (layer sums)", e, t0);
+    }
+    for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
+        const size_t k = s->cut_piece[j], i = s->tensor_of[k];
+        if (s->pieces[k].projection == ADAMP_PROJ_LAYER) s->piece_s[k] = row_sum(s->row_s + s->srow0[i], t[i].rows, 1, 0);
+        st = core(adamp_apply_layer_end(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j],
+                                        6 * s->pieces[k].rows, o, &s->piece_pp[k], &s->piece_s[k]), "update", e);
+    }
+    return st;
+}
+
+/* AdamP's and SGDP's step: the pieces of whole tensors fused as in one
+ * process; the statistics all-gathered; every tensor decided on every rank;
+ * then the cut pieces. */
+static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t,
+                           const adamp_step_options *o, clock_ *c, adamp_mpi_error *e) {
+    int st = ADAMP_OK;
+    for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
+        const size_t k = s->cut_piece[j];
+        st = core(adamp_row_stats_ex(config, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * s->pieces[k].rows, o),
+                  "statistics", e);
+    }
+    if (st == ADAMP_OK && s->w1 > s->w0)
+        st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, o),
+                  "step", e);
+    if (st != ADAMP_OK) return st;
+    /* This rank's statistics rows, in order: the first cut piece's, the whole ones', the last cut piece's. */
+    size_t row = 0, wrow = 0;
+    for (size_t k = 0, j = 0; k < s->npieces; k++) {
+        if (s->pieces[k].ndim <= 1) continue;
+        const size_t rows = s->pieces[k].rows;
+        const int cut = k < s->w0 || k >= s->w1;
+        const double *from = cut ? s->cut_stats[j] : s->wstats + 3 * wrow;
+        memcpy(s->local + 3 * row, from, 3 * rows * sizeof(double));
+        if (cut) j++;
+        else wrow += rows;
+        row += rows;
+    }
+    const double t0 = MPI_Wtime();
+    st = timed(c, MPI_Allgatherv(s->local, s->counts[s->rank], MPI_DOUBLE, s->stats, s->counts, s->displs, MPI_DOUBLE,
+                                 s->comm), "MPI_Allgatherv (statistics)", e, t0);
+    if (st == ADAMP_OK) st = core(adamp_decide(s->algo, s->dtype, s->whole, s->count, s->stats, s->stats_len), "decision", e);
+    return st == ADAMP_OK ? update_cut(s, config, t, o, c, e) : st;
+}
+
 int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
                    const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e) {
     if (!s) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard is NULL");
@@ -86,55 +156,24 @@ int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor 
     st = adamp_mpi_agree_on_step(s, t, st, st == ADAMP_OK ? grad_mul_of(o) : 0, e);
     c.communicate += MPI_Wtime() - t0;
     if (st != ADAMP_OK) return st;
-    const size_t p = (size_t)s->size, n = s->count;
     /* adamp_decide reads shapes, gradients and statistics only; a rank's
      * tensors hold state for its own rows alone, so it is given stand-ins. */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < s->count; i++) {
         s->whole[i] = t[i];
         s->whole[i].state0 = s->whole[i].state1 = s->whole[i].state2 = t[i].param;
     }
-    if (adamp_algorithm_projects(s->algo)) {
-        st = core(adamp_row_stats_ex(config, s->dtype, s->pieces, s->npieces, s->local, s->local_len, o), "statistics", e);
-        if (st != ADAMP_OK) return st;
-        t0 = MPI_Wtime();
-        st = timed(&c, MPI_Allgatherv(s->local, s->counts[s->rank], MPI_DOUBLE, s->stats, s->counts, s->displs,
-                                      MPI_DOUBLE, s->comm), "MPI_Allgatherv (statistics)", e, t0);
-        if (st != ADAMP_OK) return st;
+    if (adamp_algorithm_projects(s->algo)) st = step_projecting(s, config, t, o, &c, e);
+    else {
+        /* No sums: every piece steps alone, cut or not, as in one process. */
+        st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces, s->npieces, NULL, 0, o), "step", e);
+        if (st == ADAMP_OK) st = core(adamp_decide(s->algo, s->dtype, s->whole, s->count, NULL, 0), "decision", e);
     }
-    st = core(adamp_decide(s->algo, s->dtype, s->whole, n, s->stats, s->stats_len), "decision", e);
-    if (st != ADAMP_OK) return st;
-    int cut_layer = 0;
-    for (size_t k = 0; k < s->npieces; k++) {
-        const size_t i = s->tensor_of[k];
-        s->pieces[k].projection = s->whole[i].projection;
-        if (s->whole[i].projection == ADAMP_PROJ_LAYER)
-            s->piece_pp[k] = row_sum(s->stats + 3 * s->srow0[i], t[i].rows, 3, 2);
-    }
-    for (size_t i = 0; i < n; i++) cut_layer |= s->cut[i] && s->whole[i].projection == ADAMP_PROJ_LAYER;
-    st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, s->pieces, s->npieces, s->local, s->local_len, o,
-                                      s->piece_pp, s->local_row_s), "update", e);
-    if (st != ADAMP_OK) return st;
-    if (cut_layer) {
-        t0 = MPI_Wtime();
-        st = timed(&c, MPI_Allgatherv(s->local_row_s, s->counts[p + s->rank], MPI_DOUBLE, s->row_s, s->counts + p,
-                                      s->displs + p, MPI_DOUBLE, s->comm), "MPI_Allgatherv (layer sums)", e, t0);
-        if (st != ADAMP_OK) return st;
-    }
-    for (size_t k = 0, local_row = 0; k < s->npieces; k++) {
-        const size_t i = s->tensor_of[k];
-        if (s->pieces[k].projection == ADAMP_PROJ_LAYER)
-            s->piece_s[k] = s->cut[i] ? row_sum(s->row_s + s->srow0[i], t[i].rows, 1, 0)
-                                      : row_sum(s->local_row_s + local_row, t[i].rows, 1, 0);
-        if (t[i].ndim > 1) local_row += s->pieces[k].rows;
-    }
-    st = core(adamp_apply_layer_end(config, s->algo, s->dtype, s->pieces, s->npieces, s->local, s->local_len, o,
-                                    s->piece_pp, s->piece_s), "update", e);
     if (st != ADAMP_OK) return st;
     t0 = MPI_Wtime();
     st = adamp_mpi_gather_params(s, t, e);
     c.communicate += MPI_Wtime() - t0;
     if (st != ADAMP_OK) return st;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < s->count; i++) {
         t[i].projection = s->whole[i].projection;
         if (t[i].grad) t[i].step += 1;
     }

@@ -2,8 +2,8 @@ import Foundation
 
 /// Parameter shapes of real models, in the order the models list them; the
 /// counts are checked against the reference implementations' totals.
-enum Models {
-    static let all: [String: @Sendable () -> [[Int]]] = [
+public enum Models {
+    public static let all: [String: @Sendable () -> [[Int]]] = [
         "resnet50": { resnet(blocks: [3, 4, 6, 3], bottleneck: true) }, // torchvision: 25,557,032
         "resnet18": { resnet(blocks: [2, 2, 2, 2], bottleneck: false) }, // torchvision: 11,689,512
         "vit-b16": vitB16, // torchvision vit_b_16: 86,567,656
@@ -66,7 +66,7 @@ enum Models {
     /// A JSON file of shapes: `[[64, 3, 7, 7], [64], ...]` or `{"shapes": [...]}`.
     /// Shapes from a JSON file (a list of shapes, or {"shapes": [...]}); every
     /// problem is one line naming the file.
-    static func load(_ path: String) throws -> [[Int]] {
+    public static func load(_ path: String) throws -> [[Int]] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw BenchError("--shapes \(path): no such file")
@@ -85,7 +85,7 @@ enum Models {
     }
 
     /// The number of parameters, or an error naming `source` if it does not fit in Int.
-    static func totalCount(_ shapes: [[Int]], source: String) throws -> Int {
+    public static func totalCount(_ shapes: [[Int]], source: String) throws -> Int {
         var total = 0
         for shape in shapes {
             var n = 1

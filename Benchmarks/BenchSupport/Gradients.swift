@@ -8,22 +8,23 @@ import Foundation
 /// gradients made orthogonal to their current weights before every timed
 /// step (outside the timed region: the weights move, and a fixed gradient
 /// would stop being orthogonal).
-enum GradientKind: String, CaseIterable {
+public enum GradientKind: String, CaseIterable, Sendable {
     case orthogonal, random
 }
 
-enum Gradients {
+public enum Gradients {
     /// Which tensors are followed by normalisation: ResNets' convolutions (all
     /// followed by BatchNorm) and, in a --shapes file, every 4-D tensor; in the
     /// transformers none (their linear layers feed residual sums).
-    static func normalised(model: String, shapes: [[Int]]) -> [Bool] {
+    public static func normalised(model: String, shapes: [[Int]]) -> [Bool] {
         let convolutionsAreNormalised = model.hasPrefix("resnet") || Models.all[model] == nil
         return shapes.map { convolutionsAreNormalised && $0.count == 4 }
     }
 
-    /// Random values in the parameters and their gradients.
-    static func fill(_ params: [Parameter<Float>]) {
-        var rng = SystemRandomNumberGenerator()
+    /// Random values in the parameters and their gradients, the same for a
+    /// `seed` (on every rank of a sharded benchmark alike).
+    public static func fill(_ params: [Parameter<Float>], seed: UInt64 = 0x5EED) {
+        var rng = SplitMix(state: seed)
         for p in params {
             p.withUnsafeMutableValues { v in for i in v.indices { v[i] = Float.random(in: -0.1...0.1, using: &rng) } }
             p.withUnsafeMutableGradient { g in for i in g.indices { g[i] = Float.random(in: -0.01...0.01, using: &rng) } }
@@ -31,7 +32,7 @@ enum Gradients {
     }
 
     /// g_r -= (g_r . w_r / w_r . w_r) w_r for every row r of every marked tensor.
-    static func orthogonalise(_ params: [Parameter<Float>], _ marked: [Bool]) {
+    public static func orthogonalise(_ params: [Parameter<Float>], _ marked: [Bool]) {
         for (p, m) in zip(params, marked) where m {
             let rows = p.shape[0], cols = p.count / rows
             p.withUnsafeMutableValues { w in
@@ -49,19 +50,33 @@ enum Gradients {
 }
 
 /// The projections of the timed steps, counted.
-struct ProjectionTally {
-    private(set) var counts: [Projection: Int] = [:]
-    private(set) var steps = 0
+public struct ProjectionTally: CustomStringConvertible {
+    public private(set) var counts: [Projection: Int] = [:]
+    public private(set) var steps = 0
 
-    mutating func add(_ opt: any Optimizer<Float>, _ params: [Parameter<Float>]) {
+    public init() {}
+
+    public mutating func add(_ opt: any Optimizer<Float>, _ params: [Parameter<Float>]) {
         for p in params { counts[opt.lastProjection(for: p) ?? .skipped, default: 0] += 1 }
         steps += 1
     }
 
     /// "channel 53, unprojected 108 per step".
-    var description: String {
+    public var description: String {
         counts.sorted { $0.key.rawValue < $1.key.rawValue }
             .map { "\($0.key) \(String(format: steps > 0 && $0.value % steps == 0 ? "%.0f" : "%.1f", Double($0.value) / Double(max(1, steps))))" }
             .joined(separator: ", ") + " per step"
+    }
+}
+
+/// A seeded generator (SplitMix64), so that runs and ranks see the same values.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
