@@ -57,6 +57,11 @@ public final class ShardedOptimizer<Base: Optimizer> {
     /// - Parameters:
     ///   - parameters: Every parameter, the same shapes in the same order on every rank.
     ///   - communicator: The ranks (`Communicator.world()`).
+    ///   - averagingGradients: false (default): the gradients of `parameters`
+    ///     are the same on every rank (averaged already). true: each rank's
+    ///     are its own, and `step()` averages them over the ranks for the rows
+    ///     it owns, in rank order, `(((g₀ + g₁) + …) + g_{N−1}) / N` rounded
+    ///     as `Scalar` at each operation, whatever the partition.
     ///   - makeOptimizer: Makes the optimizer over the shards (every one of
     ///     them, once): any optimizer of AdamPKit, with any groups.
     /// - Throws: On every rank: `DistributedError.ranksDisagree` naming what
@@ -64,7 +69,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
     ///   `.mpiFailed`; `OptimizerError` from `makeOptimizer` (other ranks:
     ///   `.failedOnAnotherRank`); `.invalidInput` if the optimizer does not
     ///   take every shard exactly once.
-    public init(parameters: [Parameter<Scalar>], communicator: Communicator,
+    public init(parameters: [Parameter<Scalar>], communicator: Communicator, averagingGradients: Bool = false,
                 _ makeOptimizer: (_ shard: (Parameter<Scalar>) -> Parameter<Scalar>) throws -> Base) throws {
         self.communicator = communicator
         self.parameters = parameters
@@ -101,7 +106,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
         }
         let algorithm = adamp_algorithm(rawValue: KernelAccess.algorithm(of: base)!)
         var created: OpaquePointer?
-        let status = adamp_mpi_shard_create(communicator.comm, algorithm, Self.dtype, tensors, kernelIndex.count, &created, &e)
+        var options = adamp_mpi_options(size: MemoryLayout<adamp_mpi_options>.size, average_gradients: averagingGradients ? 1 : 0)
+        let status = adamp_mpi_shard_create(communicator.comm, algorithm, Self.dtype, tensors, kernelIndex.count, &options,
+                                            &created, &e)
         if status != 0 { tensors.deallocate() }
         try DistributedError.check(status, e)
         shard = created!

@@ -83,7 +83,7 @@ static int any_bad(adamp_mpi_shard *s, uint64_t *v, uint64_t *hi, uint64_t *lo, 
     return ADAMP_OK;
 }
 
-enum { SUMMARY = 6 };
+enum { SUMMARY = 7 };
 
 int adamp_mpi_agree_failed(adamp_mpi_shard *s, int status, adamp_mpi_error *e) {
     uint64_t v[SUMMARY] = {0}, hi[SUMMARY], lo[SUMMARY];
@@ -99,7 +99,8 @@ int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp
         shapes = adamp_mpi_hash(shapes, shape, sizeof shape);
         hps = adamp_mpi_hash(hps, &h, sizeof h);
     }
-    uint64_t v[SUMMARY] = {0, (uint64_t)s->algo, (uint64_t)s->dtype, s->count, shapes, hps}, hi[SUMMARY], lo[SUMMARY];
+    uint64_t v[SUMMARY] = {0, (uint64_t)s->algo, (uint64_t)s->dtype, s->count, shapes, hps, (uint64_t)s->average},
+             hi[SUMMARY], lo[SUMMARY];
     int st = any_bad(s, v, hi, lo, SUMMARY, ADAMP_OK, e);
     if (st != ADAMP_OK) return st;
     if (differs(hi, lo, 1))
@@ -111,6 +112,8 @@ int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp
     if (differs(hi, lo, 3))
         return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the number of tensors: %llu on one, %llu on another",
                               (unsigned long long)lo[3], (unsigned long long)hi[3]);
+    if (differs(hi, lo, 6))
+        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the options: average_gradients is 0 on one, 1 on another");
     if (!differs(hi, lo, 4) && !differs(hi, lo, 5)) return ADAMP_OK;
     /* Look closer: per tensor, its shape and its hyperparameters' hash. */
     const size_t n = s->count;

@@ -4,6 +4,7 @@
  * whole rows, so that every number is the one-process step's. */
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,7 @@ static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *
 void adamp_mpi_shard_free(adamp_mpi_shard *s) {
     if (!s) return;
     adamp_mpi_free_types(s);
+    adamp_mpi_free_average(s);
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized && s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
@@ -213,12 +215,15 @@ static int check_local(adamp_algorithm algo, adamp_dtype dtype, const adamp_tens
 }
 
 int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors,
-                           size_t count, adamp_mpi_shard **out, adamp_mpi_error *e) {
+                           size_t count, const adamp_mpi_options *options, adamp_mpi_shard **out, adamp_mpi_error *e) {
     if (!out) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "out is NULL");
     *out = NULL;
     adamp_mpi_shard *s = calloc(1, sizeof *s);
     if (!s) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
     s->comm = MPI_COMM_NULL, s->algo = algo, s->dtype = dtype, s->count = count;
+    /* A field beyond the caller's `size` takes its default. */
+    if (options && options->size >= offsetof(adamp_mpi_options, average_gradients) + sizeof(int32_t))
+        s->average = options->average_gradients;
     int st = adamp_mpi_check(MPI_Comm_dup(comm, &s->comm), "MPI_Comm_dup", e);
     if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler", e);
     if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_rank(s->comm, &s->rank), "MPI_Comm_rank", e);
@@ -228,10 +233,13 @@ int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtyp
         return st;
     }
     st = check_local(algo, dtype, tensors, count, e);
+    if (st == ADAMP_OK && s->average != 0 && s->average != 1)
+        st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "average_gradients is %d, not 0 or 1", (int)s->average);
     if (st == ADAMP_OK) st = adamp_mpi_agree_on_creation(s, tensors, e);
     else adamp_mpi_agree_failed(s, st, e);
     /* Every rank reached the same verdict; allocation failing on one rank alone is reported there. */
     if (st == ADAMP_OK) st = allocate(s, tensors, e);
+    if (st == ADAMP_OK && s->average) st = adamp_mpi_allocate_average(s, tensors, e);
     if (st != ADAMP_OK) {
         adamp_mpi_shard_free(s);
         return st;

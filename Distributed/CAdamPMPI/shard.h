@@ -49,6 +49,14 @@ struct adamp_mpi_shard {
         int grad;
     } *sent;
     int types_built;
+    /* average_gradients: this rank's averaged gradients (its pieces' rows,
+     * in piece order; piece k's at piece_off[k] elements), every rank's
+     * element count, and the transient buffers of one chunk per rank. */
+    int average;
+    char *avg;
+    size_t *piece_off, *elems, chunks;
+    char *sendbuf, *recvbuf;
+    MPI_Request *xreq;
 };
 
 int adamp_mpi_fail(adamp_mpi_error *e, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -63,6 +71,11 @@ int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp
 int adamp_mpi_agree_failed(adamp_mpi_shard *s, int status, adamp_mpi_error *e);
 int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, double grad_mul,
                             adamp_mpi_error *e);
+
+/* average.c: the gradients' reduce-scatter, in rank order. */
+int adamp_mpi_allocate_average(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e);
+int adamp_mpi_average(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e);
+void adamp_mpi_free_average(adamp_mpi_shard *s);
 
 /* gather.c: the parameters' all-gather. */
 int adamp_mpi_gather_params(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e);

@@ -156,6 +156,15 @@ int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor 
     st = adamp_mpi_agree_on_step(s, t, st, st == ADAMP_OK ? grad_mul_of(o) : 0, e);
     c.communicate += MPI_Wtime() - t0;
     if (st != ADAMP_OK) return st;
+    if (s->average) {
+        t0 = MPI_Wtime();
+        st = adamp_mpi_average(s, t, e);
+        c.communicate += MPI_Wtime() - t0;
+        if (st != ADAMP_OK) return st;
+        const size_t es = s->dtype == ADAMP_F64 ? 8 : 4;
+        for (size_t k = 0; k < s->npieces; k++)
+            if (s->pieces[k].grad) s->pieces[k].grad = s->avg + s->piece_off[k] * es;
+    }
     /* adamp_decide reads shapes, gradients and statistics only; a rank's
      * tensors hold state for its own rows alone, so it is given stand-ins. */
     for (size_t i = 0; i < s->count; i++) {

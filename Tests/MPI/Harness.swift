@@ -46,13 +46,15 @@ struct Pair<O: Optimizer> {
     let sharded: ShardedOptimizer<O>
     let a: [Parameter<O.Scalar>], b: [Parameter<O.Scalar>]
 
-    init(_ shapes: [[Int]], _ values: (Int) -> [O.Scalar], world: Communicator,
+    init(_ shapes: [[Int]], _ values: (Int) -> [O.Scalar], world: Communicator, averaging: Bool = false,
          make: ([Parameter<O.Scalar>]) throws -> O) throws {
         a = try shapes.enumerated().map { try Parameter(shape: $1, values: values($0), name: "p\($0)") }
         b = try shapes.enumerated().map { try Parameter(shape: $1, values: values($0), name: "p\($0)") }
         single = try make(a)
         let b = b
-        sharded = try ShardedOptimizer(parameters: b, communicator: world) { shard in try make(b.map(shard)) }
+        sharded = try ShardedOptimizer(parameters: b, communicator: world, averagingGradients: averaging) { shard in
+            try make(b.map(shard))
+        }
     }
 
     func setGradients(_ grads: [[O.Scalar]?]) {

@@ -10,6 +10,7 @@ let world = try Communicator.world()
 let h = Harness(world)
 let fixtures = try FixtureReplay.run(h)
 try ResNetRun.run(h)
+try Averaging.run(h)
 try CheckpointChecks.run(h)
 try BadInput.run(h)
 if world.rank == 0 {

@@ -20,7 +20,8 @@
  * is ever split at a place that depends on N: each row's sums are one rank's.
  *
  * Bytes each rank sends and receives per step, for P parameters of e bytes
- * and R statistics rows: the parameters' all-gather, (N-1)/N * P * e received;
+ * and R statistics rows: the parameters' all-gather, (N-1)/N * P * e received
+ * (and with average_gradients as much again for the gradients' reduce-scatter);
  * AdamP and SGDP add 24 R bytes (statistics) and, on a step where a cut tensor
  * is layer-projected, 8 R bytes; plus one 24-byte all-reduce that checks the
  * ranks agree (hyperparameters, which tensors have gradients).
@@ -67,16 +68,33 @@ typedef struct adamp_mpi_timing {
 
 typedef struct adamp_mpi_shard adamp_mpi_shard;
 
+/** How a shard steps. Set `size` to sizeof(adamp_mpi_options); NULL: defaults (all 0). */
+typedef struct adamp_mpi_options {
+    size_t size;
+    /** 0: the gradients given to a step are the same on every rank (already
+     *  averaged). 1: each rank gives its own (local) gradients, and the step
+     *  averages them for the rows it owns, in rank order whatever the
+     *  partition: g = (((g_0 + g_1) + g_2) + ... + g_{N-1}) / N, each
+     *  operation rounded to the dtype (a reduce-scatter, in chunks of
+     *  ADAMP_MPI_CHUNK elements: each rank receives (N-1)/N of the gradients'
+     *  bytes). The averages take shard-sized memory, kept with the shard. */
+    int32_t average_gradients;
+} adamp_mpi_options;
+
+/** Elements per message of the gradients' averaging (transient buffers: 2 N of them). */
+#define ADAMP_MPI_CHUNK (1 << 20)
+
 /** Collective over `comm` (which is duplicated: the shard's messages never
  *  meet the caller's). Checks that every rank passes the same algorithm,
- *  dtype, count, shapes (rows, cols, ndim) and hyperparameters, reporting a
- *  disagreement on every rank; computes the partition (adamp_mpi_partition).
- *  `tensors` need only their shapes and hparams here (pointers may be NULL;
- *  every step checks again that the ranks agree on the hyperparameters). On success *out is
- *  the shard, to free with adamp_mpi_shard_free(); on failure *out is NULL. */
+ *  dtype, count, shapes (rows, cols, ndim), hyperparameters and options,
+ *  reporting a disagreement on every rank; computes the partition
+ *  (adamp_mpi_partition). `tensors` need only their shapes and hparams here
+ *  (pointers may be NULL; every step checks again that the ranks agree on
+ *  the hyperparameters). On success *out is the shard, to free with
+ *  adamp_mpi_shard_free(); on failure *out is NULL. */
 ADAMP_API int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algorithm, adamp_dtype dtype,
-                                     const adamp_tensor *tensors, size_t count, adamp_mpi_shard **out,
-                                     adamp_mpi_error *error);
+                                     const adamp_tensor *tensors, size_t count, const adamp_mpi_options *options,
+                                     adamp_mpi_shard **out, adamp_mpi_error *error);
 
 /** Frees the shard (not collective; NULL is a no-op). */
 ADAMP_API void adamp_mpi_shard_free(adamp_mpi_shard *shard);
@@ -97,7 +115,8 @@ ADAMP_API void adamp_mpi_partition(const adamp_tensor *tensors, size_t count, in
 ADAMP_API void adamp_mpi_rows(const adamp_mpi_shard *shard, size_t tensor, int rank, size_t *first, size_t *rows);
 
 /** One sharded step, collective. `tensors`: as at creation, each with its
- *  full parameter and gradient (NULL: skipped, on every rank alike), and
+ *  full parameter and gradient (the same on every rank, or this rank's own
+ *  with average_gradients; NULL: skipped, on every rank alike), and
  *  state0..2 pointing to THIS rank's state of the tensor, the rows
  *  adamp_mpi_rows() gives (NULL where it owns none), zero-filled before the
  *  first step. Updates this rank's rows, then gathers every rank's rows into
