@@ -18,9 +18,18 @@ import PackageDescription
 let package = Package(
     name: "app",
     dependencies: [.package(url: "file://$work/dep", from: "1.0.0")],
-    targets: [.executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "dep")])]
+    targets: [
+        .executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "dep")]),
+        .executableTarget(name: "sharded", dependencies: [.product(name: "AdamPKit", package: "dep"),
+                                                          .product(name: "AdamPDistributed", package: "dep")]),
+    ]
 )
 SWIFT
+# The README's example of the sharded optimizer, as it is written there.
+mkdir -p "$work/app/Sources/sharded"
+awk '/^## Training across processes/ { on = 1 } on && /^```swift/ { code = 1; next } code && /^```/ { exit } code' \
+    "$root/README.md" > "$work/app/Sources/sharded/main.swift"
+grep -q ShardedOptimizer "$work/app/Sources/sharded/main.swift" || { echo "check-dependent: no example in the README" >&2; exit 1; }
 cat > "$work/app/Sources/app/main.swift" <<'SWIFT'
 import AdamPKit
 let w = try Parameter<Float>(shape: [2, 2], values: [1, 0, 0, 1])
@@ -36,12 +45,20 @@ for o in others { try o.step(); precondition(o.stepCount(for: w) == 1) }
 print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
+# A package that uses AdamPKit alone does not link MPI.
+bin=$(cd "$work/app" && swift build --show-bin-path)
+if ldd "$bin/app" | grep -q mpi; then echo "check-dependent: AdamPKit alone links MPI:" >&2; ldd "$bin/app" >&2; exit 1; fi
+mpi=(mpirun --oversubscribe --timeout 120)
+[ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
+out=$(cd "$work/app" && "${mpi[@]}" -np 2 "$bin/sharded")
+[ "$(grep -c "^rank [01] of 2: " <<<"$out")" -eq 2 ] && [ -s "$work/app/optimizer.safetensors" ] ||
+    { echo "check-dependent: the README's sharded example:" >&2; echo "$out" >&2; exit 1; }
+echo "dependent package: the README's sharded example ran on 2 ranks: $(head -1 <<<"$out")"
 
 # The threading rule (Sources/AdamPKit/Concurrency.swift) as Swift 6's checker
 # enforces it for a dependent: stepping one optimizer from a detached task
 # while this one steps it too, or treating a Parameter as Sendable, must not
 # compile.
-bin=$(cd "$work/app" && swift build --show-bin-path)
 # Each must fail to compile with its error (one file each: a type error stops
 # the compiler before the data-race analysis runs).
 reject() {

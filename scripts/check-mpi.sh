@@ -23,3 +23,10 @@ for n in 1 2 3 4; do
     fi
     grep "^adamp-mpi-tests" "$work/out-$n.txt"
 done
+# From C alone: adamp_mpi.h over the C library built without Swift.
+make -s -C CKernels
+mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/include Examples/mpi/sharded_step.c \
+    Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp -lm -o "$work/sharded_step"
+out=$("${mpi[@]}" -np 3 "$work/sharded_step")
+[ "$(echo "$out" | grep -c ': OK$')" -eq 3 ] || { echo "$out" >&2; echo "check-mpi: Examples/mpi/sharded_step.c failed" >&2; exit 1; }
+echo "Examples/mpi/sharded_step.c from C on 3 ranks: bitwise adamp_step's"

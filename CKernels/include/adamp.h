@@ -89,7 +89,10 @@
  *   2. adamp_decide(): the scale-invariance test, from the statistics only;
  *      writes each tensor's `projection` (no memory traffic over tensors).
  *   3. adamp_apply(): the moment update, the projection, the weight decay
- *      and the update.
+ *      and the update; or adamp_apply_layer_begin() and _end(), the same
+ *      split at the layer view's one sum over rows, for shards holding part
+ *      of a tensor's rows. adamp_mpi.h (Distributed/CAdamPMPI) is such a
+ *      sharded optimizer, over MPI, bitwise this library's step.
  *
  * Bytes moved per f32 parameter (4 per element read or written), counting a
  * channel-view row as re-read from cache in phase 3:

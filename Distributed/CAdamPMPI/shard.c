@@ -55,7 +55,7 @@ uint64_t adamp_mpi_hash(uint64_t h, const void *data, size_t len) {
 
 /* The largest and smallest of each of v[0..n) over the ranks. */
 int adamp_mpi_range(MPI_Comm comm, const uint64_t *v, uint64_t *hi, uint64_t *lo, size_t n, adamp_mpi_error *e) {
-    uint64_t *both = malloc(4 * n * sizeof *both);
+    uint64_t *both = calloc(4 * n, sizeof *both);
     if (!both) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
     for (size_t i = 0; i < n; i++) both[i] = v[i], both[n + i] = ~v[i];
     int s = adamp_mpi_check(MPI_Allreduce(both, both + 2 * n, (int)(2 * n), MPI_UINT64_T, MPI_MAX, comm),

@@ -23,7 +23,7 @@
  * and R statistics rows: the parameters' all-gather, (N-1)/N * P * e received
  * (and with average_gradients as much again for the gradients' reduce-scatter);
  * AdamP and SGDP add 24 R bytes (statistics) and, on a step where a cut tensor
- * is layer-projected, 8 R bytes; plus one 24-byte all-reduce that checks the
+ * is layer-projected, 8 R bytes; plus one all-reduce of 32 bytes that checks the
  * ranks agree (hyperparameters, which tensors have gradients).
  *
  * Threads: call from one thread (MPI_THREAD_FUNNELED or more); the kernels'
