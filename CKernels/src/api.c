@@ -174,27 +174,30 @@ adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, 
     return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, 1.0, WHOLE);
 }
 
-adamp_status adamp_apply_layer_begin(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
-                                     adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
-                                     const adamp_step_options *options, const double *layer_pp, double *row_s) {
+/* A half of a split update: grad_mul from the options, as a step takes it. */
+static adamp_status apply_half(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                               adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
+                               const adamp_step_options *options, split sp) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
     double grad_mul;
     adamp_status s = grad_mul_of(options, &grad_mul);
     if (s != ADAMP_OK) return s;
-    const split sp = {ADAMP_PART_BEGIN, layer_pp, row_s, NULL};
     return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, grad_mul, sp);
+}
+
+adamp_status adamp_apply_layer_begin(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                                     adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
+                                     const adamp_step_options *options, const double *layer_pp, double *row_s) {
+    const split sp = {ADAMP_PART_BEGIN, layer_pp, row_s, NULL};
+    return apply_half(config, algorithm, dtype, tensors, count, stats, stats_len, options, sp);
 }
 
 adamp_status adamp_apply_layer_end(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                                    adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                                    const adamp_step_options *options, const double *layer_pp,
                                    const double *layer_s) {
-    if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    double grad_mul;
-    adamp_status s = grad_mul_of(options, &grad_mul);
-    if (s != ADAMP_OK) return s;
     const split sp = {ADAMP_PART_END, layer_pp, NULL, layer_s};
-    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, grad_mul, sp);
+    return apply_half(config, algorithm, dtype, tensors, count, stats, stats_len, options, sp);
 }
 
 adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,

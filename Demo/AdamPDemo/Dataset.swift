@@ -1,3 +1,4 @@
+import AdamPKit
 import Foundation
 
 /// Examples for classification: `count` rows of `dimension` features

@@ -1,5 +1,6 @@
 import COpenBLAS
 import CLAPACKE
+import AdamPKit
 import Foundation
 
 /// A row-major Float matrix that owns its memory: the demo's activations,
@@ -61,34 +62,6 @@ func orthogonalInit(_ w: Matrix, rng: inout SplitMix) throws {
     }
 }
 
-/// SplitMix64: a small seeded generator, the same numbers on every machine.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-    /// Uniform in 0..<n.
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    /// Standard normal (Box-Muller).
-    mutating func gaussian() -> Double {
-        let u = max(uniform(), 0x1p-60), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
-    }
-    /// A permutation of 0..<n (Fisher-Yates).
-    mutating func permutation(_ n: Int) -> [Int] {
-        var p = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, below(i + 1)) }
-        return p
-    }
-}
 
 /// The OpenBLAS the process loaded, and a warning when its threads and the
 /// optimizer's will fight: OpenBLAS's pthreads build keeps its own threads,

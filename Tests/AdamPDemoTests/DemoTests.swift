@@ -1,3 +1,4 @@
+import AdamPKit
 import Foundation
 import Testing
 @testable import AdamPDemo

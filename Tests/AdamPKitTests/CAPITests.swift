@@ -1,3 +1,4 @@
+import AdamPKit
 import Testing
 import CAdamP
 

@@ -1,3 +1,4 @@
+import AdamPKit
 import Foundation
 
 /// The official adamp 0.3.0 code, transcribed literally into Swift in Double,
@@ -94,21 +95,6 @@ enum Reference {
     }
 }
 
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func normal() -> Double {
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &self), v = Double.random(in: 0..<1, using: &self)
-        return sqrt(-2 * log(u)) * cos(2 * .pi * v)
-    }
-}
 
 /// Gradients built to hit each branch, as the fixture generator builds them.
 enum GradientKind: CaseIterable { case random, channel, layer }
