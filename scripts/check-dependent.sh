@@ -45,7 +45,14 @@ for o in others { try o.step(); precondition(o.stepCount(for: w) == 1) }
 print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
-# A package that uses AdamPKit alone does not link MPI.
+# A package that uses AdamPKit alone neither compiles nor links anything of
+# MPI or OpenBLAS (built alone, in a build folder of its own).
+(cd "$work/app" && swift build -q --product app --scratch-path "$work/bare")
+built=$(find -L "$work/bare/debug" -name '*.o' | grep -E 'MPI|Distributed|Demo|bench' || true)
+if [ -n "$built" ]; then
+    echo "$built" >&2
+    echo "check-dependent: building AdamPKit alone built the above" >&2; exit 1
+fi
 bin=$(cd "$work/app" && swift build --show-bin-path)
 if ldd "$bin/app" | grep -q mpi; then echo "check-dependent: AdamPKit alone links MPI:" >&2; ldd "$bin/app" >&2; exit 1; fi
 mpi=(mpirun --oversubscribe --timeout 120)

@@ -88,6 +88,10 @@ enum BadInput {
         try opt.save(to: dir.appendingPathComponent("sync.safetensors"))
         h.expectThrows("another model's checkpoint", { try opt.load(from: other) }, refused)
         h.check(opt.base.stateDict() == state, "a refused checkpoint changed the state")
+        // A root no rank has: MPI refuses it, on every rank, in its own words.
+        h.expectThrows("a root outside the ranks", { try opt.save(to: dir.appendingPathComponent("x"), root: h.world.size) }) { e in
+            if case let DistributedError.mpiFailed(m) = e { m.contains("MPI_ERR_ROOT") } else { false }
+        }
         let nowhere = URL(fileURLWithPath: "/nonexistent-dir/adamp.safetensors")
         h.expectThrows("saving where no file can be written", { try opt.save(to: nowhere) }) { e in
             if h.world.rank == 0 { if case OptimizerError.checkpointWriteFailed = e { return true } else { return false } }
