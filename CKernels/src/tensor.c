@@ -44,9 +44,8 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
     d->grad_norm = sqrt(sum[1]);
 }
 
-/* The paper's test, from the diagnostics: the channel view if every row's
- * |cos| is below its threshold, else the layer view if the layer's is. NaN
- * never passes. */
+/* The paper's test: the channel view if every row's |cos| is below its
+ * threshold, else the layer view if the layer's is. NaN never passes. */
 int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype) {
     if (!t->grad) return ADAMP_PROJ_SKIPPED;
     if (t->ndim <= 1 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
@@ -57,10 +56,22 @@ int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const d
     case ADAMP_PROJECT_LAYER: return ADAMP_PROJ_LAYER;
     default: break;
     }
-    adamp_diagnostics d;
-    adamp_diagnose_tensor(algo, t, st, dtype, &d);
-    if (d.channel_cosine < d.channel_threshold) return ADAMP_PROJ_CHANNEL;
-    if (d.layer_cosine < d.layer_threshold) return ADAMP_PROJ_LAYER;
+    /* adamp_diagnose_tensor's numbers, compared as they come: the channel view
+     * fails at its first row that does not pass (a NaN never passes), which
+     * spares the other rows' square roots; the layer view needs every row's sums. */
+    const double eps = t->hparams->eps, delta = t->hparams->delta;
+    const double channel_threshold = threshold(delta, t->cols, dtype);
+    double sum[3] = {0, 0, 0};
+    int channel = 1;
+    for (size_t r = 0; r < t->rows; r++) {
+        const double *row = st + ADAMP_STATS_PER_ROW * r;
+        if (channel && !(abs_cosine(row, eps, dtype) < channel_threshold)) channel = 0;
+        sum[0] += row[0];
+        sum[1] += row[1];
+        sum[2] += row[2];
+    }
+    if (channel) return ADAMP_PROJ_CHANNEL;
+    if (abs_cosine(sum, eps, dtype) < threshold(delta, adamp_numel(t), dtype)) return ADAMP_PROJ_LAYER;
     return ADAMP_PROJ_NONE;
 }
 

@@ -51,6 +51,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     let tensors: UnsafeMutablePointer<adamp_tensor>
     let slot: [Int]
     let kernelCount: Int
+    /// Per parameter, its gradient slot; and the empty parameters: what a
+    /// step reads, without generic metadata (see `GradientSlot`).
+    private let gradientSlots: [GradientSlot]
+    private let emptyParameters: [Int]
     private let hparams: UnsafeMutablePointer<adamp_hparams>
     /// Per parameter: one allocation of `stateBuffers[i]` buffers, each
     /// starting on a cache line (nil while it has none).
@@ -119,6 +123,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         for (s, i) in order.enumerated() { slot[i] = s }
         self.slot = slot
         kernelCount = nonEmpty.count
+        gradientSlots = parameters.map(\.gradientSlot)
+        emptyParameters = parameters.indices.filter { parameters[$0].count == 0 }
         for (i, p) in parameters.enumerated() {
             let rows = p.shape.count > 1 ? p.shape[0] : 1
             (tensors + slot[i]).initialize(to: adamp_tensor(
@@ -209,17 +215,17 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     func step(_ options: StepOptions = StepOptions()) throws -> StepResult<Scalar> {
         // Every check before any write: a throwing step changes nothing.
         try options.validate()
-        for p in parameters {
-            if case let .mismatched(g) = p.gradient {
-                throw OptimizerError.gradientCountMismatch(parameter: p.label, expected: p.count, actual: g.count)
-            }
+        // Parameters' values never move (Parameter.storage is a constant), so
+        // a step only takes up each gradient.
+        var live = 0, mismatched = false
+        for i in 0..<gradientSlots.count {
+            let g = gradientSlots[i]
+            mismatched = mismatched || g.mismatched
+            tensors[slot[i]].grad = g.address
+            if g.address != nil && slot[i] < kernelCount { live += 1 }
         }
-        var live = 0
-        for (i, p) in parameters.enumerated() where p.count > 0 {
-            let t = tensors + slot[i]
-            t.pointee.param = UnsafeMutableRawPointer(p.storage)
-            t.pointee.grad = p.gradientPointer.map(UnsafeRawPointer.init)
-            if t.pointee.grad != nil { live += 1 }
+        if mismatched, let p = parameters.first(where: { $0.gradientSlot.mismatched }), case let .mismatched(g) = p.gradient {
+            throw OptimizerError.gradientCountMismatch(parameter: p.label, expected: p.count, actual: g.count)
         }
         var gradNorm: Double?
         var nonfinite: [Parameter<Scalar>] = []
@@ -254,9 +260,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         }
         // Empty parameters have nothing to update, but their steps are counted
         // as PyTorch counts them.
-        for (i, p) in parameters.enumerated() where p.count == 0 {
+        for i in emptyParameters {
             let t = tensors + slot[i]
-            let has = p.gradientPointer != nil
+            let has = gradientSlots[i].address != nil
             if has { t.pointee.step += 1 }
             t.pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
         }

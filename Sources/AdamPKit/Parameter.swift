@@ -31,7 +31,14 @@ public final class Parameter<Scalar: AdamPScalar> {
         /// Kept so that `grad` reads back what was set; `step()` throws on it.
         case mismatched([Scalar])
     }
-    private(set) var gradient: Gradient = .none
+    private(set) var gradient: Gradient = .none {
+        didSet { gradientSlot.address = gradientPointer.map(UnsafeRawPointer.init); gradientSlot.mismatched = isMismatched }
+    }
+    /// What a step reads of the gradient, in an object of no generic type, so
+    /// that a step over many parameters reads it without generic metadata.
+    let gradientSlot = GradientSlot()
+
+    private var isMismatched: Bool { if case .mismatched = gradient { true } else { false } }
 
     /// A parameter filled with zeros. A negative dimension traps: use the
     /// throwing initialisers for shapes that come from outside.
@@ -188,4 +195,11 @@ public final class Parameter<Scalar: AdamPScalar> {
     }
 
     var label: String { name ?? "parameter of shape \(shape)" }
+}
+
+/// A parameter's gradient as the kernels take it: its address (nil: none) and
+/// whether it was set with the wrong count (then `step()` throws).
+final class GradientSlot {
+    var address: UnsafeRawPointer?
+    var mismatched = false
 }
