@@ -158,7 +158,10 @@ static void FN(rowstats)(size_t n, const void *pv, const void *gv, double grad_m
         VACC_PROD(gg, a, a);
         VACC_PROD(ww, b, b);
     }
-    double s[3] = {VACC_SUM(gw), VACC_SUM(gg), VACC_SUM(ww)};
+    /* A row narrower than a vector (a [64, 8] weight's) has empty sums:
+     * exactly 0, so their horizontal reductions are skipped, not computed. */
+    double s[3] = {0, 0, 0};
+    if (i > 0) s[0] = VACC_SUM(gw), s[1] = VACC_SUM(gg), s[2] = VACC_SUM(ww);
     for (; i < n; i++) {
         const double gi = g[i] * gm, wi = p[i];
         s[0] += gi * wi;
