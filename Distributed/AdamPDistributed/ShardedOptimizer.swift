@@ -42,6 +42,11 @@ public final class ShardedOptimizer<Base: Optimizer> {
     let kernelIndex: [Int]
     /// Per parameter: `base`'s descriptor of its shard (state, hyperparameters, step count).
     let shardDescriptors: [UnsafeMutablePointer<adamp_tensor>]
+    /// Per parameter its gradient slot, per descriptor its values' address;
+    /// the empty parameters.
+    let gradientSlots: [GradientSlot]
+    let values: [UnsafeMutableRawPointer]
+    let emptyIndex: [Int]
     /// Per parameter: this rank's first row and row count, in C rows
     /// (`shape[0]`, or the whole tensor as one row).
     let rows: [(first: Int, count: Int)]
@@ -79,6 +84,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
         let shards = try zip(parameters, rows).map { try Self.shard(of: $0, rows: $1) }
         self.shards = shards
         self.kernelIndex = kernelIndex
+        gradientSlots = parameters.map(\.gradientSlot)
+        values = kernelIndex.map { UnsafeMutableRawPointer(parameters[$0].kernelValues) }
+        emptyIndex = parameters.indices.filter { parameters[$0].count == 0 }
         // A failure on one rank must not leave the others waiting in a collective.
         var made: Result<(Base, [UnsafeMutablePointer<adamp_tensor>]), Error>
         do {
@@ -200,18 +208,30 @@ public final class ShardedOptimizer<Base: Optimizer> {
     public func step(gradScale: Double = 1) throws {
         var problem: Error?
         do { try StepOptions(gradScale: gradScale).validate() } catch { problem = error }
-        for (k, i) in kernelIndex.enumerated() {
-            let p = parameters[i], d = shardDescriptors[i].pointee, t = tensors + k
-            (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (d.state0, d.state1, d.state2)
-            (t.pointee.hparams, t.pointee.step) = (d.hparams, d.step)
-            t.pointee.param = UnsafeMutableRawPointer(p.kernelValues)
-            do {
-                t.pointee.grad = try p.kernelGradient().map(UnsafeRawPointer.init)
-            } catch {
-                // The C step then rejects this rank's input, so every rank throws.
-                problem = problem ?? error
-                t.pointee.param = nil
+        // Per parameter no generic code and no reference counting: a model may
+        // have tens of thousands of tensors.
+        var mismatched = false
+        let tensors = tensors, values = values
+        kernelIndex.withUnsafeBufferPointer { index in
+            shardDescriptors.withUnsafeBufferPointer { shards in
+                gradientSlots.withUnsafeBufferPointer { slots in
+                    for k in 0..<index.count {
+                        let i = index[k], d = shards[i], t = tensors + k
+                        (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (d.pointee.state0, d.pointee.state1, d.pointee.state2)
+                        (t.pointee.hparams, t.pointee.step) = (d.pointee.hparams, d.pointee.step)
+                        t.pointee.param = values[k]
+                        t.pointee.grad = slots[i].address
+                        if slots[i].mismatched { // the C step then rejects this rank's input
+                            t.pointee.param = nil
+                            mismatched = true
+                        }
+                    }
+                }
             }
+        }
+        // So that every rank throws: this rank's own error, by name.
+        if mismatched, let p = parameters.first(where: { $0.gradientSlot.mismatched }) {
+            do { _ = try p.kernelGradient() } catch { problem = problem ?? error }
         }
         var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size,
                                          grad_mul: problem == nil ? 1 / gradScale : .nan)
@@ -223,13 +243,13 @@ public final class ShardedOptimizer<Base: Optimizer> {
         if let problem { throw problem }
         try DistributedError.check(status, e)
         lastStepTiming = (timing.compute, timing.communicate)
-        for (k, i) in kernelIndex.enumerated() {
-            shardDescriptors[i].pointee.step = tensors[k].step
-            shardDescriptors[i].pointee.projection = tensors[k].projection
+        for k in 0..<kernelIndex.count {
+            shardDescriptors[kernelIndex[k]].pointee.step = tensors[k].step
+            shardDescriptors[kernelIndex[k]].pointee.projection = tensors[k].projection
         }
         // Empty parameters have nothing to update; their steps count as in one process.
-        for (i, p) in parameters.enumerated() where p.count == 0 {
-            let has = (try? p.kernelGradient()) != nil
+        for i in emptyIndex {
+            let has = gradientSlots[i].address != nil
             if has { shardDescriptors[i].pointee.step += 1 }
             shardDescriptors[i].pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
         }

@@ -144,8 +144,12 @@ int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int statu
     uint64_t v[STEP] = {0, ADAMP_MPI_HASH0}, hi[STEP], lo[STEP];
     if (status == ADAMP_OK) {
         v[1] = adamp_mpi_hash(v[1], &grad_mul, sizeof grad_mul);
+        /* Tensors of a group share their hyperparameters: each struct hashed once. */
+        const adamp_hparams *last = NULL;
+        uint64_t h = 0;
         for (size_t i = 0; i < s->count; i++) {
-            const uint64_t x[3] = {t[i].grad != NULL, hparams_hash(t[i].hparams), (uint64_t)t[i].step};
+            if (t[i].hparams != last) last = t[i].hparams, h = hparams_hash(last);
+            const uint64_t x[3] = {t[i].grad != NULL, h, (uint64_t)t[i].step};
             v[1] = adamp_mpi_hash(v[1], x, sizeof x);
         }
     }

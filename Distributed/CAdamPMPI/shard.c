@@ -46,10 +46,17 @@ const char *adamp_mpi_status_string(int status) {
 
 /* ---- agreement --------------------------------------------------------- */
 
-/* FNV-1a, to compare what ranks were given with one small all-reduce. */
+/* FNV-1a over 8-byte words (then bytes), to compare what ranks were given
+ * with one small all-reduce; a word at a time, as a step hashes every tensor. */
 uint64_t adamp_mpi_hash(uint64_t h, const void *data, size_t len) {
     const unsigned char *b = data;
-    for (size_t i = 0; i < len; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    for (; i < len; i++) h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
 }
 
@@ -100,56 +107,78 @@ int adamp_mpi_size(const adamp_mpi_shard *s) { return s->size; }
 
 /* ---- creation ---------------------------------------------------------- */
 
-static size_t stats_rows(const adamp_tensor *t) { return t->ndim > 1 ? t->rows : 0; }
 
 /* Everything a step needs, sized once, so that a step allocates nothing. */
 static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e) {
     const size_t n = s->count, p = (size_t)s->size;
-    s->row0 = calloc(n + 1, sizeof *s->row0), s->srow0 = calloc(n + 1, sizeof *s->srow0);
+    s->row0 = calloc(n + 1, sizeof *s->row0);
     s->bound = calloc(p + 1, sizeof *s->bound);
     s->pieces = calloc(n, sizeof *s->pieces), s->tensor_of = calloc(n, sizeof *s->tensor_of);
     s->piece_pp = calloc(n, sizeof *s->piece_pp), s->piece_s = calloc(n, sizeof *s->piece_s);
-    s->counts = calloc(2 * p, sizeof *s->counts), s->displs = calloc(2 * p, sizeof *s->displs);
+    s->rcut = calloc(p, sizeof *s->rcut), s->nrcut = calloc(p, sizeof *s->nrcut);
+    s->rw0 = calloc(p, sizeof *s->rw0), s->rw1 = calloc(p, sizeof *s->rw1), s->cut_row0 = calloc(n, sizeof *s->cut_row0);
+    s->xcount = calloc(p, sizeof(int)), s->xdispl = calloc(p, sizeof(int));
+    s->scount = calloc(p, sizeof(int)), s->sdispl = calloc(p, sizeof(int));
     s->shape = calloc(n, sizeof *s->shape);
     s->types = calloc(p, sizeof *s->types), s->sent = calloc(n, sizeof *s->sent);
     for (size_t r = 0; s->types && r < p; r++) s->types[r] = MPI_DATATYPE_NULL;
     s->requests = calloc(p, sizeof *s->requests);
     s->cut = calloc(n, 1), s->whole = calloc(n, sizeof *s->whole);
-    if (!s->row0 || !s->srow0 || !s->bound || !s->pieces || !s->tensor_of || !s->piece_pp || !s->piece_s ||
-        !s->counts || !s->displs || !s->shape || !s->types || !s->sent || !s->requests ||
+    if (!s->row0 || !s->bound || !s->pieces || !s->tensor_of || !s->piece_pp || !s->piece_s ||
+        !s->rcut || !s->nrcut || !s->rw0 || !s->rw1 || !s->cut_row0 || !s->xcount || !s->xdispl || !s->scount ||
+        !s->sdispl || !s->shape || !s->types || !s->sent || !s->requests ||
         !s->cut || !s->whole)
         return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
     for (size_t i = 0; i < n; i++) {
         s->row0[i + 1] = s->row0[i] + t[i].rows;
-        s->srow0[i + 1] = s->srow0[i] + stats_rows(&t[i]);
         s->shape[i] = (adamp_mpi_shape){t[i].rows, t[i].cols, t[i].ndim};
     }
     adamp_mpi_partition(t, n, s->size, s->bound);
-    /* This rank's pieces, and every rank's share of the statistics rows. */
+    for (size_t i = 0; i < n; i++)
+        for (int r = 0; r < s->size; r++) {
+            size_t f, k;
+            adamp_mpi_rows(s, i, r, &f, &k);
+            if (k > 0 && k < t[i].rows) s->cut[i] = 1;
+        }
+    /* Every rank's cut pieces and whole tensors, and the exchange's layout. */
+    size_t most = 0, x = 0, y = 0;
+    for (size_t i = 0; i < n; i++) {
+        s->cut_row0[i] = s->cut_rows;
+        if (s->cut[i]) s->cut_rows += t[i].rows, most = t[i].rows > most ? t[i].rows : most;
+    }
     for (int r = 0; r < s->size; r++) {
-        size_t first_stats = SIZE_MAX, rows = 0;
+        size_t rows = 0;
+        s->rw0[r] = s->rw1[r] = SIZE_MAX;
         for (size_t i = 0; i < n; i++) {
             size_t f, k;
             adamp_mpi_rows(s, i, r, &f, &k);
-            if (k == 0 || t[i].ndim <= 1) continue;
-            if (first_stats == SIZE_MAX) first_stats = s->srow0[i] + f;
-            rows += k;
+            if (k == 0) continue;
+            if (s->cut[i]) {
+                s->rcut[r][s->nrcut[r]++] = (struct rcut){i, f, k};
+                rows += k;
+            } else {
+                if (s->rw0[r] == SIZE_MAX) s->rw0[r] = i;
+                s->rw1[r] = i + 1;
+            }
         }
-        if (first_stats == SIZE_MAX) first_stats = 0;
-        if (3 * (s->srow0[n] + 1) > INT_MAX)
-            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "%zu statistics rows: more than MPI's int counts address",
-                                  s->srow0[n]);
-        s->counts[r] = (int)(3 * rows), s->displs[r] = (int)(3 * first_stats);
-        s->counts[p + r] = (int)rows, s->displs[p + r] = (int)first_stats;
+        if (s->rw0[r] == SIZE_MAX) s->rw0[r] = s->rw1[r] = 0;
+        const size_t count = 3 * rows + (s->rw1[r] - s->rw0[r]);
+        if (x + count > INT_MAX || y + rows > INT_MAX)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "rank %d's exchange is more than MPI's int counts address", r);
+        s->xcount[r] = (int)count, s->xdispl[r] = (int)x, x += count;
+        s->scount[r] = (int)rows, s->sdispl[r] = (int)y, y += rows;
     }
+    s->xsend = calloc((size_t)s->xcount[s->rank] + 1, sizeof(double));
+    s->xrecv = calloc(x + 1, sizeof(double));
+    s->cutstats = calloc(3 * (s->cut_rows + most) + 1, sizeof(double));
+    s->ssend = calloc((size_t)s->scount[s->rank] + 1, sizeof(double));
+    s->srecv = calloc(y + 1, sizeof(double));
+    if (!s->xsend || !s->xrecv || !s->cutstats || !s->ssend || !s->srecv)
+        return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    /* This rank's pieces. */
     for (size_t i = 0; i < n; i++) {
         size_t f, k;
         adamp_mpi_rows(s, i, s->rank, &f, &k);
-        for (int r = 0; r < s->size; r++) {
-            size_t f2, k2;
-            adamp_mpi_rows(s, i, r, &f2, &k2);
-            if (k2 > 0 && k2 < t[i].rows) s->cut[i] = 1;
-        }
         if (k == 0) continue;
         s->tensor_of[s->npieces] = i;
         s->pieces[s->npieces] = t[i];
@@ -169,13 +198,6 @@ static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *
     s->wlen = adamp_stats_len(s->pieces + s->w0, s->w1 - s->w0);
     s->wstats = calloc(s->wlen + 1, sizeof(double));
     if (!s->wstats) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
-    s->stats_len = adamp_stats_len(t, n);
-    s->local_len = adamp_stats_len(s->pieces, s->npieces);
-    s->stats = calloc(s->stats_len + s->srow0[n] + 1, sizeof *s->stats);
-    s->local = calloc(s->local_len + s->local_len / 6 + 1, sizeof *s->local);
-    if (!s->stats || !s->local) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
-    s->row_s = s->stats + s->stats_len;
-    s->local_row_s = s->local + s->local_len;
     return ADAMP_OK;
 }
 
@@ -186,9 +208,10 @@ void adamp_mpi_shard_free(adamp_mpi_shard *s) {
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized && s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
-    free(s->row0), free(s->srow0), free(s->bound), free(s->pieces), free(s->tensor_of), free(s->piece_pp);
-    free(s->piece_s), free(s->counts), free(s->displs), free(s->shape), free(s->types), free(s->sent);
-    free(s->requests), free(s->stats), free(s->local), free(s->cut), free(s->whole), free(s->wstats);
+    free(s->row0), free(s->bound), free(s->pieces), free(s->tensor_of), free(s->piece_pp), free(s->piece_s);
+    free(s->rcut), free(s->nrcut), free(s->rw0), free(s->rw1), free(s->cut_row0), free(s->xcount), free(s->xdispl);
+    free(s->scount), free(s->sdispl), free(s->xsend), free(s->xrecv), free(s->cutstats), free(s->ssend), free(s->srecv);
+    free(s->shape), free(s->types), free(s->sent), free(s->requests), free(s->cut), free(s->whole), free(s->wstats);
     for (size_t j = 0; j < s->ncut; j++) free(s->cut_stats[j]);
     free(s);
 }

@@ -18,7 +18,6 @@ struct adamp_mpi_shard {
     size_t count;
     adamp_mpi_shape *shape; /* per tensor, as created */
     size_t *row0;           /* per tensor, its first global row; row0[count]: all rows */
-    size_t *srow0;          /* per tensor, its first statistics row (ndim > 1 only) */
     size_t *bound;          /* per rank, its first global row; bound[size] = all rows */
     unsigned char *cut;     /* per tensor, 1 if its rows are on more than one rank */
     adamp_tensor *whole;    /* the step's tensors as adamp_decide() takes them */
@@ -34,11 +33,19 @@ struct adamp_mpi_shard {
     double *wstats;
     size_t ncut, cut_piece[2];
     double *cut_stats[2];
-    /* Statistics: every rank's (all-gathered), then each row's part of the
-     * layer projection's s; and this rank's, with its scratch. */
-    double *stats, *row_s, *local, *local_row_s;
-    size_t stats_len, local_len;
-    int *counts, *displs; /* per rank: statistics doubles, then (at + size) rows */
+    /* What the ranks exchange between the phases: only what a decision or a
+     * layer sum needs from another rank. Per rank r: the statistics rows of
+     * its cut pieces (rcut, at most two: tensor, first row, rows), then the
+     * projection codes of its whole tensors, [rw0, rw1); xcount, xdispl in
+     * doubles. The cut tensors' rows, every rank's, in tensor and row order,
+     * tensor i's from cut_row0[i]: their statistics (cutstats, 3 a row, with
+     * room for one tensor's scratch after) and each row's part of s. */
+    struct rcut {
+        size_t tensor, first, rows;
+    } (*rcut)[2];
+    size_t *nrcut, *rw0, *rw1, *cut_row0, cut_rows;
+    int *xcount, *xdispl, *scount, *sdispl;
+    double *xsend, *xrecv, *cutstats, *ssend, *srecv;
     /* The parameters' all-gather: per rank, a datatype of the rows it updates,
      * at their addresses; rebuilt when a parameter moves or a gradient
      * appears or goes (sent: what it was built for). */

@@ -45,17 +45,22 @@ static int check_local(adamp_mpi_shard *s, const adamp_config *config, const ada
             return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu is %zu rows of %zu (ndim %d); the shard was made for %zu of %zu (ndim %d)",
                                   i, t[i].rows, t[i].cols, (int)t[i].ndim, sh->rows, sh->cols, (int)sh->ndim);
         if (!t[i].param || !t[i].hparams) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensor %zu: param or hparams is NULL", i);
+        if (t[i].step < 0 || t[i].step == INT64_MAX)
+            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu: step count %lld", i, (long long)t[i].step);
+        if (i > 0 && t[i].hparams == t[i - 1].hparams) continue; /* checked with the tensor before */
         adamp_field field;
         const char *rule;
         if (adamp_hparams_check(s->algo, t[i].hparams, &field, &rule) != ADAMP_OK)
             return adamp_mpi_fail(e, ADAMP_E_INVALID_HPARAM, "tensor %zu: %s %s", i, adamp_field_name(field), rule);
-        if (t[i].step < 0 || t[i].step == INT64_MAX)
-            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu: step count %lld", i, (long long)t[i].step);
     }
     int st = adamp_row_stats_ex(config, s->dtype, NULL, 0, NULL, 0, o);
     if (st != ADAMP_OK) return adamp_mpi_fail(e, st, "config or options: %s", adamp_status_string((adamp_status)st));
     slice(s, t);
-    st = adamp_decide(s->algo, s->dtype, s->pieces, s->npieces, s->local, s->local_len);
+    /* adamp.h validates the slices (sizes, hyperparameters, step counts, state
+     * buffers) in adamp_decide; as tensors of one dimension, so that it
+     * decides nothing and reads no statistics. `whole` is free until the step. */
+    for (size_t k = 0; k < s->npieces; k++) s->whole[k] = s->pieces[k], s->whole[k].ndim = 1;
+    st = adamp_decide(s->algo, s->dtype, s->whole, s->npieces, NULL, 0);
     if (st != ADAMP_OK)
         return adamp_mpi_fail(e, st, "this rank's rows: %s (is every state buffer of a tensor with a gradient given?)",
                               adamp_status_string((adamp_status)st));
@@ -77,35 +82,29 @@ static int core(int status, const char *what, adamp_mpi_error *e) {
     return status == ADAMP_OK ? ADAMP_OK : adamp_mpi_fail(e, status, "%s: %s", what, adamp_status_string((adamp_status)status));
 }
 
-/* Where piece k's statistics rows start among this rank's. */
-static size_t local_row_of(const adamp_mpi_shard *s, size_t k) {
-    size_t row = 0;
-    for (size_t j = 0; j < k; j++) row += s->pieces[j].ndim > 1 ? s->pieces[j].rows : 0;
-    return row;
-}
-
 /* The update of the cut pieces, whose sums are every rank's: phase 3 in its
- * two halves around the all-gather of each row's part of s. */
-static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t,
-                      const adamp_step_options *o, clock_ *c, adamp_mpi_error *e) {
-    const size_t p = (size_t)s->size;
+ * two halves around the all-gather of each cut row's part of s. */
+static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adamp_step_options *o, clock_ *c,
+                      adamp_mpi_error *e) {
     int st = ADAMP_OK, cut_layer = 0;
     for (size_t i = 0; i < s->count; i++) cut_layer |= s->cut[i] && s->whole[i].projection == ADAMP_PROJ_LAYER;
-    for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
+    for (size_t j = 0, at = 0; j < s->ncut && st == ADAMP_OK; at += s->pieces[s->cut_piece[j]].rows, j++) {
         const size_t k = s->cut_piece[j], i = s->tensor_of[k], rows = s->pieces[k].rows;
         s->pieces[k].projection = s->whole[i].projection;
-        if (s->whole[i].projection == ADAMP_PROJ_LAYER) s->piece_pp[k] = row_sum(s->stats + 3 * s->srow0[i], t[i].rows, 3, 2);
+        if (s->whole[i].projection == ADAMP_PROJ_LAYER)
+            s->piece_pp[k] = row_sum(s->cutstats + 3 * s->cut_row0[i], s->whole[i].rows, 3, 2);
         st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * rows, o,
-                                          &s->piece_pp[k], s->local_row_s + local_row_of(s, k)), "update", e);
+                                          &s->piece_pp[k], s->ssend + at), "update", e);
     }
     if (st == ADAMP_OK && cut_layer) {
         const double t0 = MPI_Wtime();
-        st = timed(c, MPI_Allgatherv(s->local_row_s, s->counts[p + s->rank], MPI_DOUBLE, s->row_s, s->counts + p,
-                                     s->displs + p, MPI_DOUBLE, s->comm), "MPI_Allgatherv (layer sums)", e, t0);
+        st = timed(c, MPI_Allgatherv(s->ssend, s->scount[s->rank], MPI_DOUBLE, s->srecv, s->scount, s->sdispl,
+                                     MPI_DOUBLE, s->comm), "MPI_Allgatherv (layer sums)", e, t0);
     }
     for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
         const size_t k = s->cut_piece[j], i = s->tensor_of[k];
-        if (s->pieces[k].projection == ADAMP_PROJ_LAYER) s->piece_s[k] = row_sum(s->row_s + s->srow0[i], t[i].rows, 1, 0);
+        if (s->pieces[k].projection == ADAMP_PROJ_LAYER)
+            s->piece_s[k] = row_sum(s->srecv + s->cut_row0[i], s->whole[i].rows, 1, 0);
         st = core(adamp_apply_layer_end(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j],
                                         6 * s->pieces[k].rows, o, &s->piece_pp[k], &s->piece_s[k]), "update", e);
     }
@@ -113,37 +112,42 @@ static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adam
 }
 
 /* AdamP's and SGDP's step: the pieces of whole tensors fused as in one
- * process; the statistics all-gathered; every tensor decided on every rank;
- * then the cut pieces. */
-static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t,
-                           const adamp_step_options *o, clock_ *c, adamp_mpi_error *e) {
+ * process, which decides them; the cut pieces' statistics and those
+ * decisions exchanged; the cut tensors decided on every rank from all their
+ * rows; then the cut pieces updated. */
+static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const adamp_step_options *o, clock_ *c,
+                           adamp_mpi_error *e) {
     int st = ADAMP_OK;
+    size_t at = 0;
     for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
-        const size_t k = s->cut_piece[j];
-        st = core(adamp_row_stats_ex(config, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * s->pieces[k].rows, o),
-                  "statistics", e);
+        const size_t k = s->cut_piece[j], rows = s->pieces[k].rows;
+        st = core(adamp_row_stats_ex(config, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * rows, o), "statistics", e);
+        memcpy(s->xsend + at, s->cut_stats[j], 3 * rows * sizeof(double));
+        at += 3 * rows;
     }
     if (st == ADAMP_OK && s->w1 > s->w0)
         st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, o),
                   "step", e);
     if (st != ADAMP_OK) return st;
-    /* This rank's statistics rows, in order: the first cut piece's, the whole ones', the last cut piece's. */
-    size_t row = 0, wrow = 0;
-    for (size_t k = 0, j = 0; k < s->npieces; k++) {
-        if (s->pieces[k].ndim <= 1) continue;
-        const size_t rows = s->pieces[k].rows;
-        const int cut = k < s->w0 || k >= s->w1;
-        const double *from = cut ? s->cut_stats[j] : s->wstats + 3 * wrow;
-        memcpy(s->local + 3 * row, from, 3 * rows * sizeof(double));
-        if (cut) j++;
-        else wrow += rows;
-        row += rows;
-    }
+    for (size_t k = s->w0; k < s->w1; k++) s->xsend[at++] = s->pieces[k].projection;
     const double t0 = MPI_Wtime();
-    st = timed(c, MPI_Allgatherv(s->local, s->counts[s->rank], MPI_DOUBLE, s->stats, s->counts, s->displs, MPI_DOUBLE,
+    st = timed(c, MPI_Allgatherv(s->xsend, s->xcount[s->rank], MPI_DOUBLE, s->xrecv, s->xcount, s->xdispl, MPI_DOUBLE,
                                  s->comm), "MPI_Allgatherv (statistics)", e, t0);
-    if (st == ADAMP_OK) st = core(adamp_decide(s->algo, s->dtype, s->whole, s->count, s->stats, s->stats_len), "decision", e);
-    return st == ADAMP_OK ? update_cut(s, config, t, o, c, e) : st;
+    if (st != ADAMP_OK) return st;
+    for (int r = 0; r < s->size; r++) {
+        const double *x = s->xrecv + s->xdispl[r];
+        for (size_t j = 0; j < s->nrcut[r]; j++) {
+            const struct rcut q = s->rcut[r][j];
+            memcpy(s->cutstats + 3 * (s->cut_row0[q.tensor] + q.first), x, 3 * q.rows * sizeof(double));
+            x += 3 * q.rows;
+        }
+        for (size_t i = s->rw0[r]; i < s->rw1[r]; i++) s->whole[i].projection = (int32_t)*x++;
+    }
+    for (size_t i = 0; i < s->count && st == ADAMP_OK; i++)
+        if (s->cut[i])
+            st = core(adamp_decide(s->algo, s->dtype, &s->whole[i], 1, s->cutstats + 3 * s->cut_row0[i],
+                                   6 * s->whole[i].rows), "decision", e);
+    return st == ADAMP_OK ? update_cut(s, config, o, c, e) : st;
 }
 
 int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
@@ -171,7 +175,7 @@ int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor 
         s->whole[i] = t[i];
         s->whole[i].state0 = s->whole[i].state1 = s->whole[i].state2 = t[i].param;
     }
-    if (adamp_algorithm_projects(s->algo)) st = step_projecting(s, config, t, o, &c, e);
+    if (adamp_algorithm_projects(s->algo)) st = step_projecting(s, config, o, &c, e);
     else {
         /* No sums: every piece steps alone, cut or not, as in one process. */
         st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces, s->npieces, NULL, 0, o), "step", e);

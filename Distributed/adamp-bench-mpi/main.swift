@@ -7,7 +7,7 @@ import BenchSupport
 import Foundation
 
 let usage = """
-usage: mpirun -np N adamp-bench-mpi [--model NAME] [--optimizer adamp|sgdp|adam|adamw|sgd]
+usage: mpirun -np N adamp-bench-mpi [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd]
                                     [--threads N] [--steps N] [--warmup N] [--gradients orthogonal|random]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 --threads   per rank (default: the OpenMP default divided by the ranks, at least 1)
@@ -19,7 +19,7 @@ func fail(_ message: String) -> Never {
 }
 
 struct Options {
-    var model = "resnet50", optimizer = "adamp", threads = 0, steps = 20, warmup = 3
+    var model = "resnet50", shapesFile: String?, optimizer = "adamp", threads = 0, steps = 20, warmup = 3
     var gradients = GradientKind.orthogonal
 }
 
@@ -37,6 +37,7 @@ func parse(_ args: [String]) -> Options {
     while let a = it.next() {
         switch a {
         case "--model": o.model = value(a)
+        case "--shapes": o.shapesFile = value(a)
         case "--optimizer": o.optimizer = value(a)
         case "--threads": o.threads = int(a, 1...1024)
         case "--steps": o.steps = int(a, 1...100_000)
@@ -50,7 +51,7 @@ func parse(_ args: [String]) -> Options {
         default: fail("unknown option \(a)\n\(usage)")
         }
     }
-    guard Models.all[o.model] != nil else { fail("--model \(o.model): unknown (one of \(Models.all.keys.sorted().joined(separator: ", ")))") }
+    guard o.shapesFile != nil || Models.all[o.model] != nil else { fail("--model \(o.model): unknown (one of \(Models.all.keys.sorted().joined(separator: ", ")))") }
     guard Benchmarked.all[o.optimizer] != nil else { fail("--optimizer \(o.optimizer): unknown (one of \(Benchmarked.names.joined(separator: ", ")))") }
     return o
 }
@@ -68,11 +69,13 @@ func summary(_ xs: [Double]) -> String {
 
 @MainActor
 func bench<O: Optimizer>(_ make: @escaping ([Parameter<Float>]) throws -> O) throws where O.Scalar == Float {
-    let shapes = Models.all[options.model]!()
+    let shapes: [[Int]]
+    do { shapes = try options.shapesFile.map(Models.load) ?? Models.all[options.model]!() } catch { fail("\(error)") }
+    let name = options.shapesFile ?? options.model
     let whole = shapes.map { Parameter<Float>(shape: $0) }, mine = shapes.map { Parameter<Float>(shape: $0) }
     Gradients.fill(whole)
     Gradients.fill(mine)
-    let marked = Gradients.normalised(model: options.model, shapes: shapes)
+    let marked = Gradients.normalised(model: options.shapesFile == nil ? options.model : "", shapes: shapes)
     let kernel = KernelOptions(threads: threads)
     let replicated = try make(whole)
     try replicated.setKernelOptions(kernel)
@@ -105,7 +108,7 @@ func bench<O: Optimizer>(_ make: @escaping ([Parameter<Float>]) throws -> O) thr
     let projects = O.self == AdamP<Float>.self || O.self == SGDP<Float>.self
     let mb = { (b: Int) in String(format: "%.1f MB", Double(b) / 1e6) }
     print("""
-    adamp-bench-mpi: \(options.model) (\(count) parameters in \(shapes.count) tensors), \(options.optimizer), \
+    adamp-bench-mpi: \(name) (\(count) parameters in \(shapes.count) tensors), \(options.optimizer), \
     \(n) ranks, \(threads) thread(s) per rank, \(options.steps) steps, \(options.gradients) gradients; rank 0's times, \
     median [min-max]
       every rank steps the whole model  \(summary(stepAll))   state \(mb(unsharded)) per rank

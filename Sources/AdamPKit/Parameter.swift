@@ -36,7 +36,7 @@ public final class Parameter<Scalar: AdamPScalar> {
     }
     /// What a step reads of the gradient, in an object of no generic type, so
     /// that a step over many parameters reads it without generic metadata.
-    let gradientSlot = GradientSlot()
+    package let gradientSlot = GradientSlot()
 
     private var isMismatched: Bool { if case .mismatched = gradient { true } else { false } }
 
@@ -199,7 +199,7 @@ public final class Parameter<Scalar: AdamPScalar> {
 
 /// A parameter's gradient as the kernels take it: its address (nil: none) and
 /// whether it was set with the wrong count (then `step()` throws).
-final class GradientSlot {
-    var address: UnsafeRawPointer?
-    var mismatched = false
+package final class GradientSlot {
+    package internal(set) var address: UnsafeRawPointer?
+    package internal(set) var mismatched = false
 }
