@@ -102,7 +102,6 @@ func bench<O: Optimizer>(_ make: @escaping ([Parameter<Float>]) throws -> O) thr
     }
     guard world.rank == 0 else { return }
     let n = world.size, count = shapes.map { $0.reduce(1, *) }.reduce(0, +)
-    let rows = shapes.filter { $0.count > 1 }.map { $0[0] }.reduce(0, +)
     let owned = zip(mine, sharded.shards).map { $1.count }.reduce(0, +)
     let (state, unsharded) = sharded.stateBytes
     let projects = O.self == AdamP<Float>.self || O.self == SGDP<Float>.self
@@ -117,14 +116,8 @@ func bench<O: Optimizer>(_ make: @escaping ([Parameter<Float>]) throws -> O) thr
           of which communication        \(summary(communicate))
       projections: \(tally)
       bytes received per step by rank 0: parameters \(mb((count - owned) * 4)) ((P - P_r) x 4)\
-    \(projects ? ", statistics \(mb((rows - rowsOwned(sharded, shapes)) * 24)) (24 (R - R_r) for R = \(rows) rows)" : ""), \
-    agreement 2 x 8 B per all-reduce round
+    \(projects ? "; decisions and cut tensors' statistics at most 8 T + 24 C (T = \(shapes.count) tensors, C the rows of the <= \(n - 1) cut ones)" : "")
     """)
-}
-
-/// Statistics rows (shape[0] of tensors of more than one dimension) rank 0 owns.
-func rowsOwned<O: Optimizer>(_ s: ShardedOptimizer<O>, _ shapes: [[Int]]) -> Int {
-    zip(s.parameters, shapes).filter { $1.count > 1 }.map { s.ownedRows(of: $0.0).count }.reduce(0, +)
 }
 
 do {

@@ -12,19 +12,23 @@
  * of its two cuts. A rank may hold part of a tensor, all of it, or none.
  *
  * What is combined, so that the decision and the update are those of the
- * unsharded step: AdamP's and SGDP's per-row statistics (3 doubles per row,
- * all-gathered; every rank then decides every tensor from the same numbers,
- * summing rows in row order as one process does), and for a tensor projected
- * in the layer view and cut between ranks, each row's part of the projection
- * coefficient (1 double per row, all-gathered, summed in row order). No sum
- * is ever split at a place that depends on N: each row's sums are one rank's.
+ * unsharded step. A tensor whose rows are all on one rank is stepped there
+ * exactly as in one process (adamp_step_ex: its decision needs no other
+ * rank), and its decision is sent to the others. A tensor cut between ranks
+ * (at most N - 1 of them) is decided on every rank from all its rows'
+ * statistics (AdamP's and SGDP's g.p, g.g, p.p: 3 doubles a row, all-gathered),
+ * summed in row order as one process sums them; when it is projected in the
+ * layer view, each row's part of the projection coefficient is all-gathered
+ * too (1 double a row) and summed in row order. Each row's own sums are one
+ * rank's, so no sum is ever split at a place that depends on N.
  *
- * Bytes each rank sends and receives per step, for P parameters of e bytes
- * and R statistics rows: the parameters' all-gather, (N-1)/N * P * e received
- * (and with average_gradients as much again for the gradients' reduce-scatter);
- * AdamP and SGDP add 24 R bytes (statistics) and, on a step where a cut tensor
- * is layer-projected, 8 R bytes; plus one all-reduce of 32 bytes that checks the
- * ranks agree (hyperparameters, which tensors have gradients).
+ * Bytes each rank receives per step, for P parameters of e bytes, N ranks,
+ * T tensors and C rows of cut tensors: the parameters' all-gather,
+ * (N-1)/N * P * e (with average_gradients as much again for the gradients'
+ * reduce-scatter); AdamP and SGDP at most 8 T (the decisions) + 24 C, and
+ * 8 C more on a step where a cut tensor is layer-projected; plus one
+ * all-reduce of 32 bytes that checks that the ranks agree (hyperparameters,
+ * which tensors have gradients, step counts).
  *
  * Threads: call from one thread (MPI_THREAD_FUNNELED or more); the kernels'
  * OpenMP threads make no MPI calls.
