@@ -9,7 +9,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 swift build -q -c release --product adamp-mpi-tests
+swift build -q -c release --product adamp-bench-mpi
 tests="$(swift build -c release --show-bin-path)/adamp-mpi-tests"
+bench="$(swift build -c release --show-bin-path)/adamp-bench-mpi"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # As root (CI), Open MPI wants to be told; more ranks than cores need --oversubscribe.
@@ -30,3 +32,17 @@ mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/inc
 out=$("${mpi[@]}" -np 3 "$work/sharded_step")
 [ "$(echo "$out" | grep -c ': OK$')" -eq 3 ] || { echo "$out" >&2; echo "check-mpi: Examples/mpi/sharded_step.c failed" >&2; exit 1; }
 echo "Examples/mpi/sharded_step.c from C on 3 ranks: bitwise adamp_step's"
+# adamp-bench-mpi as a user runs it: a table on 2 ranks; bad options exit 2
+# with one line naming the option.
+out=$("${mpi[@]}" -np 2 "$bench" --model resnet18 --optimizer sgdp --steps 2 --warmup 1)
+grep -q "sharded (ZeRO-1)" <<<"$out" && grep -q "state 23.4 MB on rank 0" <<<"$out" ||
+    { echo "$out" >&2; echo "check-mpi: adamp-bench-mpi printed no table" >&2; exit 1; }
+for bad in "--steps 0" "--model nope" "--optimizer nope" "--gradients nope" "--shapes /nonexistent.json" "--frobnicate"; do
+    set +e
+    msg=$("$bench" $bad 2>&1 >/dev/null)
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] && grep -q "^adamp-bench-mpi: " <<<"$msg" ||
+        { echo "check-mpi: adamp-bench-mpi $bad: exit $rc, said: $msg" >&2; exit 1; }
+done
+echo "adamp-bench-mpi: a table on 2 ranks; 6 bad options refused"
