@@ -22,6 +22,10 @@ enum BadInput {
             h.expectThrows("a shape that differs on rank 1", {
                 _ = try ShardedOptimizer(parameters: ps, communicator: h.world) { s in try AdamP(parameters: ps.map(s)) }
             }, disagree("tensor 0's shape"))
+            let fewer = try params(rank == 1 ? Array(shapes.dropLast()) : shapes)
+            h.expectThrows("a parameter missing on rank 1", {
+                _ = try ShardedOptimizer(parameters: fewer, communicator: h.world) { s in try AdamP(parameters: fewer.map(s)) }
+            }, disagree("number of tensors"))
             let qs = try params(shapes)
             h.expectThrows("an optimizer rank 0 cannot make", {
                 _ = try ShardedOptimizer(parameters: qs, communicator: h.world) { s in
