@@ -137,7 +137,14 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
     return ADAMP_OK;
 }
 
-static adamp_status grad_mul_of(const adamp_step_options *options, double *grad_mul);
+/* An options field is given if the caller's struct (of `size` bytes) holds it. */
+#define HAS_OPTION(o, field) ((o) && (o)->size >= offsetof(adamp_step_options, field) + sizeof((o)->field))
+
+/* The gradients' factor a call's options give (1 without them). */
+static adamp_status grad_mul_of(const adamp_step_options *options, double *grad_mul) {
+    *grad_mul = HAS_OPTION(options, grad_mul) ? options->grad_mul : 1.0;
+    return isfinite(*grad_mul) && *grad_mul >= 0 ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
+}
 
 adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                              size_t count, double *stats, size_t stats_len) {
@@ -205,9 +212,6 @@ adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, a
     return adamp_step_ex(config, algorithm, dtype, tensors, count, stats, stats_len, NULL);
 }
 
-/* An options field is given if the caller's struct (of `size` bytes) holds it. */
-#define HAS_OPTION(o, field) ((o) && (o)->size >= offsetof(adamp_step_options, field) + sizeof((o)->field))
-
 adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                            adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                            const adamp_step_options *options) {
@@ -219,10 +223,6 @@ adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm
                ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, grad_mul, WHOLE);
 }
 
-static adamp_status grad_mul_of(const adamp_step_options *options, double *grad_mul) {
-    *grad_mul = HAS_OPTION(options, grad_mul) ? options->grad_mul : 1.0;
-    return isfinite(*grad_mul) && *grad_mul >= 0 ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
-}
 
 /* Adds t's workspace chunks to *chunks; 0 if the total would not fit. */
 static int add_norm_chunks(size_t *chunks, const adamp_tensor *t) {

@@ -122,27 +122,27 @@ extension ShardedOptimizer {
         let whole = wholeOfBase
         let listed = (sd.metadata["parameters"]?.data(using: .utf8))
             .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [[String: Any]] }
-        guard let listed, listed.count == whole.count else { return sd } // base.load says what is wrong
-        // The file's j-th parameter is base's, by name when all are named, else by position (as load matches them).
-        let names = listed.map { $0["name"] as? String }
-        let byName = !names.contains(nil) && base.parameters.allSatisfy { $0.name != nil }
-        let baseIndex = Dictionary(base.parameters.enumerated().map { ($1.name ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        let names = listed?.map { $0["name"] as? String } ?? []
+        // The file's entries matched to base's parameters as base.load matches
+        // them; where they cannot be, base.load says what is wrong.
+        guard listed?.count == whole.count,
+              let entry = KernelAccess.checkpointEntries(fileNames: names, names: base.parameters.map(\.name))
+        else { return sd }
+        var parameterOf = [Int](repeating: 0, count: names.count) // entry j -> index in `parameters`
+        for (i, j) in entry.enumerated() { parameterOf[j] = whole[i] }
         var out = sd
-        var entries: [(name: String?, shape: [Int])] = []
-        for j in listed.indices {
-            guard let i = byName ? baseIndex[names[j]!] : j else { return sd }
-            let p = parameters[whole[i]], s = shards[whole[i]], r = rows[whole[i]]
-            entries.append((names[j], s.shape))
-            for (key, t) in sd.tensors where Self.index(key) == j && !key.hasSuffix(".step") {
-                guard t.shape == p.shape else {
-                    throw OptimizerError.invalidCheckpoint(file: nil, problem: "\(key) has shape \(t.shape); its parameter has shape \(p.shape)")
-                }
-                let rowBytes = p.count == 0 ? 0 : t.data.count / max(p.shape.count > 1 ? p.shape[0] : 1, 1)
-                let from = t.data.startIndex + r.first * rowBytes
-                out.tensors[key] = .init(dtype: t.dtype, shape: s.shape, data: t.data[from..<from + r.count * rowBytes])
+        for (key, t) in sd.tensors where !key.hasSuffix(".step") {
+            guard let j = Self.index(key), parameterOf.indices.contains(j) else { continue }
+            let p = parameters[parameterOf[j]], r = rows[parameterOf[j]]
+            guard t.shape == p.shape else {
+                throw OptimizerError.invalidCheckpoint(file: nil, problem: "\(key) has shape \(t.shape); its parameter has shape \(p.shape)")
             }
+            let rowBytes = p.count == 0 ? 0 : t.data.count / max(p.channelRows, 1)
+            let from = t.data.startIndex + r.first * rowBytes
+            out.tensors[key] = .init(dtype: t.dtype, shape: shards[parameterOf[j]].shape,
+                                     data: t.data[from..<from + r.count * rowBytes])
         }
-        out.metadata["parameters"] = KernelAccess.parametersMetadata(entries)
+        out.metadata["parameters"] = KernelAccess.parametersMetadata(names.indices.map { (names[$0], shards[parameterOf[$0]].shape) })
         return out
     }
 

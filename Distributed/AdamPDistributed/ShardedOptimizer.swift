@@ -42,6 +42,8 @@ public final class ShardedOptimizer<Base: Optimizer> {
     let kernelIndex: [Int]
     /// Per parameter: `base`'s descriptor of its shard (state, hyperparameters, step count).
     let shardDescriptors: [UnsafeMutablePointer<adamp_tensor>]
+    /// Each parameter's index in `parameters`.
+    let indexOf: [ObjectIdentifier: Int]
     /// Per parameter its gradient slot, per descriptor its values' address;
     /// the empty parameters.
     let gradientSlots: [GradientSlot]
@@ -79,8 +81,17 @@ public final class ShardedOptimizer<Base: Optimizer> {
         self.communicator = communicator
         self.parameters = parameters
         let kernelIndex = parameters.indices.filter { parameters[$0].count > 0 }
-        let rows = try Self.partition(parameters, kernelIndex, communicator)
+        // The C descriptors of the non-empty parameters: their shapes give the
+        // partition; their hyperparameters and state come from `base`, below.
+        var layout = kernelIndex.map { i -> adamp_tensor in
+            let p = parameters[i], r = p.channelRows
+            return adamp_tensor(param: UnsafeMutableRawPointer(p.kernelValues), grad: nil, state0: nil, state1: nil,
+                                state2: nil, hparams: nil, rows: r, cols: p.count / r, ndim: Int32(clamping: p.shape.count),
+                                projection: ADAMP_PROJ_SKIPPED.rawValue, step: 0)
+        }
+        let rows = Self.partition(layout, parameters.count, kernelIndex, communicator)
         self.rows = rows
+        indexOf = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { (ObjectIdentifier($1), $0) })
         let shards = try zip(parameters, rows).map { try Self.shard(of: $0, rows: $1) }
         self.shards = shards
         self.kernelIndex = kernelIndex
@@ -103,15 +114,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
         if verdict == 0 { throw DistributedError.failedOnAnotherRank("another rank could not make its optimizer (see its error)") }
         self.base = base
         self.shardDescriptors = shardDescriptors
+        for (k, i) in kernelIndex.enumerated() { layout[k].hparams = shardDescriptors[i].pointee.hparams }
         tensors = .allocate(capacity: max(kernelIndex.count, 1))
-        for (k, i) in kernelIndex.enumerated() {
-            let p = parameters[i], d = shardDescriptors[i].pointee
-            let r = p.shape.count > 1 ? p.shape[0] : 1
-            (tensors + k).initialize(to: adamp_tensor(
-                param: UnsafeMutableRawPointer(p.kernelValues), grad: nil, state0: nil, state1: nil, state2: nil,
-                hparams: d.hparams, rows: r, cols: p.count / r, ndim: Int32(clamping: p.shape.count),
-                projection: ADAMP_PROJ_SKIPPED.rawValue, step: 0))
-        }
+        tensors.initialize(from: layout, count: layout.count)
         let algorithm = adamp_algorithm(rawValue: KernelAccess.algorithm(of: base)!)
         var created: OpaquePointer?
         var options = adamp_mpi_options(size: MemoryLayout<adamp_mpi_options>.size, average_gradients: averagingGradients ? 1 : 0)
@@ -129,22 +134,18 @@ public final class ShardedOptimizer<Base: Optimizer> {
 
     static var dtype: adamp_dtype { Scalar.self == Double.self ? ADAMP_F64 : ADAMP_F32 }
 
-    /// This rank's rows of each parameter, from the C library's partition.
-    private static func partition(_ parameters: [Parameter<Scalar>], _ kernelIndex: [Int],
-                                  _ c: Communicator) throws -> [(first: Int, count: Int)] {
-        let shapes = kernelIndex.map { i -> adamp_tensor in
-            let p = parameters[i], r = p.shape.count > 1 ? p.shape[0] : 1
-            return adamp_tensor(param: nil, grad: nil, state0: nil, state1: nil, state2: nil, hparams: nil, rows: r,
-                                cols: p.count / r, ndim: Int32(clamping: p.shape.count), projection: 0, step: 0)
-        }
+    /// This rank's rows of each of `count` parameters (`layout[k]` describing
+    /// parameter `kernelIndex[k]`), from the C library's partition.
+    private static func partition(_ layout: [adamp_tensor], _ count: Int, _ kernelIndex: [Int],
+                                  _ c: Communicator) -> [(first: Int, count: Int)] {
         var bound = [Int](repeating: 0, count: c.size + 1)
-        shapes.withUnsafeBufferPointer { adamp_mpi_partition($0.baseAddress, $0.count, Int32(c.size), &bound) }
-        var out = [(first: Int, count: Int)](repeating: (0, 0), count: parameters.count)
+        layout.withUnsafeBufferPointer { adamp_mpi_partition($0.baseAddress, $0.count, Int32(c.size), &bound) }
+        var out = [(first: Int, count: Int)](repeating: (0, 0), count: count)
         var row0 = 0
         for (k, i) in kernelIndex.enumerated() {
-            let lo = max(bound[c.rank], row0), hi = min(bound[c.rank + 1], row0 + shapes[k].rows)
+            let lo = max(bound[c.rank], row0), hi = min(bound[c.rank + 1], row0 + layout[k].rows)
             out[i] = lo < hi ? (lo - row0, hi - lo) : (0, 0)
-            row0 += shapes[k].rows
+            row0 += layout[k].rows
         }
         return out
     }
@@ -152,7 +153,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
     /// The shard of `p`: its rows `rows`, as a parameter viewing its memory.
     private static func shard(of p: Parameter<Scalar>, rows: (first: Int, count: Int)) throws -> Parameter<Scalar> {
         guard rows.count > 0 else { return Parameter(shape: p.shape.count > 1 ? [0] + p.shape.dropFirst() : [0], name: p.name) }
-        let cols = p.shape.count > 1 ? p.count / p.shape[0] : p.count
+        let cols = p.count / p.channelRows
         let shape = p.shape.count > 1 ? [rows.count] + p.shape.dropFirst() : p.shape
         let memory = UnsafeMutableBufferPointer(start: p.kernelValues + rows.first * cols, count: rows.count * cols)
         return try Parameter(shape: shape, borrowing: memory, name: p.name)
@@ -178,7 +179,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
     /// holds and which it updates: rows of `shape[0]`, or `0..<1` for the
     /// whole of a parameter of fewer than two dimensions; empty for none.
     public func ownedRows(of parameter: Parameter<Scalar>) -> Range<Int> {
-        guard let i = parameters.firstIndex(where: { $0 === parameter }) else { return 0..<0 }
+        guard let i = indexOf[ObjectIdentifier(parameter)] else { return 0..<0 }
         return rows[i].first..<rows[i].first + rows[i].count
     }
 
@@ -230,8 +231,8 @@ public final class ShardedOptimizer<Base: Optimizer> {
             }
         }
         // So that every rank throws: this rank's own error, by name.
-        if mismatched, let p = parameters.first(where: { $0.gradientSlot.mismatched }) {
-            do { _ = try p.kernelGradient() } catch { problem = problem ?? error }
+        if mismatched {
+            do { try Parameter.checkGradientCounts(parameters) } catch { problem = problem ?? error }
         }
         var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size,
                                          grad_mul: problem == nil ? 1 / gradScale : .nan)
@@ -262,13 +263,13 @@ public final class ShardedOptimizer<Base: Optimizer> {
 
     /// How many steps `parameter` (one of `parameters`) has taken.
     public func stepCount(for parameter: Parameter<Scalar>) -> Int {
-        guard let i = parameters.firstIndex(where: { $0 === parameter }) else { return 0 }
+        guard let i = indexOf[ObjectIdentifier(parameter)] else { return 0 }
         return Int(shardDescriptors[i].pointee.step)
     }
 
     /// What the projection did to `parameter` in its last step (nil before its first).
     public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
-        guard let i = parameters.firstIndex(where: { $0 === parameter }), shardDescriptors[i].pointee.step > 0 else { return nil }
+        guard let i = indexOf[ObjectIdentifier(parameter)], shardDescriptors[i].pointee.step > 0 else { return nil }
         return Projection(rawValue: Int(shardDescriptors[i].pointee.projection))
     }
 }

@@ -1,6 +1,7 @@
-/* One sharded step: adamp.h's phases over this rank's slices, with the
- * statistics and the layer view's sums all-gathered between them, then the
- * parameters. Sums are combined in row order, as one process combines them. */
+/* One sharded step: this rank's whole tensors stepped as in one process; the
+ * cut tensors through adamp.h's phases, with their rows' statistics and layer
+ * sums all-gathered between them; then the parameters. Sums are combined in
+ * row order, as one process combines them. */
 #include <stdint.h>
 #include <string.h>
 #include "shard.h"

@@ -14,6 +14,32 @@ enum Checkpoint {
     static let version = 1
 
     struct Problem: Error { let message: String; init(_ m: String) { message = m } }
+
+    /// For each of an optimizer's parameters (`names`), the index of its entry
+    /// among a checkpoint's (`fileNames`, as many): by name when every one on
+    /// both sides has a name, else by position.
+    static func match(fileNames: [String?], names: [String?]) throws -> [Int] {
+        guard names.allSatisfy({ $0 != nil }), fileNames.allSatisfy({ $0 != nil }) else {
+            for (i, (a, b)) in zip(names, fileNames).enumerated() {
+                if let a, let b, a != b {
+                    throw Problem("parameter \(i) is named \"\(a)\" here but \"\(b)\" in the checkpoint")
+                }
+            }
+            return Array(names.indices)
+        }
+        var index: [String: Int] = [:]
+        for (j, n) in fileNames.enumerated() {
+            guard index.updateValue(j, forKey: n!) == nil else {
+                throw Problem("the checkpoint names two parameters \"\(n!)\"")
+            }
+        }
+        var seen = Set<String>()
+        return try names.map { n in
+            guard seen.insert(n!).inserted else { throw Problem("this optimizer has two parameters named \"\(n!)\"") }
+            guard let j = index[n!] else { throw Problem("parameter \"\(n!)\" is not in the checkpoint") }
+            return j
+        }
+    }
 }
 
 extension OptimizerCore {
@@ -170,28 +196,7 @@ extension OptimizerCore {
     /// and in the file has one, else by position (names, where both sides
     /// have one, must then agree).
     private func match(_ fileParams: [JSON]) throws -> [Int] {
-        let fileNames = fileParams.map { $0["name"]?.string }
-        let names = parameters.map(\.name)
-        guard names.allSatisfy({ $0 != nil }), fileNames.allSatisfy({ $0 != nil }) else {
-            for (i, (a, b)) in zip(names, fileNames).enumerated() {
-                if let a, let b, a != b {
-                    throw Checkpoint.Problem("parameter \(i) is named \"\(a)\" here but \"\(b)\" in the checkpoint")
-                }
-            }
-            return Array(parameters.indices)
-        }
-        var index: [String: Int] = [:]
-        for (j, n) in fileNames.enumerated() {
-            guard index.updateValue(j, forKey: n!) == nil else {
-                throw Checkpoint.Problem("the checkpoint names two parameters \"\(n!)\"")
-            }
-        }
-        var seen = Set<String>()
-        return try names.map { n in
-            guard seen.insert(n!).inserted else { throw Checkpoint.Problem("this optimizer has two parameters named \"\(n!)\"") }
-            guard let j = index[n!] else { throw Checkpoint.Problem("parameter \"\(n!)\" is not in the checkpoint") }
-            return j
-        }
+        try Checkpoint.match(fileNames: fileParams.map { $0["name"]?.string }, names: parameters.map(\.name))
     }
 
     /// A group's hyperparameters: the file's values over the defaults (a

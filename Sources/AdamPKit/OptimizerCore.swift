@@ -126,7 +126,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         gradientSlots = parameters.map(\.gradientSlot)
         emptyParameters = parameters.indices.filter { parameters[$0].count == 0 }
         for (i, p) in parameters.enumerated() {
-            let rows = p.shape.count > 1 ? p.shape[0] : 1
+            let rows = p.channelRows
             (tensors + slot[i]).initialize(to: adamp_tensor(
                 param: UnsafeMutableRawPointer(p.storage),
                 grad: nil,
@@ -224,9 +224,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             tensors[slot[i]].grad = g.address
             if g.address != nil && slot[i] < kernelCount { live += 1 }
         }
-        if mismatched, let p = parameters.first(where: { $0.gradientSlot.mismatched }), case let .mismatched(g) = p.gradient {
-            throw OptimizerError.gradientCountMismatch(parameter: p.label, expected: p.count, actual: g.count)
-        }
+        if mismatched { try Parameter.checkGradientCounts(parameters) }
         var gradNorm: Double?
         var nonfinite: [Parameter<Scalar>] = []
         var mul = 1 / options.gradScale

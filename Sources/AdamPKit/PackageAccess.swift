@@ -38,6 +38,13 @@ package enum KernelAccess {
         return try withUnsafePointer(to: &c) { try body(UnsafeRawPointer($0)) }
     }
 
+    /// For each of an optimizer's parameters (`names`), its entry among a
+    /// checkpoint's (`fileNames`), as `load(stateDict:)` matches them; nil
+    /// where they cannot be matched (`load` then says why).
+    package static func checkpointEntries(fileNames: [String?], names: [String?]) -> [Int]? {
+        try? Checkpoint.match(fileNames: fileNames, names: names)
+    }
+
     /// The `parameters` metadata of a checkpoint: each one's name and shape.
     package static func parametersMetadata(_ parameters: [(name: String?, shape: [Int])]) -> String {
         JSON.array(parameters.map { p in
@@ -50,12 +57,19 @@ extension Parameter {
     /// The values' memory, which the parameter keeps for its lifetime.
     package var kernelValues: UnsafeMutablePointer<Scalar> { storage }
 
-    /// The gradient the next step reads, or nil.
-    /// - Throws: `OptimizerError.gradientCountMismatch` if its count differs.
-    package func kernelGradient() throws -> UnsafePointer<Scalar>? {
-        if case let .mismatched(g) = gradient {
-            throw OptimizerError.gradientCountMismatch(parameter: label, expected: count, actual: g.count)
+    /// The rows of the channel view the kernels take: `shape[0]`, or 1 for a
+    /// parameter of fewer than two dimensions (0 for an empty one's first
+    /// dimension of 0).
+    package var channelRows: Int { shape.count > 1 ? shape[0] : 1 }
+
+    /// Throws `OptimizerError.gradientCountMismatch` for the first of
+    /// `parameters` whose gradient was set with the wrong count (their
+    /// `gradientSlot.mismatched`): what a step throws, before it writes anything.
+    package static func checkGradientCounts(_ parameters: [Parameter<Scalar>]) throws {
+        for p in parameters where p.gradientSlot.mismatched {
+            if case let .mismatched(g) = p.gradient {
+                throw OptimizerError.gradientCountMismatch(parameter: p.label, expected: p.count, actual: g.count)
+            }
         }
-        return gradientPointer
     }
 }

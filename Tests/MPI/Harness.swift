@@ -75,7 +75,7 @@ struct Pair<O: Optimizer> {
                     "\(what): p\(i) projection \(String(describing: single.lastProjection(for: a[i]))) vs \(String(describing: sharded.lastProjection(for: b[i])))")
             let rows = sharded.ownedRows(of: b[i])
             let whole = single.state(for: a[i]), mine = sharded.base.state(for: sharded.shards[i])
-            let perRow = a[i].shape.count > 1 ? a[i].count / max(a[i].shape[0], 1) : a[i].count
+            let perRow = a[i].count / max(a[i].channelRows, 1)
             if a[i].count == 0 || rows.isEmpty { continue }
             h.check(Set(whole.keys) == Set(mine.keys), "\(what): p\(i) state buffers \(whole.keys.sorted()) vs \(mine.keys.sorted())")
             for (name, buffer) in whole {
