@@ -80,10 +80,16 @@ let package = Package(
             dependencies: ["AdamPDistributed", "AdamPKit", "BenchSupport"],
             path: "Distributed/adamp-bench-mpi"
         ),
+        // The optimizers the fixtures record, for both fixture replays.
+        .target(
+            name: "FixtureSupport",
+            dependencies: ["AdamPKit"],
+            path: "Tests/FixtureSupport"
+        ),
         // Run under mpirun by scripts/check-mpi.sh (XCTest does not start ranks).
         .executableTarget(
             name: "adamp-mpi-tests",
-            dependencies: ["AdamPDistributed", "AdamPKit"],
+            dependencies: ["AdamPDistributed", "AdamPKit", "FixtureSupport"],
             path: "Tests/MPI"
         ),
         .testTarget(
@@ -93,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdamPKitTests",
-            dependencies: ["AdamPKit", "CAdamP", "COpenBLAS", "CLAPACKE"],
+            dependencies: ["AdamPKit", "CAdamP", "COpenBLAS", "CLAPACKE", "FixtureSupport"],
             path: "Tests/AdamPKitTests"
         ),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AdamPKit
+import FixtureSupport
 
 /// |ours - ref| / (|ref| + 1e-3), the largest over the elements.
 func relativeError<T: BinaryFloatingPoint>(_ ours: [T], _ ref: [T]) -> Double {
@@ -31,12 +32,12 @@ struct Replay<T: AdamPScalar> {
         let meta = fixture.metadata
         let names = fixture.json("params") as! [String]
         let steps = Int(meta["steps"]!)!
-        let hp = (fixture.json("hparams") as! [String: Any]).mapValues { ($0 as? NSNumber)?.doubleValue ?? 0 }
         let decisions = fixture.json("projection") as! [String: [Int]]
         let params = try names.map { n in
             try Parameter<T>(shape: fixture.shape("\(n).init")!, values: fixture.values("\(n).init")!, name: n)
         }
-        let optimizer = try makeOptimizer(meta["optimizer"]!, hp, params)
+        let optimizer = try FixtureOptimizer.make(meta["optimizer"]!, hparams: fixture.json("hparams") as! [String: Any],
+                                                  Make(params: params))
         try optimizer.setKernelOptions(options)
 
         for k in 0..<steps {
@@ -72,57 +73,16 @@ struct Replay<T: AdamPScalar> {
 
     static var stateKeys: [String] { ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum", "momentum_buffer"] }
 
-    /// The recorded optimizer; a hyperparameter the fixture leaves out takes
-    /// its package's default, from the optimizer's own `Hyperparameters()`
-    /// (the one place each default is written).
-    func makeOptimizer(_ kind: String, _ h: [String: Double], _ ps: [Parameter<T>]) throws -> any Optimizer<T> {
-        let betas = (fixture.json("hparams") as! [String: Any])["betas"] as? [Double]
-        func fill<H>(_ x: inout H, _ numbers: [String: WritableKeyPath<H, Double>], _ flags: [String: WritableKeyPath<H, Bool>]) {
-            for (key, field) in numbers { if let v = h[key] { x[keyPath: field] = v } }
-            for (key, field) in flags { if let v = h[key] { x[keyPath: field] = v != 0 } }
+    /// The recorded optimizer (FixtureSupport reads its hyperparameters).
+    struct Make: FixtureOptimizerUse {
+        let params: [Parameter<T>]
+        func use<O: Optimizer>(_ make: @escaping ([Parameter<T>]) throws -> O) throws -> any Optimizer<T> where O.Scalar == T {
+            try make(params)
         }
-        func adam<W>(_ x: inout AdamHyperparameters<W>) {
-            fill(&x, ["lr": \.learningRate, "eps": \.eps, "weight_decay": \.weightDecay], ["amsgrad": \.amsgrad, "maximize": \.maximize])
-            if let b = betas { x.betas = (b[0], b[1]) }
-        }
-        switch kind {
-        case "AdamP":
-            var x = AdamP<T>.Hyperparameters()
-            fill(&x, ["lr": \.learningRate, "eps": \.eps, "weight_decay": \.weightDecay, "delta": \.delta,
-                      "wd_ratio": \.wdRatio], ["nesterov": \.nesterov])
-            if let b = betas { x.betas = (b[0], b[1]) }
-            return try with(AdamP(parameters: ps), x)
-        case "SGDP":
-            var x = SGDP<T>.Hyperparameters(learningRate: h["lr"]!)
-            fill(&x, ["momentum": \.momentum, "dampening": \.dampening, "weight_decay": \.weightDecay, "eps": \.eps,
-                      "delta": \.delta, "wd_ratio": \.wdRatio], ["nesterov": \.nesterov])
-            return try with(SGDP(parameters: ps, learningRate: x.learningRate), x)
-        case "Adam":
-            var x = Adam<T>.Hyperparameters()
-            adam(&x)
-            return try with(Adam(parameters: ps), x)
-        case "AdamW":
-            var x = AdamW<T>.Hyperparameters()
-            adam(&x)
-            return try with(AdamW(parameters: ps), x)
-        case "SGD":
-            var x = SGD<T>.Hyperparameters()
-            fill(&x, ["lr": \.learningRate, "momentum": \.momentum, "dampening": \.dampening, "weight_decay": \.weightDecay],
-                 ["nesterov": \.nesterov, "maximize": \.maximize])
-            return try with(SGD(parameters: ps), x)
-        default:
-            throw ReplayError.unsupported(kind)
-        }
-    }
-
-    /// `optimizer` with its one group's hyperparameters set to `h`.
-    func with<O: Optimizer>(_ optimizer: O, _ h: O.Hyperparameters) throws -> O {
-        try optimizer.setHyperparameters(h, group: 0)
-        return optimizer
     }
 }
 
-enum ReplayError: Error { case unsupported(String) }
+
 
 extension Optimizer {
     /// The fixture's code: -1 no gradient, 0 none, 1 channel, 2 layer.
