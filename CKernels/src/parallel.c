@@ -3,14 +3,14 @@
  * by version). libgomp exports these entry points, and LLVM's libomp exports
  * the same ones. Where no runtime is linked (macOS), regions run serially.
  *
- * The barrier between a step's phases is this file's own, not the
- * runtime's: libgomp's spins for a long time (its default GOMP_SPINCOUNT is
- * 300,000 rounds) before it sleeps, and a step has two barriers per block.
- * On a machine where another process holds a core, the thread that arrived
- * first kept spinning while the one it waited for sat descheduled: measured
- * on ResNet-50, AdamP's step became 4.6x slower than Adam's instead of 1.6x.
- * Here a waiting thread spins ADAMP_BARRIER_SPINS rounds of `pause` (tens of
- * microseconds), then sleeps on a futex that the last thread to arrive wakes. */
+ * The waiting inside a region is this file's own, not the runtime's:
+ * libgomp's barrier spins for a long time (its default GOMP_SPINCOUNT is
+ * 300,000 rounds) before it sleeps. On a machine where another process held
+ * a core, the thread that arrived first kept spinning while the one it
+ * waited for sat descheduled: measured on ResNet-50, AdamP's step became
+ * 4.6x slower than Adam's instead of 1.6x. Here a waiting thread spins
+ * ADAMP_SPINS rounds of `pause` (tens of microseconds), then sleeps on a
+ * futex that the next event wakes. */
 #define _DEFAULT_SOURCE /* syscall() under -std=c11 */
 #include "parallel.h"
 
@@ -27,41 +27,26 @@ extern int omp_get_num_threads(void);
 extern int omp_get_max_threads(void);
 
 /* Rounds of spinning before a waiting thread sleeps: a quiet machine's
- * barrier waits (threads finishing their shares a few microseconds apart)
- * end while spinning; a descheduled thread's do not. */
-#define ADAMP_BARRIER_SPINS 2048
-
-struct adamp_team {
-    _Atomic unsigned size;       /* the region's threads (each stores the same value) */
-    _Atomic unsigned arrived;    /* at the current barrier */
-    _Atomic unsigned generation; /* barriers completed: the futex word */
-    _Atomic unsigned sleepers;   /* threads asleep, or about to be, on the futex */
-};
+ * waits (threads finishing their work a few microseconds apart) end while
+ * spinning; a descheduled thread's do not. */
+#define ADAMP_SPINS 2048
 
 typedef struct {
     adamp_task fn;
     void *ctx;
-    adamp_team *team;
 } trampoline;
 
 static void run(void *data) {
-    trampoline *t = data;
-    const int n = omp_get_num_threads();
-    atomic_store_explicit(&t->team->size, (unsigned)n, memory_order_relaxed);
-    t->fn(t->ctx, t->team, omp_get_thread_num(), n);
+    const trampoline *t = data;
+    t->fn(t->ctx, omp_get_thread_num(), omp_get_num_threads());
 }
 
 void adamp_parallel(int nthreads, adamp_task fn, void *ctx) {
-    adamp_team team;
-    atomic_init(&team.size, 1);
-    atomic_init(&team.arrived, 0);
-    atomic_init(&team.generation, 0);
-    atomic_init(&team.sleepers, 0);
     if (nthreads <= 1) {
-        fn(ctx, &team, 0, 1);
+        fn(ctx, 0, 1);
         return;
     }
-    trampoline t = {fn, ctx, &team};
+    trampoline t = {fn, ctx};
     GOMP_parallel(run, &t, (unsigned)nthreads, 0);
 }
 
@@ -77,32 +62,28 @@ static inline void relax(void) {
 #endif
 }
 
-void adamp_barrier(adamp_team *team) {
-    const unsigned n = atomic_load_explicit(&team->size, memory_order_relaxed);
-    if (n <= 1) return;
-    /* This barrier's generation: the previous one has completed for this
-     * thread, and this one cannot complete before this thread arrives. */
-    const unsigned gen = atomic_load_explicit(&team->generation, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&team->arrived, 1, memory_order_acq_rel) + 1 == n) {
-        /* The last to arrive: reset the count for the next barrier, then
-         * release the others (the reset is visible to whoever sees the new
-         * generation), waking those that went to sleep. */
-        atomic_store_explicit(&team->arrived, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&team->generation, 1, memory_order_seq_cst);
-        if (atomic_load_explicit(&team->sleepers, memory_order_seq_cst) > 0) futex(&team->generation, FUTEX_WAKE_PRIVATE, INT_MAX);
-        return;
-    }
-    for (int i = 0; i < ADAMP_BARRIER_SPINS; i++) {
-        if (atomic_load_explicit(&team->generation, memory_order_acquire) != gen) return;
+void adamp_signal_init(adamp_signal *s) {
+    atomic_init(&s->count, 0);
+    atomic_init(&s->sleepers, 0);
+}
+
+unsigned adamp_signal_read(adamp_signal *s) { return atomic_load_explicit(&s->count, memory_order_acquire); }
+
+void adamp_signal_raise(adamp_signal *s) {
+    atomic_fetch_add_explicit(&s->count, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&s->sleepers, memory_order_seq_cst) > 0) futex(&s->count, FUTEX_WAKE_PRIVATE, INT_MAX);
+}
+
+void adamp_signal_wait(adamp_signal *s, unsigned seen) {
+    for (int i = 0; i < ADAMP_SPINS; i++) {
+        if (atomic_load_explicit(&s->count, memory_order_acquire) != seen) return;
         relax();
     }
-    /* Counted before the last check: a releaser that misses the count has
-     * already advanced the generation, which FUTEX_WAIT then finds changed. */
-    atomic_fetch_add_explicit(&team->sleepers, 1, memory_order_seq_cst);
-    while (atomic_load_explicit(&team->generation, memory_order_seq_cst) == gen) {
-        futex(&team->generation, FUTEX_WAIT_PRIVATE, gen);
-    }
-    atomic_fetch_sub_explicit(&team->sleepers, 1, memory_order_relaxed);
+    /* Counted before the last check: a raiser that misses the count has
+     * already moved it on, which FUTEX_WAIT then finds changed. */
+    atomic_fetch_add_explicit(&s->sleepers, 1, memory_order_seq_cst);
+    while (atomic_load_explicit(&s->count, memory_order_seq_cst) == seen) futex(&s->count, FUTEX_WAIT_PRIVATE, seen);
+    atomic_fetch_sub_explicit(&s->sleepers, 1, memory_order_relaxed);
 }
 
 int adamp_default_threads(void) {
@@ -112,17 +93,23 @@ int adamp_default_threads(void) {
 
 #else
 
-struct adamp_team {
-    int unused;
-};
-
 void adamp_parallel(int nthreads, adamp_task fn, void *ctx) {
     (void)nthreads;
-    adamp_team team = {0};
-    fn(ctx, &team, 0, 1);
+    fn(ctx, 0, 1);
 }
 
-void adamp_barrier(adamp_team *team) { (void)team; }
+/* One thread: nothing ever waits (a region of one never finds work
+ * unfinished that it has not finished itself). */
+void adamp_signal_init(adamp_signal *s) {
+    atomic_init(&s->count, 0);
+    atomic_init(&s->sleepers, 0);
+}
+unsigned adamp_signal_read(adamp_signal *s) { return atomic_load_explicit(&s->count, memory_order_acquire); }
+void adamp_signal_raise(adamp_signal *s) { atomic_fetch_add_explicit(&s->count, 1, memory_order_seq_cst); }
+void adamp_signal_wait(adamp_signal *s, unsigned seen) {
+    while (atomic_load_explicit(&s->count, memory_order_acquire) == seen) {
+    }
+}
 
 int adamp_default_threads(void) { return 1; }
 

@@ -188,7 +188,7 @@ int main(int argc, char **argv) {
             if (adamp_isa_supported(isa)) printf("%s\n", adamp_isa_name(isa));
         return 0;
     }
-    /* 8: more threads than cores, so that barrier waits go to sleep (parallel.c). */
+    /* 8: more threads than cores, so that waiting threads go to sleep (parallel.c). */
     const int32_t threads[] = {1, 2, 3, 8};
     const int64_t blocks[] = {0, 50000, 1};
     printf("ISAs exercised:");
@@ -214,8 +214,8 @@ int main(int argc, char **argv) {
                 if (v->algo == ADAMP_ALGO_ADAMP || v->algo == ADAMP_ALGO_SGDP)
                     CHECK(memcmp(proj, proj_scalar, sizeof proj) == 0 && max_diff(&one, &scalar, es) < 1e-5);
                 else CHECK(same(&one, &scalar, es));
-                for (size_t ti = 0; ti < 3; ti++)
-                    for (size_t bi = 0; bi < 3; bi++) {
+                for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++)
+                    for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++) {
                         const adamp_config cfg = {isa, threads[ti], blocks[bi]};
                         run(v, dtype, &cfg, &many, proj_many);
                         const int ok = same(&many, &one, es) && memcmp(proj, proj_many, sizeof proj) == 0;
