@@ -56,9 +56,19 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let gradientSlots: [GradientSlot]
     private let emptyParameters: [Int]
     private let hparams: UnsafeMutablePointer<adamp_hparams>
-    /// Per parameter: one allocation of `stateBuffers[i]` buffers, each
-    /// starting on a cache line (nil while it has none).
-    private var state: [UnsafeMutablePointer<Scalar>?]
+    /// State lives in arenas: per group and buffer index k, one allocation
+    /// holding buffer k of every parameter of the group, each at
+    /// `arenaOffset[i]` (on a cache line), made when the first parameter of
+    /// the group needs buffer k. So a step's moments are read as long
+    /// streams across tensors, not as short ones that end before the
+    /// hardware prefetcher has learnt them: on 20,000 tensors of [64, 8],
+    /// Adam's step took 8.7 ms with one allocation per parameter, 6.9 ms
+    /// with arenas (C harness, 2 threads).
+    private var arenas: [[UnsafeMutablePointer<Scalar>?]]
+    private let arenaOffset: [Int]
+    private let arenaCount: [Int]
+    /// Per parameter, how many state buffers it has (its regions of arenas
+    /// beyond them are unused, and zero).
     private var stateBuffers: [Int]
     let stats: UnsafeMutablePointer<Double>
     let statsCount: Int
@@ -106,6 +116,18 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         }
         let stateCounts = groups.map(\.hyperparameters.stateCount)
         for (p, g) in zip(parameters, groupOf) { try Self.checkStateFits(p, buffers: stateCounts[g]) }
+        var arenaOffset = [Int](repeating: 0, count: parameters.count)
+        var arenaCount = [Int](repeating: 0, count: groups.count)
+        for (i, (p, g)) in zip(parameters, groupOf).enumerated() {
+            arenaOffset[i] = arenaCount[g]
+            let (end, o1) = arenaCount[g].addingReportingOverflow(Aligned.padded(p.count, of: Scalar.self))
+            let (_, o2) = end.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
+            if o1 || o2 { throw OptimizerError.invalidShape(p.shape) }
+            arenaCount[g] = end
+        }
+        self.arenaOffset = arenaOffset
+        self.arenaCount = arenaCount
+        arenas = Array(repeating: Array(repeating: nil, count: Int(ADAMP_MAX_STATES)), count: groups.count)
         self.parameters = parameters
         self.groups = groups.map(\.hyperparameters)
         self.initialLearningRates = Array(repeating: nil, count: groups.count)
@@ -115,7 +137,6 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         hparams = .allocate(capacity: max(groups.count, 1))
         for (i, g) in self.groups.enumerated() { (hparams + i).initialize(to: g.cValue) }
         tensors = .allocate(capacity: max(parameters.count, 1))
-        state = .init(repeating: nil, count: parameters.count)
         stateBuffers = .init(repeating: 0, count: parameters.count)
         let nonEmpty = parameters.indices.filter { parameters[$0].count > 0 }
         let order = nonEmpty + parameters.indices.filter { parameters[$0].count == 0 }
@@ -162,7 +183,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         norms.deallocate()
         diagnosed.deallocate()
         normsWork.deallocate()
-        for s in state { s.map(Aligned.deallocate) }
+        for a in arenas.joined() { a.map(Aligned.deallocate) }
     }
 
     /// Throws, before anything is allocated, if `n` state buffers for `p`
@@ -177,18 +198,21 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// as PyTorch creates state, existing ones kept.
     private func reserveState(_ i: Int, buffers n: Int) {
         guard n > stateBuffers[i] else { return }
-        let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
-        let buffer = Aligned.allocate(Scalar.self, count: stride * n)
-        buffer.initialize(repeating: 0, count: max(stride * n, 1))
-        if let old = state[i] {
-            buffer.update(from: old, count: stride * stateBuffers[i])
-            Aligned.deallocate(old)
+        let g = groupOfParameter[i]
+        for k in stateBuffers[i]..<n where arenas[g][k] == nil {
+            let a = Aligned.allocate(Scalar.self, count: arenaCount[g])
+            a.initialize(repeating: 0, count: max(arenaCount[g], 1))
+            arenas[g][k] = a
         }
-        state[i] = buffer
         stateBuffers[i] = n
         let t = tensors + slot[i]
-        let at = { (k: Int) in k < n ? UnsafeMutableRawPointer(buffer + k * stride) : nil }
+        let at = { (k: Int) in k < n ? UnsafeMutableRawPointer(self.stateBuffer(i, k)) : nil }
         (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (at(0), at(1), at(2))
+    }
+
+    /// Parameter `i`'s state buffer k (k < stateBuffers[i]).
+    private func stateBuffer(_ i: Int, _ k: Int) -> UnsafeMutablePointer<Scalar> {
+        arenas[groupOfParameter[i]][k]! + arenaOffset[i]
     }
 
     func validate(_ h: H, group: Int?) throws { try Self.validate(h, algorithm: algorithm, group: group) }
@@ -302,9 +326,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// Parameter `i`'s step count and every state buffer it has (those in
     /// use first; a buffer kept from earlier hyperparameters after them).
     func savedState(_ i: Int) -> (step: Int64, buffers: [UnsafeBufferPointer<Scalar>]) {
-        let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
         let buffers = (0..<stateBuffers[i]).map { k in
-            UnsafeBufferPointer(start: state[i]! + k * stride, count: parameters[i].count)
+            UnsafeBufferPointer(start: stateBuffer(i, k), count: parameters[i].count)
         }
         return (tensors[slot[i]].step, buffers)
     }
@@ -321,10 +344,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         }
         for i in parameters.indices {
             reserveState(i, buffers: max(groups[groupOfParameter[i]].stateCount, buffers[i].count))
-            let stride = Aligned.padded(parameters[i].count, of: Scalar.self)
-            if let base = state[i] { base.update(repeating: 0, count: stride * stateBuffers[i]) }
+            for k in 0..<stateBuffers[i] { stateBuffer(i, k).update(repeating: 0, count: parameters[i].count) }
             for (k, data) in buffers[i].enumerated() {
-                _ = data.copyBytes(to: UnsafeMutableBufferPointer(start: state[i]! + k * stride, count: parameters[i].count))
+                _ = data.copyBytes(to: UnsafeMutableBufferPointer(start: stateBuffer(i, k), count: parameters[i].count))
             }
             tensors[slot[i]].step = steps[i]
             tensors[slot[i]].projection = ADAMP_PROJ_SKIPPED.rawValue

@@ -115,6 +115,45 @@ enum Algo: CaseIterable { case adamp, sgdp }
         #expect(try opt.learningRate(group: 1) == 0.2)
     }
 
+    /// Every parameter's state is its own, though a group's buffers share
+    /// one allocation (OptimizerCore's arenas): parameters of awkward sizes
+    /// in two groups, one switching amsgrad on midway (a buffer made for
+    /// the group later), end exactly as each does alone.
+    @Test func everyParameterHasItsOwnState() throws {
+        let sizes = [1, 15, 16, 17, 33, 2]
+        func fresh() throws -> [Parameter<Float>] {
+            try sizes.enumerated().map { i, n in
+                let p = try Parameter<Float>(shape: [n], values: (0..<n).map { Float($0 + i) / 7 })
+                p.grad = (0..<n).map { Float(($0 * 5 + i) % 11) / 3 - 1.5 }
+                return p
+            }
+        }
+        let together = try fresh()
+        let opt = try Adam(groups: [.init(parameters: Array(together[..<3])),
+                                    .init(parameters: Array(together[3...]), learningRate: 0.05)], learningRate: 0.01)
+        let alone = try fresh()
+        let solos = try alone.enumerated().map { i, p in try Adam(parameters: [p], learningRate: i < 3 ? 0.01 : 0.05) }
+        for step in 0..<4 {
+            if step == 2 {
+                var h = try opt.hyperparameters(group: 1)
+                h.amsgrad = true
+                try opt.setHyperparameters(h, group: 1)
+                for s in solos[3...] {
+                    var hs = try s.hyperparameters()
+                    hs.amsgrad = true
+                    try s.setHyperparameters(hs, group: 0)
+                }
+            }
+            try opt.step()
+            for s in solos { try s.step() }
+        }
+        for i in sizes.indices {
+            #expect(together[i].values == alone[i].values)
+            #expect(opt.state(for: together[i]) == solos[i].state(for: alone[i]))
+        }
+        #expect(opt.state(for: together[4])["max_exp_avg_sq"] != nil && opt.state(for: together[0])["max_exp_avg_sq"] == nil)
+    }
+
     /// Zero-copy: the optimizer updates memory the caller owns, and reads a
     /// gradient from memory the caller owns.
     @Test func borrowedMemoryIsUpdatedInPlace() throws {
