@@ -126,12 +126,13 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
     size_t block;
     if ((s = resolve(config, dtype, &kernels, &threads, &block)) != ADAMP_OK) return s;
     if (count == 0) return ADAMP_OK;
-    /* Blocks keep p and g in cache from the statistics to the update; with
-     * no statistics there is nothing to keep, and one block needs no barriers. */
-    const int blocked = phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY);
+    /* Blocks keep p and g in cache from the statistics to the update, and
+     * let one block's serial step (the decision, counting steps) run while
+     * other threads update the blocks before it: Adam over 20,000 tensors in
+     * one block spent ~0.5 ms a step with one thread counting them all. */
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * rows : NULL;
     adamp_run r = {algo,  dtype,   kernels,     tensors,     count,        stats,
-                   scratch, phases, grad_mul, blocked ? block : SIZE_MAX, sp.part, sp.layer_pp,
+                   scratch, phases, grad_mul, block, sp.part, sp.layer_pp,
                    sp.row_s, sp.layer_s};
     adamp_run_step(&r, threads);
     return ADAMP_OK;

@@ -241,12 +241,19 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         try options.validate()
         // Parameters' values never move (Parameter.storage is a constant), so
         // a step only takes up each gradient.
+        // Per parameter no reference counting and no bounds checks: a model
+        // may have tens of thousands of tensors.
         var live = 0, mismatched = false
-        for i in 0..<gradientSlots.count {
-            let g = gradientSlots[i]
-            mismatched = mismatched || g.mismatched
-            tensors[slot[i]].grad = g.address
-            if g.address != nil && slot[i] < kernelCount { live += 1 }
+        let tensors = tensors, kernelCount = kernelCount
+        gradientSlots.withUnsafeBufferPointer { slots in
+            slot.withUnsafeBufferPointer { slot in
+                for i in 0..<slots.count {
+                    let address = slots[i].address
+                    mismatched = mismatched || slots[i].mismatched
+                    tensors[slot[i]].grad = address
+                    if address != nil && slot[i] < kernelCount { live += 1 }
+                }
+            }
         }
         if mismatched { try Parameter.checkGradientCounts(parameters) }
         var gradNorm: Double?

@@ -199,7 +199,14 @@ public final class Parameter<Scalar: AdamPScalar> {
 
 /// A parameter's gradient as the kernels take it: its address (nil: none) and
 /// whether it was set with the wrong count (then `step()` throws).
+///
+/// A step reads these of every parameter, each slot a separate object that
+/// is rarely in cache. Unchecked exclusivity (they are only ever read or
+/// assigned whole, never passed inout) leaves no runtime call between those
+/// reads, so the processor overlaps their cache misses: on 20,000 parameters
+/// the step's loop over them took about 1.5 ms with a `swift_beginAccess`
+/// per read, most of Adam's overhead over the streaming floor there.
 package final class GradientSlot {
-    package internal(set) var address: UnsafeRawPointer?
-    package internal(set) var mismatched = false
+    @exclusivity(unchecked) package internal(set) var address: UnsafeRawPointer?
+    @exclusivity(unchecked) package internal(set) var mismatched = false
 }
