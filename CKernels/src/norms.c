@@ -26,8 +26,8 @@ static size_t slots(const void *ctx, size_t t) { return adamp_norm_chunks(tensor
 static size_t items(const void *ctx, size_t t, int kind) { (void)kind; return tensor(ctx, t)->grad ? slots(ctx, t) : 0; }
 static size_t item_start(const void *ctx, size_t t, int kind, size_t j) { (void)ctx, (void)t, (void)kind; return j * ADAMP_CHUNK; }
 
-static void item(const void *ctx, size_t t, size_t slot, int kind, size_t j) {
-    (void)kind;
+static void item(const void *ctx, size_t t, size_t slot, int kind, size_t j, adamp_local *local) {
+    (void)kind, (void)local;
     const norms_run *r = ctx;
     const adamp_tensor *x = &r->tensors[t];
     const size_t n = adamp_numel(x), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;

@@ -94,7 +94,8 @@ typedef struct {
 /* Runs block k's items of `kind` that start in [lo, hi), walking on from *w
  * when it is in this block at or before lo (a thread's grains of one share
  * come in order), else from the block's start. */
-static void run_range(const adamp_plan *p, const block *b, uint64_t k, int kind, walk *w, size_t lo, size_t hi) {
+static void run_range(const adamp_plan *p, const block *b, uint64_t k, int kind, walk *w, size_t lo, size_t hi,
+                      adamp_local *local) {
     if (w->block != k || w->e > lo) *w = (walk){k, b->b0, 0, b->slot0};
     while (w->t < b->b1 && w->e + p->elems(p->ctx, w->t) <= lo)
         w->slot += p->slots(p->ctx, w->t), w->e += p->elems(p->ctx, w->t), w->t++;
@@ -105,7 +106,7 @@ static void run_range(const adamp_plan *p, const block *b, uint64_t k, int kind,
             const size_t start = at.e + p->item_start(p->ctx, at.t, kind, j);
             if (start < lo) continue;
             if (start >= hi) break;
-            p->item(p->ctx, at.t, at.slot, kind, j);
+            p->item(p->ctx, at.t, at.slot, kind, j, local);
         }
     }
 }
@@ -135,7 +136,7 @@ static void advance(region *r, uint64_t k, size_t q) {
 
 /* Takes and runs one grain of an open phase, oldest block first and this
  * thread's share first; returns whether it found one. */
-static int try_grain(region *r, int tid, walk *w) {
+static int try_grain(region *r, int tid, walk *w, adamp_local *local) {
     const adamp_plan *p = r->plan;
     const size_t opened = atomic_load_explicit(&r->opened, memory_order_acquire);
     for (size_t k = opened > WINDOW ? opened - WINDOW : 0; k < opened; k++) {
@@ -150,7 +151,8 @@ static int try_grain(region *r, int tid, walk *w) {
             if (g == GRAINS) continue;
             /* The claimed grain keeps the block from finishing: s->b stays. */
             const size_t lo = share(s->b.elems, v, r->shares), len = share(s->b.elems, v + 1, r->shares) - lo;
-            run_range(p, &s->b, k, p->phases[q].kind, w, lo + share(len, g, GRAINS), lo + share(len, g + 1, GRAINS));
+            run_range(p, &s->b, k, p->phases[q].kind, w, lo + share(len, g, GRAINS), lo + share(len, g + 1, GRAINS),
+                      local);
             if (atomic_fetch_sub_explicit(&s->remaining, 1, memory_order_acq_rel) == 1) advance(r, k, q + 1);
             return 1;
         }
@@ -197,9 +199,10 @@ static void worker(void *ctx, int tid, int nthreads) {
     (void)nthreads; /* the region may get fewer threads than shares: others' grains are taken all the same */
     region *r = ctx;
     walk w = {NO_BLOCK, 0, 0, 0};
+    adamp_local local = {{0}};
     for (;;) {
         const unsigned seen = adamp_signal_read(&r->progress);
-        if (try_grain(r, tid, &w) || try_open(r)) continue;
+        if (try_grain(r, tid, &w, &local) || try_open(r)) continue;
         if (all_done(r)) return;
         adamp_signal_wait(&r->progress, seen);
     }

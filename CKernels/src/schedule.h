@@ -12,6 +12,14 @@ static inline size_t adamp_div_up(size_t a, size_t b) { return (a + b - 1) / b; 
 /* Elements per item of work (a whole row is never cut, so a row item may be longer). */
 #define ADAMP_CHUNK 16384
 
+/* Scratch of the thread running an item, the same for every item it runs
+ * in a region, zeroed when the region starts (e.g. a cache of what
+ * consecutive items share). */
+typedef union {
+    double d[32];
+    void *p[32];
+} adamp_local;
+
 /* One phase of a block: the items of `kind` on every thread (serial NULL), or
  * `serial` on one thread between barriers. `wanted` NULL: always. */
 typedef struct adamp_phase {
@@ -32,7 +40,7 @@ typedef struct adamp_plan {
     size_t (*slots)(const void *ctx, size_t t);
     size_t (*items)(const void *ctx, size_t t, int kind);
     size_t (*item_start)(const void *ctx, size_t t, int kind, size_t j);
-    void (*item)(const void *ctx, size_t t, size_t slot, int kind, size_t j);
+    void (*item)(const void *ctx, size_t t, size_t slot, int kind, size_t j, adamp_local *local);
     const adamp_phase *phases;
     size_t nphases;
 } adamp_plan;

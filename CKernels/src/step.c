@@ -101,12 +101,15 @@ enum { ADAMP_KEEP_BYTES = 32768 };
 
 /* Item j of tensor i. The statistics are only read here; the layer view's
  * sums go to the scratch. */
-static void item(const void *ctx, size_t i, size_t so, int kind, size_t j) {
+/* The thread's constants cache lives in its scheduler scratch. */
+_Static_assert(sizeof(adamp_consts_cache) <= sizeof(adamp_local), "the cache fits a thread's scratch");
+
+static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
     const adamp_run *r = ctx;
     adamp_tensor *t = &r->tensors[i];
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
     double *st = stats_of(r, t, so), *sc = scratch_of(r, t, so);
-    adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_for(r->algo, t);
+    adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_cached(r->algo, t, (adamp_consts_cache *)local);
     k.grad_mul = r->grad_mul;
     const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
     if (by_rows(t, kind)) {

@@ -33,4 +33,17 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
 /* The constants of `t`'s update at its current step count (already counted). */
 adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t);
 
+/* adamp_consts_for(), reused from `cache` while consecutive tensors share
+ * everything it reads (group hyperparameters, step count, whether they
+ * project): many small tensors of one group take the same constants, each
+ * costing two or three pow(). A zeroed cache is empty. */
+typedef struct {
+    adamp_algorithm algo;
+    const adamp_hparams *h;
+    int64_t step;
+    int projected, valid;
+    adamp_consts k;
+} adamp_consts_cache;
+adamp_consts adamp_consts_cached(adamp_algorithm algo, const adamp_tensor *t, adamp_consts_cache *cache);
+
 #endif

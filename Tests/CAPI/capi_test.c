@@ -291,6 +291,45 @@ static void regressions(void) {
     thread_counts();
 }
 
+/* Tensors of one group that differ in step count, or in whether they
+ * project, each take their own constants (a thread reuses them from tensor to
+ * tensor while nothing they depend on differs: tensor.c). Every algorithm:
+ * one call over all of them gives the bits of one call per tensor. */
+static void shared_group_each_its_own_constants(void) {
+    enum { N = 6, R = 4, C = 8 };
+    const int64_t steps[N] = {0, 3, 3, 7, 0, 1};
+    const int32_t ndims[N] = {2, 2, 1, 2, 1, 2};
+    for (int algo = ADAMP_ALGO_ADAMP; algo <= ADAMP_ALGO_SGD; algo++) {
+        const adamp_hparams hp = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1,
+                                  .delta = 0.1, .wd_ratio = 0.1, .momentum = 0.9};
+        float p[2][N][R * C], gr[N][R * C], st[2][N][2][R * C];
+        adamp_tensor t[2][N];
+        for (int i = 0; i < N; i++) {
+            for (int e = 0; e < R * C; e++) {
+                p[0][i][e] = p[1][i][e] = (float)((e * 7 + i * 3) % 13) / 5 - 1;
+                st[0][i][0][e] = st[1][i][0][e] = (float)(e % 5) / 50;
+                st[0][i][1][e] = st[1][i][1][e] = (float)(e % 3) / 300;
+            }
+            /* Even tensors: each row's gradient orthogonal to it (pairs
+             * rotated), so AdamP and SGDP project them; odd ones not. */
+            for (int e = 0; e < R * C; e += 2)
+                gr[i][e] = i % 2 ? 0.5f : -p[0][i][e + 1], gr[i][e + 1] = i % 2 ? 0.25f : p[0][i][e];
+            for (int k = 0; k < 2; k++)
+                t[k][i] = (adamp_tensor){.param = p[k][i], .grad = gr[i], .state0 = st[k][i][0], .state1 = st[k][i][1],
+                                         .hparams = &hp, .rows = ndims[i] > 1 ? R : 1, .cols = ndims[i] > 1 ? C : R * C,
+                                         .ndim = ndims[i], .step = steps[i]};
+        }
+        double all[6 * N * R], one[6 * R];
+        const adamp_config cfg = {ADAMP_ISA_AUTO, 1, 0};
+        CHECK(adamp_step(&cfg, (adamp_algorithm)algo, ADAMP_F32, t[0], N, all, adamp_stats_len(t[0], N)) == ADAMP_OK);
+        for (int i = 0; i < N; i++)
+            CHECK(adamp_step(&cfg, (adamp_algorithm)algo, ADAMP_F32, &t[1][i], 1, one, adamp_stats_len(&t[1][i], 1)) == ADAMP_OK);
+        CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(st[0], st[1], sizeof st[0]) == 0);
+        if (adamp_algorithm_projects((adamp_algorithm)algo))
+            CHECK(t[0][0].projection == ADAMP_PROJ_CHANNEL && t[0][1].projection == ADAMP_PROJ_NONE);
+    }
+}
+
 int main(void) {
     char version[32];
     snprintf(version, sizeof version, "%d.%d.%d", ADAMP_VERSION_MAJOR, ADAMP_VERSION_MINOR, ADAMP_VERSION_PATCH);
@@ -308,6 +347,7 @@ int main(void) {
     CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGDP, ADAMP_STATE_MOMENTUM), "momentum") == 0);
     CHECK(adamp_state_name(ADAMP_ALGO_SGD, 1) == NULL && adamp_state_name(ADAMP_ALGO_ADAMP, 3) == NULL);
     stats_readable_after_step();
+    shared_group_each_its_own_constants();
     grad_norms();
     step_grad_mul();
     setup();
