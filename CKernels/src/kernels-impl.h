@@ -144,9 +144,8 @@ typedef T V;
     const CAT(k, CAT(s, VARIANT)) ks = SF(kload)(&c);                              \
     (void)kv, (void)ks
 
-/* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p, with g times grad_mul. */
-static void FN(rowstats)(size_t n, const void *pv, const void *gv, double grad_mul, double acc[3]) {
-    const T *p = pv, *g = gv, gm = (T)grad_mul;
+/* out = {g.p, g.g, p.p} of one row, with g times grad_mul. */
+static inline void FN(row_sums)(size_t n, const T *p, const T *g, T gm, double out[3]) {
     const V vgm = VSET1(gm); /* times 1 is exact: cheaper than a test per vector */
     VACC(gw);
     VACC(gg);
@@ -158,8 +157,6 @@ static void FN(rowstats)(size_t n, const void *pv, const void *gv, double grad_m
         VACC_PROD(gg, a, a);
         VACC_PROD(ww, b, b);
     }
-    /* A row narrower than a vector (a [64, 8] weight's) has empty sums:
-     * exactly 0, so their horizontal reductions are skipped, not computed. */
     double s[3] = {0, 0, 0};
     if (i > 0) s[0] = VACC_SUM(gw), s[1] = VACC_SUM(gg), s[2] = VACC_SUM(ww);
     for (; i < n; i++) {
@@ -168,9 +165,34 @@ static void FN(rowstats)(size_t n, const void *pv, const void *gv, double grad_m
         s[1] += gi * gi;
         s[2] += wi * wi;
     }
-    acc[0] += s[0];
-    acc[1] += s[1];
-    acc[2] += s[2];
+    out[0] = s[0], out[1] = s[1], out[2] = s[2];
+}
+
+/* Rows narrower than a vector (a [64, 8] weight's under AVX-512): the
+ * scalar sums of row_sums, in element order, for R rows at once, so that their
+ * chains of additions overlap (one row's alone is latency-bound: 20,000
+ * [64, 8] tensors spent more time here than in their update). */
+enum { NARROW_ROWS = 4 };
+static inline void FN(narrow_sums)(size_t cols, const T *p, const T *g, T gm, double *out) {
+    double s[NARROW_ROWS][3] = {{0}};
+    for (size_t i = 0; i < cols; i++)
+        for (int r = 0; r < NARROW_ROWS; r++) {
+            const double gi = g[r * cols + i] * gm, wi = p[r * cols + i];
+            s[r][0] += gi * wi;
+            s[r][1] += gi * gi;
+            s[r][2] += wi * wi;
+        }
+    for (int r = 0; r < NARROW_ROWS; r++) out[3 * r] = s[r][0], out[3 * r + 1] = s[r][1], out[3 * r + 2] = s[r][2];
+}
+
+/* out[3r..3r+2] = {g.p, g.g, p.p} of each of `rows` rows of `cols`, with g
+ * times grad_mul (rounded to T), as the update takes it. */
+static void FN(rowstats)(size_t rows, size_t cols, const void *pv, const void *gv, double grad_mul, double *out) {
+    const T *p = pv, *g = gv, gm = (T)grad_mul;
+    size_t r = 0;
+    if (cols < W)
+        for (; r + NARROW_ROWS <= rows; r += NARROW_ROWS) FN(narrow_sums)(cols, p + r * cols, g + r * cols, gm, out + 3 * r);
+    for (; r < rows; r++) FN(row_sums)(cols, p + r * cols, g + r * cols, gm, out + 3 * r);
 }
 
 /* acc[0] += g.g; acc[1] = max(acc[1], |g|), a NaN anywhere winning. Four

@@ -30,9 +30,10 @@ typedef struct adamp_consts {
  * coefficient sum((p/(norm+eps)) * perturb) returned by the *_dot kernel. */
 typedef struct adamp_kernels {
     const char *isa;
-    /* acc[0] += g.p, acc[1] += g.g, acc[2] += p.p, g taken times grad_mul
-     * (rounded to the element type) as the update takes it. */
-    void (*rowstats)(size_t n, const void *p, const void *g, double grad_mul, double acc[3]);
+    /* out[3r], out[3r+1], out[3r+2] = g.p, g.g, p.p of each of `rows`
+     * contiguous rows of `cols`, g taken times grad_mul (rounded to the
+     * element type) as the update takes it. */
+    void (*rowstats)(size_t rows, size_t cols, const void *p, const void *g, double grad_mul, double *out);
     /* acc[0] += g.g; acc[1] = the largest |g| of acc[1] and g (NaN if either holds one). */
     void (*gradstats)(size_t n, const void *g, double acc[2]);
     /* AdamP, SGDP not projected: moments, weight decay and update in one sweep. */

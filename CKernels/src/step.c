@@ -121,13 +121,15 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp
         } keep;
         void *const kept = r->dtype == ADAMP_F32 ? (void *)keep.f : (void *)keep.d;
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
+        if (kind == K_STATS) {
+            const seg a = seg_at(t, used, r0 * cols * es);
+            r->kernels->rowstats(r1 - r0, cols, a.p, a.g, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
+            return;
+        }
         for (size_t row = r0; row < r1; row++) {
             const seg a = seg_at(t, used, row * cols * es);
             double *rs = st + ADAMP_STATS_PER_ROW * row;
-            if (kind == K_STATS) {
-                rs[0] = rs[1] = rs[2] = 0;
-                r->kernels->rowstats(cols, a.p, a.g, r->grad_mul, rs);
-            } else if (t->projection == ADAMP_PROJ_CHANNEL) {
+            if (t->projection == ADAMP_PROJ_CHANNEL) {
                 const double norm = sqrt(rs[2]);
                 if (r->algo == ADAMP_ALGO_ADAMP && cols * es <= sizeof keep) {
                     const double s = r->kernels->adamp_moments_dot_keep(cols, a.p, a.g, a.m, a.v, kept, &k, norm);
