@@ -9,6 +9,8 @@ public enum Models {
         "vit-b16": vitB16, // torchvision vit_b_16: 86,567,656
         "bert-base": bertBase, // bert-base-uncased with pooler: 109,482,240
         "gpt2": gpt2, // GPT-2 small, tied head: 124,439,808
+        // Not a model: the per-tensor overhead, 20,000 [64, 8] weights (10,240,000).
+        "many-small": { Array(repeating: [64, 8], count: 20_000) },
     ]
 
     static func resnet(blocks: [Int], bottleneck: Bool) -> [[Int]] {

@@ -5,8 +5,8 @@ import Foundation
 /// `--contention`: the optimizers take turns step by step, first on a quiet
 /// machine, then with one CPU-bound process running beside them (as data
 /// loading, a framework's own threads or another job would). Threads that
-/// spin at a barrier while another process holds a core make a
-/// barrier-heavy step several times slower: this shows how much.
+/// wait for one the other process has descheduled make a step with many
+/// phases slower than one with few: this shows how much.
 enum Contention {
     static func run(shapes: [[Int]], model: String, o: Options) throws {
         let names = o.optimizers
