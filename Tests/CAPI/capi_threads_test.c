@@ -182,6 +182,61 @@ static void run_sliced(const variant *v, adamp_dtype dtype, const adamp_config *
     free(row_s);
 }
 
+/* The scheduler with many blocks in flight: 48 tensors of mixed kinds (row-
+ * and tensor-orthogonal gradients, random ones, biases, some without a
+ * gradient), each its own block or a few per block, so that its window of
+ * open blocks is reused many times, and grains are taken over by other
+ * threads; 2, 3, 5 and 8 threads on however many cores, ten runs each, all
+ * bitwise one thread's. (schedule.c: phases are opened by whichever thread
+ * finishes the last grain, and nobody waits at a barrier.) */
+enum { MANY = 48 };
+static void many_blocks(adamp_algorithm algo, const adamp_hparams *h) {
+    static float p0[MANY][4096], g[MANY][4096], p[2][MANY][4096], st[2][MANY][3][4096]; /* a tensor holds at most 3,850 */
+    adamp_tensor t[2][MANY];
+    size_t rows[MANY], cols[MANY];
+    rng = 88172645463325252ull;
+    for (int i = 0; i < MANY; i++) {
+        const int kind = i % 6;
+        rows[i] = kind == 3 ? 1 : 8 + (size_t)(i * 7) % 28, cols[i] = kind == 3 ? 1000 + (size_t)i * 50 : 64 + (size_t)i;
+        const size_t n = rows[i] * cols[i];
+        double dp[4096], dg[4096];
+        for (size_t j = 0; j < n; j++) dp[j] = uniform(), dg[j] = 0.01 * uniform();
+        if (kind == 0) orthogonalize(dg, dp, rows[i], cols[i]);
+        if (kind == 1) orthogonalize(dg, dp, 1, n);
+        for (size_t j = 0; j < n; j++) p0[i][j] = (float)dp[j], g[i][j] = (float)dg[j];
+    }
+    const int32_t threads[] = {2, 3, 5, 8};
+    const int64_t blocks[] = {1, 3000};
+    for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++)
+        for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++)
+            for (int rep = 0; rep < 10; rep++) {
+                for (int k = 0; k < 2; k++)
+                    for (int i = 0; i < MANY; i++) {
+                        memcpy(p[k][i], p0[i], sizeof p0[i]);
+                        memset(st[k][i], 0, sizeof st[k][i]);
+                        t[k][i] = (adamp_tensor){.param = p[k][i], .grad = i % 6 == 5 ? NULL : g[i], .state0 = st[k][i][0],
+                                                 .state1 = st[k][i][1], .state2 = st[k][i][2], .hparams = h, .rows = rows[i], .cols = cols[i],
+                                                 .ndim = i % 6 == 3 ? 1 : 2};
+                    }
+                const size_t len = adamp_stats_len(t[0], MANY);
+                double *stats = malloc(len * sizeof(double));
+                const adamp_config one = {ADAMP_ISA_AUTO, 1, blocks[bi]}, many = {ADAMP_ISA_AUTO, threads[ti], blocks[bi]};
+                for (int s = 0; s < 2; s++) {
+                    CHECK(adamp_step(&one, algo, ADAMP_F32, t[0], MANY, stats, len) == ADAMP_OK);
+                    CHECK(adamp_step(&many, algo, ADAMP_F32, t[1], MANY, stats, len) == ADAMP_OK);
+                    /* The gradients are fixed: only the first step finds them orthogonal. */
+                    if (s == 0 && adamp_algorithm_projects(algo))
+                        CHECK(t[0][0].projection == ADAMP_PROJ_CHANNEL && t[0][1].projection == ADAMP_PROJ_LAYER);
+                }
+                int ok = memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(st[0], st[1], sizeof st[0]) == 0;
+                for (int i = 0; i < MANY; i++) ok = ok && t[0][i].projection == t[1][i].projection && t[0][i].step == t[1][i].step;
+                if (!ok) fprintf(stderr, "%s: %d threads, block %lld: 48 tensors differ from 1 thread\n",
+                                 adamp_algorithm_name(algo), threads[ti], (long long)blocks[bi]);
+                CHECK(ok);
+                free(stats);
+            }
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--isas") == 0) { /* for scripts: the ISAs this CPU has */
         for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
@@ -237,5 +292,6 @@ int main(int argc, char **argv) {
             release(&scalar);
         }
     }
+    for (size_t vi = 0; vi < sizeof VARIANTS / sizeof VARIANTS[0]; vi++) many_blocks(VARIANTS[vi].algo, &VARIANTS[vi].h);
     return report();
 }
