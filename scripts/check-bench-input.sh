@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # adamp-bench on bad input: each case must print one line naming the flag or
-# file and the problem, and exit with status 2 (never a crash, never a trace).
+# file and the problem, and exit with status 2 (never a crash, never a trace);
+# then one good run of --idle.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -43,6 +44,12 @@ expect "--optimizer adamq: unknown" --optimizer adamq
 expect "unknown argument --fast" --fast
 expect "--isa takes one of" --isa sse
 expect "--contention prints its own table" --contention --json
+expect "--contention prints its own table" --contention --idle
+expect "--idle prints its own table" --idle --diagnostics
 expect "--gradients takes one of" --gradients sideways
 echo "adamp-bench bad input: $((total - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
+# --idle, run as documented: a line per optimizer with the CPU it measured.
+out=$("$bench" --idle --model resnet18 --optimizer adam --steps 2 --warmup 0 --allow-debug)
+grep -qE '^adam +[0-9]+\.[0-9]+ ms \([0-9]+\.[0-9]+\)$' <<<"$out" || { echo "adamp-bench --idle printed: $out" >&2; exit 1; }
+echo "adamp-bench --idle: $(tail -1 <<<"$out")"

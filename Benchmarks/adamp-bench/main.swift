@@ -9,13 +9,15 @@ let usage = """
 usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
                    [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
-                   [--gradients orthogonal|random] [--gradient-rules] [--diagnostics] [--contention]
+                   [--gradients orthogonal|random] [--gradient-rules] [--diagnostics] [--contention] [--idle]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 --gradients       orthogonal (default): the weights of layers followed by normalisation (ResNets' convolutions;
                   4-D tensors of a --shapes file) get gradients orthogonal to their current weights before every
                   timed step, as behind BatchNorm, so AdamP and SGDP take their projected path; random: all random
 --contention      time the optimizers taking turns step by step, first on a quiet machine, then with one
                   CPU-bound process running beside them, and compare
+--idle            the CPU the process burns in the 50 ms after each step, while it should be idle (the OpenMP
+                  runtime's threads spinning; compare OMP_WAIT_POLICY=passive)
 --gradient-rules  also time step(maxGradNorm: 1) and step(skipIfNonfinite: true), interleaved with the plain step
 --diagnostics     after timing, one step with diagnostics on: a table of what it saw for every tensor
 """
@@ -26,7 +28,7 @@ struct Options {
     var isa = KernelISA.auto
     var threads = 0, block = 0, steps = 20, warmup = 3
     var json = false, listShapes = false, allowDebug = false, gradientRules = false, diagnostics = false
-    var gradients = GradientKind.orthogonal, contention = false
+    var gradients = GradientKind.orthogonal, contention = false, idle = false
 }
 
 func fail(_ message: String) -> Never {
@@ -67,6 +69,7 @@ func parse(_ args: [String]) -> Options {
         case "--gradient-rules": o.gradientRules = true
         case "--diagnostics": o.diagnostics = true
         case "--contention": o.contention = true
+        case "--idle": o.idle = true
         case "--gradients":
             guard let g = GradientKind(rawValue: value(a)) else {
                 fail("--gradients takes one of \(GradientKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -89,8 +92,11 @@ func parse(_ args: [String]) -> Options {
         fail("--optimizer \(o.optimizers.joined()): unknown (one of \(Benchmarked.names.joined(separator: ", ")), all)")
     }
     guard o.isa.isSupported else { fail("this CPU has no \(o.isa.rawValue)") }
-    if o.contention && (o.json || o.gradientRules || o.diagnostics) {
-        fail("--contention prints its own table: it does not combine with --json, --gradient-rules or --diagnostics")
+    if o.contention && (o.json || o.gradientRules || o.diagnostics || o.idle) {
+        fail("--contention prints its own table: it does not combine with --json, --gradient-rules, --diagnostics or --idle")
+    }
+    if o.idle && (o.json || o.gradientRules || o.diagnostics) {
+        fail("--idle prints its own table: it does not combine with --json, --gradient-rules or --diagnostics")
     }
     return o
 }
@@ -228,6 +234,10 @@ if !options.allowDebug {
 #endif
 if options.contention {
     do { try Contention.run(shapes: shapes, model: model, o: options) } catch { fail("\(error)") }
+    exit(0)
+}
+if options.idle {
+    do { try Idle.run(shapes: shapes, model: model, o: options) } catch { fail("\(error)") }
     exit(0)
 }
 var results: [Result] = []
