@@ -54,7 +54,7 @@ if [ -n "$built" ]; then
     echo "check-dependent: building AdamPKit alone built the above" >&2; exit 1
 fi
 bin=$(cd "$work/app" && swift build --show-bin-path)
-if ldd "$bin/app" | grep -q mpi; then echo "check-dependent: AdamPKit alone links MPI:" >&2; ldd "$bin/app" >&2; exit 1; fi
+if ldd "$bin/app" | grep mpi >/dev/null; then echo "check-dependent: AdamPKit alone links MPI:" >&2; ldd "$bin/app" >&2; exit 1; fi
 mpi=(mpirun --oversubscribe --timeout 120)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 out=$(cd "$work/app" && "${mpi[@]}" -np 2 "$bin/sharded")

@@ -24,7 +24,7 @@ for f in lib/libcadamp.so.$version lib/libcadamp.a include/adamp.h lib/pkgconfig
 done
 [ "$(readlink "$prefix/lib/libcadamp.so.$major")" = "libcadamp.so.$version" ] || fail "libcadamp.so.$major does not link to libcadamp.so.$version"
 [ "$(readlink "$prefix/lib/libcadamp.so")" = "libcadamp.so.$major" ] || fail "libcadamp.so does not link to libcadamp.so.$major"
-readelf -d "$prefix/lib/libcadamp.so.$version" | grep -q "SONAME.*\[libcadamp.so.$major\]" || fail "SONAME is not libcadamp.so.$major"
+readelf -d "$prefix/lib/libcadamp.so.$version" | grep "SONAME.*\[libcadamp.so.$major\]" >/dev/null || fail "SONAME is not libcadamp.so.$major"
 
 want=$(sed -n 's/^ADAMP_API [^(]*[ *]\(adamp_[a-z0-9_]*\)(.*/\1/p' CKernels/include/adamp.h | sort)
 have=$(nm -D --defined-only "$prefix/lib/libcadamp.so" | awk '{print $3}' | sort)
@@ -35,13 +35,13 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -std=c11 Examples/c/step.c $(pkg-config --cflags --libs cadamp) -o "$work/c_shared"
 LD_LIBRARY_PATH="$prefix/lib" "$work/c_shared" >/dev/null || fail "the C example (shared) failed"
-LD_LIBRARY_PATH="$prefix/lib" ldd "$work/c_shared" | grep -q "libcadamp.so.$major => $prefix/lib/" || fail "the C example does not load $prefix/lib/libcadamp.so.$major"
+LD_LIBRARY_PATH="$prefix/lib" ldd "$work/c_shared" | grep "libcadamp.so.$major => $prefix/lib/" >/dev/null || fail "the C example does not load $prefix/lib/libcadamp.so.$major"
 # shellcheck disable=SC2046
 # (libgomp.a warns that it may dlopen offload plugins: it does not here.)
 cc -static -std=c11 Examples/c/step.c $(pkg-config --cflags --libs --static cadamp) -o "$work/c_static" 2>"$work/static.log" ||
     { cat "$work/static.log"; fail "the C example did not link statically"; }
 "$work/c_static" >/dev/null || fail "the C example (static) failed"
-readelf -d "$work/c_static" 2>/dev/null | grep -q NEEDED && fail "the -static example has dynamic dependencies"
+readelf -d "$work/c_static" 2>/dev/null | grep NEEDED >/dev/null && fail "the -static example has dynamic dependencies"
 # shellcheck disable=SC2046
 c++ Examples/c/step.cpp $(pkg-config --cflags --libs cadamp) -o "$work/cxx"
 LD_LIBRARY_PATH="$prefix/lib" "$work/cxx" >/dev/null || fail "the C++ example failed"
@@ -52,14 +52,14 @@ if command -v cmake >/dev/null; then
     for exe in step step_static step_cxx; do
         LD_LIBRARY_PATH="$prefix/lib" "$work/cmake/$exe" >/dev/null || fail "CMake's $exe failed"
     done
-    readelf -d "$work/cmake/step_static" | grep -q "libcadamp" && fail "cadamp::cadamp_static linked the shared library"
+    readelf -d "$work/cmake/step_static" | grep "libcadamp" >/dev/null && fail "cadamp::cadamp_static linked the shared library"
 else
     echo "check-install: cmake not found, find_package(cadamp) not tried" >&2
 fi
 
 # In the build tree -lcadamp means the static library (the shared one has its own folder).
 cc -std=c11 Examples/c/step.c -ICKernels/include -Lbuild/c -lcadamp -lgomp -lm -o "$work/tree"
-readelf -d "$work/tree" | grep -q libcadamp && fail "-Lbuild/c -lcadamp linked a shared library"
+readelf -d "$work/tree" | grep libcadamp >/dev/null && fail "-Lbuild/c -lcadamp linked a shared library"
 
 make -s -C CKernels uninstall PREFIX="$prefix" >/dev/null
 left=$(find "$prefix" -type f -o -type l)
