@@ -186,10 +186,13 @@ typedef struct adamp_config {
                           ADAMP_MAX_THREADS); 1: the calling thread only. A call
                           uses no more than one thread per 16384 elements it
                           updates (and one below 65536) */
-    int64_t block;   /**< adamp_step only: tensors are processed in blocks of about
-                          this many elements, statistics then update, so that the
-                          update re-reads p and g from cache; 0: ADAMP_DEFAULT_BLOCK;
-                          negative: ADAMP_E_INVALID_CONFIG */
+    int64_t block;   /**< tensors are processed in blocks of about this many
+                          elements: in adamp_step, statistics then update per
+                          block, so that the update re-reads p and g from cache;
+                          in every call, a block's serial work (the decision,
+                          step counting) overlaps other blocks' updates. Results
+                          do not depend on it. 0: ADAMP_DEFAULT_BLOCK; negative:
+                          ADAMP_E_INVALID_CONFIG */
 } adamp_config;
 
 #define ADAMP_DEFAULT_BLOCK (1 << 20)
