@@ -10,6 +10,15 @@ import Foundation
 /// would stop being orthogonal).
 public enum GradientKind: String, CaseIterable, Sendable {
     case orthogonal, random
+
+    /// The value of `--gradients`.
+    /// - Throws: `BenchError` naming the choices.
+    public init(argument: String) throws {
+        guard let g = GradientKind(rawValue: argument) else {
+            throw BenchError("--gradients takes one of \(GradientKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = g
+    }
 }
 
 public enum Gradients {

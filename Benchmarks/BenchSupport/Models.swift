@@ -68,6 +68,21 @@ public enum Models {
     /// A JSON file of shapes: `[[64, 3, 7, 7], [64], ...]` or `{"shapes": [...]}`.
     /// Shapes from a JSON file (a list of shapes, or {"shapes": [...]}); every
     /// problem is one line naming the file.
+    /// Throws `BenchError` unless `name` is one of `all`.
+    public static func check(model name: String) throws {
+        guard all[name] == nil else { return }
+        throw BenchError("--model \(name): unknown model (one of \(all.keys.sorted().joined(separator: ", ")))")
+    }
+
+    /// The shapes a run takes: those of the `--shapes` file if there is one,
+    /// else the model's.
+    /// - Throws: `BenchError` for an unknown model or a bad file.
+    public static func shapes(model: String, file: String?) throws -> [[Int]] {
+        if let file { return try load(file) }
+        try check(model: model)
+        return all[model]!()
+    }
+
     public static func load(_ path: String) throws -> [[Int]] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

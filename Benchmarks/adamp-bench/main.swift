@@ -71,17 +71,12 @@ func parse(_ args: [String]) -> Options {
         case "--contention": o.contention = true
         case "--idle": o.idle = true
         case "--gradients":
-            guard let g = GradientKind(rawValue: value(a)) else {
-                fail("--gradients takes one of \(GradientKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            o.gradients = g
+            do { o.gradients = try GradientKind(argument: value(a)) } catch { fail("\(error)") }
         case "-h", "--help": print(usage); exit(0)
         default: fail("unknown argument \(a) (adamp-bench --help lists them)")
         }
     }
-    if o.shapesFile == nil && Models.all[o.model] == nil {
-        fail("--model \(o.model): unknown model (one of \(Models.all.keys.sorted().joined(separator: ", ")))")
-    }
+    if o.shapesFile == nil { do { try Models.check(model: o.model) } catch { fail("\(error)") } }
     if o.steps <= 0 { fail("--steps must be > 0, got \(o.steps)") }
     if o.warmup < 0 { fail("--warmup must be >= 0, got \(o.warmup)") }
     if o.threads < 0 || o.threads > KernelOptions.maxThreads {
@@ -211,7 +206,7 @@ extension String {
 let options = parse(Array(CommandLine.arguments.dropFirst()))
 let model = options.shapesFile ?? options.model
 let shapes: [[Int]]
-do { shapes = try options.shapesFile.map(Models.load) ?? Models.all[options.model]!() } catch { fail("\(error)") }
+do { shapes = try Models.shapes(model: options.model, file: options.shapesFile) } catch { fail("\(error)") }
 if options.listShapes {
     print(String(decoding: try! JSONSerialization.data(withJSONObject: shapes), as: UTF8.self))
     exit(0)

@@ -157,6 +157,8 @@ static inline void FN(row_sums)(size_t n, const T *p, const T *g, T gm, double o
         VACC_PROD(gg, a, a);
         VACC_PROD(ww, b, b);
     }
+    /* A row narrower than a vector has empty sums: exactly 0, so their
+     * horizontal reductions are skipped, not computed. */
     double s[3] = {0, 0, 0};
     if (i > 0) s[0] = VACC_SUM(gw), s[1] = VACC_SUM(gg), s[2] = VACC_SUM(ww);
     for (; i < n; i++) {
@@ -169,7 +171,7 @@ static inline void FN(row_sums)(size_t n, const T *p, const T *g, T gm, double o
 }
 
 /* Rows narrower than a vector (a [64, 8] weight's under AVX-512): the
- * scalar sums of row_sums, in element order, for R rows at once, so that their
+ * scalar sums of row_sums, in element order, for NARROW_ROWS rows at once, so that their
  * chains of additions overlap (one row's alone is latency-bound: 20,000
  * [64, 8] tensors spent more time here than in their update). */
 enum { NARROW_ROWS = 4 };

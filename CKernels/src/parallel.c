@@ -62,13 +62,6 @@ static inline void relax(void) {
 #endif
 }
 
-void adamp_signal_init(adamp_signal *s) {
-    atomic_init(&s->count, 0);
-    atomic_init(&s->sleepers, 0);
-}
-
-unsigned adamp_signal_read(adamp_signal *s) { return atomic_load_explicit(&s->count, memory_order_acquire); }
-
 void adamp_signal_raise(adamp_signal *s) {
     atomic_fetch_add_explicit(&s->count, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&s->sleepers, memory_order_seq_cst) > 0) futex(&s->count, FUTEX_WAKE_PRIVATE, INT_MAX);
@@ -100,11 +93,6 @@ void adamp_parallel(int nthreads, adamp_task fn, void *ctx) {
 
 /* One thread: nothing ever waits (a region of one never finds work
  * unfinished that it has not finished itself). */
-void adamp_signal_init(adamp_signal *s) {
-    atomic_init(&s->count, 0);
-    atomic_init(&s->sleepers, 0);
-}
-unsigned adamp_signal_read(adamp_signal *s) { return atomic_load_explicit(&s->count, memory_order_acquire); }
 void adamp_signal_raise(adamp_signal *s) { atomic_fetch_add_explicit(&s->count, 1, memory_order_seq_cst); }
 void adamp_signal_wait(adamp_signal *s, unsigned seen) {
     while (atomic_load_explicit(&s->count, memory_order_acquire) == seen) {
@@ -114,3 +102,10 @@ void adamp_signal_wait(adamp_signal *s, unsigned seen) {
 int adamp_default_threads(void) { return 1; }
 
 #endif
+
+void adamp_signal_init(adamp_signal *s) {
+    atomic_init(&s->count, 0);
+    atomic_init(&s->sleepers, 0);
+}
+
+unsigned adamp_signal_read(adamp_signal *s) { return atomic_load_explicit(&s->count, memory_order_acquire); }

@@ -21,7 +21,8 @@ typedef union {
 } adamp_local;
 
 /* One phase of a block: the items of `kind` on every thread (serial NULL), or
- * `serial` on one thread between barriers. `wanted` NULL: always. */
+ * `serial` on the one thread that finished the phase before it. `wanted`
+ * NULL: always. */
 typedef struct adamp_phase {
     int kind;
     void (*serial)(const void *ctx, size_t b0, size_t b1, size_t slot0);

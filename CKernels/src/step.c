@@ -99,11 +99,11 @@ static double *scratch_of(const adamp_run *r, const adamp_tensor *t, size_t so) 
  * keeps on its stack between the row's two sweeps. */
 enum { ADAMP_KEEP_BYTES = 32768 };
 
-/* Item j of tensor i. The statistics are only read here; the layer view's
- * sums go to the scratch. */
 /* The thread's constants cache lives in its scheduler scratch. */
 _Static_assert(sizeof(adamp_consts_cache) <= sizeof(adamp_local), "the cache fits a thread's scratch");
 
+/* Item j of tensor i. The statistics are only read here; the layer view's
+ * sums go to the scratch. */
 static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
     const adamp_run *r = ctx;
     adamp_tensor *t = &r->tensors[i];

@@ -43,15 +43,12 @@ func parse(_ args: [String]) -> Options {
         case "--steps": o.steps = int(a, 1...100_000)
         case "--warmup": o.warmup = int(a, 0...100_000)
         case "--gradients":
-            guard let g = GradientKind(rawValue: value(a)) else {
-                fail("--gradients takes one of \(GradientKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            o.gradients = g
+            do { o.gradients = try GradientKind(argument: value(a)) } catch { fail("\(error)") }
         case "-h", "--help": print(usage); exit(0)
         default: fail("unknown option \(a)\n\(usage)")
         }
     }
-    guard o.shapesFile != nil || Models.all[o.model] != nil else { fail("--model \(o.model): unknown (one of \(Models.all.keys.sorted().joined(separator: ", ")))") }
+    if o.shapesFile == nil { do { try Models.check(model: o.model) } catch { fail("\(error)") } }
     guard Benchmarked.all[o.optimizer] != nil else { fail("--optimizer \(o.optimizer): unknown (one of \(Benchmarked.names.joined(separator: ", ")))") }
     return o
 }
@@ -70,7 +67,7 @@ func summary(_ xs: [Double]) -> String {
 @MainActor
 func bench<O: Optimizer>(_ make: @escaping ([Parameter<Float>]) throws -> O) throws where O.Scalar == Float {
     let shapes: [[Int]]
-    do { shapes = try options.shapesFile.map(Models.load) ?? Models.all[options.model]!() } catch { fail("\(error)") }
+    do { shapes = try Models.shapes(model: options.model, file: options.shapesFile) } catch { fail("\(error)") }
     let name = options.shapesFile ?? options.model
     let whole = shapes.map { Parameter<Float>(shape: $0) }, mine = shapes.map { Parameter<Float>(shape: $0) }
     Gradients.fill(whole)

@@ -240,9 +240,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         // Every check before any write: a throwing step changes nothing.
         try options.validate()
         // Parameters' values never move (Parameter.storage is a constant), so
-        // a step only takes up each gradient.
-        // Per parameter no reference counting and no bounds checks: a model
-        // may have tens of thousands of tensors.
+        // a step only takes up each gradient: per parameter with no reference
+        // counting and no bounds checks, as a model may have tens of
+        // thousands of tensors.
         var live = 0, mismatched = false
         let tensors = tensors, kernelCount = kernelCount
         gradientSlots.withUnsafeBufferPointer { slots in
