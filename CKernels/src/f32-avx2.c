@@ -11,6 +11,7 @@
 #define W 8
 typedef __m256 V;
 typedef __m256d D;
+#define VLOAD_FIRST(p, n) adamp_load_first_f32_avx2(p, n)
 #define VLOAD(p) _mm256_loadu_ps(p)
 #define VSTORE(p, x) _mm256_storeu_ps(p, x)
 #define VSET1(x) _mm256_set1_ps(x)
@@ -23,10 +24,14 @@ typedef __m256d D;
 #define VNEG(x) _mm256_xor_ps(x, _mm256_set1_ps(-0.0f))
 #define VMAXNAN(a, b) _mm256_blendv_ps(_mm256_max_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q))
 #define DZERO() _mm256_setzero_pd()
+#define DFMA _mm256_fmadd_pd
 #define DADD _mm256_add_pd
 #define DSUM(d) adamp_hsum_avx2(d)
+#define DW 4
+#define DSUMS(v, out) adamp_hsums_avx2(v, out)
 #define WLO(x) _mm256_cvtps_pd(_mm256_castps256_ps128(x))
 #define WHI(x) _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
+#define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm256_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, WLO(x)), hi = _mm256_add_pd(hi, WHI(x)))
 #include "kernels-impl.h"

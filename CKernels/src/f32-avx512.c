@@ -2,6 +2,7 @@
 #if defined(__x86_64__)
 #define ADAMP_TARGET "avx512f,avx2,fma"
 #include "x86-target.h"
+#include "avx512-common.h"
 
 #define T float
 #define E(name) name##_f32
@@ -10,6 +11,7 @@
 #define W 16
 typedef __m512 V;
 typedef __m512d D;
+#define VLOAD_FIRST(p, n) _mm512_maskz_loadu_ps((__mmask16)((1u << (n)) - 1), p)
 #define VLOAD(p) _mm512_loadu_ps(p)
 #define VSTORE(p, x) _mm512_storeu_ps(p, x)
 #define VSET1(x) _mm512_set1_ps(x)
@@ -22,10 +24,14 @@ typedef __m512d D;
 #define VNEG(x) _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN)))
 #define VMAXNAN(a, b) _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), _mm512_max_ps(a, b), a)
 #define DZERO() _mm512_setzero_pd()
+#define DFMA _mm512_fmadd_pd
 #define DADD _mm512_add_pd
-#define DSUM(d) _mm512_reduce_add_pd(d)
+#define DSUM(d) adamp_hsum_avx512(d)
+#define DW 8
+#define DSUMS(v, out) adamp_hsums_avx512(v, out)
 #define WLO(x) _mm512_cvtps_pd(_mm512_castps512_ps256(x))
 #define WHI(x) _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)))
+#define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, WLO(x)), hi = _mm512_add_pd(hi, WHI(x)))
 #include "kernels-impl.h"

@@ -11,6 +11,7 @@
 #define W 4
 typedef __m256d V;
 typedef __m256d D;
+#define VLOAD_FIRST(p, n) adamp_load_first_f64_avx2(p, n)
 #define VLOAD(p) _mm256_loadu_pd(p)
 #define VSTORE(p, x) _mm256_storeu_pd(p, x)
 #define VSET1(x) _mm256_set1_pd(x)
@@ -23,8 +24,12 @@ typedef __m256d D;
 #define VNEG(x) _mm256_xor_pd(x, _mm256_set1_pd(-0.0))
 #define VMAXNAN(a, b) _mm256_blendv_pd(_mm256_max_pd(a, b), a, _mm256_cmp_pd(a, a, _CMP_UNORD_Q))
 #define DZERO() _mm256_setzero_pd()
+#define DLO(x) (x)
+#define DFMA _mm256_fmadd_pd
 #define DADD _mm256_add_pd
 #define DSUM(d) adamp_hsum_avx2(d)
+#define DW 4
+#define DSUMS(v, out) adamp_hsums_avx2(v, out)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(a, b, lo))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, x))
 #include "kernels-impl.h"

@@ -2,6 +2,7 @@
 #if defined(__x86_64__)
 #define ADAMP_TARGET "avx512f,avx2,fma"
 #include "x86-target.h"
+#include "avx512-common.h"
 
 #define T double
 #define E(name) name##_f64
@@ -10,6 +11,7 @@
 #define W 8
 typedef __m512d V;
 typedef __m512d D;
+#define VLOAD_FIRST(p, n) _mm512_maskz_loadu_pd((__mmask8)((1u << (n)) - 1), p)
 #define VLOAD(p) _mm512_loadu_pd(p)
 #define VSTORE(p, x) _mm512_storeu_pd(p, x)
 #define VSET1(x) _mm512_set1_pd(x)
@@ -22,8 +24,12 @@ typedef __m512d D;
 #define VNEG(x) _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MIN)))
 #define VMAXNAN(a, b) _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q), _mm512_max_pd(a, b), a)
 #define DZERO() _mm512_setzero_pd()
+#define DLO(x) (x)
+#define DFMA _mm512_fmadd_pd
 #define DADD _mm512_add_pd
-#define DSUM(d) _mm512_reduce_add_pd(d)
+#define DSUM(d) adamp_hsum_avx512(d)
+#define DW 8
+#define DSUMS(v, out) adamp_hsums_avx512(v, out)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(a, b, lo))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, x))
 #include "kernels-impl.h"

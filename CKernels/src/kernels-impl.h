@@ -11,9 +11,12 @@
  * the projection coefficient, accumulated in double) are added in another
  * order, and never differently for another number of threads.
  *
- * Vector operations of a SIMD variant: V VLOAD(const T *), VSTORE(T *, V),
- * VSET1(T), VADD/VSUB/VMUL/VDIV(V, V), VSQRT(V), VFMA(a, b, c), VNEG(V),
- * VMAXNAN(a, b); D DZERO(), D DADD(D, D), double DSUM(D),
+ * Vector operations of a SIMD variant: V VLOAD(const T *), VLOAD_FIRST(p, n)
+ * (the first n < W elements, zeros after, reading nothing past them),
+ * VSTORE(T *, V), VSET1(T), VADD/VSUB/VMUL/VDIV(V, V), VSQRT(V), VFMA(a, b, c),
+ * VNEG(V), VMAXNAN(a, b); D (DW doubles) DZERO(), D DADD(D, D), DFMA(D, D, D),
+ * D DLO(V) (the low DW lanes in double), double DSUM(D),
+ * DSUMS(const D v[DW], double out[DW]) (out[k] = DSUM(v[k]), bitwise),
  * ACC(D lo, D hi, V x): lo, hi += x in double; ACC_PROD(lo, hi, a, b): += a*b. */
 #include <math.h>
 #include "kernels.h"
@@ -110,7 +113,8 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
         ACC(a##0, a##1, x_);                                                       \
     } while (0)
 #define VACC_PROD(a, x, y) ACC_PROD(a##0, a##1, x, y)
-#define VACC_SUM(a) DSUM(DADD(a##0, a##1))
+#define VACC_LANES(a) DADD(a##0, a##1)
+#define VACC_SUM(a) DSUM(VACC_LANES(a))
 #else
 /* The scalar variant: its vectors are the scalar lane, and no tail is left. */
 #define W 1
@@ -126,7 +130,16 @@ typedef T V;
 #define VACC(a) double a = 0
 #define VACC_ADD(a, x) (a += (double)(x))
 #define VACC_PROD(a, x, y) (a += (double)(x) * (double)(y))
+#define VACC_LANES(a) (a)
 #define VACC_SUM(a) (a)
+#define VLOAD_FIRST(p, n) (*(p)) /* never used: one lane leaves no part of a vector */
+typedef double D;
+#define DW 1
+#define DLO(x) ((double)(x))
+#define DFMA(a, b, c) fma(a, b, c)
+#define DZERO() 0.0
+#define DSUM(d) (d)
+#define DSUMS(v, out) (*(out) = *(v))
 #endif
 
 /* Runs `step` (a formula's _at function) over [0, n): vector lanes, then the
@@ -144,9 +157,12 @@ typedef T V;
     const CAT(k, CAT(s, VARIANT)) ks = SF(kload)(&c);                              \
     (void)kv, (void)ks
 
-/* out = {g.p, g.g, p.p} of one row, with g times grad_mul. */
-static inline void FN(row_sums)(size_t n, const T *p, const T *g, T gm, double out[3]) {
-    const V vgm = VSET1(gm); /* times 1 is exact: cheaper than a test per vector */
+/* A row's sums {g.p, g.g, p.p} before their horizontal step: each lane
+ * over the row's whole vectors, then over the rest as one vector padded with
+ * zeros, in double. (A row narrower than a vector, a [64, 8] weight's under
+ * AVX-512, is one vector step, not an element loop: 20,000 such tensors spent
+ * more time in their statistics than in their update when it was.) */
+static inline void FN(row_lanes)(size_t n, const T *p, const T *g, V vgm, D out[3]) {
     VACC(gw);
     VACC(gg);
     VACC(ww);
@@ -157,44 +173,41 @@ static inline void FN(row_sums)(size_t n, const T *p, const T *g, T gm, double o
         VACC_PROD(gg, a, a);
         VACC_PROD(ww, b, b);
     }
-    /* A row narrower than a vector has empty sums: exactly 0, so their
-     * horizontal reductions are skipped, not computed. */
-    double s[3] = {0, 0, 0};
-    if (i > 0) s[0] = VACC_SUM(gw), s[1] = VACC_SUM(gg), s[2] = VACC_SUM(ww);
-    for (; i < n; i++) {
-        const double gi = g[i] * gm, wi = p[i];
-        s[0] += gi * wi;
-        s[1] += gi * gi;
-        s[2] += wi * wi;
+    if (i < n && n <= DW) {
+        /* The whole row in the low half (f32's lanes widened to double fill
+         * two D): the same bits as below, the high half being zeros. */
+        const V a = VMUL(VLOAD_FIRST(g, n), vgm), b = VLOAD_FIRST(p, n);
+        const D x = DLO(a), y = DLO(b);
+        out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());
+        return;
     }
-    out[0] = s[0], out[1] = s[1], out[2] = s[2];
-}
-
-/* Rows narrower than a vector (a [64, 8] weight's under AVX-512): the
- * scalar sums of row_sums, in element order, for NARROW_ROWS rows at once, so that their
- * chains of additions overlap (one row's alone is latency-bound: 20,000
- * [64, 8] tensors spent more time here than in their update). */
-enum { NARROW_ROWS = 4 };
-static inline void FN(narrow_sums)(size_t cols, const T *p, const T *g, T gm, double *out) {
-    double s[NARROW_ROWS][3] = {{0}};
-    for (size_t i = 0; i < cols; i++)
-        for (int r = 0; r < NARROW_ROWS; r++) {
-            const double gi = g[r * cols + i] * gm, wi = p[r * cols + i];
-            s[r][0] += gi * wi;
-            s[r][1] += gi * gi;
-            s[r][2] += wi * wi;
-        }
-    for (int r = 0; r < NARROW_ROWS; r++) out[3 * r] = s[r][0], out[3 * r + 1] = s[r][1], out[3 * r + 2] = s[r][2];
+    if (i < n) {
+        const V a = VMUL(VLOAD_FIRST(g + i, n - i), vgm), b = VLOAD_FIRST(p + i, n - i);
+        VACC_PROD(gw, a, b);
+        VACC_PROD(gg, a, a);
+        VACC_PROD(ww, b, b);
+    }
+    out[0] = VACC_LANES(gw), out[1] = VACC_LANES(gg), out[2] = VACC_LANES(ww);
 }
 
 /* out[3r..3r+2] = {g.p, g.g, p.p} of each of `rows` rows of `cols`, with g
- * times grad_mul (rounded to T), as the update takes it. */
+ * times grad_mul (rounded to T; times 1 is exact), as the update takes it.
+ * The horizontal sums of DW rows' lanes are taken together (DSUMS), with the
+ * bits DSUM gives each alone: a row's sums do not depend on the rows beside
+ * it, so not on where an item starts. */
 static void FN(rowstats)(size_t rows, size_t cols, const void *pv, const void *gv, double grad_mul, double *out) {
-    const T *p = pv, *g = gv, gm = (T)grad_mul;
+    const T *p = pv, *g = gv;
+    const V vgm = VSET1((T)grad_mul);
+    D lanes[3 * DW];
     size_t r = 0;
-    if (cols < W)
-        for (; r + NARROW_ROWS <= rows; r += NARROW_ROWS) FN(narrow_sums)(cols, p + r * cols, g + r * cols, gm, out + 3 * r);
-    for (; r < rows; r++) FN(row_sums)(cols, p + r * cols, g + r * cols, gm, out + 3 * r);
+    for (; r + DW <= rows; r += DW) {
+        for (size_t k = 0; k < DW; k++) FN(row_lanes)(cols, p + (r + k) * cols, g + (r + k) * cols, vgm, lanes + 3 * k);
+        for (int q = 0; q < 3; q++) DSUMS(lanes + DW * q, out + 3 * r + DW * q);
+    }
+    for (; r < rows; r++) {
+        FN(row_lanes)(cols, p + r * cols, g + r * cols, vgm, lanes);
+        for (int q = 0; q < 3; q++) out[3 * r + q] = DSUM(lanes[q]);
+    }
 }
 
 /* acc[0] += g.g; acc[1] = max(acc[1], |g|), a NaN anywhere winning. Four

@@ -5,10 +5,11 @@ import AdamPKit
 let fastISAs = KernelISA.allCases.filter { $0 != .auto && $0 != .scalar && $0.isSupported }
 
 /// Widths 1 through 33 cover, for every variant (4 to 16 lanes), lengths
-/// below a tile, a tile, and tiles plus a tail; then a few wider rows.
+/// below a tile, a tile, and tiles plus a tail; then a few wider rows; and
+/// tensors of 19 rows, whose statistics are summed several rows at once.
 let variantShapes: [[Int]] = {
     let widths = Array(1...33) + [40, 64, 100, 257, 1031]
-    return widths.flatMap { w in [[w], [1, w], [2, w], [3, w], [2, 3, w]] }
+    return widths.flatMap { w in [[w], [1, w], [2, w], [3, w], [2, 3, w]] } + [3, 4, 8, 9, 16, 17].map { [19, $0] }
 }()
 
 @Suite struct KernelVariantTests {

@@ -121,6 +121,53 @@ static void stats_readable_after_step(void) {
                     }
 }
 
+/* A row's statistics are the same bits whichever rows surround it: a tensor
+ * of 19 rows (the kernels sum the rows' lanes several rows at once) against
+ * each row as a tensor of its own, for widths below, at and past a vector
+ * and its low half, every ISA, f32 and f64, g times 1 and 0.75. And each is
+ * the sum it claims: against long double, to the rounding of its terms. */
+static void row_stats_do_not_depend_on_neighbours(void) {
+    enum { R = 19, MAXC = 1031 };
+    static double p[R * MAXC], g[R * MAXC], all[6 * R], one[6];
+    const size_t widths[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 33, 100, 1031};
+    for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
+        for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+            for (size_t wi = 0; wi < sizeof widths / sizeof widths[0] && adamp_isa_supported(isa); wi++)
+                for (int mul = 0; mul < 2; mul++) {
+                    const size_t C = widths[wi];
+                    const double gm = mul ? 0.75 : 1;
+                    for (size_t i = 0; i < R * C; i++) {
+                        const double a = sin(0.7 * (double)i + (double)C), b = cos(1.3 * (double)i) * 1e-3;
+                        if (dt == ADAMP_F32) ((float *)p)[i] = (float)a, ((float *)g)[i] = (float)b;
+                        else p[i] = a, g[i] = b;
+                    }
+                    const adamp_config cfg = {isa, 1, 0};
+                    const adamp_step_options o = {sizeof o, gm};
+                    adamp_tensor t = {.param = p, .grad = g, .rows = R, .cols = C, .ndim = 2};
+                    CHECK(adamp_row_stats_ex(&cfg, dt, &t, 1, all, 6 * R, &o) == ADAMP_OK);
+                    int same = 1, exact = 1;
+                    for (size_t r = 0; r < R; r++) {
+                        const size_t es = dt == ADAMP_F32 ? sizeof(float) : sizeof(double);
+                        adamp_tensor u = {.param = (char *)p + r * C * es, .grad = (char *)g + r * C * es,
+                                          .rows = 1, .cols = C, .ndim = 2};
+                        CHECK(adamp_row_stats_ex(&cfg, dt, &u, 1, one, 6, &o) == ADAMP_OK);
+                        same &= memcmp(one, all + 3 * r, 3 * sizeof(double)) == 0;
+                        long double ref[3] = {0, 0, 0}, mag[3] = {0, 0, 0};
+                        for (size_t i = r * C; i < (r + 1) * C; i++) {
+                            const long double w = dt == ADAMP_F32 ? ((float *)p)[i] : p[i];
+                            const long double x = dt == ADAMP_F32 ? (long double)(float)(((float *)g)[i] * (float)gm)
+                                                                   : (long double)(g[i] * gm);
+                            ref[0] += x * w, ref[1] += x * x, ref[2] += w * w;
+                            mag[0] += fabsl(x * w), mag[1] += x * x, mag[2] += w * w;
+                        }
+                        for (int k = 0; k < 3; k++) exact &= fabsl(all[3 * r + k] - ref[k]) <= 1e-15L * (long double)C * mag[k];
+                    }
+                    if (!same || !exact) printf("row stats: dtype %d isa %d width %zu mul %g: %s\n", (int)dt, (int)isa, C, gm,
+                                                !same ? "a row's bits depend on its neighbours" : "not the sum");
+                    CHECK(same && exact);
+                }
+}
+
 /* adamp_grad_norms: exact sums where they are exact, NaN and Inf found where
  * they are, 0 without a gradient, and the same bits for 1, 2, 3 threads. */
 static void grad_norms(void) {
@@ -347,6 +394,7 @@ int main(void) {
     CHECK(strcmp(adamp_state_name(ADAMP_ALGO_SGDP, ADAMP_STATE_MOMENTUM), "momentum") == 0);
     CHECK(adamp_state_name(ADAMP_ALGO_SGD, 1) == NULL && adamp_state_name(ADAMP_ALGO_ADAMP, 3) == NULL);
     stats_readable_after_step();
+    row_stats_do_not_depend_on_neighbours();
     shared_group_each_its_own_constants();
     grad_norms();
     step_grad_mul();
