@@ -168,6 +168,25 @@ static void row_stats_do_not_depend_on_neighbours(void) {
                 }
 }
 
+/* The baselines take no statistics and set every tensor's projection as
+ * adamp_decide would, whatever it held: NONE with a gradient, SKIPPED
+ * without. Small tensors and one cut into several items. */
+static void baselines_decide_without_stats(void) {
+    enum { N = 64 * 1024 };
+    static float p[N], g[N], s0[N], s1[N], s2[N];
+    const size_t shapes[][2] = {{2, 3}, {64, 8}, {64, 1024}};
+    for (int algo = ADAMP_ALGO_ADAM; algo <= ADAMP_ALGO_SGD; algo++)
+        for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+            for (int with_grad = 0; with_grad < 2; with_grad++) {
+                adamp_hparams hs = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .momentum = 0.9};
+                adamp_tensor t = {.param = p, .grad = with_grad ? g : NULL, .state0 = s0, .state1 = s1, .state2 = s2,
+                                  .hparams = &hs, .rows = shapes[k][0], .cols = shapes[k][1], .ndim = 2,
+                                  .projection = ADAMP_PROJ_CHANNEL};
+                CHECK(adamp_step(NULL, (adamp_algorithm)algo, ADAMP_F32, &t, 1, NULL, 0) == ADAMP_OK);
+                CHECK(t.projection == (with_grad ? ADAMP_PROJ_NONE : ADAMP_PROJ_SKIPPED));
+            }
+}
+
 /* adamp_grad_norms: exact sums where they are exact, NaN and Inf found where
  * they are, 0 without a gradient, and the same bits for 1, 2, 3 threads. */
 static void grad_norms(void) {
@@ -395,6 +414,7 @@ int main(void) {
     CHECK(adamp_state_name(ADAMP_ALGO_SGD, 1) == NULL && adamp_state_name(ADAMP_ALGO_ADAMP, 3) == NULL);
     stats_readable_after_step();
     row_stats_do_not_depend_on_neighbours();
+    baselines_decide_without_stats();
     shared_group_each_its_own_constants();
     grad_norms();
     step_grad_mul();
