@@ -28,12 +28,30 @@ static int by_rows(const adamp_tensor *t, int kind) {
     return kind == K_STATS || (kind == K_APPLY && t->projection != ADAMP_PROJ_NONE);
 }
 
-static size_t items(const void *ctx, size_t i, int kind) {
-    const adamp_tensor *t = tensor(ctx, i);
+/* A small tensor in a whole step (its statistics one item, its update one
+ * chunk) is stepped whole by its statistics item: statistics, decision, step
+ * count, update, on one thread, while its p and g are in L1. Stepped phase by
+ * phase, 20,000 [64, 8] tensors read p and g in a pass of their own, then
+ * the moments in another, each pass with half of Adam's streams in flight,
+ * and re-read p and g from L3. The same functions in the same order, so the
+ * same bits. */
+static int whole_in_item(const adamp_run *r, const adamp_tensor *t) {
+    const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
+    return r->phases == all && r->part == ADAMP_PART_WHOLE && t->grad && t->ndim > 1 && adamp_numel(t) <= ADAMP_CHUNK;
+}
+
+/* The items of `kind` a tensor's work is cut into. */
+static size_t items_of(const adamp_tensor *t, int kind) {
     if (!t->grad) return 0;
     if (kind == K_STATS && t->ndim <= 1) return 0;
     if (kind == K_LAYER2 && t->projection != ADAMP_PROJ_LAYER) return 0;
     return by_rows(t, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
+}
+
+/* The items the scheduler runs: a tensor stepped whole has its statistics item only. */
+static size_t items(const void *ctx, size_t i, int kind) {
+    const adamp_tensor *t = tensor(ctx, i);
+    return kind != K_STATS && whole_in_item(ctx, t) ? 0 : items_of(t, kind);
 }
 
 static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {
@@ -114,8 +132,7 @@ _Static_assert(sizeof(adamp_consts_cache) <= sizeof(adamp_local), "the cache fit
 
 /* Item j of tensor i. The statistics are only read here; the layer view's
  * sums go to the scratch. */
-static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
-    const adamp_run *r = ctx;
+static void run_item(const adamp_run *r, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
     adamp_tensor *t = &r->tensors[i];
     const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
     double *st = stats_of(r, t, so), *sc = scratch_of(r, t, so);
@@ -163,48 +180,70 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp
 /* Serial, before the update: decide (in adamp_step), count the step, and sum
  * the layer norms (the halves of a split update take them from the caller;
  * the second half counts nothing). */
-static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
-    const adamp_run *r = ctx;
-    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
-        adamp_tensor *t = &r->tensors[i];
-        double *st = stats_of(r, t, so);
-        if ((r->phases & ADAMP_RUN_DECIDE) && !decided_by_item(r, t)) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
-        if (!t->grad) continue;
-        if (r->part != ADAMP_PART_END) t->step += 1;
-        if (t->projection != ADAMP_PROJ_LAYER) continue;
-        double *sc = scratch_of(r, t, so);
-        if (r->part == ADAMP_PART_WHOLE) {
-            double ww = 0;
-            for (size_t row = 0; row < t->rows; row++) ww += st[ADAMP_STATS_PER_ROW * row + 2];
-            sc[LAYER_PP] = ww;
-        } else {
-            sc[LAYER_PP] = r->layer_pp[i];
-            if (r->part == ADAMP_PART_END) sc[LAYER_S] = r->layer_s[i];
-        }
+static void prepare_one(const adamp_run *r, size_t i, size_t so) {
+    adamp_tensor *t = &r->tensors[i];
+    double *st = stats_of(r, t, so);
+    if ((r->phases & ADAMP_RUN_DECIDE) && !decided_by_item(r, t)) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
+    if (!t->grad) return;
+    if (r->part != ADAMP_PART_END) t->step += 1;
+    if (t->projection != ADAMP_PROJ_LAYER) return;
+    double *sc = scratch_of(r, t, so);
+    if (r->part == ADAMP_PART_WHOLE) {
+        double ww = 0;
+        for (size_t row = 0; row < t->rows; row++) ww += st[ADAMP_STATS_PER_ROW * row + 2];
+        sc[LAYER_PP] = ww;
+    } else {
+        sc[LAYER_PP] = r->layer_pp[i];
+        if (r->part == ADAMP_PART_END) sc[LAYER_S] = r->layer_s[i];
     }
 }
 
-static int has_layer(const void *ctx, size_t b0, size_t b1) {
-    for (size_t i = b0; i < b1; i++)
-        if (tensor(ctx, i)->grad && tensor(ctx, i)->projection == ADAMP_PROJ_LAYER) return 1;
+static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
+    const adamp_run *r = ctx;
+    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++)
+        if (!whole_in_item(r, &r->tensors[i])) prepare_one(r, i, so);
+}
+
+/* Whether a phase over the block has items: a tensor not stepped whole
+ * with a gradient (and, for `layer`, projected by layer). */
+static int has_work(const void *ctx, size_t b0, size_t b1, int layer) {
+    for (size_t i = b0; i < b1; i++) {
+        const adamp_tensor *t = tensor(ctx, i);
+        if (t->grad && !whole_in_item(ctx, t) && (!layer || t->projection == ADAMP_PROJ_LAYER)) return 1;
+    }
     return 0;
 }
 
-/* Serial: s of each layer-projected tensor, in row order (or, in the first
+/* Serial: s of a layer-projected tensor, in row order (or, in the first
  * half of a split update, each row's part of it, for the caller to sum). */
+static void reduce_one(const adamp_run *r, const adamp_tensor *t, size_t so) {
+    if (!t->grad || t->projection != ADAMP_PROJ_LAYER) return;
+    double *sc = scratch_of(r, t, so), s = 0;
+    if (r->part == ADAMP_PART_BEGIN) {
+        for (size_t row = 0; row < t->rows; row++) r->row_s[so + row] = sc[LAYER_ROW_S + row];
+        return;
+    }
+    for (size_t row = 0; row < t->rows; row++) s += sc[LAYER_ROW_S + row];
+    sc[LAYER_S] = s;
+}
+
 static void reduce_layers(const void *ctx, size_t b0, size_t b1, size_t so) {
     const adamp_run *r = ctx;
-    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
-        const adamp_tensor *t = &r->tensors[i];
-        if (!t->grad || t->projection != ADAMP_PROJ_LAYER) continue;
-        double *sc = scratch_of(r, t, so), s = 0;
-        if (r->part == ADAMP_PART_BEGIN) {
-            for (size_t row = 0; row < t->rows; row++) r->row_s[so + row] = sc[LAYER_ROW_S + row];
-            continue;
-        }
-        for (size_t row = 0; row < t->rows; row++) s += sc[LAYER_ROW_S + row];
-        sc[LAYER_S] = s;
-    }
+    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++)
+        if (!whole_in_item(r, &r->tensors[i])) reduce_one(r, &r->tensors[i], so);
+}
+
+/* An item as the scheduler runs it; a tensor stepped whole runs every phase
+ * here, in the order the phases would. */
+static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
+    const adamp_run *r = ctx;
+    adamp_tensor *t = &r->tensors[i];
+    run_item(r, i, so, kind, j, local);
+    if (kind != K_STATS || !whole_in_item(r, t)) return;
+    prepare_one(r, i, so);
+    for (size_t a = 0, n = items_of(t, K_APPLY); a < n; a++) run_item(r, i, so, K_APPLY, a, local);
+    reduce_one(r, t, so);
+    for (size_t a = 0, n = items_of(t, K_LAYER2); a < n; a++) run_item(r, i, so, K_LAYER2, a, local);
 }
 
 static int stats_phase(const void *ctx, size_t b0, size_t b1) {
@@ -218,12 +257,14 @@ static int apply_phase(const void *ctx, size_t b0, size_t b1) {
 }
 
 static int part(const void *ctx) { return ((const adamp_run *)ctx)->part; }
-static int first_half(const void *ctx, size_t b0, size_t b1) { return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_END; }
+static int first_half(const void *ctx, size_t b0, size_t b1) {
+    return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_END && has_work(ctx, b0, b1, 0);
+}
 static int layer_sums(const void *ctx, size_t b0, size_t b1) {
-    return first_half(ctx, b0, b1) && has_layer(ctx, b0, b1);
+    return first_half(ctx, b0, b1) && has_work(ctx, b0, b1, 1);
 }
 static int layer_sweep(const void *ctx, size_t b0, size_t b1) {
-    return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_BEGIN && has_layer(ctx, b0, b1);
+    return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_BEGIN && has_work(ctx, b0, b1, 1);
 }
 
 /* Per block: statistics, then the decision and the update, then the layer

@@ -10,12 +10,13 @@
 #include "adamp.h"
 #include "check.h"
 
-/* Shapes: channel-orthogonal, layer-orthogonal, a bias, a random gradient,
- * one without a gradient; 237,000 elements, above the 65,536 below which a
+/* Shapes: channel-orthogonal, layer-orthogonal, a bias, a random gradient;
+ * the same three kinds small enough to be stepped whole by one item (step.c);
+ * one without a gradient; 238,000 elements, above the 65,536 below which a
  * call runs on one thread. */
-enum { COUNT = 5, STEPS = 3 };
-static const size_t ROWS[COUNT] = {256, 40, 1, 100, 8}, COLS[COUNT] = {300, 2000, 5000, 700, 9};
-static const int32_t NDIM[COUNT] = {2, 4, 1, 2, 2};
+enum { COUNT = 8, STEPS = 3 };
+static const size_t ROWS[COUNT] = {256, 40, 1, 100, 12, 6, 30, 8}, COLS[COUNT] = {300, 2000, 5000, 700, 9, 20, 33, 9};
+static const int32_t NDIM[COUNT] = {2, 4, 1, 2, 2, 2, 2, 2};
 
 typedef struct {
     double *p[COUNT], *g[COUNT], *s[3][COUNT];
@@ -43,8 +44,8 @@ static void make(batch *b, size_t es) {
         const size_t n = ROWS[i] * COLS[i];
         double *p = malloc(n * sizeof(double)), *g = malloc(n * sizeof(double));
         for (size_t j = 0; j < n; j++) p[j] = uniform(), g[j] = 0.01 * uniform();
-        if (i == 0) orthogonalize(g, p, ROWS[i], COLS[i]);
-        if (i == 1) orthogonalize(g, p, 1, n);
+        if (i == 0 || i == 4) orthogonalize(g, p, ROWS[i], COLS[i]);
+        if (i == 1 || i == 5) orthogonalize(g, p, 1, n);
         b->p[i] = calloc(n, es), b->g[i] = calloc(n, es);
         for (size_t j = 0; j < n; j++) {
             if (es == sizeof(float)) ((float *)b->p[i])[j] = (float)p[j], ((float *)b->g[i])[j] = (float)g[j];
@@ -260,7 +261,9 @@ int main(int argc, char **argv) {
             run(v, dtype, &scalar_cfg, &scalar, proj_scalar);
             if (v->algo == ADAMP_ALGO_ADAMP || v->algo == ADAMP_ALGO_SGDP)
                 CHECK(proj_scalar[0] == ADAMP_PROJ_CHANNEL && proj_scalar[1] == ADAMP_PROJ_LAYER &&
-                      proj_scalar[3] == ADAMP_PROJ_NONE && proj_scalar[4] == ADAMP_PROJ_SKIPPED);
+                      proj_scalar[3] == ADAMP_PROJ_NONE && proj_scalar[4] == ADAMP_PROJ_CHANNEL &&
+                      proj_scalar[5] == ADAMP_PROJ_LAYER && proj_scalar[6] == ADAMP_PROJ_NONE &&
+                      proj_scalar[7] == ADAMP_PROJ_SKIPPED);
             for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
                 if (!adamp_isa_supported(isa)) continue;
                 const adamp_config base = {isa, 1, 0};
