@@ -31,10 +31,11 @@ static int by_rows(const adamp_tensor *t, int kind) {
 /* A small tensor in a whole step (its statistics one item, its update one
  * chunk) is stepped whole by its statistics item: statistics, decision, step
  * count, update, on one thread, while its p and g are in L1. Stepped phase by
- * phase, 20,000 [64, 8] tensors read p and g in a pass of their own, then
- * the moments in another, each pass with half of Adam's streams in flight,
- * and re-read p and g from L3. The same functions in the same order, so the
- * same bits. */
+ * phase, 20,000 [64, 8] tensors were decided one block at a time on one
+ * thread (the decision's chain of additions over rows was 5% of the step),
+ * and read p and g in one pass and the moments in another, re-reading p and
+ * g from L3 (AdamP at 54-58% of the streaming floor; so, 65-68%). The same
+ * functions in the same order, so the same bits. */
 static int whole_in_item(const adamp_run *r, const adamp_tensor *t) {
     const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
     return r->phases == all && r->part == ADAMP_PART_WHOLE && t->grad && t->ndim > 1 && adamp_numel(t) <= ADAMP_CHUNK;
@@ -117,16 +118,6 @@ static double *scratch_of(const adamp_run *r, const adamp_tensor *t, size_t so) 
  * keeps on its stack between the row's two sweeps. */
 enum { ADAMP_KEEP_BYTES = 32768 };
 
-/* A tensor whose statistics are one item is decided by that item, on the
- * thread holding them in cache, not in its block's serial step: over 20,000
- * small tensors the decision (a chain of additions over each tensor's rows)
- * was 5% of AdamP's step, all on one thread at a time. The same function of
- * the same statistics either way. */
-static int decided_by_item(const adamp_run *r, const adamp_tensor *t) {
-    const int both = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE;
-    return (r->phases & both) == both && t->grad && t->ndim > 1 && rows_per_item(t->cols) >= t->rows;
-}
-
 /* The thread's constants cache lives in its scheduler scratch. */
 _Static_assert(sizeof(adamp_consts_cache) <= sizeof(adamp_local), "the cache fits a thread's scratch");
 
@@ -151,7 +142,6 @@ static void run_item(const adamp_run *r, size_t i, size_t so, int kind, size_t j
         if (kind == K_STATS) {
             const seg a = seg_at(t, used, r0 * cols * es);
             r->kernels->rowstats(r1 - r0, cols, a.p, a.g, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
-            if (decided_by_item(r, t)) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
             return;
         }
         for (size_t row = r0; row < r1; row++) {
@@ -183,7 +173,7 @@ static void run_item(const adamp_run *r, size_t i, size_t so, int kind, size_t j
 static void prepare_one(const adamp_run *r, size_t i, size_t so) {
     adamp_tensor *t = &r->tensors[i];
     double *st = stats_of(r, t, so);
-    if ((r->phases & ADAMP_RUN_DECIDE) && !decided_by_item(r, t)) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
+    if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
     if (!t->grad) return;
     if (r->part != ADAMP_PART_END) t->step += 1;
     if (t->projection != ADAMP_PROJ_LAYER) return;
