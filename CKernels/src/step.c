@@ -179,9 +179,9 @@ static void prepare_one(const adamp_run *r, size_t i, size_t so) {
     if (t->projection != ADAMP_PROJ_LAYER) return;
     double *sc = scratch_of(r, t, so);
     if (r->part == ADAMP_PART_WHOLE) {
-        double ww = 0;
-        for (size_t row = 0; row < t->rows; row++) ww += st[ADAMP_STATS_PER_ROW * row + 2];
-        sc[LAYER_PP] = ww;
+        double layer[3];
+        adamp_layer_sums(t, st, layer);
+        sc[LAYER_PP] = layer[2];
     } else {
         sc[LAYER_PP] = r->layer_pp[i];
         if (r->part == ADAMP_PART_END) sc[LAYER_S] = r->layer_s[i];

@@ -20,6 +20,16 @@ static double threshold(double delta, size_t width, adamp_dtype dtype) {
     return dtype == ADAMP_F32 ? (double)(float)thr : thr;
 }
 
+void adamp_layer_sums(const adamp_tensor *t, const double *st, double layer[3]) {
+    layer[0] = layer[1] = layer[2] = 0;
+    for (size_t r = 0; r < t->rows; r++) {
+        const double *row = st + ADAMP_STATS_PER_ROW * r;
+        layer[0] += row[0];
+        layer[1] += row[1];
+        layer[2] += row[2];
+    }
+}
+
 void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype,
                            adamp_diagnostics *d) {
     d->projection = t->projection;
@@ -27,15 +37,12 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
     d->weight_norm = d->grad_norm = NAN;
     if (!t->grad || t->ndim <= 1 || !st || !adamp_projects(algo)) return;
     const double eps = t->hparams->eps, delta = t->hparams->delta;
-    double sum[3] = {0, 0, 0}, worst = 0;
+    double sum[3], worst = 0;
     for (size_t r = 0; r < t->rows; r++) {
-        const double *row = st + ADAMP_STATS_PER_ROW * r;
-        const double c = abs_cosine(row, eps, dtype);
+        const double c = abs_cosine(st + ADAMP_STATS_PER_ROW * r, eps, dtype);
         if (!(c <= worst)) worst = c; /* a NaN sticks: it never passes the test */
-        sum[0] += row[0];
-        sum[1] += row[1];
-        sum[2] += row[2];
     }
+    adamp_layer_sums(t, st, sum);
     d->channel_cosine = worst;
     d->channel_threshold = threshold(delta, t->cols, dtype);
     d->layer_cosine = abs_cosine(sum, eps, dtype);
@@ -58,20 +65,15 @@ int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const d
     }
     /* adamp_diagnose_tensor's numbers, compared as they come: the channel view
      * fails at its first row that does not pass (a NaN never passes), which
-     * spares the other rows' square roots; the layer view needs every row's sums. */
+     * spares the other rows' square roots. */
     const double eps = t->hparams->eps, delta = t->hparams->delta;
     const double channel_threshold = threshold(delta, t->cols, dtype);
-    double sum[3] = {0, 0, 0};
-    int channel = 1;
-    for (size_t r = 0; r < t->rows; r++) {
-        const double *row = st + ADAMP_STATS_PER_ROW * r;
-        if (channel && !(abs_cosine(row, eps, dtype) < channel_threshold)) channel = 0;
-        sum[0] += row[0];
-        sum[1] += row[1];
-        sum[2] += row[2];
-    }
-    if (channel) return ADAMP_PROJ_CHANNEL;
-    if (abs_cosine(sum, eps, dtype) < threshold(delta, adamp_numel(t), dtype)) return ADAMP_PROJ_LAYER;
+    size_t r = 0;
+    while (r < t->rows && abs_cosine(st + ADAMP_STATS_PER_ROW * r, eps, dtype) < channel_threshold) r++;
+    if (r == t->rows) return ADAMP_PROJ_CHANNEL;
+    double layer[3];
+    adamp_layer_sums(t, st, layer);
+    if (abs_cosine(layer, eps, dtype) < threshold(delta, adamp_numel(t), dtype)) return ADAMP_PROJ_LAYER;
     return ADAMP_PROJ_NONE;
 }
 

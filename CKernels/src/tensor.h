@@ -22,6 +22,10 @@ static inline size_t adamp_dtype_size(adamp_dtype d) { return d == ADAMP_F64 ? s
 #define ADAMP_MAX_BYTES ((size_t)PTRDIFF_MAX)
 #define ADAMP_MAX_STATS_ROWS (ADAMP_MAX_BYTES / ((ADAMP_STATS_PER_ROW + ADAMP_SCRATCH_PER_ROW) * sizeof(double)))
 
+/* The layer view's sums {g.p, g.g, p.p}: its rows' statistics added in row
+ * order, from 0 (the order every path keeps, the sharded one included). */
+void adamp_layer_sums(const adamp_tensor *t, const double *stats, double layer[3]);
+
 /* The projection code of one tensor from its rows' stats (NULL if ndim <= 1
  * or the algorithm does not project). */
 int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *stats, adamp_dtype dtype);
