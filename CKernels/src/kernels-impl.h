@@ -201,6 +201,14 @@ static void FN(rowstats)(size_t rows, size_t cols, const void *pv, const void *g
     D lanes[3 * DW];
     size_t r = 0;
     for (; r + DW <= rows; r += DW) {
+        /* Unrolled, the DW rows' lanes stay in registers instead of a stack
+         * array (clang: [64, 8] f32 statistics 15% faster, AdamP many-small
+         * 66-69% -> 68-71% of the floor). */
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#elif defined(__GNUC__)
+#pragma GCC unroll 8
+#endif
         for (size_t k = 0; k < DW; k++) FN(row_lanes)(cols, p + (r + k) * cols, g + (r + k) * cols, vgm, lanes + 3 * k);
         for (int q = 0; q < 3; q++) DSUMS(lanes + DW * q, out + 3 * r + DW * q);
     }
