@@ -38,6 +38,7 @@ static int by_rows(const adamp_tensor *t, int kind) {
  * functions in the same order, so the same bits. */
 static int whole_in_item(const adamp_run *r, const adamp_tensor *t) {
     const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
+    /* At most a chunk of elements is at most one item of rows: rows * cols <= CHUNK gives rows <= CHUNK / cols. */
     return r->phases == all && r->part == ADAMP_PART_WHOLE && t->grad && t->ndim > 1 && adamp_numel(t) <= ADAMP_CHUNK;
 }
 
