@@ -188,7 +188,9 @@ typedef struct adamp_config {
                           updates (and one below 65536) */
     int64_t block;   /**< tensors are processed in blocks of about this many
                           elements: in adamp_step, statistics then update per
-                          block, so that the update re-reads p and g from cache;
+                          block, so that the update re-reads p and g from cache
+                          (a tensor of at most 16384 elements is stepped whole,
+                          statistics to update, by one thread);
                           in every call, a block's serial work (the decision,
                           step counting) overlaps other blocks' updates. Results
                           do not depend on it. 0: ADAMP_DEFAULT_BLOCK; negative:
