@@ -175,7 +175,9 @@ static inline void FN(row_lanes)(size_t n, const T *p, const T *g, V vgm, D out[
     }
     if (i < n && n <= DW) {
         /* The whole row in the low half (f32's lanes widened to double fill
-         * two D): the same bits as below, the high half being zeros. */
+         * two D): the same bits as below, the high half being zeros. (Its
+         * loads shared with the branch below, clang's code for [64, 8] f32
+         * statistics took 0.076 ms instead of 0.043.) */
         const V a = VMUL(VLOAD_FIRST(g, n), vgm), b = VLOAD_FIRST(p, n);
         const D x = DLO(a), y = DLO(b);
         out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());

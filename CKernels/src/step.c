@@ -168,9 +168,10 @@ static void run_item(const adamp_run *r, size_t i, size_t so, int kind, size_t j
     else sweep2(r, &k, len, a, sqrt(sc[LAYER_PP]), sc[LAYER_S]);
 }
 
-/* Serial, before the update: decide (in adamp_step), count the step, and sum
- * the layer norms (the halves of a split update take them from the caller;
- * the second half counts nothing). */
+/* Before a tensor's update (in its block's serial step, or in the item of a
+ * tensor stepped whole): decide (in adamp_step), count the step, and sum the
+ * layer norms (the halves of a split update take them from the caller; the
+ * second half counts nothing). */
 static void prepare_one(const adamp_run *r, size_t i, size_t so) {
     adamp_tensor *t = &r->tensors[i];
     double *st = stats_of(r, t, so);
