@@ -34,6 +34,9 @@ typedef __m512d D;
 #define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, WLO(x)), hi = _mm512_add_pd(hi, WHI(x)))
+#define VDIV_T adamp_divisor_f32_avx512
+#define VDIVISOR adamp_make_divisor_f32_avx512
+#define VSQRT_DIV adamp_sqrt_div_f32_avx512
 #include "kernels-impl.h"
 
 #include "x86-target-end.h"

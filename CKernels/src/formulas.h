@@ -30,18 +30,23 @@
  *
  * Operations: LANE L_LOAD(const T *), L_STORE(T *, LANE), L_SET1(T),
  * L_ADD/L_SUB/L_MUL/L_DIV(a, b), L_SQRT(a), L_FMA(a, b, c) = a*b + c rounded
- * once, L_NEG(a) (the sign flipped), L_MAXNAN(a, b) = a > b or a NaN ? a : b. */
+ * once, L_NEG(a) (the sign flipped), L_MAXNAN(a, b) = a > b or a NaN ? a : b;
+ * L_SQRT_DIV(v, d) = L_DIV(L_SQRT(v), b) bitwise, for d = L_DIVISOR(b) made
+ * once per segment (of type LDIV: a variant may divide by a number it knows
+ * in advance faster than its divider does). */
 
 /* The constants in lanes, and the flags that choose a formula. */
 typedef struct {
-    LANE b1, c1, b2, c2, sbc2, eps, mom, cd, decay, neg_step, l2, lcoef, gmul;
+    LANE b1, c1, b2, c2, eps, mom, cd, decay, neg_step, l2, lcoef, gmul;
+    LDIV sbc2;
     int nesterov, has_l2, maximize, first, lsmall;
 } LF(k);
 
 static inline LF(k) LF(kload)(const E(tconsts) *c) {
-    LF(k) k = {L_SET1(c->b1), L_SET1(c->c1), L_SET1(c->b2), L_SET1(c->c2), L_SET1(c->sbc2), L_SET1(c->eps),
+    LF(k) k = {L_SET1(c->b1), L_SET1(c->c1), L_SET1(c->b2), L_SET1(c->c2), L_SET1(c->eps),
                L_SET1(c->mom), L_SET1(c->cd), L_SET1(c->decay), L_SET1(c->neg_step), L_SET1(c->l2),
-               L_SET1(c->lcoef), L_SET1(c->gmul), c->nesterov, c->has_l2, c->maximize, c->first, c->lsmall};
+               L_SET1(c->lcoef), L_SET1(c->gmul), L_DIVISOR(c->sbc2), c->nesterov, c->has_l2, c->maximize, c->first,
+               c->lsmall};
     return k;
 }
 
@@ -56,7 +61,7 @@ static inline LANE LF(grad)(const T *g, const LF(k) *k) {
 /* v = v*b2 + (1-b2)*g*g: the second moment of every Adam. */
 static inline LANE LF(second_moment)(LANE g, LANE v, const LF(k) *k) { return L_FMA(L_MUL(k->c2, g), g, L_MUL(v, k->b2)); }
 
-static inline LANE LF(adam_denom)(LANE v, const LF(k) *k) { return L_ADD(L_DIV(L_SQRT(v), k->sbc2), k->eps); }
+static inline LANE LF(adam_denom)(LANE v, const LF(k) *k) { return L_ADD(L_SQRT_DIV(v, k->sbc2), k->eps); }
 
 /* AdamP's perturbation from the updated moments. */
 static inline LANE LF(adamp_perturb)(LANE g, LANE m, LANE v, const LF(k) *k) {

@@ -14,8 +14,9 @@
  * Vector operations of a SIMD variant: V VLOAD(const T *), VLOAD_FIRST(p, n)
  * (the first n < W elements, zeros after, reading nothing past them),
  * VSTORE(T *, V), VSET1(T), VADD/VSUB/VMUL/VDIV(V, V), VSQRT(V), VFMA(a, b, c),
- * VNEG(V), VMAXNAN(a, b); D (DW doubles) DZERO(), D DADD(D, D), DFMA(D, D, D),
- * D DLO(V) (the low DW lanes in double), double DSUM(D),
+ * VNEG(V), VMAXNAN(a, b); optionally (else the divider's) VDIV_T VDIVISOR(T b)
+ * and VSQRT_DIV(V v, VDIV_T d), bitwise VDIV(VSQRT(v), VSET1(b)); D (DW
+ * doubles) DZERO(), D DADD(D, D), DFMA(D, D, D), D DLO(V) (the low DW lanes in double), double DSUM(D),
  * DSUMS(const D v[DW], double out[DW]) (out[k] = DSUM(v[k]), bitwise),
  * ACC(D lo, D hi, V x): lo, hi += x in double; ACC_PROD(lo, hi, a, b): += a*b. */
 #include <math.h>
@@ -71,6 +72,9 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
 #define L_FMA(a, b, c) ADAMP_FMA(T)(a, b, c)
 #define L_NEG(a) (-(a))
 #define L_MAXNAN(a, b) E(maxnan)(a, b)
+#define LDIV T
+#define L_DIVISOR(b) (b)
+#define L_SQRT_DIV(v, b) (E(sqrt)(v) / (b))
 #include "formulas.h"
 #undef LANE
 #undef LF
@@ -85,6 +89,9 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
 #undef L_FMA
 #undef L_NEG
 #undef L_MAXNAN
+#undef LDIV
+#undef L_DIVISOR
+#undef L_SQRT_DIV
 #define SF(name) CAT(name, CAT(s, VARIANT))
 
 #if defined(W)
@@ -98,6 +105,16 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
 #define L_SUB VSUB
 #define L_MUL VMUL
 #define L_DIV VDIV
+/* sqrt(v) / b for b known in advance (formulas.h: L_SQRT_DIV): the
+ * divider's, unless the variant has its own (avx2-common.h says how). */
+#if !defined(VSQRT_DIV)
+#define VDIV_T V
+#define VDIVISOR(b) VSET1(b)
+#define VSQRT_DIV(v, b) VDIV(VSQRT(v), b)
+#endif
+#define LDIV VDIV_T
+#define L_DIVISOR VDIVISOR
+#define L_SQRT_DIV VSQRT_DIV
 #define L_SQRT VSQRT
 #define L_FMA VFMA
 #define L_NEG VNEG
