@@ -74,6 +74,9 @@
  * Rounding: every tensor op is rounded to the element type as PyTorch rounds
  * it on x86-64, including the fused multiply-adds its CPU kernels use (add
  * with alpha, lerp, addcmul), so element-wise results are those of PyTorch.
+ * Sums are not: the statistics and the projection's p_n . perturb_r (as
+ * (p_r . perturb_r) / (|p_r| + eps)) take their products and sums in double,
+ * where torch rounds each product and its running sum to the element type.
  * A tensor whose grad is NULL is skipped: its parameter, state and step count
  * are left exactly as they were.
  *

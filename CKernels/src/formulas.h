@@ -17,6 +17,7 @@
  *   m / denom | (b1*m + (1-b1)*g) / denom          u
  *   buf.mul_(mom).add_(g, alpha=1-damp)            buf = fma(g, 1-damp, buf*mom)
  *   buf | g + mom*buf                              u
+ *   view_func(p_n * perturb).sum(dim=1)            s = sum(p*u) / dn, the sum in double
  *   perturb -= p_n * s                             u = u - (p/dn)*s
  *   p.mul_(decay); p.add_(u, alpha=-step)          p = fma(u, -step, p*decay)
  *   Adam, AdamW, SGD (torch.optim, single tensor)
@@ -99,9 +100,6 @@ static inline LANE LF(project)(LANE u, LANE p, LANE dn, LANE s) { return L_SUB(u
 /* p = p*decay - step*u, the last line of AdamP and SGDP. */
 static inline void LF(update)(T *pp, LANE p, LANE u, const LF(k) *k) { L_STORE(pp, L_FMA(u, k->neg_step, L_MUL(p, k->decay))); }
 
-/* p_n * u, a term of the projection coefficient s. */
-static inline LANE LF(dot)(LANE p, LANE u, LANE dn) { return L_MUL(L_DIV(p, dn), u); }
-
 /* torch.optim's gradient: maximize negates it, L2 adds wd * p. */
 static inline LANE LF(torch_grad)(LANE g, LANE p, const LF(k) *k) {
     if (k->maximize) g = L_NEG(g);
@@ -116,9 +114,10 @@ static inline void LF(adamp_update_at)(T *p, const T *g, T *m, T *v, const LF(k)
     LF(update)(p, L_LOAD(p), LF(adamp_moments)(LF(grad)(g, k), m, v, k), k);
 }
 
-/* AdamP, projected, sweep 1: the moments, and the term of s. */
-static inline LANE LF(adamp_moments_dot_at)(const T *p, const T *g, T *m, T *v, const LF(k) *k, LANE dn) {
-    return LF(dot)(L_LOAD(p), LF(adamp_moments)(LF(grad)(g, k), m, v, k), dn);
+/* AdamP, projected, sweep 1: the moments; returns the perturbation, which
+ * the kernel sums times p into s. */
+static inline LANE LF(adamp_moments_dot_at)(const T *g, T *m, T *v, const LF(k) *k) {
+    return LF(adamp_moments)(LF(grad)(g, k), m, v, k);
 }
 
 /* AdamP, projected, sweep 2: the perturbation less p_n * s, decay, update. */
@@ -131,10 +130,10 @@ static inline void LF(adamp_apply_projection_at)(T *p, const T *g, const T *m, c
 /* AdamP, projected, sweep 1 keeping the perturbation in u (a row of
  * scratch), so that sweep 2 reads it instead of computing it again (a
  * square root and a division per element): bitwise the same value. */
-static inline LANE LF(adamp_moments_dot_keep_at)(const T *p, const T *g, T *m, T *v, T *u, const LF(k) *k, LANE dn) {
+static inline LANE LF(adamp_moments_dot_keep_at)(const T *g, T *m, T *v, T *u, const LF(k) *k) {
     const LANE pert = LF(adamp_moments)(LF(grad)(g, k), m, v, k);
     L_STORE(u, pert);
-    return LF(dot)(L_LOAD(p), pert, dn);
+    return pert;
 }
 
 /* AdamP, projected, sweep 2 from the kept perturbation. */
@@ -147,8 +146,9 @@ static inline void LF(sgdp_update_at)(T *p, const T *g, T *buf, const LF(k) *k) 
     LF(update)(p, L_LOAD(p), LF(sgdp_moments)(LF(grad)(g, k), buf, k), k);
 }
 
-static inline LANE LF(sgdp_moments_dot_at)(const T *p, const T *g, T *buf, const LF(k) *k, LANE dn) {
-    return LF(dot)(L_LOAD(p), LF(sgdp_moments)(LF(grad)(g, k), buf, k), dn);
+/* SGDP, projected, sweep 1: as AdamP's. */
+static inline LANE LF(sgdp_moments_dot_at)(const T *g, T *buf, const LF(k) *k) {
+    return LF(sgdp_moments)(LF(grad)(g, k), buf, k);
 }
 
 static inline void LF(sgdp_apply_projection_at)(T *p, const T *g, T *buf, const LF(k) *k, LANE dn, LANE s) {

@@ -291,18 +291,24 @@ static void FN(sgdp_update)(size_t n, void *pv, const void *gv, void *bv, const 
     LANES(n, sgdp_update_at, p + i, g + i, buf + i);
 }
 
-/* The moments of a projected segment, and s = sum(p_n * u): vector lanes
- * summed in double, then the tail's own sum added. */
+/* The moments of a projected segment, and s = sum(p_n * u) as
+ * sum(p * u) / dn: the products and their sum in double (vector lanes, then
+ * the tail's own sum added), one division at the end. torch rounds each
+ * p_n = p / dn and each product to float and sums in float; the sum was
+ * never torch's, and this is nearer the exact one, without a division per
+ * element (AdamP's projected update, hot cache: 0.77 -> 0.67 ns per
+ * element). */
 #define MOMENTS_DOT(n, step, ...)                                                  \
     do {                                                                           \
-        const T dn_ = (T)norm + c.eps;                                             \
-        const V vdn = VSET1(dn_);                                                  \
         VACC(acc);                                                                 \
         size_t i = 0;                                                              \
-        for (; i + W <= (n); i += W) VACC_ADD(acc, VF(step)(__VA_ARGS__, &kv, vdn)); \
+        for (; i + W <= (n); i += W) {                                             \
+            const V u_ = VF(step)(__VA_ARGS__, &kv);                               \
+            VACC_PROD(acc, VLOAD(p + i), u_);                                      \
+        }                                                                          \
         double tail = 0;                                                           \
-        for (; i < (n); i++) tail += (double)SF(step)(__VA_ARGS__, &ks, dn_);      \
-        return VACC_SUM(acc) + tail;                                               \
+        for (; i < (n); i++) tail += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks); \
+        return (VACC_SUM(acc) + tail) / (double)((T)norm + c.eps);                 \
     } while (0)
 
 static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, void *mv, void *vv,
@@ -310,7 +316,7 @@ static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, vo
     const T *p = pv, *g = gv;
     T *m = mv, *v = vv;
     CONSTANTS(kc);
-    MOMENTS_DOT(n, adamp_moments_dot_at, p + i, g + i, m + i, v + i);
+    MOMENTS_DOT(n, adamp_moments_dot_at, g + i, m + i, v + i);
 }
 
 static double FN(adamp_moments_dot_keep)(size_t n, const void *pv, const void *gv, void *mv, void *vv, void *uv,
@@ -318,7 +324,7 @@ static double FN(adamp_moments_dot_keep)(size_t n, const void *pv, const void *g
     const T *p = pv, *g = gv;
     T *m = mv, *v = vv, *u = uv;
     CONSTANTS(kc);
-    MOMENTS_DOT(n, adamp_moments_dot_keep_at, p + i, g + i, m + i, v + i, u + i);
+    MOMENTS_DOT(n, adamp_moments_dot_keep_at, g + i, m + i, v + i, u + i);
 }
 
 static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, void *bv, const adamp_consts *kc,
@@ -326,7 +332,7 @@ static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, voi
     const T *p = pv, *g = gv;
     T *buf = bv;
     CONSTANTS(kc);
-    MOMENTS_DOT(n, sgdp_moments_dot_at, p + i, g + i, buf + i);
+    MOMENTS_DOT(n, sgdp_moments_dot_at, g + i, buf + i);
 }
 
 /* The second sweep of a projected segment, given |p| and s. */

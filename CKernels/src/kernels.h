@@ -27,7 +27,8 @@ typedef struct adamp_consts {
 } adamp_consts;
 
 /* `norm` is |p_r| of the segment (from the statistics) and `s` the projection
- * coefficient sum((p/(norm+eps)) * perturb) returned by the *_dot kernel. */
+ * coefficient sum((p/(norm+eps)) * perturb) returned by the *_dot kernel,
+ * computed as sum(p * perturb) / (norm+eps), the sum in double. */
 typedef struct adamp_kernels {
     const char *isa;
     /* out[3r], out[3r+1], out[3r+2] = g.p, g.g, p.p of each of `rows`
