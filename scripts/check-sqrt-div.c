@@ -1,50 +1,65 @@
 /* The long check behind the SIMD kernels' sqrt(v) / b without a division
- * (CKernels/src/avx2-common.h): the library's own functions, against the
- * division, for every float v in [1, 4) (so every significand of sqrt(v)),
- * over random divisors b within the fast path's 2^-24..2^24 and the 64 with
- * the fewest and most mantissa bits set. It runs where the CPU has the ISA.
- *   cc -O2 scripts/check-sqrt-div.c -o /tmp/check-sqrt-div && /tmp/check-sqrt-div 100000
- * (100,000 divisors: about 5 minutes a core per ISA; exits 1 on any
- * difference.) The C tests run a sample of this on every build. */
+ * (CKernels/src/kernels-impl.h, VFIX_SQRT_DIV): a variant's own functions,
+ * against the division, for every float v in [1, 4) (so every significand
+ * of sqrt(v)), over random divisors b within the fast path's 2^-24..2^24 and
+ * the 64 with the fewest and most mantissa bits set. Build it once per
+ * variant (it includes the variant's source file):
+ *   cc -O2 scripts/check-sqrt-div.c -lm -o /tmp/check-avx512 && /tmp/check-avx512 60000
+ *   cc -O2 -DAVX2 scripts/check-sqrt-div.c -lm -o /tmp/check-avx2 && /tmp/check-avx2 60000
+ * (60,000 divisors: about 5 minutes a core each; exits 1 on any difference,
+ * 2 where the CPU lacks the ISA.) The C tests run a sample of this on every
+ * build (adam_denominator_is_the_division). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define ADAMP_TARGET "avx512f,avx2,fma"
-#include "../CKernels/src/x86-target.h"
-#include "../CKernels/src/avx512-common.h"
+#if defined(AVX2)
+#include "../CKernels/src/f32-avx2.c"
+#define ISA "avx2"
+#define FEATURE "avx2"
+#define NLANES 8
+#define DIVISOR divisor_f32_avx2
+#define MAKE make_divisor_f32_avx2
+#define SQRT_DIV sqrt_div_f32_avx2
+#define AS_BITS(x) _mm256_castps_si256(x)
+#define FROM_BITS(x) _mm256_castsi256_ps(x)
+#define SET1_I _mm256_set1_epi32
+#define IOTA _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define ADD_I _mm256_add_epi32
+#define DIFFER(x, y) (8 - __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(x, y)))))
+#else
+#include "../CKernels/src/f32-avx512.c"
+#define ISA "avx512"
+#define FEATURE "avx512f"
+#define NLANES 16
+#define DIVISOR divisor_f32_avx512
+#define MAKE make_divisor_f32_avx512
+#define SQRT_DIV sqrt_div_f32_avx512
+#define AS_BITS(x) _mm512_castps_si512(x)
+#define FROM_BITS(x) _mm512_castsi512_ps(x)
+#define SET1_I _mm512_set1_epi32
+#define IOTA _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define ADD_I _mm512_add_epi32
+#define DIFFER(x, y) __builtin_popcount(_mm512_cmpneq_epi32_mask(x, y))
+#endif
 
-static long check_avx512(float b) {
-    const adamp_divisor_f32_avx512 d = adamp_make_divisor_f32_avx512(b);
+__attribute__((target("avx512f,avx2,fma"))) static long check(float b) {
+    const DIVISOR d = MAKE(b);
     long bad = 0;
-    for (uint32_t bits = 0x3f800000u; bits < 0x40800000u; bits += 16) {
-        const __m512 v = _mm512_castsi512_ps(_mm512_add_epi32(
-            _mm512_set1_epi32((int)bits), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)));
-        const __m512 got = adamp_sqrt_div_f32_avx512(v, d), want = _mm512_div_ps(_mm512_sqrt_ps(v), d.b);
-        bad += __builtin_popcount(_mm512_cmpneq_epi32_mask(_mm512_castps_si512(got), _mm512_castps_si512(want)));
+    for (uint32_t bits = 0x3f800000u; bits < 0x40800000u; bits += NLANES) {
+        const V v = FROM_BITS(ADD_I(SET1_I((int)bits), IOTA));
+        bad += DIFFER(AS_BITS(SQRT_DIV(v, d)), AS_BITS(VDIV(VSQRT(v), d.b)));
     }
     return bad;
 }
-
-static long check_avx2(float b) {
-    const adamp_divisor_f32_avx2 d = adamp_make_divisor_f32_avx2(b);
-    long bad = 0;
-    for (uint32_t bits = 0x3f800000u; bits < 0x40800000u; bits += 8) {
-        const __m256 v = _mm256_castsi256_ps(
-            _mm256_add_epi32(_mm256_set1_epi32((int)bits), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
-        const __m256 got = adamp_sqrt_div_f32_avx2(v, d), want = _mm256_div_ps(_mm256_sqrt_ps(v), d.b);
-        const __m256i ne = _mm256_xor_si256(_mm256_castps_si256(got), _mm256_castps_si256(want));
-        bad += __builtin_popcount((unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(
-            _mm256_cmpeq_epi32(_mm256_cmpeq_epi32(ne, _mm256_setzero_si256()), _mm256_setzero_si256()))));
-    }
-    return bad;
-}
-#include "../CKernels/src/x86-target-end.h"
 
 int main(int argc, char **argv) {
     const long count = argc > 1 ? atol(argv[1]) : 1000;
-    const int avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!__builtin_cpu_supports(FEATURE)) {
+        printf("this CPU has no %s\n", ISA);
+        return 2;
+    }
     uint64_t x = 0x9E3779B97F4A7C15ull;
     long bad = 0;
     for (long i = 0; i < count; i++) {
@@ -53,10 +68,8 @@ int main(int argc, char **argv) {
         const uint32_t bits = (uint32_t)(127 + (int)((x >> 32) % 49) - 24) << 23 | mant;
         float b;
         memcpy(&b, &bits, sizeof b);
-        if (avx512) bad += check_avx512(b);
-        if (avx2) bad += check_avx2(b);
+        bad += check(b);
     }
-    printf("%ld divisors x 2^24 v (%s%s): %ld differ from the division\n", count, avx512 ? "avx512 " : "",
-           avx2 ? "avx2" : "", bad);
+    printf("%s: %ld divisors x 2^24 v: %ld quotients differ from the division\n", ISA, count, bad);
     return bad != 0;
 }

@@ -24,26 +24,3 @@ static inline void adamp_hsums_avx512(const __m512d *v, double *out) {
     _mm512_storeu_pd(out, _mm512_add_pd(_mm512_unpacklo_pd(u[0], u[1]), _mm512_unpackhi_pd(u[0], u[1])));
 }
 
-/* sqrt(v) / b without the divider, as avx2-common.h describes; VFIXUPIMMPS
- * puts back what the sequence gets wrong (infinities, NaNs) in one
- * instruction. */
-typedef struct {
-    __m512 b, y;
-    int fast;
-} adamp_divisor_f32_avx512;
-
-static inline adamp_divisor_f32_avx512 adamp_make_divisor_f32_avx512(float b) {
-    adamp_divisor_f32_avx512 d = {_mm512_set1_ps(b), _mm512_set1_ps(1.0f / b), ADAMP_DIVISOR_FAST(b)};
-    return d;
-}
-
-/* Per class of a (QNaN, SNaN, zero, one, -inf, +inf, negative, positive), 4
- * bits: 0 keeps the sequence's result, 1 gives a, 2 gives a quieted. */
-#define ADAMP_FIXUP_A_OVER_POSITIVE 0x00110122
-
-static inline __m512 adamp_sqrt_div_f32_avx512(__m512 v, adamp_divisor_f32_avx512 d) {
-    const __m512 a = _mm512_sqrt_ps(v);
-    if (!d.fast) return _mm512_div_ps(a, d.b);
-    const __m512 q = _mm512_mul_ps(a, d.y), r = _mm512_fmsub_ps(q, d.b, a);
-    return _mm512_fixupimm_ps(_mm512_fnmadd_ps(r, d.y, q), a, _mm512_set1_epi32(ADAMP_FIXUP_A_OVER_POSITIVE), 0);
-}

@@ -34,9 +34,11 @@ typedef __m512d D;
 #define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, WLO(x)), hi = _mm512_add_pd(hi, WHI(x)))
-#define VDIV_T adamp_divisor_f32_avx512
-#define VDIVISOR adamp_make_divisor_f32_avx512
-#define VSQRT_DIV adamp_sqrt_div_f32_avx512
+/* VFIXUPIMMPS: per class of a (QNaN, SNaN, zero, one, -inf, +inf, negative,
+ * positive), 4 bits: 0 keeps q, 1 gives a, 2 gives a quieted. */
+#define VFMS _mm512_fmsub_ps
+#define VFNMA _mm512_fnmadd_ps
+#define VFIX_SQRT_DIV(q, a) _mm512_fixupimm_ps(q, a, _mm512_set1_epi32(0x00110122), 0)
 #include "kernels-impl.h"
 
 #include "x86-target-end.h"
