@@ -229,7 +229,7 @@ static void grad_norms(void) {
 
 /* Every Adam's denominator sqrt(v) / sqrt(1 - beta2^t) + eps, which the
  * SIMD variants compute without a division where the divisor allows
- * (avx2-common.h): bitwise the scalar variant's division, for v of every
+ * (kernels-impl.h, VFIX_SQRT_DIV): bitwise the scalar variant's division, for v of every
  * kind (random bit patterns: subnormal, huge, infinite and NaN ones among
  * them; zeros), divisors on both sides of the fast path's range, and the
  * vector tail. With p = 0, g = 0 and no decay, p becomes -step * m / denom:
