@@ -22,4 +22,3 @@ static inline __m256 adamp_load_first_f32_avx2(const float *p, size_t n) {
 static inline __m256d adamp_load_first_f64_avx2(const double *p, size_t n) {
     return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)n), _mm256_setr_epi64x(0, 1, 2, 3)));
 }
-

@@ -23,4 +23,3 @@ static inline void adamp_hsums_avx512(const __m512d *v, double *out) {
     /* then lane 0 + lane 1 of each pair, in order */
     _mm512_storeu_pd(out, _mm512_add_pd(_mm512_unpacklo_pd(u[0], u[1]), _mm512_unpackhi_pd(u[0], u[1])));
 }
-

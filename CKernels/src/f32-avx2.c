@@ -34,9 +34,9 @@ typedef __m256d D;
 #define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm256_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, WLO(x)), hi = _mm256_add_pd(hi, WHI(x)))
-/* a where it is infinite or NaN (not below +inf, unordered included) */
 #define VFMS _mm256_fmsub_ps
 #define VFNMA _mm256_fnmadd_ps
+/* a where it is infinite or NaN (not below +inf, unordered included) */
 #define VFIX_SQRT_DIV(q, a) _mm256_blendv_ps(q, a, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ))
 #include "kernels-impl.h"
 

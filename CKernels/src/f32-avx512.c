@@ -34,10 +34,10 @@ typedef __m512d D;
 #define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, WLO(x)), hi = _mm512_add_pd(hi, WHI(x)))
-/* VFIXUPIMMPS: per class of a (QNaN, SNaN, zero, one, -inf, +inf, negative,
- * positive), 4 bits: 0 keeps q, 1 gives a, 2 gives a quieted. */
 #define VFMS _mm512_fmsub_ps
 #define VFNMA _mm512_fnmadd_ps
+/* VFIXUPIMMPS: per class of a (QNaN, SNaN, zero, one, -inf, +inf, negative,
+ * positive), 4 bits: 0 keeps q, 1 gives a, 2 gives a quieted. */
 #define VFIX_SQRT_DIV(q, a) _mm512_fixupimm_ps(q, a, _mm512_set1_epi32(0x00110122), 0)
 #include "kernels-impl.h"
 

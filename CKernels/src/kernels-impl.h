@@ -16,7 +16,8 @@
  * VSTORE(T *, V), VSET1(T), VADD/VSUB/VMUL/VDIV(V, V), VSQRT(V), VFMA(a, b, c),
  * VNEG(V), VMAXNAN(a, b); optionally VFIX_SQRT_DIV(q, a) (below) with
  * VFMS(a, b, c) = a*b - c and VFNMA(a, b, c) = c - a*b (rounded once); D (DW
- * doubles) DZERO(), D DADD(D, D), DFMA(D, D, D), D DLO(V) (the low DW lanes in double), double DSUM(D),
+ * doubles) DZERO(), D DADD(D, D), DFMA(D, D, D), D DLO(V) (the low DW lanes
+ * in double), double DSUM(D),
  * DSUMS(const D v[DW], double out[DW]) (out[k] = DSUM(v[k]), bitwise),
  * ACC(D lo, D hi, V x): lo, hi += x in double; ACC_PROD(lo, hi, a, b): += a*b. */
 #include <math.h>
@@ -110,9 +111,9 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
  * that defines VFIX_SQRT_DIV(q, a) (q, or a itself where a is infinite or
  * NaN) computes it without the divider, which the update waits on (Zen 4,
  * hot cache: Adam's update 0.39 -> 0.32 ns per element). With y = 1/b
- * rounded, q = a*y is within an ulp of a/b, r = q*b - a is exact, and
- * q - r*y rounds to a/b (Markstein 1990; "one multiplication plus two
- * fused-macs", Muller, Raina and Brisebarre, IEEE TC 53(8), 2004).
+ * rounded and q = a*y, the residual r = q*b - a is exact and q - r*y
+ * rounds to a/b (Markstein 1990; "one multiplication plus two fused-macs",
+ * Muller, Raina and Brisebarre, IEEE TC 53(8), 2004).
  * It holds here for b a normal positive number within 2^-24..2^24 (else
  * this divides) and a = sqrt(v) a square root: zero, within 2^-75..2^64
  * (float), infinite or NaN. A finite nonzero a keeps q normal and r exact
