@@ -51,6 +51,10 @@ static inline E(tconsts) E(load)(const adamp_consts *k) {
     return c;
 }
 
+/* p_n's denominator |p| + eps, in T as torch's norm(...).add_(eps): the one
+ * both sweeps of a projected segment divide by. */
+static inline T E(norm_eps)(double norm, const E(tconsts) *c) { return (T)norm + c->eps; }
+
 #define ADAMP_FMA_(t) ADAMP_FMA_##t
 #define ADAMP_FMA_float fmaf
 #define ADAMP_FMA_double fma
@@ -347,7 +351,7 @@ static void FN(sgdp_update)(size_t n, void *pv, const void *gv, void *bv, const 
         }                                                                          \
         double tail = 0;                                                           \
         for (; i < (n); i++) tail += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks); \
-        return (VACC_SUM(acc) + tail) / (double)((T)norm + c.eps);                 \
+        return (VACC_SUM(acc) + tail) / (double)E(norm_eps)(norm, &c);             \
     } while (0)
 
 static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, void *mv, void *vv,
@@ -377,7 +381,7 @@ static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, voi
 /* The second sweep of a projected segment, given |p| and s. */
 #define APPLY_PROJECTION(n, step, ...)                                             \
     do {                                                                           \
-        const T dn_ = (T)norm + c.eps, s_ = (T)s;                                  \
+        const T dn_ = E(norm_eps)(norm, &c), s_ = (T)s;                            \
         const V vdn = VSET1(dn_), vs = VSET1(s_);                                  \
         size_t i = 0;                                                              \
         for (; i + W <= (n); i += W) VF(step)(__VA_ARGS__, &kv, vdn, vs);          \
