@@ -65,9 +65,6 @@ public enum Models {
         return s + norm768
     }
 
-    /// A JSON file of shapes: `[[64, 3, 7, 7], [64], ...]` or `{"shapes": [...]}`.
-    /// Shapes from a JSON file (a list of shapes, or {"shapes": [...]}); every
-    /// problem is one line naming the file.
     /// Throws `BenchError` unless `name` is one of `all`.
     public static func check(model name: String) throws {
         guard all[name] == nil else { return }
@@ -83,6 +80,8 @@ public enum Models {
         return all[model]!()
     }
 
+    /// A JSON file of shapes: `[[64, 3, 7, 7], [64], ...]` or `{"shapes": [...]}`.
+    /// - Throws: `BenchError`, one line naming the file and the problem.
     public static func load(_ path: String) throws -> [[Int]] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
