@@ -47,6 +47,7 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
     if (!tensors) return ADAMP_E_NULL_POINTER;
     const size_t max_elems = ADAMP_MAX_BYTES / adamp_dtype_size(dtype);
     size_t stats_rows = 0, elems = 0;
+    const adamp_hparams *checked = NULL;
     for (size_t i = 0; i < count; i++) {
         const adamp_tensor *t = &tensors[i];
         if (!t->param) return ADAMP_E_NULL_POINTER;
@@ -60,8 +61,11 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
         }
         if (algo == 0) continue;
         if (!t->hparams) return ADAMP_E_NULL_POINTER;
-        adamp_status s = adamp_hparams_check(algo, t->hparams, NULL, NULL);
-        if (s != ADAMP_OK) return s;
+        if (t->hparams != checked) { /* many tensors share a group's: checked once in a run of them */
+            adamp_status s = adamp_hparams_check(algo, t->hparams, NULL, NULL);
+            if (s != ADAMP_OK) return s;
+            checked = t->hparams;
+        }
         if (t->step < 0 || t->step == INT64_MAX) return ADAMP_E_INVALID_SIZE;
         if (t->grad && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
     }
