@@ -400,6 +400,58 @@ static void thread_counts(void) {
     free(g);
 }
 
+/* The layer view's test is taken on its rows' sums added in row order
+ * (adamp_diagnose's numbers), although adamp_decide first adds them in four
+ * interleaved chains and decides from those when the answer cannot differ
+ * (tensor.c, layer_passes). Rows whose g.p nearly cancel make the two orders
+ * give cosines far apart; the layer cosine is put at distances from the
+ * threshold (after rounding to the dtype) from 2^-45 to 2^-17 relative, on
+ * both sides. Every decision must be row order's, and among them must be
+ * some that the four chains alone would have got wrong. */
+static void layer_decision_in_row_order(void) {
+    enum { R = 64, C = 8 };
+    static float p[R * C], gr[R * C], s0[R * C], s1[R * C];
+    adamp_hparams hp = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .delta = 0.1, .wd_ratio = 0.1};
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    int outcomes[3] = {0}, chains_wrong = 0;
+    for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
+        for (int trial = 0; trial < 400; trial++) {
+            double st[6 * R], sum[3] = {0}, chain[4][3] = {{0}};
+            for (int r = 0; r < R; r++) {
+                double u[3];
+                for (int k = 0; k < 3; k++) x = x * 6364136223846793005ull + 1442695040888963407ull, u[k] = (double)(x >> 11) * 0x1p-53;
+                st[3 * r + 1] = ldexp(1 + u[1], 40), st[3 * r + 2] = ldexp(1 + u[2], 40);
+                st[3 * r] = (r % 2 ? -1 : 1) * ldexp(1 + u[0], 30 + (int)(x >> 60)); /* cancelling */
+            }
+            st[0] = 0.5 * sqrt(st[1] * st[2]); /* row 0 fails the channel view */
+            for (int r = 0; r < R - 1; r++)
+                for (int k = 0; k < 3; k++) sum[k] += st[3 * r + k];
+            sum[1] += st[3 * (R - 1) + 1], sum[2] += st[3 * (R - 1) + 2];
+            /* The layer cosine wanted: at the threshold's rounding boundary
+             * (float: halfway to the float below it), moved by d. */
+            const double thr = 0.1 / sqrt((double)(R * C));
+            const double edge = dt == ADAMP_F32 ? ((double)(float)thr + (double)nextafterf((float)thr, 0)) / 2 : thr;
+            const double d = ldexp((double)(trial % 40 - 20) / 20, -17 - (trial / 40) * 3);
+            st[3 * (R - 1)] = edge * (1 + d) * sqrt(sum[1]) * sqrt(sum[2]) - sum[0];
+            sum[0] += st[3 * (R - 1)];
+            for (int r = 0; r < R; r++)
+                for (int k = 0; k < 3; k++) chain[r % 4][k] += st[3 * r + k];
+            adamp_tensor t = {.param = p, .grad = gr, .state0 = s0, .state1 = s1, .hparams = &hp, .rows = R, .cols = C, .ndim = 2};
+            adamp_diagnostics dg;
+            CHECK(adamp_decide(ADAMP_ALGO_ADAMP, dt, &t, 1, st, 6 * R) == ADAMP_OK);
+            CHECK(adamp_diagnose(ADAMP_ALGO_ADAMP, dt, &t, 1, st, 6 * R, &dg) == ADAMP_OK);
+            const int want = dg.layer_cosine < dg.layer_threshold ? ADAMP_PROJ_LAYER : ADAMP_PROJ_NONE;
+            CHECK(t.projection == want && !(dg.channel_cosine < dg.channel_threshold));
+            outcomes[t.projection]++;
+            double four[3];
+            for (int k = 0; k < 3; k++) four[k] = (chain[0][k] + chain[1][k]) + (chain[2][k] + chain[3][k]);
+            double c4 = fabs(four[0]) / (sqrt(four[1]) * sqrt(four[2]));
+            if (dt == ADAMP_F32) c4 = (float)c4;
+            chains_wrong += (c4 < dg.layer_threshold) != (want == ADAMP_PROJ_LAYER);
+        }
+    CHECK(outcomes[ADAMP_PROJ_NONE] > 100 && outcomes[ADAMP_PROJ_LAYER] > 100 && chains_wrong > 10);
+}
+
 static void regressions(void) {
     sgd_momentum_zero_leaves_buffer_alone();
     overflowing_sizes();
@@ -468,6 +520,7 @@ int main(void) {
     grad_norms();
     step_grad_mul();
     adam_denominator_is_the_division();
+    layer_decision_in_row_order();
     setup();
     CHECK(adamp_stats_len(tensors, 2) == 12);
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
