@@ -100,13 +100,21 @@ typedef struct {
     const double *layer_s;
 } split;
 
+/* What a call's options say (adamp_step_options), as the run takes it. */
+typedef struct {
+    double grad_mul;
+    int keep_stats;
+} step_opts;
+
+static const step_opts DEFAULTS = {1.0, 1};
+
 static const split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
 
 /* Validates, resolves and runs `phases`. Algorithms without projection
  * take no stats, and decide (trivially) in every call that updates. */
 static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases,
-                        double grad_mul, split sp) {
+                        step_opts o, split sp) {
     if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = algo == 0 || adamp_projects(algo);
     if (!projects) phases = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, stats = NULL;
@@ -135,9 +143,9 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * other threads update the blocks before it: Adam over 20,000 tensors in
      * one block spent ~0.5 ms a step with one thread counting them all. */
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * rows : NULL;
-    adamp_run r = {algo,  dtype,   kernels,     tensors,     count,        stats,
-                   scratch, phases, grad_mul, block, sp.part, sp.layer_pp,
-                   sp.row_s, sp.layer_s};
+    adamp_run r = {algo,       dtype,        kernels, tensors, count,       stats,       scratch,
+                   phases,     o.grad_mul,   o.keep_stats, block, sp.part, sp.layer_pp, sp.row_s,
+                   sp.layer_s};
     adamp_run_step(&r, threads);
     return ADAMP_OK;
 }
@@ -145,10 +153,14 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
 /* An options field is given if the caller's struct (of `size` bytes) holds it. */
 #define HAS_OPTION(o, field) ((o) && (o)->size >= offsetof(adamp_step_options, field) + sizeof((o)->field))
 
-/* The gradients' factor a call's options give (1 without them). */
-static adamp_status grad_mul_of(const adamp_step_options *options, double *grad_mul) {
-    *grad_mul = HAS_OPTION(options, grad_mul) ? options->grad_mul : 1.0;
-    return isfinite(*grad_mul) && *grad_mul >= 0 ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
+/* The options of a call, each field the caller's struct holds or its
+ * default; ADAMP_E_INVALID_CONFIG if one is out of range. */
+static adamp_status options_of(const adamp_step_options *options, step_opts *o) {
+    *o = DEFAULTS;
+    if (HAS_OPTION(options, grad_mul)) o->grad_mul = options->grad_mul;
+    if (HAS_OPTION(options, keep_stats)) o->keep_stats = options->keep_stats;
+    const int ok = isfinite(o->grad_mul) && o->grad_mul >= 0 && (o->keep_stats == 0 || o->keep_stats == 1);
+    return ok ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
 }
 
 adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
@@ -158,11 +170,12 @@ adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, cons
 
 adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                                 size_t count, double *stats, size_t stats_len, const adamp_step_options *options) {
-    double grad_mul;
-    adamp_status s = grad_mul_of(options, &grad_mul);
+    step_opts o;
+    adamp_status s = options_of(options, &o);
     if (s != ADAMP_OK) return s;
+    o.keep_stats = 1; /* the statistics are what this call is for */
     /* The stats phase writes no tensor field: the cast only lets one run type serve. */
-    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS, grad_mul, WHOLE);
+    return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS, o, WHOLE);
 }
 
 adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
@@ -183,18 +196,18 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
 adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                          adamp_tensor *tensors, size_t count, double *stats, size_t stats_len) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, 1.0, WHOLE);
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, DEFAULTS, WHOLE);
 }
 
-/* A half of a split update: grad_mul from the options, as a step takes it. */
+/* A half of a split update: the options as a step takes them. */
 static adamp_status apply_half(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                                adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                                const adamp_step_options *options, split sp) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    double grad_mul;
-    adamp_status s = grad_mul_of(options, &grad_mul);
+    step_opts o;
+    adamp_status s = options_of(options, &o);
     if (s != ADAMP_OK) return s;
-    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, grad_mul, sp);
+    return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, o, sp);
 }
 
 adamp_status adamp_apply_layer_begin(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
@@ -221,11 +234,11 @@ adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm
                            adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                            const adamp_step_options *options) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
-    double grad_mul;
-    adamp_status s = grad_mul_of(options, &grad_mul);
+    step_opts o;
+    adamp_status s = options_of(options, &o);
     if (s != ADAMP_OK) return s;
     return run(config, algorithm, dtype, tensors, count, stats, stats_len,
-               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, grad_mul, WHOLE);
+               ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, o, WHOLE);
 }
 
 

@@ -278,7 +278,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         if live > 0 {
             // Checks everything before it writes anything: this is the last
             // check that can fail, and nothing visible has changed before it.
-            var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul)
+            // The statistics are kept only for diagnostics, which read them.
+            var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul,
+                                       keep_stats: diagnosticsEnabled ? 1 : 0)
             let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats,
                                        statsCount, &o)
             guard status == ADAMP_OK else {

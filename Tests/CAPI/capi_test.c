@@ -142,7 +142,7 @@ static void row_stats_do_not_depend_on_neighbours(void) {
                         else p[i] = a, g[i] = b;
                     }
                     const adamp_config cfg = {isa, 1, 0};
-                    const adamp_step_options o = {sizeof o, gm};
+                    const adamp_step_options o = {.size = sizeof o, .grad_mul = gm};
                     adamp_tensor t = {.param = p, .grad = g, .rows = R, .cols = C, .ndim = 2};
                     CHECK(adamp_row_stats_ex(&cfg, dt, &t, 1, all, 6 * R, &o) == ADAMP_OK);
                     int same = 1, exact = 1;
@@ -304,7 +304,8 @@ static void step_grad_mul(void) {
                     t[k] = (adamp_tensor){.param = p[k], .grad = g[k], .state0 = s[k][0], .state1 = s[k][1],
                                           .state2 = s[k][2], .hparams = &h, .rows = R, .cols = C, .ndim = 2};
                 }
-                const adamp_step_options o = {sizeof o, mul}, bad = {sizeof bad, NAN}, neg = {sizeof neg, -1};
+                const adamp_step_options o = {.size = sizeof o, .grad_mul = mul}, bad = {.size = sizeof bad, .grad_mul = NAN},
+                                         neg = {.size = sizeof neg, .grad_mul = -1};
                 int32_t first = 0;
                 for (int step = 0; step < 3; step++) {
                     CHECK(adamp_step(&cfg, algos[a], dt, &t[0], 1, stats, 6 * R) == ADAMP_OK);
@@ -318,12 +319,73 @@ static void step_grad_mul(void) {
                 CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &bad) == ADAMP_E_INVALID_CONFIG);
                 CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &neg) == ADAMP_E_INVALID_CONFIG);
                 CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && t[1].step == 3);
-                const adamp_step_options none = {0, 5.0}; /* size 0: no field given */
+                const adamp_step_options none = {.size = 0, .grad_mul = 5.0}; /* size 0: no field given */
                 memcpy(g[1], g[0], sizeof g[0]);
                 CHECK(adamp_step(&cfg, algos[a], dt, &t[0], 1, stats, 6 * R) == ADAMP_OK);
                 CHECK(adamp_step_ex(&cfg, algos[a], dt, &t[1], 1, stats, 6 * R, &none) == ADAMP_OK);
                 CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(s[0], s[1], sizeof s[0]) == 0);
             }
+}
+
+/* keep_stats = 0 changes nothing but the statistics of the tensors stepped
+ * whole with at most 256 rows, which stay as they were; every other row
+ * gets the default's statistics. Small tensors projected by channel, by
+ * layer and not at all, one of more than 256 rows, one cut into items, a
+ * bias; AdamP and SGDP on 1 and 2 threads. 2 is rejected, changing nothing. */
+static void keep_stats_off(void) {
+    enum { T = 6, N = 64 * 1024 };
+    const size_t shape[T][2] = {{64, 8}, {4, 301}, {300, 2}, {64, 1024}, {1, 37}, {16, 16}};
+    const int small[T] = {1, 1, 0, 0, 0, 1}; /* stepped whole, at most 256 rows */
+    const int32_t first[T] = {ADAMP_PROJ_CHANNEL, ADAMP_PROJ_LAYER, ADAMP_PROJ_LAYER, ADAMP_PROJ_CHANNEL,
+                              ADAMP_PROJ_NONE, ADAMP_PROJ_CHANNEL}; /* the first step's */
+    static float p[2][T][N], g[T][N], st[2][T][2][N];
+    static double stats[2][6 * 2048];
+    for (int algo = ADAMP_ALGO_ADAMP; algo <= ADAMP_ALGO_SGDP; algo++)
+        for (int threads = 1; threads <= 2; threads++) {
+            adamp_hparams hp = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1,
+                                .delta = 0.1, .wd_ratio = 0.1, .momentum = 0.9};
+            adamp_tensor t[2][T];
+            for (int i = 0; i < T; i++) {
+                const size_t rows = shape[i][0], cols = shape[i][1];
+                for (size_t e = 0; e < rows * cols; e++) {
+                    const size_t c = e % cols;
+                    p[0][i][e] = p[1][i][e] = cosf((float)(e * 7 % 19)) + 0.1f;
+                    /* 0, 5: each row's gradient orthogonal to it (channel); 1: +-w/100 (layer); else random */
+                    g[i][e] = i == 0 || i == 5 ? 0 : i == 1 ? ((e / cols) % 2 ? -0.01f : 0.01f) * p[0][i][e]
+                                                            : sinf((float)e * 1.3f);
+                    if ((i == 0 || i == 5) && c % 2 == 1) g[i][e - 1] = -p[0][i][e], g[i][e] = p[0][i][e - 1];
+                }
+                memset(st[0][i], 0, sizeof st[0][i]), memset(st[1][i], 0, sizeof st[1][i]);
+                for (int k = 0; k < 2; k++)
+                    t[k][i] = (adamp_tensor){.param = p[k][i], .grad = g[i], .state0 = st[k][i][0], .state1 = st[k][i][1],
+                                             .hparams = &hp, .rows = rows, .cols = cols, .ndim = i == 4 ? 1 : 2};
+            }
+            const size_t len = adamp_stats_len(t[0], T);
+            const adamp_config cfg = {ADAMP_ISA_AUTO, threads, 0};
+            const adamp_step_options keep = {.size = sizeof keep, .grad_mul = 1, .keep_stats = 1};
+            const adamp_step_options off = {.size = sizeof off, .grad_mul = 1, .keep_stats = 0};
+            const adamp_step_options bad = {.size = sizeof bad, .grad_mul = 1, .keep_stats = 2};
+            for (int step = 0; step < 3; step++) {
+                for (size_t q = 0; q < len; q++) stats[1][q] = 12345;
+                CHECK(adamp_step_ex(&cfg, (adamp_algorithm)algo, ADAMP_F32, t[0], T, stats[0], len, &keep) == ADAMP_OK);
+                CHECK(adamp_step_ex(&cfg, (adamp_algorithm)algo, ADAMP_F32, t[1], T, stats[1], len, &off) == ADAMP_OK);
+                CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(st[0], st[1], sizeof st[0]) == 0);
+                for (int i = 0; step == 0 && i < T; i++) CHECK(t[0][i].projection == first[i]);
+                size_t row = 0;
+                for (int i = 0; i < T; i++) {
+                    CHECK(t[0][i].projection == t[1][i].projection && t[0][i].step == t[1][i].step);
+                    if (t[0][i].ndim < 2) continue;
+                    const size_t n = 3 * t[0][i].rows;
+                    int kept = 1, untouched = 1;
+                    for (size_t q = 3 * row; q < 3 * row + n; q++)
+                        kept &= stats[1][q] == stats[0][q], untouched &= stats[1][q] == 12345;
+                    CHECK(small[i] ? untouched : kept);
+                    row += t[0][i].rows;
+                }
+            }
+            CHECK(adamp_step_ex(&cfg, (adamp_algorithm)algo, ADAMP_F32, t[1], T, stats[1], len, &bad) == ADAMP_E_INVALID_CONFIG);
+            CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0 && memcmp(st[0], st[1], sizeof st[0]) == 0 && t[1][0].step == 3);
+        }
 }
 
 /* Sizes whose bytes, sums or offsets do not fit are rejected, with or without
@@ -519,6 +581,7 @@ int main(void) {
     shared_group_each_its_own_constants();
     grad_norms();
     step_grad_mul();
+    keep_stats_off();
     adam_denominator_is_the_division();
     layer_decision_in_row_order();
     setup();

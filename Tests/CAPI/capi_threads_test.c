@@ -115,7 +115,7 @@ static void run(const variant *v, adamp_dtype dtype, const adamp_config *cfg, ba
                               .cols = COLS[i], .ndim = NDIM[i]};
     const size_t len = adamp_stats_len(t, COUNT);
     double *stats = malloc(len * sizeof(double));
-    const adamp_step_options o = {sizeof o, 0.5};
+    const adamp_step_options o = {.size = sizeof o, .grad_mul = 0.5};
     for (int s = 0; s < STEPS; s++) {
         CHECK(adamp_step_ex(cfg, v->algo, dtype, t, COUNT, stats, len, &o) == ADAMP_OK);
         for (int i = 0; s == 0 && i < COUNT; i++) proj[i] = t[i].projection;
@@ -157,7 +157,7 @@ static void run_sliced(const variant *v, adamp_dtype dtype, const adamp_config *
     CHECK(adamp_stats_len(sl, n) == len);
     double *stats = malloc(len * sizeof(double)), *row_s = malloc(rows * sizeof(double));
     double layer_pp[COUNT], layer_s[COUNT], pp[MAX_SLICES], s_of[MAX_SLICES];
-    const adamp_step_options o = {sizeof o, 0.5};
+    const adamp_step_options o = {.size = sizeof o, .grad_mul = 0.5};
     for (int step = 0; step < STEPS; step++) {
         CHECK(adamp_row_stats_ex(cfg, dtype, sl, n, stats, len, &o) == ADAMP_OK);
         CHECK(adamp_decide(v->algo, dtype, t, COUNT, stats, len) == ADAMP_OK);
