@@ -103,10 +103,10 @@ typedef struct {
 /* What a call's options say (adamp_step_options), as the run takes it. */
 typedef struct {
     double grad_mul;
-    int keep_stats;
+    int drop_stats;
 } step_opts;
 
-static const step_opts DEFAULTS = {1.0, 1};
+static const step_opts DEFAULTS = {1.0, 0};
 
 static const split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
 
@@ -144,7 +144,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * one block spent ~0.5 ms a step with one thread counting them all. */
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * rows : NULL;
     adamp_run r = {algo,       dtype,        kernels, tensors, count,       stats,       scratch,
-                   phases,     o.grad_mul,   o.keep_stats, block, sp.part, sp.layer_pp, sp.row_s,
+                   phases,     o.grad_mul,   o.drop_stats, block, sp.part, sp.layer_pp, sp.row_s,
                    sp.layer_s};
     adamp_run_step(&r, threads);
     return ADAMP_OK;
@@ -158,8 +158,8 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
 static adamp_status options_of(const adamp_step_options *options, step_opts *o) {
     *o = DEFAULTS;
     if (HAS_OPTION(options, grad_mul)) o->grad_mul = options->grad_mul;
-    if (HAS_OPTION(options, keep_stats)) o->keep_stats = options->keep_stats;
-    const int ok = isfinite(o->grad_mul) && o->grad_mul >= 0 && (o->keep_stats == 0 || o->keep_stats == 1);
+    if (HAS_OPTION(options, drop_stats)) o->drop_stats = options->drop_stats;
+    const int ok = isfinite(o->grad_mul) && o->grad_mul >= 0 && (o->drop_stats == 0 || o->drop_stats == 1);
     return ok ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
 }
 
@@ -173,7 +173,7 @@ adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtype dtype, c
     step_opts o;
     adamp_status s = options_of(options, &o);
     if (s != ADAMP_OK) return s;
-    o.keep_stats = 1; /* the statistics are what this call is for */
+    o.drop_stats = 0; /* the statistics are what this call is for */
     /* The stats phase writes no tensor field: the cast only lets one run type serve. */
     return run(config, 0, dtype, (adamp_tensor *)tensors, count, stats, stats_len, ADAMP_RUN_STATS, o, WHOLE);
 }

@@ -21,7 +21,7 @@ typedef struct adamp_run {
     double *scratch; /* the stats buffer's scratch part (tensor.h), or NULL */
     int phases;   /* ADAMP_RUN_* */
     double grad_mul; /* every gradient times this (1: as is) */
-    int keep_stats;  /* 0: a tensor stepped whole may keep its statistics on the stack */
+    int drop_stats;  /* a tensor stepped whole may keep its statistics on the stack */
     size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
     int part;     /* ADAMP_PART_*; BEGIN and END run the update only */
     const double *layer_pp; /* BEGIN, END: per tensor, the whole layer's p.p */

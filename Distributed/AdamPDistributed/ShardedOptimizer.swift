@@ -235,7 +235,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
             do { try Parameter.checkGradientCounts(parameters) } catch { problem = problem ?? error }
         }
         var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size,
-                                         grad_mul: problem == nil ? 1 / gradScale : .nan, keep_stats: 1)
+                                         grad_mul: problem == nil ? 1 / gradScale : .nan, drop_stats: 0)
         var timing = adamp_mpi_timing(), e = adamp_mpi_error()
         let status = KernelAccess.withConfig(of: base) { config in
             adamp_mpi_step(shard, config.assumingMemoryBound(to: adamp_config.self), tensors, kernelIndex.count,

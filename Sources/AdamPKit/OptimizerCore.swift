@@ -280,7 +280,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             // check that can fail, and nothing visible has changed before it.
             // The statistics are kept only for diagnostics, which read them.
             var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul,
-                                       keep_stats: diagnosticsEnabled ? 1 : 0)
+                                       drop_stats: diagnosticsEnabled ? 0 : 1)
             let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats,
                                        statsCount, &o)
             guard status == ADAMP_OK else {

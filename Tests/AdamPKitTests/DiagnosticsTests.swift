@@ -52,7 +52,7 @@ import AdamPKit
     }
 
     /// Without diagnostics a step keeps no statistics for small tensors
-    /// (`keep_stats`); with them on or off the steps are bitwise the same, and
+    /// (`drop_stats`); with them on or off the steps are bitwise the same, and
     /// turning them on after such steps gives the next step's numbers.
     @Test func onOrOffTheSameSteps() throws {
         var rng = SplitMix(state: 5)

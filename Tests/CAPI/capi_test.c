@@ -327,12 +327,12 @@ static void step_grad_mul(void) {
             }
 }
 
-/* keep_stats = 0 changes nothing but the statistics of the tensors stepped
+/* drop_stats = 1 changes nothing but the statistics of the tensors stepped
  * whole with at most 256 rows, which stay as they were; every other row
  * gets the default's statistics. Small tensors projected by channel, by
  * layer and not at all, one of more than 256 rows, one cut into items, a
  * bias; AdamP and SGDP on 1 and 2 threads. 2 is rejected, changing nothing. */
-static void keep_stats_off(void) {
+static void drop_stats(void) {
     enum { T = 6, N = 64 * 1024 };
     const size_t shape[T][2] = {{64, 8}, {4, 301}, {300, 2}, {64, 1024}, {1, 37}, {16, 16}};
     const int small[T] = {1, 1, 0, 0, 0, 1}; /* stepped whole, at most 256 rows */
@@ -362,9 +362,9 @@ static void keep_stats_off(void) {
             }
             const size_t len = adamp_stats_len(t[0], T);
             const adamp_config cfg = {ADAMP_ISA_AUTO, threads, 0};
-            const adamp_step_options keep = {.size = sizeof keep, .grad_mul = 1, .keep_stats = 1};
-            const adamp_step_options off = {.size = sizeof off, .grad_mul = 1, .keep_stats = 0};
-            const adamp_step_options bad = {.size = sizeof bad, .grad_mul = 1, .keep_stats = 2};
+            const adamp_step_options keep = {.size = sizeof keep, .grad_mul = 1}; /* drop_stats 0 */
+            const adamp_step_options off = {.size = sizeof off, .grad_mul = 1, .drop_stats = 1};
+            const adamp_step_options bad = {.size = sizeof bad, .grad_mul = 1, .drop_stats = 2};
             for (int step = 0; step < 3; step++) {
                 for (size_t q = 0; q < len; q++) stats[1][q] = 12345;
                 CHECK(adamp_step_ex(&cfg, (adamp_algorithm)algo, ADAMP_F32, t[0], T, stats[0], len, &keep) == ADAMP_OK);
@@ -581,7 +581,7 @@ int main(void) {
     shared_group_each_its_own_constants();
     grad_norms();
     step_grad_mul();
-    keep_stats_off();
+    drop_stats();
     adam_denominator_is_the_division();
     layer_decision_in_row_order();
     setup();

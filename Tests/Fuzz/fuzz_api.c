@@ -131,9 +131,9 @@ static void build(call *c, const uint8_t *data, size_t size) {
     uint64_t seed = u8(&in);
     static const double muls[] = {1, 0.5, 0, -1, NAN, INFINITY, 1e-30, 3};
     static const size_t opt_sizes[] = {sizeof(adamp_step_options), 0, sizeof(size_t), 64};
-    static const int32_t keeps[] = {1, 0, 2, -1};
+    static const int32_t drops[] = {0, 1, 2, -1};
     c->opt.size = opt_sizes[seed % 4], c->opt.grad_mul = muls[(seed >> 2) % 8], c->opt_null = (seed >> 5) & 1;
-    c->opt.keep_stats = keeps[(seed >> 6) % 4];
+    c->opt.drop_stats = drops[(seed >> 6) % 4];
     c->stats_mode = stats_mode;
     for (int k = 0; k < 2; k++) {
         adamp_hparams *h = &c->h[k];
@@ -359,10 +359,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     take(&before, &c);
     const adamp_status s = invoke(&c, cfg);
     if (s != ADAMP_OK) REQUIRE(equal(&c, &before));
-    /* adamp_step_ex refuses a multiplier that is not finite and >= 0, and a keep_stats not 0 or 1. */
+    /* adamp_step_ex refuses a multiplier that is not finite and >= 0, and a drop_stats not 0 or 1. */
     const double gm = c.opt.grad_mul;
-    const int bad_keep = c.opt.keep_stats != 0 && c.opt.keep_stats != 1;
-    if (c.entry == 7 && !c.opt_null && c.opt.size >= sizeof(adamp_step_options) && (!(isfinite(gm) && gm >= 0) || bad_keep))
+    const int bad_drop = c.opt.drop_stats != 0 && c.opt.drop_stats != 1;
+    if (c.entry == 7 && !c.opt_null && c.opt.size >= sizeof(adamp_step_options) && (!(isfinite(gm) && gm >= 0) || bad_drop))
         REQUIRE(s != ADAMP_OK);
     if (!c.sizes_valid && c.count && !c.tensors_null) REQUIRE(s != ADAMP_OK);
     if (s == ADAMP_OK && c.count && !c.tensors_null) {
