@@ -57,6 +57,12 @@ def _openmp_runtime():
     return None
 
 
+class StepOptions(ctypes.Structure):
+    """adamp_step_options (adamp.h). A library older than this header reads
+    the fields its own struct has, by `size`."""
+    _fields_ = [("size", ctypes.c_size_t), ("grad_mul", ctypes.c_double), ("drop_stats", ctypes.c_int32)]
+
+
 def _load():
     here = os.path.dirname(os.path.abspath(__file__))
     path = os.environ.get("CADAMP_LIBRARY") or next(iter(glob.glob(os.path.join(here, "_libcadamp*.so"))), None)
@@ -74,8 +80,8 @@ def _load():
     lib.adamp_field_name.restype = ctypes.c_char_p
     lib.adamp_stats_len.restype = ctypes.c_size_t
     lib.adamp_stats_len.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-    lib.adamp_step.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
-                               ctypes.c_void_p, ctypes.c_size_t]
+    lib.adamp_step_ex.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
+                                  ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(StepOptions)]
     lib.adamp_hparams_check.argtypes = [ctypes.c_int, ctypes.POINTER(HParams), ctypes.POINTER(ctypes.c_int),
                                         ctypes.POINTER(ctypes.c_char_p)]
     return lib, path, runtime

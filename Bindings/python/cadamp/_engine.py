@@ -12,6 +12,8 @@ import torch
 
 from . import _c
 
+_OPTIONS = _c.StepOptions(ctypes.sizeof(_c.StepOptions), 1.0, 1)  # grad_mul 1, drop_stats
+
 
 class Rule:
     """What a class of optimizer asks of the engine (see optim.py)."""
@@ -112,8 +114,11 @@ class _Plan:
             table[:, 5] = self.groups_column * ctypes.sizeof(_c.HParams) + base
             self.hparams_base = base
         table[:, 1] = torch.tensor([p.grad.data_ptr() for p in self.params], dtype=torch.int64)
-        status = _c.lib.adamp_step(None, _c.ALGORITHMS[algorithm], _c.DTYPES[dtype], table.data_ptr(), n,
-                                   self.stats.data_ptr() if self.stats.numel() else None, self.stats.numel())
+        # Nothing here reads the statistics after the step: small tensors may
+        # keep theirs out of the buffer (adamp_step_options.drop_stats).
+        status = _c.lib.adamp_step_ex(None, _c.ALGORITHMS[algorithm], _c.DTYPES[dtype], table.data_ptr(), n,
+                                      self.stats.data_ptr() if self.stats.numel() else None, self.stats.numel(),
+                                      ctypes.byref(_OPTIONS))
         if status != 0:
             raise RuntimeError(f"cadamp: adamp_step failed: {_c.lib.adamp_status_string(status).decode()}")
         if rule.steps == "tensor":
