@@ -32,7 +32,12 @@
 
 enum {
     GRAINS = 16, /* grains per share of a phase */
-    WINDOW = 4,  /* blocks open at once */
+    /* Blocks open at once: how far a thread can run ahead of a grain held by
+     * a descheduled one (a scheduling tick, 4 ms, is several 1M-element
+     * blocks of work). ResNet-50 beside a busy process, 16 against 4 in
+     * 10 pairs of runs: every optimizer's step as fast or faster in every
+     * pair (AdamP 21.9-28.4 ms against 25.9-30.2); quiet, no difference. */
+    WINDOW = 16,
 };
 
 /* Tensors [b0, b1) holding `elems` elements; slot0 is b0's first slot. */
