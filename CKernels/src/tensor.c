@@ -67,8 +67,9 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
  * 2(n-1)u at most, and their g.p by 2(n-1)u sum|g.p|: the row-order cosine
  * lies within `slack` (twice that bound, and 16u for the roundings of both
  * evaluations) of this one. Where the test agrees at both ends, that is its
- * answer for row order too; elsewhere, and when anything is not finite, the
- * rows are added in row order. */
+ * answer for row order too; elsewhere, when anything is not finite, and
+ * for more rows than the bound is good for (2^43), the rows are added in row
+ * order. */
 static int layer_passes(const adamp_tensor *t, const double *st, double eps, double thr, adamp_dtype dtype) {
     double chain[4][4] = {{0}}, sum[4]; /* g.p, g.g, p.p and sum |g.p| */
     for (size_t r = 0; r < t->rows; r += 4)
@@ -81,7 +82,7 @@ static int layer_passes(const adamp_tensor *t, const double *st, double eps, dou
     const double c = cosine(sum, eps, &den), e = 4.0 * (double)t->rows * 0x1p-53;
     const double slack = c * (2 * e + 0x1p-49) + 2 * e * sum[3] / den;
     const double big = 0x1p1000; /* far from overflow in either order */
-    if (sum[1] < big && sum[2] < big && sum[3] < big && den > 0 && slack < big) {
+    if (e < 0x1p-8 && sum[1] < big && sum[2] < big && sum[3] < big && den > 0 && slack < big) {
         if (to_dtype(c + slack, dtype) < thr) return 1;
         if (!(to_dtype(c - slack, dtype) < thr)) return 0;
     }
