@@ -394,8 +394,9 @@ ADAMP_API adamp_status adamp_apply(const adamp_config *config, adamp_algorithm a
  *  `stats` is caller-owned, at least adamp_stats_len() doubles (it may be
  *  NULL when that is 0); afterwards its first half holds the step's
  *  statistics (as adamp_row_stats() gives them; rows of tensors without a
- *  gradient are left as they were), e.g. for diagnostics. count == 0 is a
- *  no-op returning ADAMP_OK. */
+ *  gradient are left as they were, and with adamp_step_ex()'s drop_stats
+ *  those of small tensors), e.g. for diagnostics. count == 0 is a no-op
+ *  returning ADAMP_OK. */
 ADAMP_API adamp_status adamp_step(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len);
 
@@ -505,7 +506,8 @@ typedef struct adamp_diagnostics {
 
 /** Fills out[i] for each tensor from the stats of the last adamp_step() (or
  *  adamp_row_stats() and adamp_decide()) over the same tensors and stats:
- *  the first half of the stats buffer holds them after a step. */
+ *  the first half of the stats buffer holds them after a step (one without
+ *  adamp_step_options.drop_stats). */
 ADAMP_API adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                             const double *stats, size_t stats_len, adamp_diagnostics *out);
 
