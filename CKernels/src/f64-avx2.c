@@ -32,6 +32,10 @@ typedef __m256d D;
 #define DSUMS(v, out) adamp_hsums_avx2(v, out)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(a, b, lo))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, x))
+#define VFMS _mm256_fmsub_pd
+#define VFNMA _mm256_fnmadd_pd
+/* a where it is infinite or NaN (not below +inf, unordered included) */
+#define VFIX_SQRT_DIV(q, a) _mm256_blendv_pd(q, a, _mm256_cmp_pd(a, _mm256_set1_pd(INFINITY), _CMP_NLT_UQ))
 #include "kernels-impl.h"
 
 #include "x86-target-end.h"

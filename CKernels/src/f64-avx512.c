@@ -32,6 +32,10 @@ typedef __m512d D;
 #define DSUMS(v, out) adamp_hsums_avx512(v, out)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(a, b, lo))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, x))
+#define VFMS _mm512_fmsub_pd
+#define VFNMA _mm512_fnmadd_pd
+/* VFIXUPIMMPD: the table of f32-avx512.c's VFIXUPIMMPS, per class of a. */
+#define VFIX_SQRT_DIV(q, a) _mm512_fixupimm_pd(q, a, _mm512_set1_epi64(0x00110122), 0)
 #include "kernels-impl.h"
 
 #include "x86-target-end.h"

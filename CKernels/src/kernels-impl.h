@@ -117,22 +117,25 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
  * beta2^t) in every Adam's denominator), bitwise the division. A variant
  * that defines VFIX_SQRT_DIV(q, a) (q, or a itself where a is infinite or
  * NaN) computes it without the divider, which the update waits on (Zen 4,
- * hot cache: Adam's update 0.39 -> 0.32 ns per element). With y = 1/b
+ * hot cache: Adam's update 0.39 -> 0.32 ns per element in float, 1.20 ->
+ * 0.90 in double, AdamP's projected one 2.87 -> 2.30). With y = 1/b
  * rounded and q = a*y, the residual r = q*b - a is exact and q - r*y
  * rounds to a/b (Markstein 1990; "one multiplication plus two fused-macs",
  * Muller, Raina and Brisebarre, IEEE TC 53(8), 2004).
  * It holds here for b a normal positive number within 2^-24..2^24 (else
  * this divides) and a = sqrt(v) a square root: zero, within 2^-75..2^64
- * (float), infinite or NaN. A finite nonzero a keeps q normal and r exact
- * (a multiple of 2^(e_a - 47), e_a >= -75); zeros keep their sign (r is
+ * (float) or 2^-537..2^512 (double), infinite or NaN. A finite nonzero a
+ * keeps q normal and r exact (a multiple of 2^(e_a - 2p + 1), p the
+ * precision: far above the smallest subnormal); zeros keep their sign (r is
  * +0, and q - (+0) is q); an infinity or a NaN, which the sequence turns
  * into NaN, is put back: a / b is a itself for b > 0. Checked against the
- * division: the sequence for every significand of a, at three exponents,
- * over 100,000 random divisors and the 64 with the fewest and most mantissa
- * bits set (2.5e12 quotients); these functions for every v in [1, 4) over
- * 60,000 divisors (scripts/check-sqrt-div.c); the C tests
- * (adam_denominator_is_the_division) on every build. Only the f32 variants
- * define it: the same argument holds for double, but nothing checked it. */
+ * division: in float, the sequence for every significand of a, at three
+ * exponents, over 100,000 random divisors and the 64 with the fewest and
+ * most mantissa bits set (2.5e12 quotients), and these functions for every
+ * v in [1, 4) over 60,000 divisors (scripts/check-sqrt-div.c); in double,
+ * these functions for 2^24 random v in [1, 4) over 10,000 divisors
+ * (the same script, -DF64); the C tests (adam_denominator_is_the_division)
+ * in both on every build. */
 #if defined(VFIX_SQRT_DIV)
 typedef struct {
     V b, y;

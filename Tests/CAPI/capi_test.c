@@ -229,50 +229,63 @@ static void grad_norms(void) {
 
 /* Every Adam's denominator sqrt(v) / sqrt(1 - beta2^t) + eps, which the
  * SIMD variants compute without a division where the divisor allows
- * (kernels-impl.h, VFIX_SQRT_DIV): bitwise the scalar variant's division, for v of every
- * kind (random bit patterns: subnormal, huge, infinite and NaN ones among
- * them; zeros), divisors on both sides of the fast path's range, and the
- * vector tail. With p = 0, g = 0 and no decay, p becomes -step * m / denom:
- * a denominator an ulp off shows in it. */
+ * (kernels-impl.h, VFIX_SQRT_DIV): bitwise the scalar variant's division, in
+ * float and double, for v of every kind (random bit patterns: subnormal,
+ * huge, infinite and NaN ones among them; zeros), divisors on both sides of
+ * the fast path's range, and the vector tail. With p = 0, g = 0 and no
+ * decay, p becomes -step * m / denom: a denominator an ulp off shows in it. */
 static void adam_denominator_is_the_division(void) {
     enum { N = (1 << 18) + 13 };
-    float *st = malloc(sizeof(float) * N * 8); /* p, m, v, g: the scalar variant's, then another's */
+    char *st = malloc(sizeof(double) * N * 8); /* p, m, v, g: the scalar variant's, then another's */
     uint64_t x = 0x2545F4914F6CDD1Dull;
     const double beta2s[3] = {0.999, 1 - 1e-7, 1 - 1e-16}; /* sqrt(bc2) at t = 1: 0.03, 3e-4, 1e-8 (below 2^-24) */
     const int64_t steps[2] = {0, 99999};
     int compared = 0;
-    for (int bi = 0; bi < 3; bi++)
-        for (int si = 0; si < 2; si++)
-            for (int amsgrad = 0; amsgrad < 2; amsgrad++) {
-                adamp_hparams ha = {.lr = 1e-3, .beta1 = 0.9, .beta2 = beta2s[bi], .eps = amsgrad ? 0 : 1e-8,
-                                    .amsgrad = amsgrad};
-                float *ref = st;
-                for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
-                    if (!adamp_isa_supported(isa)) continue;
-                    float *p = isa == ADAMP_ISA_SCALAR ? ref : ref + 4 * N, *m = p + N, *v = m + N, *gz = v + N;
-                    uint64_t y = x;
-                    for (int i = 0; i < N; i++) {
-                        y ^= y << 13, y ^= y >> 7, y ^= y << 17;
-                        uint32_t bits = (uint32_t)y & 0x7fffffffu;
-                        if (i % 101 == 0) bits = 0;          /* v = 0: sqrt 0 */
-                        if (i % 103 == 0) bits = 0x7f800000u; /* v = inf (random bits: 1 in 2^31) */
-                        memcpy(&v[i], &bits, 4);
-                        p[i] = 0, gz[i] = 0, m[i] = (float)((y >> 40) + 1) * 0x1p-24f;
+    for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
+        for (int bi = 0; bi < 3; bi++)
+            for (int si = 0; si < 2; si++)
+                for (int amsgrad = 0; amsgrad < 2; amsgrad++) {
+                    adamp_hparams ha = {.lr = 1e-3, .beta1 = 0.9, .beta2 = beta2s[bi], .eps = amsgrad ? 0 : 1e-8,
+                                        .amsgrad = amsgrad};
+                    const size_t es = dt == ADAMP_F32 ? sizeof(float) : sizeof(double), bytes = es * N;
+                    char *ref = st;
+                    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+                        if (!adamp_isa_supported(isa)) continue;
+                        char *p = isa == ADAMP_ISA_SCALAR ? ref : ref + 4 * bytes, *m = p + bytes, *v = m + bytes;
+                        char *gz = v + bytes;
+                        uint64_t y = x;
+                        memset(p, 0, bytes), memset(gz, 0, bytes);
+                        for (int i = 0; i < N; i++) {
+                            y ^= y << 13, y ^= y >> 7, y ^= y << 17;
+                            const double mi = (double)((y >> 40) + 1) * 0x1p-24;
+                            if (dt == ADAMP_F32) {
+                                uint32_t bits = (uint32_t)y & 0x7fffffffu;
+                                if (i % 101 == 0) bits = 0;           /* v = 0: sqrt 0 */
+                                if (i % 103 == 0) bits = 0x7f800000u; /* v = inf (random bits: 1 in 2^31) */
+                                memcpy(v + 4 * (size_t)i, &bits, 4);
+                                ((float *)m)[i] = (float)mi;
+                            } else {
+                                uint64_t bits = y & 0x7fffffffffffffffull;
+                                if (i % 101 == 0) bits = 0;
+                                if (i % 103 == 0) bits = 0x7ff0000000000000ull;
+                                memcpy(v + 8 * (size_t)i, &bits, 8);
+                                ((double *)m)[i] = mi;
+                            }
+                        }
+                        char *vmax = malloc(bytes);
+                        memcpy(vmax, v, bytes);
+                        adamp_tensor t = {.param = p, .grad = gz, .state0 = m, .state1 = v, .state2 = vmax, .hparams = &ha,
+                                          .rows = 1, .cols = N, .ndim = 1, .step = steps[si]};
+                        const adamp_config cfg = {isa, 2, 0};
+                        CHECK(adamp_step(&cfg, ADAMP_ALGO_ADAM, dt, &t, 1, NULL, 0) == ADAMP_OK);
+                        free(vmax);
+                        if (isa == ADAMP_ISA_SCALAR) continue;
+                        CHECK(memcmp(p, ref, bytes * 3) == 0);
+                        compared++;
                     }
-                    float *vmax = malloc(sizeof(float) * N);
-                    memcpy(vmax, v, sizeof(float) * N);
-                    adamp_tensor t = {.param = p, .grad = gz, .state0 = m, .state1 = v, .state2 = vmax, .hparams = &ha,
-                                      .rows = 1, .cols = N, .ndim = 1, .step = steps[si]};
-                    const adamp_config cfg = {isa, 2, 0};
-                    CHECK(adamp_step(&cfg, ADAMP_ALGO_ADAM, ADAMP_F32, &t, 1, NULL, 0) == ADAMP_OK);
-                    free(vmax);
-                    if (isa == ADAMP_ISA_SCALAR) continue;
-                    CHECK(memcmp(p, ref, sizeof(float) * N * 3) == 0);
-                    compared++;
+                    x += 0x9E3779B97F4A7C15ull;
                 }
-                x += 0x9E3779B97F4A7C15ull;
-            }
-    CHECK(compared == 0 || compared >= 12);
+    CHECK(compared == 0 || compared >= 24);
     free(st);
 }
 
