@@ -120,7 +120,7 @@ class _Plan:
                                       self.stats.data_ptr() if self.stats.numel() else None, self.stats.numel(),
                                       ctypes.byref(_OPTIONS))
         if status != 0:
-            raise RuntimeError(f"cadamp: adamp_step failed: {_c.lib.adamp_status_string(status).decode()}")
+            raise RuntimeError(f"cadamp: adamp_step_ex failed: {_c.lib.adamp_status_string(status).decode()}")
         if rule.steps == "tensor":
             self.step_counts.add_(1)
         elif rule.steps == "int":
