@@ -38,6 +38,11 @@ enum {
      * 10 pairs of runs: every optimizer's step as fast or faster in every
      * pair (AdamP 21.9-28.4 ms against 25.9-30.2); quiet, no difference. */
     WINDOW = 16,
+    /* Shares at most: the claims live on the caller's stack, WINDOW * 8
+     * bytes per share (32 KiB here; 128 KiB at ADAMP_MAX_THREADS shares).
+     * More threads than shares take other shares' grains, as a region
+     * given fewer threads than shares does; only cache locality is lost. */
+    MAX_SHARES = 256,
 };
 
 /* Tensors [b0, b1) holding `elems` elements; slot0 is b0's first slot. */
@@ -201,7 +206,7 @@ static int all_done(region *r) {
 }
 
 static void worker(void *ctx, int tid, int nthreads) {
-    (void)nthreads; /* the region may get fewer threads than shares: others' grains are taken all the same */
+    (void)nthreads; /* the region may get fewer or more threads than shares: others' grains are taken all the same */
     region *r = ctx;
     walk w = {NO_BLOCK, 0, 0, 0};
     adamp_local local = {{0}};
@@ -221,10 +226,11 @@ void adamp_schedule(const adamp_plan *plan, int threads) {
     if (total < 4 * (size_t)ADAMP_CHUNK) threads = 1;
     else if ((size_t)threads > adamp_div_up(total, ADAMP_CHUNK)) threads = (int)adamp_div_up(total, ADAMP_CHUNK);
     if (plan->count == 0) return;
-    _Atomic uint64_t claims[WINDOW * (size_t)threads];
-    region r = {.plan = plan, .shares = (size_t)threads, .stride = plan->nphases + 1, .claims = claims,
+    const size_t shares = threads < MAX_SHARES ? (size_t)threads : MAX_SHARES;
+    _Atomic uint64_t claims[WINDOW * shares];
+    region r = {.plan = plan, .shares = shares, .stride = plan->nphases + 1, .claims = claims,
                 .opening = ATOMIC_FLAG_INIT};
-    for (size_t i = 0; i < WINDOW * (size_t)threads; i++) atomic_init(&claims[i], 0);
+    for (size_t i = 0; i < WINDOW * shares; i++) atomic_init(&claims[i], 0);
     for (int i = 0; i < WINDOW; i++) atomic_init(&r.slots[i].key, NO_BLOCK), atomic_init(&r.slots[i].remaining, 0);
     atomic_init(&r.opened, 0);
     atomic_init(&r.all_opened, 0);

@@ -238,6 +238,41 @@ static void many_blocks(adamp_algorithm algo, const adamp_hparams *h) {
             }
 }
 
+/* More threads than the scheduler keeps shares for (256, schedule.c): the
+ * threads beyond take other shares' grains. A channel-projected AdamP step
+ * over 5M elements (307 chunks of work, so 300 threads all start) is
+ * bitwise one thread's. */
+static void more_threads_than_shares(void) {
+    enum { R = 1200, C = 4200 };
+    const size_t n = (size_t)R * C;
+    adamp_hparams h = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01, .delta = 0.1,
+                       .wd_ratio = 0.1};
+    float *g = malloc(n * sizeof(float)), *b[2];
+    double *dp = malloc(C * sizeof(double)), *dg = malloc(C * sizeof(double));
+    for (int k = 0; k < 2; k++) b[k] = calloc(3 * n, sizeof(float));
+    rng = 88172645463325252ull;
+    for (size_t r = 0; r < R; r++) {
+        for (size_t j = 0; j < C; j++) dp[j] = uniform(), dg[j] = 0.01 * uniform();
+        orthogonalize(dg, dp, 1, C);
+        for (size_t j = 0; j < C; j++) b[0][r * C + j] = b[1][r * C + j] = (float)dp[j], g[r * C + j] = (float)dg[j];
+    }
+    adamp_tensor t[2];
+    for (int k = 0; k < 2; k++)
+        t[k] = (adamp_tensor){.param = b[k], .grad = g, .state0 = b[k] + n, .state1 = b[k] + 2 * n, .hparams = &h,
+                              .rows = R, .cols = C, .ndim = 2};
+    const size_t len = adamp_stats_len(t, 1);
+    double *st = malloc(len * sizeof(double));
+    const adamp_config one = {ADAMP_ISA_AUTO, 1, 0}, many = {ADAMP_ISA_AUTO, 300, 0};
+    CHECK(adamp_step(&one, ADAMP_ALGO_ADAMP, ADAMP_F32, &t[0], 1, st, len) == ADAMP_OK);
+    CHECK(adamp_step(&many, ADAMP_ALGO_ADAMP, ADAMP_F32, &t[1], 1, st, len) == ADAMP_OK);
+    CHECK(t[0].projection == ADAMP_PROJ_CHANNEL && t[1].projection == ADAMP_PROJ_CHANNEL);
+    const int ok = memcmp(b[0], b[1], 3 * n * sizeof(float)) == 0;
+    if (!ok) fprintf(stderr, "adamp: 300 threads differ from 1 thread\n");
+    CHECK(ok);
+    for (int k = 0; k < 2; k++) free(b[k]);
+    free(g), free(dp), free(dg), free(st);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--isas") == 0) { /* for scripts: the ISAs this CPU has */
         for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
@@ -296,5 +331,6 @@ int main(int argc, char **argv) {
         }
     }
     for (size_t vi = 0; vi < sizeof VARIANTS / sizeof VARIANTS[0]; vi++) many_blocks(VARIANTS[vi].algo, &VARIANTS[vi].h);
+    more_threads_than_shares();
     return report();
 }
