@@ -6,18 +6,11 @@
  *   cc -O2 -ICKernels/include scripts/hot-step.c build/c/libcadamp.a -lgomp -lm -o /tmp/hot-step
  *   /tmp/hot-step 16 4608 f32        (ADAMP_ISA=avx2 to force a variant)
  * Best of 5 runs of 200 steps each. Not run by CI. */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "adamp.h"
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* Best seconds per call of `fn` over 5 runs of 200 calls. */
 static double best_of(adamp_status (*fn)(const adamp_config *, adamp_algorithm, adamp_dtype, adamp_tensor *, size_t,

@@ -12,11 +12,10 @@
  * Medians of the steps, taking turns:
  *   cc -O2 -fopenmp scripts/pass-patterns.c -o /tmp/pass-patterns && /tmp/pass-patterns 20
  * Needs AVX-512F. Not run by CI. */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <omp.h>
 
 #define N 25500000L
@@ -30,17 +29,6 @@ static float *P, *G, *M, *V;
 enum { ONE_PASS, STATS, PRODUCTS, SWEEPS, PIPELINED, M_IN_STATS, MODES };
 static const char *NAMES[MODES] = {"one pass", "stats | update", "+ products f64", "+ two sweeps",
                                    "pipelined rows", "m in stats pass"};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* The statistics pass: g.p, p.p, g.g in float (the pattern is what counts);
  * with do_m, also m = 0.9 m + 0.1 g. */

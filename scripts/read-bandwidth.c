@@ -5,12 +5,11 @@
  * reading three and writing two; on 1 and on 2 threads, taking turns.
  *   cc -O2 -fopenmp scripts/read-bandwidth.c -o /tmp/read-bandwidth && /tmp/read-bandwidth 15
  * Needs AVX-512F. Not run by CI. */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <immintrin.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define N 25500000L
 #define TGT __attribute__((target("avx512f,fma")))
@@ -18,17 +17,6 @@ static float *P, *G, *B;
 enum { READ, READ_PF1K, READ_PF4K, MIXED, MODES };
 static const char *NAMES[MODES] = {"read 2 arrays", "  + prefetch 1 KiB ahead", "  + prefetch 4 KiB ahead",
                                    "read 3, write 2 (SGD)"};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 TGT static float read2(long lo, long hi, long ahead) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0;

@@ -11,27 +11,15 @@
  *   swift run -c release adamp-bench --model resnet50 --list-shapes | /tmp/step-parts 20 2
  * (STEPS, THREADS). Shapes: a JSON list of lists, as --list-shapes prints.
  * Not run by CI. */
-#define _POSIX_C_SOURCE 199309L
+#include "timing.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "adamp.h"
 
 enum { MAXT = 4096, KINDS = 6 };
 static const char *NAMES[KINDS] = {"adam", "adamp, projecting", "adamp, random g", "row_stats alone", "sgd",
                                    "sgdp, projecting"};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static unsigned long long rs = 88172645463325252ull;
 static float rnd(void) {
