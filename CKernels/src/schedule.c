@@ -103,20 +103,26 @@ static uint64_t pack(uint64_t key, span c) {
     return (key + 1) << 16 | (uint64_t)c.cold << 15 | (uint64_t)c.m << 10 | (uint64_t)c.front << 5 | c.back;
 }
 
+static span unpack(uint64_t w) {
+    return (span){(unsigned)(w >> 5 & 31), (unsigned)(w & 31), (unsigned)(w >> 10 & 31), (unsigned)(w >> 15 & 1)};
+}
+
 /* The share's grains in phase `key`, from its word: as they stand, or all
  * of them when the word holds an earlier phase, or none (a later one: this
  * phase is done). */
 static span current(uint64_t w, uint64_t key, uint64_t stride) {
     const uint64_t at = w >> 16;
-    if (at == key + 1) return (span){(unsigned)(w >> 5 & 31), (unsigned)(w & 31), (unsigned)(w >> 10 & 31), (unsigned)(w >> 15 & 1)};
+    if (at == key + 1) return unpack(w);
     if (at > key + 1) return (span){GRAINS, GRAINS, GRAINS, 0};
     if (at == 0 || (at - 1) / stride != key / stride) return (span){0, GRAINS, GRAINS, 1};
-    return (span){0, GRAINS, (unsigned)(w >> 5 & 31), 0}; /* the previous phase ended with front == back */
+    return (span){0, GRAINS, unpack(w).front, 0}; /* the previous phase ended with front == back */
 }
 
 /* Claims a grain of share v of the phase `key` of slot s, for its owner or
- * (`mine` 0) another thread, of the kind `kind` allows; GRAINS if none. */
+ * (`mine` 0) another thread, of the kind `kind` allows (OWN is the owner's,
+ * AFFINE and COLD others', ANY anyone's); GRAINS if none. */
 static unsigned claim(region *r, size_t s, size_t v, uint64_t key, int mine, int kind) {
+    if (kind != ANY && (kind == OWN) != mine) return GRAINS;
     _Atomic uint64_t *c = &r->claims[v * WINDOW + s]; /* a share's words together, in its owner's lines */
     uint64_t w = atomic_load_explicit(c, memory_order_relaxed);
     for (;;) {
@@ -124,10 +130,10 @@ static unsigned claim(region *r, size_t s, size_t v, uint64_t key, int mine, int
         if (x.front >= x.back) return GRAINS;
         unsigned g;
         if (mine) {
-            if (kind != ANY && x.front >= x.m) return GRAINS;
+            if (kind == OWN && x.front >= x.m) return GRAINS;
             g = x.front++;
         } else {
-            if (kind == OWN || (kind == AFFINE && x.back <= x.m) || (kind == COLD && !x.cold)) return GRAINS;
+            if ((kind == AFFINE && x.back <= x.m) || (kind == COLD && !x.cold)) return GRAINS;
             g = --x.back;
         }
         if (atomic_compare_exchange_weak_explicit(c, &w, pack(key, x), memory_order_relaxed, memory_order_relaxed))

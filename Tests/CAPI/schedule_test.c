@@ -30,7 +30,8 @@ static size_t slots(const void *ctx, size_t t) { return (void)ctx, t % 3; }
 static size_t items(const void *ctx, size_t t, int kind) { return adamp_div_up(elems(ctx, t), ITEM[kind]); }
 static size_t item_start(const void *ctx, size_t t, int kind, size_t j) { return (void)ctx, (void)t, j * ITEM[kind]; }
 
-/* Kind 2 runs on tensors whose index is even only (a phase not every block wants). */
+/* Kind 2 runs in blocks of several tensors, and in a one-tensor block only
+ * for an even tensor (a phase not every block wants). */
 static int kind2_wanted(const void *ctx, size_t b0, size_t b1) {
     (void)ctx;
     return b1 > b0 + 1 || b0 % 2 == 0;
