@@ -15,7 +15,8 @@ struct Subject {
         Gradients.fill(params)
         marked = Gradients.normalised(model: model, shapes: shapes)
         gradients = o.gradients
-        optimizer = try Benchmarked.all[name]!.make(params)
+        let b = Benchmarked.all[name]!
+        if o.ruled, let ruled = b.ruled { optimizer = try ruled(params, marked) } else { optimizer = try b.make(params) }
         try optimizer.setKernelOptions(KernelOptions(isa: o.isa, threads: o.threads, blockSize: o.block))
     }
 

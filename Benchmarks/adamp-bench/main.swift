@@ -9,11 +9,15 @@ let usage = """
 usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
                    [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
-                   [--gradients orthogonal|random] [--gradient-rules] [--diagnostics] [--contention] [--idle]
+                   [--gradients orthogonal|random] [--projection auto|rules] [--gradient-rules] [--diagnostics]
+                   [--contention] [--idle]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 --gradients       orthogonal (default): the weights of layers followed by normalisation (ResNets' convolutions;
                   4-D tensors of a --shapes file) get gradients orthogonal to their current weights before every
                   timed step, as behind BatchNorm, so AdamP and SGDP take their projected path; random: all random
+--projection      auto (default): AdamP and SGDP decide by the paper's test every step; rules: as a user who knows
+                  the model sets the groups, those weights `projection: .channel` and the rest `.never` (stepped
+                  in one sweep, without the test's statistics pass)
 --contention      time the optimizers taking turns step by step, first on a quiet machine, then with one
                   CPU-bound process running beside them, and compare
 --idle            the CPU the process burns in the 50 ms after each step, while it should be idle (the OpenMP
@@ -29,6 +33,7 @@ struct Options {
     var threads = 0, block = 0, steps = 20, warmup = 3
     var json = false, listShapes = false, allowDebug = false, gradientRules = false, diagnostics = false
     var gradients = GradientKind.orthogonal, contention = false, idle = false
+    var ruled = false
 }
 
 func fail(_ message: String) -> Never {
@@ -70,6 +75,12 @@ func parse(_ args: [String]) -> Options {
         case "--diagnostics": o.diagnostics = true
         case "--contention": o.contention = true
         case "--idle": o.idle = true
+        case "--projection":
+            switch value(a) {
+            case "auto": o.ruled = false
+            case "rules": o.ruled = true
+            default: fail("--projection takes one of auto, rules")
+            }
         case "--gradients":
             do { o.gradients = try GradientKind(argument: value(a)) } catch { fail("\(error)") }
         case "-h", "--help": print(usage); exit(0)

@@ -111,7 +111,14 @@
  *                                              instead of writing buf)
  *   Adam, AdamW .......................... 28  (amsgrad: 36, read and write vmax)
  *   SGD .................................. 20  (momentum 0: 12; first step: 16)
- * Double parameters move twice these numbers.
+ * Double parameters move twice these numbers. In adamp_step(), a tensor
+ * whose group's rule decides it (hparams.projection NEVER or CHANNEL: the
+ * test then needs no statistics) takes its statistics in its update, one
+ * sweep per row, and moves what an unprojected one of ndim <= 1 does (AdamP
+ * 28, SGDP 20), if it has more than 16,384 elements and rows of at least
+ * 256 bytes. Its results, statistics included, are the same bits. With the
+ * paper's test (AUTO) the decision needs every row's statistics before any
+ * row is updated, so AdamP reads p and g twice.
  */
 #ifndef ADAMP_H
 #define ADAMP_H
@@ -266,7 +273,9 @@ typedef struct adamp_hparams {
 typedef enum adamp_projection_rule {
     ADAMP_PROJECT_AUTO = 0,    /**< the scale-invariance test decides (default) */
     ADAMP_PROJECT_NEVER = 1,   /**< never projected (e.g. biases, norm gains, embeddings) */
-    ADAMP_PROJECT_CHANNEL = 2, /**< always the channel view */
+    ADAMP_PROJECT_CHANNEL = 2, /**< always the channel view (weights behind a normalisation,
+                                    which the test would project every step: their step
+                                    then takes one sweep, not two; see "Bytes moved") */
     ADAMP_PROJECT_LAYER = 3,   /**< always the layer view */
 } adamp_projection_rule;
 

@@ -229,23 +229,37 @@ typedef double D;
     const CAT(k, CAT(s, VARIANT)) ks = SF(kload)(&c);                              \
     (void)kv, (void)ks
 
-/* A row's sums {g.p, g.g, p.p} before their horizontal step: each lane
- * over the row's whole vectors, then over the rest as one vector padded with
- * zeros, in double. (A row narrower than a vector, a [64, 8] weight's under
- * AVX-512, is one vector step, not an element loop: 20,000 such tensors spent
- * more time in their statistics than in their update when it was.) */
+/* A row's sums {g.p, g.g, p.p} before their horizontal step, in gw, gg and
+ * ww: each lane over the row's whole vectors, then over the rest as one
+ * vector padded with zeros, in double; g (at g) taken times vgm, p at p.
+ * `body` runs after each whole vector is summed, and `tail` on each element
+ * of the rest after it is (a fused row's update, which overwrites p). */
+#define ROW_LANES(n, vgm, body, tail)                                              \
+    VACC(gw);                                                                      \
+    VACC(gg);                                                                      \
+    VACC(ww);                                                                      \
+    size_t i = 0;                                                                  \
+    for (; i + W <= (n); i += W) {                                                 \
+        const V a_ = VMUL(VLOAD(g + i), vgm), b_ = VLOAD(p + i);                   \
+        VACC_PROD(gw, a_, b_);                                                     \
+        VACC_PROD(gg, a_, a_);                                                     \
+        VACC_PROD(ww, b_, b_);                                                     \
+        body;                                                                      \
+    }                                                                              \
+    if (i < (n)) {                                                                 \
+        const V a_ = VMUL(VLOAD_FIRST(g + i, (n) - i), vgm), b_ = VLOAD_FIRST(p + i, (n) - i); \
+        VACC_PROD(gw, a_, b_);                                                     \
+        VACC_PROD(gg, a_, a_);                                                     \
+        VACC_PROD(ww, b_, b_);                                                     \
+    }                                                                              \
+    for (; i < (n); i++) tail
+
+/* ROW_LANES for the statistics alone. (A row narrower than a vector, a
+ * [64, 8] weight's under AVX-512, is one vector step, not an element loop:
+ * 20,000 such tensors spent more time in their statistics than in their
+ * update when it was.) */
 static inline void FN(row_lanes)(size_t n, const T *p, const T *g, V vgm, D out[3]) {
-    VACC(gw);
-    VACC(gg);
-    VACC(ww);
-    size_t i = 0;
-    for (; i + W <= n; i += W) {
-        const V a = VMUL(VLOAD(g + i), vgm), b = VLOAD(p + i);
-        VACC_PROD(gw, a, b);
-        VACC_PROD(gg, a, a);
-        VACC_PROD(ww, b, b);
-    }
-    if (i < n && n <= DW) {
+    if (n < W && n <= DW) {
         /* The whole row in the low half (f32's lanes widened to double fill
          * two D): the same bits as below, the high half being zeros. (Its
          * loads shared with the branch below, clang's code for [64, 8] f32
@@ -255,12 +269,7 @@ static inline void FN(row_lanes)(size_t n, const T *p, const T *g, V vgm, D out[
         out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());
         return;
     }
-    if (i < n) {
-        const V a = VMUL(VLOAD_FIRST(g + i, n - i), vgm), b = VLOAD_FIRST(p + i, n - i);
-        VACC_PROD(gw, a, b);
-        VACC_PROD(gg, a, a);
-        VACC_PROD(ww, b, b);
-    }
+    ROW_LANES(n, vgm, (void)0, (void)0);
     out[0] = VACC_LANES(gw), out[1] = VACC_LANES(gg), out[2] = VACC_LANES(ww);
 }
 
@@ -388,6 +397,70 @@ static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, voi
     T *buf = bv;
     CONSTANTS(kc);
     MOMENTS_DOT(n, sgdp_moments_dot_at, g + i, buf + i);
+}
+
+/* A row in one sweep (step.c: a tensor its group's rule decides needs no
+ * statistics pass): its statistics, and its update (`body` on each whole
+ * vector, `tail` on each element of the rest; both see i). The sums are
+ * row_lanes' (ROW_LANES: the same operations in the same order over the
+ * same loads, so rowstats' bits, which sums a row's lanes with DSUM, or
+ * DSUMS with the same bits). Rows of at least one vector: row_lanes'
+ * narrow-row branch does not arise. */
+#define STATS_SWEEP(n, out, body, tail)                                            \
+    do {                                                                           \
+        const V vgm_ = VSET1(c.gmul);                                              \
+        ROW_LANES(n, vgm_, body, tail);                                            \
+        out[0] = DSUM(VACC_LANES(gw)), out[1] = DSUM(VACC_LANES(gg)), out[2] = DSUM(VACC_LANES(ww)); \
+    } while (0)
+
+/* Not projected: statistics and update. */
+static void FN(adamp_update_stats)(size_t n, void *pv, const void *gv, void *mv, void *vv, const adamp_consts *kc,
+                                   double *out) {
+    T *p = pv, *m = mv, *v = vv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    STATS_SWEEP(n, out, VF(adamp_update_at)(p + i, g + i, m + i, v + i, &kv),
+                SF(adamp_update_at)(p + i, g + i, m + i, v + i, &ks));
+}
+
+static void FN(sgdp_update_stats)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc, double *out) {
+    T *p = pv, *buf = bv;
+    const T *g = gv;
+    CONSTANTS(kc);
+    STATS_SWEEP(n, out, VF(sgdp_update_at)(p + i, g + i, buf + i, &kv), SF(sgdp_update_at)(p + i, g + i, buf + i, &ks));
+}
+
+/* Channel-projected, sweep 1: statistics, moments, and s as the
+ * *_moments_dot kernels return it (|p| from these statistics, as from
+ * rowstats'); AdamP's perturbation kept in u (NULL: not kept, sweep 2
+ * computing it again). Sweep 2 is the unfused one's. */
+#define STATS_DOT(n, out, step, ...)                                               \
+    do {                                                                           \
+        VACC(acc);                                                                 \
+        double tail_ = 0;                                                          \
+        /* u_ first: ACC_PROD_AT reads its operand twice */                     \
+        STATS_SWEEP(n, out, do {                                                   \
+            const V u_ = VF(step)(__VA_ARGS__, &kv);                               \
+            VACC_PROD_AT(acc, p + i, u_);                                          \
+        } while (0), tail_ += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks));  \
+        return (VACC_SUM(acc) + tail_) / (double)E(norm_eps)(sqrt(out[2]), &c);   \
+    } while (0)
+
+static double FN(adamp_moments_dot_stats)(size_t n, const void *pv, const void *gv, void *mv, void *vv, void *uv,
+                                          const adamp_consts *kc, double *out) {
+    const T *p = pv, *g = gv;
+    T *m = mv, *v = vv, *u = uv;
+    CONSTANTS(kc);
+    if (u) STATS_DOT(n, out, adamp_moments_dot_keep_at, g + i, m + i, v + i, u + i);
+    STATS_DOT(n, out, adamp_moments_dot_at, g + i, m + i, v + i);
+}
+
+static double FN(sgdp_moments_dot_stats)(size_t n, const void *pv, const void *gv, void *bv, const adamp_consts *kc,
+                                         double *out) {
+    const T *p = pv, *g = gv;
+    T *buf = bv;
+    CONSTANTS(kc);
+    STATS_DOT(n, out, sgdp_moments_dot_at, g + i, buf + i);
 }
 
 /* The second sweep of a projected segment, given |p| and s. */

@@ -56,6 +56,17 @@ typedef struct adamp_kernels {
                                    const adamp_consts *k, double norm, double s);
     void (*sgdp_apply_projection)(size_t n, void *p, const void *g, void *buf,
                                   const adamp_consts *k, double norm, double s);
+    /* A row in one sweep (step.c, for tensors a rule decides): its
+     * statistics (rowstats' out, bitwise) and its unprojected update, or a
+     * projected update's sweep 1 returning s (|p| from those statistics; u
+     * as adamp_moments_dot_keep's, or NULL). Rows of at least one vector. */
+    void (*adamp_update_stats)(size_t n, void *p, const void *g, void *m, void *v, const adamp_consts *k,
+                               double *out);
+    void (*sgdp_update_stats)(size_t n, void *p, const void *g, void *buf, const adamp_consts *k, double *out);
+    double (*adamp_moments_dot_stats)(size_t n, const void *p, const void *g, void *m, void *v, void *u,
+                                      const adamp_consts *k, double *out);
+    double (*sgdp_moments_dot_stats)(size_t n, const void *p, const void *g, void *buf, const adamp_consts *k,
+                                     double *out);
     /* torch.optim Adam and AdamW (vmax NULL: no amsgrad), and SGD (buf NULL:
      * momentum 0), in one sweep. */
     void (*adam_update)(size_t n, void *p, const void *g, void *m, void *v, void *vmax, const adamp_consts *k);
@@ -76,6 +87,10 @@ typedef struct adamp_kernels {
         .adamp_apply_kept = FN(adamp_apply_kept),                                            \
         .adamp_apply_projection = FN(adamp_apply_projection),                                \
         .sgdp_apply_projection = FN(sgdp_apply_projection),                                  \
+        .adamp_update_stats = FN(adamp_update_stats),                                        \
+        .sgdp_update_stats = FN(sgdp_update_stats),                                          \
+        .adamp_moments_dot_stats = FN(adamp_moments_dot_stats),                              \
+        .sgdp_moments_dot_stats = FN(sgdp_moments_dot_stats),                                \
         .adam_update = FN(adam_update),                                                      \
         .sgd_update = FN(sgd_update),                                                        \
     }

@@ -8,7 +8,19 @@
  * of a layer projection). Every item's result depends only on its data, and
  * the layer view's sum across rows is reduced by one thread in row order, so
  * results are bitwise identical for any number of threads. A tensor's
- * statistics rows are its scheduler slots. */
+ * statistics rows are its scheduler slots.
+ *
+ * One sweep. AdamP's decision is the tensor's (the largest cosine over all
+ * its rows), so an update cannot start before the statistics pass has read
+ * all of p and g, and then reads them again: ResNet-50's step reads 24
+ * bytes per parameter to Adam's 16, on a machine that rations reads. A
+ * tensor whose group's rule decides (NEVER, CHANNEL) needs no test: its
+ * rows' statistics are taken in its update, row by row, in one sweep as
+ * Adam's (the channel view's |p| is the row's own). (Guessing the test's
+ * answer from the last step instead, and redoing the update from a copy of
+ * p when the guess was wrong, was exact but no faster on the machine it was
+ * measured on: the copy's writes cost what the second read saved. See the
+ * branch experiment/speculation.) */
 #include <math.h>
 #include "step.h"
 #include "schedule.h"
@@ -24,8 +36,27 @@ static const adamp_tensor *tensor(const void *ctx, size_t t) { return &((const a
 static size_t elems(const void *ctx, size_t t) { return tensor(ctx, t)->grad ? adamp_numel(tensor(ctx, t)) : 0; }
 static size_t stats_rows(const void *ctx, size_t t) { return tensor(ctx, t)->ndim > 1 ? tensor(ctx, t)->rows : 0; }
 
-static int by_rows(const adamp_tensor *t, int kind) {
-    return kind == K_STATS || (kind == K_APPLY && t->projection != ADAMP_PROJ_NONE);
+/* Rows narrower than this (64 f32 elements) are not fused: a kernel call per
+ * row would cost more than the chunked update it replaces (and a row of at
+ * least a vector never takes row_lanes' narrow-row branch). */
+enum { MIN_ROW_BYTES = 256 };
+
+/* Whether tensor i is stepped in one sweep, its statistics taken in its
+ * update: decided before its statistics by its group's rule (NEVER or
+ * CHANNEL; the LAYER view needs the layer's |p| first), in a whole step, and
+ * not stepped whole by one item. */
+static int fused(const adamp_run *r, size_t i) {
+    const adamp_tensor *t = &r->tensors[i];
+    const int32_t rule = t->hparams ? t->hparams->projection : ADAMP_PROJECT_AUTO;
+    return (rule == ADAMP_PROJECT_NEVER || rule == ADAMP_PROJECT_CHANNEL) && adamp_projects(r->algo) &&
+           r->phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY) && r->part == ADAMP_PART_WHOLE &&
+           t->ndim > 1 && adamp_numel(t) > ADAMP_CHUNK && t->cols * adamp_dtype_size(r->dtype) >= MIN_ROW_BYTES;
+}
+
+/* Items by rows: the statistics, a fused update, and a projected one. */
+static int by_rows(const adamp_run *r, size_t i, int kind) {
+    if (kind == K_STATS) return 1;
+    return kind == K_APPLY && (r->tensors[i].projection != ADAMP_PROJ_NONE || fused(r, i));
 }
 
 /* A small tensor in a whole step (its statistics one item, its update one
@@ -42,23 +73,24 @@ static int whole_in_item(const adamp_run *r, const adamp_tensor *t) {
     return r->phases == all && r->part == ADAMP_PART_WHOLE && t->grad && t->ndim > 1 && adamp_numel(t) <= ADAMP_CHUNK;
 }
 
-/* The items of `kind` a tensor's work is cut into. */
-static size_t items_of(const adamp_tensor *t, int kind) {
+/* The items of `kind` tensor i's work is cut into (a fused tensor's
+ * statistics are its update's). */
+static size_t items_of(const adamp_run *r, size_t i, int kind) {
+    const adamp_tensor *t = &r->tensors[i];
     if (!t->grad) return 0;
-    if (kind == K_STATS && t->ndim <= 1) return 0;
+    if (kind == K_STATS && (t->ndim <= 1 || fused(r, i))) return 0;
     if (kind == K_LAYER2 && t->projection != ADAMP_PROJ_LAYER) return 0;
-    return by_rows(t, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
+    return by_rows(r, i, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
 }
 
 /* The items the scheduler runs: a tensor stepped whole has its statistics item only. */
 static size_t items(const void *ctx, size_t i, int kind) {
-    const adamp_tensor *t = tensor(ctx, i);
-    return kind != K_STATS && whole_in_item(ctx, t) ? 0 : items_of(t, kind);
+    return kind != K_STATS && whole_in_item(ctx, tensor(ctx, i)) ? 0 : items_of(ctx, i, kind);
 }
 
 static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {
     const adamp_tensor *t = tensor(ctx, i);
-    return by_rows(t, kind) ? j * rows_per_item(t->cols) * t->cols : j * ADAMP_CHUNK;
+    return by_rows(ctx, i, kind) ? j * rows_per_item(t->cols) * t->cols : j * ADAMP_CHUNK;
 }
 
 /* A segment of one tensor: its parameter, gradient and state buffers from
@@ -96,6 +128,18 @@ static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, seg a,
     return r->kernels->sgdp_moments_dot(n, a.p, a.g, a.m, k, norm);
 }
 
+/* A fused row: its statistics to rs and its unprojected update; or its
+ * statistics and a projected update's sweep 1, returning s. */
+static void update_stats(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double *rs) {
+    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adamp_update_stats(n, a.p, a.g, a.m, a.v, k, rs);
+    else r->kernels->sgdp_update_stats(n, a.p, a.g, a.m, k, rs);
+}
+
+static double moments_dot_stats(const adamp_run *r, const adamp_consts *k, size_t n, seg a, void *u, double *rs) {
+    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adamp_moments_dot_stats(n, a.p, a.g, a.m, a.v, u, k, rs);
+    return r->kernels->sgdp_moments_dot_stats(n, a.p, a.g, a.m, k, rs);
+}
+
 static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm, double s) {
     if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adamp_apply_projection(n, a.p, a.g, a.m, a.v, k, norm, s);
     else r->kernels->sgdp_apply_projection(n, a.p, a.g, a.m, k, norm, s);
@@ -131,7 +175,7 @@ static void run_item(const adamp_run *r, size_t i, size_t so, double *st, int ki
     adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_cached(r->algo, t, (adamp_consts_cache *)local);
     k.grad_mul = r->grad_mul;
     const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
-    if (by_rows(t, kind)) {
+    if (by_rows(r, i, kind)) {
         /* AdamP's perturbation of a channel-projected row, kept between its
          * two sweeps (rows longer than this compute it twice). */
         union {
@@ -140,9 +184,24 @@ static void run_item(const adamp_run *r, size_t i, size_t so, double *st, int ki
         } keep;
         void *const kept = r->dtype == ADAMP_F32 ? (void *)keep.f : (void *)keep.d;
         const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
+        const int keeps = r->algo == ADAMP_ALGO_ADAMP && cols * es <= sizeof keep;
         if (kind == K_STATS) {
             const seg a = seg_at(t, used, r0 * cols * es);
             r->kernels->rowstats(r1 - r0, cols, a.p, a.g, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
+            return;
+        }
+        if (fused(r, i)) {
+            for (size_t row = r0; row < r1; row++) {
+                const seg a = seg_at(t, used, row * cols * es);
+                double *rs = st + ADAMP_STATS_PER_ROW * row;
+                if (t->projection == ADAMP_PROJ_NONE) {
+                    update_stats(r, &k, cols, a, rs);
+                    continue;
+                }
+                const double s = moments_dot_stats(r, &k, cols, a, keeps ? kept : NULL, rs);
+                if (keeps) r->kernels->adamp_apply_kept(cols, a.p, kept, &k, sqrt(rs[2]), s);
+                else sweep2(r, &k, cols, a, sqrt(rs[2]), s);
+            }
             return;
         }
         for (size_t row = r0; row < r1; row++) {
@@ -150,7 +209,7 @@ static void run_item(const adamp_run *r, size_t i, size_t so, double *st, int ki
             double *rs = st + ADAMP_STATS_PER_ROW * row;
             if (t->projection == ADAMP_PROJ_CHANNEL) {
                 const double norm = sqrt(rs[2]);
-                if (r->algo == ADAMP_ALGO_ADAMP && cols * es <= sizeof keep) {
+                if (keeps) {
                     const double s = r->kernels->adamp_moments_dot_keep(cols, a.p, a.g, a.m, a.v, kept, &k, norm);
                     r->kernels->adamp_apply_kept(cols, a.p, kept, &k, norm, s);
                     continue;
@@ -174,6 +233,7 @@ static void run_item(const adamp_run *r, size_t i, size_t so, double *st, int ki
  * second half counts nothing). */
 static void prepare_one(const adamp_run *r, size_t i, size_t so, const double *st) {
     adamp_tensor *t = &r->tensors[i];
+    /* a fused tensor's rule decides it before its statistics exist: st is not read */
     if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
     if (!t->grad) return;
     if (r->part != ADAMP_PART_END) t->step += 1;
@@ -242,9 +302,9 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp
     run_item(r, i, so, st, kind, j, local);
     if (!whole) return;
     prepare_one(r, i, so, st);
-    for (size_t a = 0, n = items_of(t, K_APPLY); a < n; a++) run_item(r, i, so, st, K_APPLY, a, local);
+    for (size_t a = 0, n = items_of(r, i, K_APPLY); a < n; a++) run_item(r, i, so, st, K_APPLY, a, local);
     reduce_one(r, t, so);
-    for (size_t a = 0, n = items_of(t, K_LAYER2); a < n; a++) run_item(r, i, so, st, K_LAYER2, a, local);
+    for (size_t a = 0, n = items_of(r, i, K_LAYER2); a < n; a++) run_item(r, i, so, st, K_LAYER2, a, local);
 }
 
 static int stats_phase(const void *ctx, size_t b0, size_t b1) {
@@ -268,8 +328,9 @@ static int layer_sweep(const void *ctx, size_t b0, size_t b1) {
     return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_BEGIN && has_work(ctx, b0, b1, 1);
 }
 
-/* Per block: statistics, then the decision and the update, then the layer
- * view's reduction and second sweep where a tensor needs it. */
+/* Per block: statistics, then the decision and the update (a fused
+ * tensor's statistics with it), then the layer view's reduction and second
+ * sweep where a tensor needs it. */
 static const adamp_phase PHASES[] = {
     {K_STATS, NULL, stats_phase},
     {0, prepare, apply_phase},
