@@ -47,9 +47,14 @@ expect "--contention prints its own table" --contention --json
 expect "--contention prints its own table" --contention --idle
 expect "--idle prints its own table" --idle --diagnostics
 expect "--gradients takes one of" --gradients sideways
+expect "--projection takes one of auto, rules" --projection always
 echo "adamp-bench bad input: $((total - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
 # --idle, run as documented: a line per optimizer with the CPU it measured.
 out=$("$bench" --idle --model resnet18 --optimizer adam --steps 2 --warmup 0 --allow-debug)
 grep -qE '^adam +[0-9]+\.[0-9]+ ms \([0-9]+\.[0-9]+\)$' <<<"$out" || { echo "adamp-bench --idle printed: $out" >&2; exit 1; }
 echo "adamp-bench --idle: $(tail -1 <<<"$out")"
+# --projection rules: AdamP's normalised weights channel-projected by their rule, the rest never.
+out=$("$bench" --model resnet18 --optimizer adamp --projection rules --steps 2 --warmup 1 --allow-debug 2>/dev/null)
+grep -qE '^  adamp +unprojected [0-9]+, channel [0-9]+ per step$' <<<"$out" || { echo "adamp-bench --projection rules printed: $out" >&2; exit 1; }
+echo "adamp-bench --projection rules: $(grep -E '^  adamp ' <<<"$out")"
