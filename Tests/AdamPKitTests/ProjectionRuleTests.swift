@@ -46,6 +46,50 @@ import AdamPKit
         #expect(auto.2 == forced.2)
     }
 
+    /// A weight of more than 16,384 elements whose rule decides is stepped in
+    /// one sweep, its statistics taken in its update (step.c): it takes the
+    /// same bits as the paper's test gives when the test agrees (gradients
+    /// made orthogonal to each row of the weights as they are before each
+    /// step, and `.channel`; random ones and `.never`), over three steps,
+    /// with the same diagnostics. Float and Double, nesterov or not, 1 and 2
+    /// threads.
+    @Test(arguments: ["adamp", "sgdp"], [false, true])
+    func aRuleTakesTheTestsBits(optimizer: String, nesterov: Bool) throws {
+        func run<S: AdamPScalar>(_: S.Type, _ rule: ProjectionRule, _ grad: GradientKind, threads: Int)
+            throws -> ([S], Projection?, Diagnostics?) {
+            var rng = SplitMix(state: 21)
+            let shape = [64, 32, 3, 3] // 18,432 elements, rows of 288
+            let p = try Parameter<S>(shape: shape, values: (0..<18432).map { _ in S(rng.normal()) })
+            let opt: any Optimizer<S> = optimizer == "adamp"
+                ? try AdamP(groups: [AdamP.Group(parameters: [p], projection: rule)], learningRate: 0.01,
+                            weightDecay: 0.1, nesterov: nesterov)
+                : try SGDP(groups: [SGDP.Group(parameters: [p], projection: rule)], learningRate: 0.1, momentum: 0.9,
+                           weightDecay: 1e-4, nesterov: nesterov)
+            try opt.setKernelOptions(KernelOptions(threads: threads))
+            opt.diagnosticsEnabled = true
+            for _ in 0..<3 {
+                let values = p.values.map { Double($0) }
+                p.grad = makeGradient(grad, p: values, shape: p.shape, rng: &rng).map { S($0) }
+                try opt.step()
+            }
+            return (p.values, opt.lastProjection(for: p), opt.diagnostics(for: p))
+        }
+        for threads in [1, 2] {
+            for (rule, grad, decision) in [(ProjectionRule.channel, GradientKind.channel, Projection.channel),
+                                           (.never, .random, .unprojected)] {
+                let f = (try run(Float.self, .auto, grad, threads: threads), try run(Float.self, rule, grad, threads: threads))
+                #expect(f.0.1 == decision && f.1.1 == decision)
+                let same = f.0.0 == f.1.0
+                #expect(same, "\(optimizer) Float \(rule): the rule's step differs from the test's")
+                #expect(f.0.2?.weightNorm == f.1.2?.weightNorm && f.0.2?.channelCosine == f.1.2?.channelCosine)
+                let d = (try run(Double.self, .auto, grad, threads: threads), try run(Double.self, rule, grad, threads: threads))
+                let sameD = d.0.0 == d.1.0
+                #expect(d.0.1 == decision && sameD, "\(optimizer) Double \(rule): the rule's step differs")
+                #expect(d.0.2?.gradientNorm == d.1.2?.gradientNorm && d.0.2?.layerCosine == d.1.2?.layerCosine)
+            }
+        }
+    }
+
     /// The rule is a hyperparameter like the others: in checkpoints
     /// (`"projection"`: 0 auto, 1 never, 2 channel, 3 layer), and checked.
     @Test func ruleIsSavedAndChecked() throws {
