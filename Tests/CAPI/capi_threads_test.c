@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "adamp.h"
+#include "cases.h"
 #include "check.h"
 
 /* Shapes: channel-orthogonal, layer-orthogonal, a bias, a random gradient;
@@ -22,11 +23,6 @@ typedef struct {
     double *p[COUNT], *g[COUNT], *s[3][COUNT];
 } batch;
 
-static uint64_t rng = 88172645463325252ull;
-static double uniform(void) {
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0 * 2 - 1;
-}
 
 /* Removes from g its component along p, per row (rows) or over the tensor. */
 static void orthogonalize(double *g, const double *p, size_t rows, size_t cols) {
@@ -86,17 +82,8 @@ static double max_diff(const batch *a, const batch *b, size_t es) {
     return d;
 }
 
-typedef struct {
-    adamp_algorithm algo;
-    adamp_hparams h;
-    const char *name;
-} variant;
-
 static const variant VARIANTS[] = {
-    {ADAMP_ALGO_ADAMP, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .delta = 0.1, .wd_ratio = 0.1}, "adamp"},
-    {ADAMP_ALGO_ADAMP, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .delta = 0.1, .wd_ratio = 0.1, .nesterov = 1}, "adamp nesterov"},
-    {ADAMP_ALGO_SGDP, {.lr = 0.1, .momentum = 0.9, .eps = 1e-8, .weight_decay = 1e-4, .delta = 0.1, .wd_ratio = 0.1}, "sgdp"},
-    {ADAMP_ALGO_SGDP, {.lr = 0.1, .momentum = 0.9, .eps = 1e-8, .delta = 0.1, .wd_ratio = 0.1, .nesterov = 1}, "sgdp nesterov"},
+    PROJECTING_VARIANTS,
     {ADAMP_ALGO_ADAM, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .amsgrad = 1}, "adam amsgrad"},
     {ADAMP_ALGO_ADAMW, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01, .maximize = 1}, "adamw maximize"},
     {ADAMP_ALGO_SGD, {.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4, .nesterov = 1}, "sgd nesterov"},

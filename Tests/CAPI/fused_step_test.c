@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "adamp.h"
+#include "cases.h"
 #include "check.h"
 
 /* Each above the 16,384 elements of a tensor stepped whole: channel-orthogonal
@@ -22,11 +23,6 @@ static const size_t ROWS[COUNT] = {64, 20, 40, 50, 1, 30, 3000}, COLS[COUNT] = {
 static const int32_t NDIM[COUNT] = {2, 4, 3, 2, 1, 2, 2};
 enum { ORTHO_ROWS, ORTHO_ROWS_LONG, ORTHO_LAYER, RANDOM, BIAS, NO_GRAD, NARROW };
 
-static uint64_t rng;
-static double uniform(void) {
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0 * 2 - 1;
-}
 
 /* Removes from g its component along p in each of `parts` equal parts. */
 static void orthogonalize(double *g, const double *p, size_t n, size_t parts) {
@@ -88,18 +84,7 @@ static int same(const run_state *a, const run_state *b, adamp_dtype dtype) {
     return memcmp(a->stats, b->stats, adamp_stats_len(a->t, COUNT) / 2 * sizeof(double)) == 0;
 }
 
-typedef struct {
-    adamp_algorithm algo;
-    adamp_hparams h;
-    const char *name;
-} variant;
-
-static const variant VARIANTS[] = {
-    {ADAMP_ALGO_ADAMP, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1, .delta = 0.1, .wd_ratio = 0.1}, "adamp"},
-    {ADAMP_ALGO_ADAMP, {.lr = 1e-2, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .delta = 0.1, .wd_ratio = 0.1, .nesterov = 1}, "adamp nesterov"},
-    {ADAMP_ALGO_SGDP, {.lr = 0.1, .momentum = 0.9, .eps = 1e-8, .weight_decay = 1e-4, .delta = 0.1, .wd_ratio = 0.1}, "sgdp"},
-    {ADAMP_ALGO_SGDP, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .eps = 1e-8, .weight_decay = 1e-4, .delta = 0.1, .wd_ratio = 0.1, .nesterov = 1}, "sgdp nesterov"},
-};
+static const variant VARIANTS[] = {PROJECTING_VARIANTS};
 
 /* The phases of a step, one after another: the reference. */
 static void phases(const variant *v, adamp_dtype dtype, const adamp_config *cfg, run_state *b,
