@@ -3,18 +3,22 @@ Copyright (c) 2020-present NAVER Corp.), for the parameters the C library
 does not handle (not contiguous CPU float32/float64). Transcribed from
 adamp/adamp.py and adamp/sgdp.py, with the state created as they create it;
 one change: the views are `reshape`, so that a non-contiguous parameter
-(on which the official code's `view` raises) steps too."""
+(on which the official code's `view` raises) steps too; and one addition:
+a group's "projection" rule (cadamp's extension: "auto", the paper's test,
+or "never", "channel", "layer"), as the C library applies it."""
 import math
 
 import torch
 import torch.nn.functional as F
 
 
-def _projection(p, grad, perturb, delta, wd_ratio, eps):
+def _projection(p, grad, perturb, delta, wd_ratio, eps, rule="auto"):
     expand_size = [-1] + [1] * (len(p.shape) - 1)
-    for view in (lambda x: x.reshape(x.size(0), -1), lambda x: x.reshape(1, -1)):
+    views = {"auto": (0, 1), "never": (), "channel": (0,), "layer": (1,)}[rule]
+    for v in views:
+        view = (lambda x: x.reshape(x.size(0), -1)) if v == 0 else (lambda x: x.reshape(1, -1))
         cosine_sim = F.cosine_similarity(view(grad), view(p.data), dim=1, eps=eps).abs_()
-        if cosine_sim.max() < delta / math.sqrt(view(p.data).size(1)):
+        if rule != "auto" or cosine_sim.max() < delta / math.sqrt(view(p.data).size(1)):
             p_n = p.data / view(p.data).norm(dim=1).view(expand_size).add_(eps)
             perturb -= p_n * view(p_n * perturb).sum(dim=1).view(expand_size)
             return perturb, wd_ratio
@@ -47,7 +51,8 @@ def adamp_step(opt):
                 perturb = exp_avg / denom
             wd_ratio = 1
             if len(p.shape) > 1:
-                perturb, wd_ratio = _projection(p, grad, perturb, group["delta"], group["wd_ratio"], group["eps"])
+                perturb, wd_ratio = _projection(p, grad, perturb, group["delta"], group["wd_ratio"], group["eps"],
+                                                group.get("projection", "auto"))
             if group["weight_decay"] > 0:
                 p.data.mul_(1 - group["lr"] * group["weight_decay"] * wd_ratio)
             p.data.add_(perturb, alpha=-step_size)
@@ -68,7 +73,8 @@ def sgdp_step(opt):
             d_p = grad + momentum * buf if nesterov else buf
             wd_ratio = 1
             if len(p.shape) > 1:
-                d_p, wd_ratio = _projection(p, grad, d_p, group["delta"], group["wd_ratio"], group["eps"])
+                d_p, wd_ratio = _projection(p, grad, d_p, group["delta"], group["wd_ratio"], group["eps"],
+                                            group.get("projection", "auto"))
             if group["weight_decay"] > 0:
                 p.data.mul_(1 - group["lr"] * group["weight_decay"] * wd_ratio / (1 - momentum))
             p.data.add_(d_p, alpha=-group["lr"])

@@ -59,6 +59,18 @@ class _TorchSGDRule(_engine.Rule):
         return not g.get("differentiable", False)
 
 
+#: A group's "projection" (cadamp's extension of the official classes) as
+#: the C library's adamp_projection_rule.
+_RULES = {"auto": 0, "never": 1, "channel": 2, "layer": 3}
+
+
+def _rule_of(g):
+    rule = g.get("projection", "auto")
+    if rule not in _RULES:
+        raise ValueError(f"cadamp: a group's projection must be one of {', '.join(map(repr, _RULES))}, got {rule!r}")
+    return _RULES[rule]
+
+
 class _AdamPRule(_engine.Rule):
     steps = "int"
 
@@ -69,7 +81,8 @@ class _AdamPRule(_engine.Rule):
         b1, b2 = g["betas"]
         return _engine._c.HParams(lr=_f(g["lr"]), beta1=_f(b1), beta2=_f(b2), eps=_f(g["eps"]),
                                   weight_decay=_f(g["weight_decay"]), delta=_f(g["delta"]),
-                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])))
+                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])),
+                                  projection=_rule_of(g))
 
     def buffers(self, g):
         return ["exp_avg", "exp_avg_sq"]
@@ -84,7 +97,8 @@ class _SGDPRule(_engine.Rule):
     def hparams(self, g):
         return _engine._c.HParams(lr=_f(g["lr"]), momentum=_f(g["momentum"]), dampening=_f(g["dampening"]),
                                   weight_decay=_f(g["weight_decay"]), eps=_f(g["eps"]), delta=_f(g["delta"]),
-                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])))
+                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])),
+                                  projection=_rule_of(g))
 
     def buffers(self, g):
         return ["momentum"]
@@ -138,7 +152,12 @@ def _projections(opt):
 class AdamP(Optimizer):
     """AdamP as the official adamp 0.3.0 defines it (Heo et al., ICLR 2021):
     same arguments, defaults, param_groups and state ("step", "exp_avg",
-    "exp_avg_sq"), each step one call of cadamp's C kernels."""
+    "exp_avg_sq"), each step one call of cadamp's C kernels. A group may
+    also set "projection" (cadamp's extension): "auto" (the default, the
+    paper's test), or "never", "channel", "layer", which decide without the
+    test; a large weight so decided ("never", "channel") steps in one sweep
+    over memory instead of two, e.g. convolutions behind BatchNorm, which
+    the test projects by channel at every step."""
     _rule = _AdamPRule()
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
@@ -160,7 +179,7 @@ class AdamP(Optimizer):
 class SGDP(Optimizer):
     """SGDP as the official adamp 0.3.0 defines it: same arguments (lr
     required), defaults, param_groups and state ("momentum"), each step one
-    call of cadamp's C kernels."""
+    call of cadamp's C kernels; a group's "projection" as in AdamP."""
     _rule = _SGDPRule()
 
     def __init__(self, params, lr=required, momentum=0, dampening=0,

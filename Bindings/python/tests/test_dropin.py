@@ -208,3 +208,48 @@ def test_projections_say_what_the_step_did():
         got = {name: opt.projections()[p] for name, p in m.named_parameters()}
         assert got["0.weight"] == got["3.weight"] == "channel", got
         assert got["7.weight"] == got["9.weight"] == "none" and got["1.weight"] == "none", got
+
+
+@pytest.mark.parametrize("name", ["AdamP", "SGDP"])
+def test_projection_rules_in_groups(name):
+    """A group's "projection" decides instead of the paper's test, on the C
+    path and on the reference path alike: where the rule says what the test
+    says (convolutions behind BatchNorm "channel", the last linear layer
+    "never"; the one behind LayerNorm is left to the test, which projects
+    it as a layer at times) the step is bitwise the test's; where it
+    overrides, the projections say so; a bad rule raises and changes
+    nothing."""
+    ours, _, kw = PAIRS[name]
+
+    def run(conv, linear, reference=False):
+        m = model(torch.float32)
+        named = dict(m.named_parameters())
+        gs = [{"params": [named["0.weight"], named["3.weight"]], "projection": conv},
+              {"params": [named["9.weight"]], "projection": linear},
+              {"params": [p for n, p in named.items() if n not in ("0.weight", "3.weight", "9.weight")]}]
+        opt = ours(gs, **kw)
+        if reference:  # the official code's step, as taken for tensors the C library does not handle
+            opt.step = lambda: cadamp._reference.adamp_step(opt) if name == "AdamP" else cadamp._reference.sgdp_step(opt)
+        train(m, opt, batches(torch.float32, n=3))
+        return m, opt
+
+    auto, auto_opt = run("auto", "auto")
+    ruled, ruled_opt = run("channel", "never")
+    for (n, a), b in zip(auto.named_parameters(), ruled.parameters()):
+        assert torch.equal(a, b), n
+    assert ruled_opt.projections()[dict(ruled.named_parameters())["0.weight"]] == "channel"
+
+    forced, forced_opt = run("never", "layer")
+    got = {n: forced_opt.projections()[p] for n, p in forced.named_parameters()}
+    assert got["0.weight"] == got["3.weight"] == "none" and got["9.weight"] == "layer", got
+    reference, _ = run("never", "layer", reference=True)
+    for (n, a), b in zip(forced.named_parameters(), reference.parameters()):
+        torch.testing.assert_close(a, b, **TOL[torch.float32], msg=n)
+    assert not torch.equal(dict(forced.named_parameters())["0.weight"], dict(auto.named_parameters())["0.weight"])
+
+    m = model(torch.float32)
+    before = [p.detach().clone() for p in m.parameters()]
+    opt = ours([{"params": list(m.parameters()), "projection": "sometimes"}], **kw)
+    with pytest.raises(ValueError, match="projection must be one of 'auto', 'never', 'channel', 'layer', got 'sometimes'"):
+        train(m, opt, batches(torch.float32, n=1))
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters())) and not opt.state
