@@ -7,11 +7,13 @@ counts live in the table (the C library increments them) and are mirrored
 into the state as the reference keeps them. The hyperparameters are one
 struct per group, rebuilt every step (a scheduler may have changed them)."""
 import ctypes
+import operator
 
 import torch
 
 from . import _c
 
+_GRAD = operator.attrgetter("grad")
 _OPTIONS = _c.StepOptions(ctypes.sizeof(_c.StepOptions), 1.0, 1)  # grad_mul 1, drop_stats
 
 
@@ -34,12 +36,6 @@ class Rule:
 
     def eligible_group(self, group):
         return True
-
-
-def _grad_eligible(g):
-    """A gradient the kernels can read (torch already makes its shape, dtype
-    and device the parameter's)."""
-    return g.layout is torch.strided and g.is_contiguous()
 
 
 def _eligible(t, like):
@@ -113,7 +109,7 @@ class _Plan:
         if base != self.hparams_base:
             table[:, 5] = self.groups_column * ctypes.sizeof(_c.HParams) + base
             self.hparams_base = base
-        table[:, 1] = torch.tensor([p.grad.data_ptr() for p in self.params], dtype=torch.int64)
+        table[:, 1] = torch.tensor(list(map(torch.Tensor.data_ptr, map(_GRAD, self.params))), dtype=torch.int64)
         # Nothing here reads the statistics after the step: small tensors may
         # keep theirs out of the buffer (adamp_step_options.drop_stats).
         status = _c.lib.adamp_step_ex(None, _c.ALGORITHMS[algorithm], _c.DTYPES[dtype], table.data_ptr(), n,
@@ -133,14 +129,25 @@ class _Plan:
 
 def _signature(opt, rule, groups, items):
     """What a plan depends on: the parameters' memory, their groups' buffer
-    lists, and the state's tensors (load_state_dict replaces them all)."""
-    sig = [id(opt.state)]
-    for p, gi in items:
-        state = opt.state.get(p, {})
-        sig.append((id(p), p.data_ptr(), gi))
-        sig.extend(id(state.get(name)) for name in rule.buffers(groups[gi]))
-        if rule.steps == "tensor":
-            sig.append(id(state.get("step")))
+    lists, and the state's tensors (load_state_dict replaces them all). Built
+    column by column with map() over C-level callables: over 20,000
+    parameters, one tuple per parameter took 2.4 µs each, most of a step."""
+    ps = [p for p, _ in items]
+    gis = [gi for _, gi in items]
+    empty = {}
+    states = [opt.state.get(p, empty) for p in ps]
+    sig = [id(opt.state), tuple(map(id, ps)), tuple(map(torch.Tensor.data_ptr, ps)), tuple(gis)]
+    names = {gi: tuple(rule.buffers(groups[gi])) for gi in set(gis)}
+    if rule.steps == "tensor":
+        names = {gi: n + ("step",) for gi, n in names.items()}
+    sig.append(tuple(names[gi] for gi in sorted(names)))
+    shared = set(names.values())
+    if len(shared) == 1:  # every group keeps the same buffers: a column per name
+        for name in shared.pop():
+            sig.append(tuple(map(id, map(operator.methodcaller("get", name), states))))
+        return sig
+    for slot in range(max(map(len, names.values()), default=0)):
+        sig.append(tuple(id(st.get(names[gi][slot])) if slot < len(names[gi]) else 0 for st, gi in zip(states, gis)))
     return sig
 
 
@@ -153,14 +160,19 @@ def step(opt, rule):
     if not all(rule.eligible_group(g) for g in groups):
         return False
     batches = {}  # (algorithm, dtype) -> [(param, group index)]
+    dtypes, strided = _c.DTYPES, torch.strided
     for gi, g in enumerate(groups):
+        algorithm = rule.algorithm(g)
         for p in g["params"]:
             grad = p.grad
             if grad is None:
                 continue
-            if p.dtype not in _c.DTYPES or not _grad_eligible(grad) or p.numel() == 0:
+            # A gradient the kernels can read (torch already makes its shape,
+            # dtype and device the parameter's). Inline: this loop runs once
+            # per parameter per step.
+            if p.dtype not in dtypes or grad.layout is not strided or not grad.is_contiguous() or p.numel() == 0:
                 return False
-            batches.setdefault((rule.algorithm(g), p.dtype), []).append((p, gi))
+            batches.setdefault((algorithm, p.dtype), []).append((p, gi))
     if not batches:
         return True
     hparams = (_c.HParams * len(groups))(*[rule.hparams(g) for g in groups])

@@ -253,3 +253,29 @@ def test_projection_rules_in_groups(name):
     with pytest.raises(ValueError, match="projection must be one of 'auto', 'never', 'channel', 'layer', got 'sometimes'"):
         train(m, opt, batches(torch.float32, n=1))
     assert all(torch.equal(a, b) for a, b in zip(before, m.parameters())) and not opt.state
+
+
+@pytest.mark.parametrize("both", [False, True])
+def test_state_buffers_replaced_between_steps(both):
+    """A state tensor replaced between steps is followed, whether the groups
+    keep the same buffers (Adam with amsgrad in both: the plan's signature
+    takes a column per buffer name) or not (amsgrad in one: per group)."""
+    dtype, data = torch.float32, batches(torch.float32, n=6)
+    ma, mb = model(dtype), model(dtype)
+    oa = cadamp.Adam(groups(ma, amsgrad=True), lr=1e-2, weight_decay=1e-3, amsgrad=both)
+    ob = torch.optim.Adam(groups(mb, amsgrad=True), lr=1e-2, weight_decay=1e-3, amsgrad=both)
+    train(ma, oa, data[:3])
+    train(mb, ob, data[:3])
+    for o in (oa, ob):
+        o.load_state_dict(copy.deepcopy(ob.state_dict()))
+    train(ma, oa, data[3:4])
+    train(mb, ob, data[3:4])
+    # One buffer of the amsgrad group replaced by a tensor of other memory
+    # (doubled, so that following the old one would show).
+    for o in (oa, ob):
+        p = o.param_groups[1]["params"][0]
+        o.state[p]["max_exp_avg_sq"] = o.state[p]["max_exp_avg_sq"] * 2
+    train(ma, oa, data[4:])
+    train(mb, ob, data[4:])
+    assert oa._cadamp_path == "c"
+    assert_same(ma, mb, oa, ob, dtype, exact=False)
