@@ -364,16 +364,25 @@ static void FN(sgdp_update)(size_t n, void *pv, const void *gv, void *bv, const 
  * element). */
 #define MOMENTS_DOT(n, step, ...)                                                  \
     do {                                                                           \
-        VACC(acc);                                                                 \
+        DOT_ACC;                                                                   \
         size_t i = 0;                                                              \
-        for (; i + W <= (n); i += W) {                                             \
-            const V u_ = VF(step)(__VA_ARGS__, &kv);                               \
-            VACC_PROD_AT(acc, p + i, u_);                                          \
-        }                                                                          \
-        double tail = 0;                                                           \
-        for (; i < (n); i++) tail += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks); \
-        return (VACC_SUM(acc) + tail) / (double)E(norm_eps)(norm, &c);             \
+        for (; i + W <= (n); i += W) DOT_VEC(step, __VA_ARGS__);                   \
+        for (; i < (n); i++) DOT_TAIL(step, __VA_ARGS__);                          \
+        return DOT_S(norm);                                                        \
     } while (0)
+/* Its parts, which the fused kernels' STATS_DOT shares: the sums, a whole
+ * vector's u = step(...) times p (u first: ACC_PROD_AT reads its operand
+ * twice), one element of the tail, and s from them given |p|. */
+#define DOT_ACC                                                                    \
+    VACC(acc);                                                                     \
+    double tail_ = 0
+#define DOT_VEC(step, ...)                                                         \
+    do {                                                                           \
+        const V u_ = VF(step)(__VA_ARGS__, &kv);                                   \
+        VACC_PROD_AT(acc, p + i, u_);                                              \
+    } while (0)
+#define DOT_TAIL(step, ...) (tail_ += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks))
+#define DOT_S(norm) ((VACC_SUM(acc) + tail_) / (double)E(norm_eps)(norm, &c))
 
 static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, void *mv, void *vv,
                                     const adamp_consts *kc, double norm) {
@@ -436,14 +445,9 @@ static void FN(sgdp_update_stats)(size_t n, void *pv, const void *gv, void *bv, 
  * computing it again). Sweep 2 is the unfused one's. */
 #define STATS_DOT(n, out, step, ...)                                               \
     do {                                                                           \
-        VACC(acc);                                                                 \
-        double tail_ = 0;                                                          \
-        /* u_ first: ACC_PROD_AT reads its operand twice */                     \
-        STATS_SWEEP(n, out, do {                                                   \
-            const V u_ = VF(step)(__VA_ARGS__, &kv);                               \
-            VACC_PROD_AT(acc, p + i, u_);                                          \
-        } while (0), tail_ += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks));  \
-        return (VACC_SUM(acc) + tail_) / (double)E(norm_eps)(sqrt(out[2]), &c);   \
+        DOT_ACC;                                                                   \
+        STATS_SWEEP(n, out, DOT_VEC(step, __VA_ARGS__), DOT_TAIL(step, __VA_ARGS__)); \
+        return DOT_S(sqrt(out[2]));                                                \
     } while (0)
 
 static double FN(adamp_moments_dot_stats)(size_t n, const void *pv, const void *gv, void *mv, void *vv, void *uv,
