@@ -15,27 +15,31 @@ public struct Benchmarked: Sendable {
 
     public static let names = ["adamp", "sgdp", "adam", "adamw", "sgd"]
     public static let all: [String: Benchmarked] = [
-        "adamp": .init(bytes: 28, make: { try AdamP(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
-                       ruled: { p, marked in
-                           let g = split(p, marked)
-                           return try AdamP(groups: [.init(parameters: g.0, projection: .channel),
-                                                     .init(parameters: g.1, projection: .never)],
-                                            learningRate: 1e-3, weightDecay: 1e-4)
-                       }),
-        "sgdp": .init(bytes: 20, make: { try SGDP(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
-                      ruled: { p, marked in
-                          let g = split(p, marked)
-                          return try SGDP(groups: [.init(parameters: g.0, projection: .channel),
-                                                   .init(parameters: g.1, projection: .never)],
-                                          learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true)
-                      }),
+        "adamp": .projecting(bytes: 28, group: { AdamP.Group(parameters: $0, projection: $1) }) {
+            try AdamP(groups: $0, learningRate: 1e-3, weightDecay: 1e-4)
+        },
+        "sgdp": .projecting(bytes: 20, group: { SGDP.Group(parameters: $0, projection: $1) }) {
+            try SGDP(groups: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true)
+        },
         "adam": .init(bytes: 28) { try Adam(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
         "adamw": .init(bytes: 28) { try AdamW(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2) },
         "sgd": .init(bytes: 20) { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
     ]
 }
 
-/// The marked parameters and the others, each in model order.
-private func split(_ p: [Parameter<Float>], _ marked: [Bool]) -> ([Parameter<Float>], [Parameter<Float>]) {
-    (p.indices.filter { marked[$0] }.map { p[$0] }, p.indices.filter { !marked[$0] }.map { p[$0] })
+extension Benchmarked {
+    /// A projecting optimizer's entry from its settings over groups (`make`,
+    /// written once): all parameters in one group of the paper's test, or
+    /// (`ruled`) the marked parameters in a `.channel` group and the others
+    /// in a `.never` one, each in model order. `group` makes a group of the
+    /// optimizer's kind with a rule (nil: the test).
+    static func projecting<H>(bytes: Double,
+                              group: @escaping @Sendable ([Parameter<Float>], ProjectionRule?) -> ParameterGroup<Float, H>,
+                              _ make: @escaping @Sendable ([ParameterGroup<Float, H>]) throws -> any Optimizer<Float>)
+        -> Benchmarked {
+        Benchmarked(bytes: bytes, make: { try make([group($0, nil)]) }, ruled: { p, marked in
+            try make([group(p.indices.filter { marked[$0] }.map { p[$0] }, .channel),
+                      group(p.indices.filter { !marked[$0] }.map { p[$0] }, .never)])
+        })
+    }
 }
