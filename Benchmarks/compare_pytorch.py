@@ -127,9 +127,12 @@ def main():
     n = sum(torch.Size(s).numel() for s in shapes)
     print(f"{a.model}: {n} parameters in {len(shapes)} tensors, {a.threads} threads, torch {torch.__version__}", file=sys.stderr)
 
+    # The same settings on both sides (and in adamp-bench), written once.
+    adam_kw, adamw_kw = dict(lr=1e-3, weight_decay=1e-4), dict(lr=1e-3, weight_decay=1e-2)
+    sgd_kw = dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)
     official = [
-        ("official AdamP", lambda ps: adamp.AdamP(ps, lr=1e-3, weight_decay=1e-4)),
-        ("official SGDP", lambda ps: adamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4)),
+        ("official AdamP", lambda ps: adamp.AdamP(ps, **adam_kw)),
+        ("official SGDP", lambda ps: adamp.SGDP(ps, **sgd_kw)),
     ]
     rows = {}
     for name, make in official:
@@ -137,22 +140,19 @@ def main():
         ps = torch_params(shapes, normalised)
         rows[name] = median_ms(make(ps), a.official_steps, warmup=1, prepare=lambda: orthogonalise(ps))
 
-    # The same settings on both sides (and in adamp-bench).
     makers = {
-        "torch Adam fused": lambda ps: torch.optim.Adam(ps, lr=1e-3, weight_decay=1e-4, fused=True),
-        "torch AdamW fused": lambda ps: torch.optim.AdamW(ps, lr=1e-3, weight_decay=1e-2, fused=True),
-        "torch SGD fused": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4,
-                                                      fused=True),
-        "ours Adam": lambda ps: cadamp.Adam(ps, lr=1e-3, weight_decay=1e-4),
-        "ours AdamW": lambda ps: cadamp.AdamW(ps, lr=1e-3, weight_decay=1e-2),
-        "ours SGD": lambda ps: cadamp.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
-        "ours AdamP": lambda ps: cadamp.AdamP(ps, lr=1e-3, weight_decay=1e-4),
-        "ours SGDP": lambda ps: cadamp.SGDP(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-4),
+        "torch Adam fused": lambda ps: torch.optim.Adam(ps, **adam_kw, fused=True),
+        "torch AdamW fused": lambda ps: torch.optim.AdamW(ps, **adamw_kw, fused=True),
+        "torch SGD fused": lambda ps: torch.optim.SGD(ps, **sgd_kw, fused=True),
+        "ours Adam": lambda ps: cadamp.Adam(ps, **adam_kw),
+        "ours AdamW": lambda ps: cadamp.AdamW(ps, **adamw_kw),
+        "ours SGD": lambda ps: cadamp.SGD(ps, **sgd_kw),
+        "ours AdamP": lambda ps: cadamp.AdamP(ps, **adam_kw),
+        "ours SGDP": lambda ps: cadamp.SGDP(ps, **sgd_kw),
     }
     if any(normalised):
-        makers["ours AdamP, rules"] = lambda ps: cadamp.AdamP(ruled(ps), lr=1e-3, weight_decay=1e-4)
-        makers["ours SGDP, rules"] = lambda ps: cadamp.SGDP(ruled(ps), lr=0.1, momentum=0.9, nesterov=True,
-                                                            weight_decay=1e-4)
+        makers["ours AdamP, rules"] = lambda ps: cadamp.AdamP(ruled(ps), **adam_kw)
+        makers["ours SGDP, rules"] = lambda ps: cadamp.SGDP(ruled(ps), **sgd_kw)
     print(f"timing {len(makers)} optimizers, interleaved step by step...", file=sys.stderr)
     sets = {name: torch_params(shapes, normalised, seed=i) for i, name in enumerate(makers)}
     opts = {name: make(sets[name]) for name, make in makers.items()}
