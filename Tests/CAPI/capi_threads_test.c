@@ -148,20 +148,10 @@ static void run_sliced(const variant *v, adamp_dtype dtype, const adamp_config *
     for (int step = 0; step < STEPS; step++) {
         CHECK(adamp_row_stats_ex(cfg, dtype, sl, n, stats, len, &o) == ADAMP_OK);
         CHECK(adamp_decide(v->algo, dtype, t, COUNT, stats, len) == ADAMP_OK);
-        size_t so = 0;
-        for (int i = 0; i < COUNT; i++) {
-            layer_pp[i] = 0;
-            for (size_t r = 0; NDIM[i] > 1 && r < ROWS[i]; r++) layer_pp[i] += stats[3 * (so + r) + 2];
-            so += NDIM[i] > 1 ? ROWS[i] : 0;
-        }
+        layer_pp_of(t, COUNT, stats, layer_pp);
         for (size_t k = 0; k < n; k++) sl[k].projection = t[of[k]].projection, pp[k] = layer_pp[of[k]];
         CHECK(adamp_apply_layer_begin(cfg, v->algo, dtype, sl, n, stats, len, &o, pp, row_s) == ADAMP_OK);
-        so = 0;
-        for (int i = 0; i < COUNT; i++) {
-            layer_s[i] = 0;
-            for (size_t r = 0; t[i].projection == ADAMP_PROJ_LAYER && r < ROWS[i]; r++) layer_s[i] += row_s[so + r];
-            so += NDIM[i] > 1 ? ROWS[i] : 0;
-        }
+        layer_s_of(t, COUNT, row_s, layer_s);
         for (size_t k = 0; k < n; k++) s_of[k] = layer_s[of[k]];
         CHECK(adamp_apply_layer_end(cfg, v->algo, dtype, sl, n, stats, len, &o, pp, s_of) == ADAMP_OK);
     }

@@ -93,17 +93,9 @@ static void phases(const variant *v, adamp_dtype dtype, const adamp_config *cfg,
     double *layer_pp = calloc(COUNT, sizeof(double)), *row_s = calloc(rows, sizeof(double)), *layer_s = calloc(COUNT, sizeof(double));
     CHECK(adamp_row_stats_ex(cfg, dtype, b->t, COUNT, b->stats, len, o) == ADAMP_OK);
     CHECK(adamp_decide(v->algo, dtype, b->t, COUNT, b->stats, len) == ADAMP_OK);
-    size_t so = 0;
-    for (int i = 0; i < COUNT; i++) {
-        for (size_t r = 0; NDIM[i] > 1 && r < ROWS[i]; r++) layer_pp[i] += b->stats[3 * (so + r) + 2];
-        so += NDIM[i] > 1 ? ROWS[i] : 0;
-    }
+    layer_pp_of(b->t, COUNT, b->stats, layer_pp);
     CHECK(adamp_apply_layer_begin(cfg, v->algo, dtype, b->t, COUNT, b->stats, len, o, layer_pp, row_s) == ADAMP_OK);
-    so = 0;
-    for (int i = 0; i < COUNT; i++) {
-        for (size_t r = 0; b->t[i].projection == ADAMP_PROJ_LAYER && r < ROWS[i]; r++) layer_s[i] += row_s[so + r];
-        so += NDIM[i] > 1 ? ROWS[i] : 0;
-    }
+    layer_s_of(b->t, COUNT, row_s, layer_s);
     CHECK(adamp_apply_layer_end(cfg, v->algo, dtype, b->t, COUNT, b->stats, len, o, layer_pp, layer_s) == ADAMP_OK);
     free(layer_pp), free(row_s), free(layer_s);
 }
