@@ -258,8 +258,8 @@ def test_projection_rules_in_groups(name):
 @pytest.mark.parametrize("both", [False, True])
 def test_state_buffers_replaced_between_steps(both):
     """A state tensor replaced between steps is followed, whether the groups
-    keep the same buffers (Adam with amsgrad in both: the plan's signature
-    takes a column per buffer name) or not (amsgrad in one: per group)."""
+    keep the same buffers (Adam with amsgrad in both) or not (amsgrad in
+    one)."""
     dtype, data = torch.float32, batches(torch.float32, n=6)
     ma, mb = model(dtype), model(dtype)
     oa = cadamp.Adam(groups(ma, amsgrad=True), lr=1e-2, weight_decay=1e-3, amsgrad=both)
