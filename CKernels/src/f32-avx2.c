@@ -33,7 +33,10 @@ typedef __m256d D;
 #define WHI(x) _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
 #define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm256_fmadd_pd(WHI(a), WHI(b), hi))
-#define ACC_PROD_AT(lo, hi, ptr, b) (lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(ptr)), WLO(b), lo), hi = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps((ptr) + 4)), WHI(b), hi))
+#define WLO_AT(ptr) _mm256_cvtps_pd(_mm_loadu_ps(ptr))
+#define WHI_AT(ptr) _mm256_cvtps_pd(_mm_loadu_ps((ptr) + 4))
+#define ACC_PROD_AT(lo, hi, ptr, b) (lo = _mm256_fmadd_pd(WLO_AT(ptr), WLO(b), lo), hi = _mm256_fmadd_pd(WHI_AT(ptr), WHI(b), hi))
+#define ACC_SQ_AT(lo, hi, ptr) (lo = _mm256_fmadd_pd(WLO_AT(ptr), WLO_AT(ptr), lo), hi = _mm256_fmadd_pd(WHI_AT(ptr), WHI_AT(ptr), hi))
 #define ACC(lo, hi, x) (lo = _mm256_add_pd(lo, WLO(x)), hi = _mm256_add_pd(hi, WHI(x)))
 #define VFMS _mm256_fmsub_ps
 #define VFNMA _mm256_fnmadd_ps

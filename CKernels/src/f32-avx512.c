@@ -33,7 +33,10 @@ typedef __m512d D;
 #define WHI(x) _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)))
 #define DLO(x) WLO(x)
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
-#define ACC_PROD_AT(lo, hi, ptr, b) (lo = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps(ptr)), WLO(b), lo), hi = _mm512_fmadd_pd(_mm512_cvtps_pd(_mm256_loadu_ps((ptr) + 8)), WHI(b), hi))
+#define WLO_AT(ptr) _mm512_cvtps_pd(_mm256_loadu_ps(ptr))
+#define WHI_AT(ptr) _mm512_cvtps_pd(_mm256_loadu_ps((ptr) + 8))
+#define ACC_PROD_AT(lo, hi, ptr, b) (lo = _mm512_fmadd_pd(WLO_AT(ptr), WLO(b), lo), hi = _mm512_fmadd_pd(WHI_AT(ptr), WHI(b), hi))
+#define ACC_SQ_AT(lo, hi, ptr) (lo = _mm512_fmadd_pd(WLO_AT(ptr), WLO_AT(ptr), lo), hi = _mm512_fmadd_pd(WHI_AT(ptr), WHI_AT(ptr), hi))
 #define ACC(lo, hi, x) (lo = _mm512_add_pd(lo, WLO(x)), hi = _mm512_add_pd(hi, WHI(x)))
 #define VFMS _mm512_fmsub_ps
 #define VFNMA _mm512_fnmadd_ps
