@@ -1,7 +1,7 @@
 /* One thread, state in cache: ns per element of each optimizer's step over
  * one [rows, cols] weight whose gradient is orthogonal to each row (AdamP
  * and SGDP project it by channel), and of the statistics pass alone. The
- * figures in README's "The divider" come from it:
+ * figures in docs/performance.md, "The divider", come from it:
  *   make -C CKernels CC=clang ../build/c/libcadamp.a   (or the system cc)
  *   cc -O2 -ICKernels/include scripts/hot-step.c build/c/libcadamp.a -lgomp -lm -o /tmp/hot-step
  *   /tmp/hot-step 16 4608 f32        (ADAMP_ISA=avx2 to force a variant)

@@ -1,5 +1,5 @@
 /* What it costs when one core updates lines another core just read
- * (README, "When cores share lines slowly"): per block of 1M floats, each
+ * (docs/performance.md, "When cores share lines slowly"): per block of 1M floats, each
  * of 2 threads reads half the block's w and g (as the statistics pass
  * does), then updates its half SGD-style; against that, each thread reads
  * the other's half first. In this VM's slower memory regime the two cost

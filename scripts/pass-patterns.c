@@ -1,4 +1,4 @@
-/* Where AdamP's time over Adam's goes (README, "The divider"): the memory
+/* Where AdamP's time over Adam's goes (docs/performance.md, "Why AdamP with the paper's test costs more than Adam"): the memory
  * pattern of a ResNet-50 step (25.5M f32 parameters, 2 threads, blocks of
  * 1M elements, rows of 2304) with stand-in arithmetic, a square root and
  * two divisions per element as AdamP's update has, in six arrangements:

@@ -1,5 +1,5 @@
 /* What a pass that only reads gets from this machine's memory, against one
- * that reads and writes (README, "Why AdamP still costs more than Adam"):
+ * that reads and writes (docs/performance.md, "Why AdamP with the paper's test costs more than Adam"):
  * over 25.5M floats, a pass reading two arrays (as the statistics pass reads
  * w and g), with and without software prefetching, and an SGD-like pass
  * reading three and writing two; on 1 and on 2 threads, taking turns.

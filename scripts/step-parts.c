@@ -7,8 +7,8 @@
  * AdamP and SGDP projecting with the rules a user who knows the model
  * gives (4-D weights, behind BatchNorm: ADAMP_PROJECT_CHANNEL; the rest:
  * NEVER), which step in one sweep (step.c).
- * Ratios are to Adam's step of the same turn. README's "Why AdamP still
- * costs more than Adam" quotes it:
+ * Ratios are to Adam's step of the same turn. README's "Say which weights
+ * are scale-invariant" table and docs/performance.md quote it:
  *   make -C CKernels ../build/c/libcadamp.a
  *   cc -O2 -ICKernels/include scripts/step-parts.c build/c/libcadamp.a -lgomp -lm -o /tmp/step-parts
  *   swift run -c release adamp-bench --model resnet50 --list-shapes | /tmp/step-parts 20 2
