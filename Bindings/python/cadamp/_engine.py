@@ -146,9 +146,6 @@ def _signature(opt, rule, groups, items):
         sig.extend(tuple(map(id, map(operator.methodcaller("get", name), states[start:end]))) for name in names)
         start = end
     return sig
-    for slot in range(max(map(len, names.values()), default=0)):
-        sig.append(tuple(id(st.get(names[gi][slot])) if slot < len(names[gi]) else 0 for st, gi in zip(states, gis)))
-    return sig
 
 
 def step(opt, rule):
@@ -160,6 +157,7 @@ def step(opt, rule):
     if not all(rule.eligible_group(g) for g in groups):
         return False
     batches = {}  # (algorithm, dtype) -> [(param, group index)]
+    empties = []  # parameters with no elements: the C library takes none
     dtypes, strided = _c.DTYPES, torch.strided
     for gi, g in enumerate(groups):
         algorithm = rule.algorithm(g)
@@ -170,10 +168,13 @@ def step(opt, rule):
             # A gradient the kernels can read (torch already makes its shape,
             # dtype and device the parameter's). Inline: this loop runs once
             # per parameter per step.
-            if p.dtype not in dtypes or grad.layout is not strided or not grad.is_contiguous() or p.numel() == 0:
+            if p.dtype not in dtypes or grad.layout is not strided or not grad.is_contiguous():
                 return False
+            if p.numel() == 0:
+                empties.append((p, gi))
+                continue
             batches.setdefault((algorithm, p.dtype), []).append((p, gi))
-    if not batches:
+    if not batches and not empties:
         return True
     hparams = (_c.HParams * len(groups))(*[rule.hparams(g) for g in groups])
     for gi, g in enumerate(groups):
@@ -203,7 +204,27 @@ def step(opt, rule):
         # A new plan has put its state in place (step counts, SGD's buffers
         # once the step has run): its signature is taken now.
         cache[key] = (sig if sig is not None else _signature(opt, rule, groups, items), plan)
+    _step_empty(opt, rule, groups, empties)
     return True
+
+
+def _step_empty(opt, rule, groups, empties):
+    """Parameters with no elements have nothing to update; their state is
+    made and their steps counted as for any other (torch.optim does the
+    same; the official AdamP and SGDP, viewing an empty weight by rows,
+    fail half way through a step). The Swift optimizers count them too."""
+    for p, gi in empties:
+        state = opt.state[p]
+        for name in rule.buffers(groups[gi]):
+            if name not in state:
+                state[name] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if rule.steps == "tensor":
+            if "step" in state:
+                state["step"] += 1
+            else:
+                state["step"] = torch.tensor(1.0, dtype=_scalar_dtype())
+        elif rule.steps == "int":
+            state["step"] = state.get("step", 0) + 1
 
 
 def last_projections(opt):

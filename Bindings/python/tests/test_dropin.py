@@ -173,6 +173,41 @@ def test_mixed_dtypes_skipped_grads_and_the_reference_path(name):
         assert oa.state_dict()["state"].keys() == ob.state_dict()["state"].keys()
 
 
+@pytest.mark.parametrize("name", PAIRS)
+def test_empty_parameters_are_stepped(name):
+    """Parameters with no elements ([0, 4] and [0]) beside real ones: the step
+    takes the C path, the real ones move as the reference moves them, and the
+    empty ones get the state and step count any parameter gets (the official
+    AdamP and SGDP fail half way on an empty weight, so the reference steps
+    the real ones alone)."""
+    ours, ref, kw = PAIRS[name]
+    torch.manual_seed(4)
+    real = [torch.randn(6, 4), torch.randn(5)]
+    pa = [torch.nn.Parameter(b.clone()) for b in real] + [torch.nn.Parameter(torch.empty(0, 4)),
+                                                        torch.nn.Parameter(torch.empty(0))]
+    pb = [torch.nn.Parameter(b.clone()) for b in real]
+    oa, ob = ours(pa, **kw), ref(pb, **kw)
+    for _ in range(2):
+        for a in pa:
+            a.grad = torch.randn(a.shape)
+        for a, b in zip(pa, pb):
+            b.grad = a.grad.clone()
+        oa.step()
+        ob.step()
+        assert oa._cadamp_path == "c"
+    for a, b in zip(pa, pb):
+        torch.testing.assert_close(a, b, **TOL[torch.float32])
+    like = ob.state[pb[0]]
+    for e in pa[2:]:
+        state = oa.state[e]
+        assert state.keys() == like.keys()
+        for k, v in like.items():
+            if isinstance(v, torch.Tensor) and v.dim() > 0:
+                assert state[k].shape == e.shape and state[k].dtype == e.dtype, k
+            else:
+                assert type(state[k]) is type(v) and state[k] == v, k   # the step count
+
+
 def test_bad_hyperparameter_raises_and_changes_nothing():
     """The official classes take any value; a step with an impossible one
     raises ValueError naming it, before anything changes."""
