@@ -2,8 +2,10 @@
 Copyright (c) 2020-present NAVER Corp.), for the parameters the C library
 does not handle (not contiguous CPU float32/float64). Transcribed from
 adamp/adamp.py and adamp/sgdp.py, with the state created as they create it;
-one change: the views are `reshape`, so that a non-contiguous parameter
-(on which the official code's `view` raises) steps too; and one addition:
+two changes: the views are `reshape`, so that a non-contiguous parameter
+(on which the official code's `view` raises) steps too, and a weight with no
+elements is not viewed by rows (which raises; its projection would change
+nothing); and one addition:
 a group's "projection" rule (cadamp's extension: "auto", the paper's test,
 or "never", "channel", "layer"), as the C library applies it."""
 import math
@@ -50,7 +52,7 @@ def adamp_step(opt):
             else:
                 perturb = exp_avg / denom
             wd_ratio = 1
-            if len(p.shape) > 1:
+            if len(p.shape) > 1 and p.numel() > 0:
                 perturb, wd_ratio = _projection(p, grad, perturb, group["delta"], group["wd_ratio"], group["eps"],
                                                 group.get("projection", "auto"))
             if group["weight_decay"] > 0:
@@ -72,7 +74,7 @@ def sgdp_step(opt):
             buf.mul_(momentum).add_(grad, alpha=1 - dampening)
             d_p = grad + momentum * buf if nesterov else buf
             wd_ratio = 1
-            if len(p.shape) > 1:
+            if len(p.shape) > 1 and p.numel() > 0:
                 d_p, wd_ratio = _projection(p, grad, d_p, group["delta"], group["wd_ratio"], group["eps"],
                                             group.get("projection", "auto"))
             if group["weight_decay"] > 0:

@@ -173,18 +173,21 @@ def test_mixed_dtypes_skipped_grads_and_the_reference_path(name):
         assert oa.state_dict()["state"].keys() == ob.state_dict()["state"].keys()
 
 
+@pytest.mark.parametrize("contiguous", [True, False])
 @pytest.mark.parametrize("name", PAIRS)
-def test_empty_parameters_are_stepped(name):
+def test_empty_parameters_are_stepped(name, contiguous):
     """Parameters with no elements ([0, 4] and [0]) beside real ones: the step
-    takes the C path, the real ones move as the reference moves them, and the
-    empty ones get the state and step count any parameter gets (the official
-    AdamP and SGDP fail half way on an empty weight, so the reference steps
-    the real ones alone)."""
+    takes the C path (the reference path when a real one is not contiguous),
+    the real ones move as the reference moves them, and the empty ones get
+    the state and step count any parameter gets (the official AdamP and SGDP
+    fail half way on an empty weight, so the reference steps the real ones
+    alone)."""
     ours, ref, kw = PAIRS[name]
     torch.manual_seed(4)
     real = [torch.randn(6, 4), torch.randn(5)]
-    pa = [torch.nn.Parameter(b.clone()) for b in real] + [torch.nn.Parameter(torch.empty(0, 4)),
-                                                        torch.nn.Parameter(torch.empty(0))]
+    first = real[0].clone() if contiguous else real[0].t().contiguous().t()
+    pa = [torch.nn.Parameter(first), torch.nn.Parameter(real[1].clone()),
+          torch.nn.Parameter(torch.empty(0, 4)), torch.nn.Parameter(torch.empty(0))]
     pb = [torch.nn.Parameter(b.clone()) for b in real]
     oa, ob = ours(pa, **kw), ref(pb, **kw)
     for _ in range(2):
@@ -194,7 +197,7 @@ def test_empty_parameters_are_stepped(name):
             b.grad = a.grad.clone()
         oa.step()
         ob.step()
-        assert oa._cadamp_path == "c"
+        assert oa._cadamp_path == ("c" if contiguous else "reference")
     for a, b in zip(pa, pb):
         torch.testing.assert_close(a, b, **TOL[torch.float32])
     like = ob.state[pb[0]]
