@@ -14,7 +14,7 @@ enum Contention {
         let threads = o.threadCount
         note("adamp-bench --contention: \(names.joined(separator: ", ")) on \(model), \(threads) threads, "
              + "\(o.gradients.rawValue) gradients, taking turns; quiet, then beside a busy process")
-        func measure() throws -> ([(median: Double, min: Double)], [ProjectionTally]) {
+        func measure() throws -> ([(median: Double, min: Double, q1: Double, q3: Double)], [ProjectionTally]) {
             var tallies = names.map { _ in ProjectionTally() }
             let times = try timeInterleaved(steps: o.steps, warmup: o.warmup,
                                             subjects.map { s in { try s.optimizer.step() } },
@@ -31,12 +31,15 @@ enum Contention {
         Thread.sleep(forTimeInterval: 0.5)
         let (loaded, _) = try measure()
 
-        print("\(model): \(shapes.count) tensors, \(threads) threads; medians (min) of \(o.steps) steps each, taking turns")
-        print("optimizer     quiet ms        busy ms   busy/quiet   projections (quiet run)")
+        // Quartiles, not the minimum: beside a busy process a step that waits
+        // for a descheduled thread waits about a scheduling tick (4 ms on
+        // the machine measured), so its times spread in steps of one.
+        print("\(model): \(shapes.count) tensors, \(threads) threads; medians (quartiles) of \(o.steps) steps each, taking turns")
+        print("optimizer   quiet ms (q1-q3)       busy ms (q1-q3)      busy/quiet   projections (quiet run)")
         for (k, name) in names.enumerated() {
             print(name.padding(toLength: 9, withPad: " ", startingAt: 0)
-                  + String(format: "%8.2f (%5.2f) %8.2f (%5.2f) %8.2fx   ", quiet[k].median, quiet[k].min,
-                           loaded[k].median, loaded[k].min, loaded[k].median / quiet[k].median)
+                  + String(format: "%8.2f (%5.2f-%5.2f) %8.2f (%5.2f-%5.2f) %8.2fx   ", quiet[k].median, quiet[k].q1,
+                           quiet[k].q3, loaded[k].median, loaded[k].q1, loaded[k].q3, loaded[k].median / quiet[k].median)
                   + tallies[k].description)
         }
         for (a, b) in [("adamp", "adam"), ("sgdp", "sgd")] {

@@ -129,7 +129,7 @@ func milliseconds(_ d: Duration) -> Double {
 /// see the same moments of a noisy machine. `prepare` runs before every
 /// round and `timed` after every timed one, untimed.
 func timeInterleaved(steps: Int, warmup: Int, _ bodies: [() throws -> Void], prepare: () -> Void = {},
-                     timed: () -> Void = {}) throws -> [(median: Double, min: Double)] {
+                     timed: () -> Void = {}) throws -> [(median: Double, min: Double, q1: Double, q3: Double)] {
     for _ in 0..<warmup { prepare(); for b in bodies { try b() } }
     let clock = ContinuousClock()
     var t = bodies.map { _ in [Double]() }
@@ -138,7 +138,7 @@ func timeInterleaved(steps: Int, warmup: Int, _ bodies: [() throws -> Void], pre
         for (i, b) in bodies.enumerated() { t[i].append(milliseconds(try clock.measure(b))) }
         timed()
     }
-    return t.map { ts in let s = ts.sorted(); return (s[s.count / 2], s[0]) }
+    return t.map { ts in let s = ts.sorted(); return (s[s.count / 2], s[0], s[s.count / 4], s[3 * s.count / 4]) }
 }
 
 /// The streaming floor's buffers: four arrays as long as the model.
