@@ -120,17 +120,11 @@ static inline LANE LF(adamp_moments_dot_at)(const T *g, T *m, T *v, const LF(k) 
     return LF(adamp_moments)(LF(grad)(g, k), m, v, k);
 }
 
-/* AdamP's perturbation from moments already updated (a projected update's
- * sweep 2): bitwise what adamp_moments returned when it stored them. */
-static inline LANE LF(adamp_perturb_at)(const T *g, const T *m, const T *v, const LF(k) *k) {
-    return LF(adamp_perturb)(LF(grad)(g, k), L_LOAD(m), L_LOAD(v), k);
-}
-
 /* AdamP, projected, sweep 2: the perturbation less p_n * s, decay, update. */
 static inline void LF(adamp_apply_projection_at)(T *p, const T *g, const T *m, const T *v, const LF(k) *k, LANE dn,
                                                  LANE s) {
     const LANE pp = L_LOAD(p);
-    LF(update)(p, pp, LF(project)(LF(adamp_perturb_at)(g, m, v, k), pp, dn, s), k);
+    LF(update)(p, pp, LF(project)(LF(adamp_perturb)(LF(grad)(g, k), L_LOAD(m), L_LOAD(v), k), pp, dn, s), k);
 }
 
 /* AdamP, projected, sweep 1 keeping the perturbation in u (a row of
@@ -157,14 +151,9 @@ static inline LANE LF(sgdp_moments_dot_at)(const T *g, T *buf, const LF(k) *k) {
     return LF(sgdp_moments)(LF(grad)(g, k), buf, k);
 }
 
-/* SGDP's perturbation from the momentum already updated: as AdamP's. */
-static inline LANE LF(sgdp_perturb_at)(const T *g, const T *buf, const LF(k) *k) {
-    return LF(sgdp_perturb)(LF(grad)(g, k), L_LOAD(buf), k);
-}
-
 static inline void LF(sgdp_apply_projection_at)(T *p, const T *g, T *buf, const LF(k) *k, LANE dn, LANE s) {
     const LANE pp = L_LOAD(p);
-    const LANE u = LF(project)(LF(sgdp_perturb_at)(g, buf, k), pp, dn, s);
+    const LANE u = LF(project)(LF(sgdp_perturb)(LF(grad)(g, k), L_LOAD(buf), k), pp, dn, s);
     if (!k->nesterov) L_STORE(buf, u); /* d_p is buf itself: projected in place */
     LF(update)(p, pp, u, k);
 }
