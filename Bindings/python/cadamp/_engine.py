@@ -53,18 +53,7 @@ class _Plan:
         self.params = [p for p, _ in items]
         self.pending = []   # SGD buffers that join the state after the step
         for p, gi in items:
-            state = opt.state[p]
-            if rule.steps == "tensor" and "step" not in state:
-                state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())
-            if rule.steps == "int" and "step" not in state:
-                state["step"] = 0
-            for name in rule.buffers(groups[gi]):
-                if name not in state:
-                    t = torch.zeros_like(p, memory_format=torch.preserve_format)
-                    if rule.steps == "first":
-                        self.pending.append((p, name, t))
-                    else:
-                        state[name] = t
+            _new_state(opt, rule, groups[gi], p, self.pending)
         staged = {(id(p), name): t for p, name, t in self.pending}
 
         def buffer(p, gi, slot):
@@ -208,23 +197,35 @@ def step(opt, rule):
     return True
 
 
+def _new_state(opt, rule, group, p, pending=None):
+    """What p's state lacks before a step: the step count (0) and zeroed
+    buffers. torch.optim.SGD's buffers (steps "first") go to `pending` when
+    given, to join the state once the step has run (its first step reads
+    none)."""
+    state = opt.state[p]
+    if "step" not in state:
+        if rule.steps == "tensor":
+            state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())
+        elif rule.steps == "int":
+            state["step"] = 0
+    for name in rule.buffers(group):
+        if name not in state:
+            t = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if pending is not None and rule.steps == "first":
+                pending.append((p, name, t))
+            else:
+                state[name] = t
+
+
 def _step_empty(opt, rule, groups, empties):
     """Parameters with no elements have nothing to update; their state is
     made and their steps counted as for any other (torch.optim does the
     same; the official AdamP and SGDP, viewing an empty weight by rows,
     fail half way through a step). The Swift optimizers count them too."""
     for p, gi in empties:
-        state = opt.state[p]
-        for name in rule.buffers(groups[gi]):
-            if name not in state:
-                state[name] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        if rule.steps == "tensor":
-            if "step" in state:
-                state["step"] += 1
-            else:
-                state["step"] = torch.tensor(1.0, dtype=_scalar_dtype())
-        elif rule.steps == "int":
-            state["step"] = state.get("step", 0) + 1
+        _new_state(opt, rule, groups[gi], p)
+        if rule.steps in ("tensor", "int"):
+            opt.state[p]["step"] += 1
 
 
 def last_projections(opt):

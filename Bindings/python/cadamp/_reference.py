@@ -14,11 +14,21 @@ import torch
 import torch.nn.functional as F
 
 
+def _channel_view(x):
+    return x.reshape(x.size(0), -1)
+
+
+def _layer_view(x):
+    return x.reshape(1, -1)
+
+
+#: The views each rule tries, in order (the paper's test: both).
+_VIEWS = {"auto": (_channel_view, _layer_view), "never": (), "channel": (_channel_view,), "layer": (_layer_view,)}
+
+
 def _projection(p, grad, perturb, delta, wd_ratio, eps, rule="auto"):
     expand_size = [-1] + [1] * (len(p.shape) - 1)
-    views = {"auto": (0, 1), "never": (), "channel": (0,), "layer": (1,)}[rule]
-    for v in views:
-        view = (lambda x: x.reshape(x.size(0), -1)) if v == 0 else (lambda x: x.reshape(1, -1))
+    for view in _VIEWS[rule]:
         cosine_sim = F.cosine_similarity(view(grad), view(p.data), dim=1, eps=eps).abs_()
         if rule != "auto" or cosine_sim.max() < delta / math.sqrt(view(p.data).size(1)):
             p_n = p.data / view(p.data).norm(dim=1).view(expand_size).add_(eps)

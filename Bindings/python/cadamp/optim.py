@@ -6,9 +6,10 @@ parameters of all groups (cadamp._engine).
 A step the C library does not handle takes the reference path instead,
 unchanged: a parameter that is not a contiguous CPU float32/float64 tensor
 (or its gradient or state), a sparse gradient, or a group with capturable
-or differentiable set. A parameter with no elements is stepped as any other
-(its state made, its step counted), where the official AdamP and SGDP fail. For Adam, AdamW and SGD that is torch's own
-step; for AdamP and SGDP the official code's (cadamp._reference).
+or differentiable set. For Adam, AdamW and SGD that is torch's own step; for
+AdamP and SGDP the official code's (cadamp._reference). A parameter with no
+elements is stepped as any other (its state made, its step counted), where
+the official AdamP and SGDP fail.
 """
 import torch
 from torch.optim.optimizer import Optimizer, required
