@@ -23,7 +23,6 @@ typedef struct {
     double *p[COUNT], *g[COUNT], *s[3][COUNT];
 } batch;
 
-
 /* Removes from g its component along p, per row (rows) or over the tensor. */
 static void orthogonalize(double *g, const double *p, size_t rows, size_t cols) {
     for (size_t r = 0; r < rows; r++) {

@@ -17,12 +17,11 @@
 /* Each above the 16,384 elements of a tensor stepped whole: channel-orthogonal
  * gradients (rows short enough for AdamP to keep the perturbation, and rows
  * too long), layer-orthogonal ones, random ones, a bias, a tensor without a
- * gradient, and one whose rows are too narrow to be speculated. */
+ * gradient, and one whose rows are too narrow to be fused. */
 enum { COUNT = 7, STEPS = 3 };
 static const size_t ROWS[COUNT] = {64, 20, 40, 50, 1, 30, 3000}, COLS[COUNT] = {600, 9000, 1000, 500, 20000, 700, 10};
 static const int32_t NDIM[COUNT] = {2, 4, 3, 2, 1, 2, 2};
 enum { ORTHO_ROWS, ORTHO_ROWS_LONG, ORTHO_LAYER, RANDOM, BIAS, NO_GRAD, NARROW };
-
 
 /* Removes from g its component along p in each of `parts` equal parts. */
 static void orthogonalize(double *g, const double *p, size_t n, size_t parts) {
