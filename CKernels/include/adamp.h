@@ -437,6 +437,15 @@ ADAMP_API adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm
                            adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                            const adamp_step_options *options);
 
+/** Every check adamp_step_ex() makes on the same arguments, and nothing
+ *  else: it reads them and writes nothing. ADAMP_OK exactly when that step
+ *  would run, and then it cannot fail. A caller stepping several batches
+ *  (e.g. float32 and float64 tensors, one call each) validates them all
+ *  first, so that a step is all or nothing across the batches. */
+ADAMP_API adamp_status adamp_validate(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
+                                      const adamp_tensor *tensors, size_t count, const double *stats,
+                                      size_t stats_len, const adamp_step_options *options);
+
 /** adamp_row_stats() with options: the statistics of the gradients as
  *  multiplied by options->grad_mul, as adamp_step_ex() computes them. */
 ADAMP_API adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,

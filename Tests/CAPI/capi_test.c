@@ -38,6 +38,16 @@ static void expect_rejected(adamp_status got, adamp_status want, const float *w_
     CHECK(memcmp(mb, zeros, sizeof mb) == 0 && tensors[1].step == 0);
 }
 
+/* adamp_step(), after checking that adamp_validate() says the same of the
+ * call (and, as expect_rejected() checks of a failed step, writes nothing). */
+static adamp_status validated_step(adamp_algorithm algo, adamp_dtype dtype, adamp_tensor *t, size_t count,
+                                   double *st, size_t len) {
+    const adamp_status v = adamp_validate(NULL, algo, dtype, t, count, st, len, NULL);
+    const adamp_status s = adamp_step(NULL, algo, dtype, t, count, st, len);
+    CHECK(v == s);
+    return s;
+}
+
 /* The regressions of defects found by fuzzing and hostile use, one each. */
 
 /* SGD with momentum 0 neither reads nor writes a buffer left in place (as
@@ -670,29 +680,29 @@ int main(void) {
     setup();
     float before[6];
     memcpy(before, w, sizeof w);
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, NULL, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, NULL, 6), ADAMP_E_NULL_POINTER, before);
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 11), ADAMP_E_STATS_TOO_SMALL, before);
-    expect_rejected(adamp_step(NULL, (adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, NULL, 2, stats, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, NULL, 6), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 11), ADAMP_E_STATS_TOO_SMALL, before);
+    expect_rejected(validated_step((adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
     tensors[1].rows = 0;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
     tensors[1].rows = 1;
     tensors[1].state1 = NULL; /* AdamP needs exp_avg_sq */
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_NULL_POINTER, before);
     tensors[1].state1 = vb;
     tensors[1].param = NULL;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_NULL_POINTER, before);
     tensors[1].param = b;
     h.beta2 = 1.0;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_HPARAM, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_HPARAM, before);
     adamp_field field;
     const char *rule;
     CHECK(adamp_hparams_check(ADAMP_ALGO_ADAMP, &h, &field, &rule) == ADAMP_E_INVALID_HPARAM);
     CHECK(field == ADAMP_FIELD_BETA2 && strcmp(adamp_field_name(field), "betas[1]") == 0 && rule[0] != 0);
     h.beta2 = 0.999;
     tensors[0].step = -1;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
     CHECK(tensors[0].step == -1);
     tensors[0].step = 0;
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 0, NULL, 0) == ADAMP_OK);
@@ -742,7 +752,7 @@ int main(void) {
     memcpy(before, w, sizeof w);
     h.nesterov = 1;
     h.dampening = 0.1;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_INVALID_HPARAM, before);
+    expect_rejected(validated_step(ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_INVALID_HPARAM, before);
     CHECK(adamp_hparams_check(ADAMP_ALGO_SGD, &h, &field, &rule) == ADAMP_E_INVALID_HPARAM && field == ADAMP_FIELD_NESTEROV);
     h.nesterov = 0;
     h.momentum = 2.0; /* torch accepts momentum >= 1 for SGD, not for SGDP */
@@ -750,13 +760,13 @@ int main(void) {
     CHECK(adamp_hparams_check(ADAMP_ALGO_SGDP, &h, NULL, NULL) == ADAMP_E_INVALID_HPARAM);
     h.momentum = 0.9;
     h.amsgrad = 2;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAM, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_INVALID_HPARAM, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAM, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_INVALID_HPARAM, before);
     CHECK(adamp_hparams_check(ADAMP_ALGO_ADAMW, &h, &field, NULL) == ADAMP_E_INVALID_HPARAM && field == ADAMP_FIELD_AMSGRAD);
     h.amsgrad = 1; /* without state2 */
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_ADAMW, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(validated_step(ADAMP_ALGO_ADAMW, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
     tensors[0].state0 = NULL;
     h.amsgrad = 0;
-    expect_rejected(adamp_step(NULL, ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
+    expect_rejected(validated_step(ADAMP_ALGO_SGD, ADAMP_F32, tensors, 2, NULL, 0), ADAMP_E_NULL_POINTER, before);
 
     regressions();
     return report();

@@ -10,7 +10,8 @@
  *   - on success, tensors without a gradient are untouched, and a second run
  *     from the same start with other threads and block gives identical bytes.
  * adamp_step_ex (with options valid or not), adamp_grad_norms and
- * adamp_diagnose are called the same way, with their own checks.
+ * adamp_diagnose are called the same way, with their own checks; before a
+ * step, adamp_validate must write nothing and return the step's status.
  * Input layout: see `build` below; missing bytes read as 0. The seed corpus in
  * corpus/ holds an input for each defect fixed in issue 8 (make_corpus.py). */
 #include <math.h>
@@ -357,7 +358,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const adamp_config *cfg = c.config_null ? NULL : &c.cfg;
     snapshot before;
     take(&before, &c);
+    /* adamp_validate() writes nothing and says what the step will. */
+    const adamp_step_options *opts = c.entry == 7 && !c.opt_null ? &c.opt : NULL;
+    const adamp_status v = c.entry == 0 || c.entry == 7
+        ? adamp_validate(cfg, c.algo, c.dtype, c.tensors_null ? NULL : c.t, c.count, c.stats, c.stats_len, opts)
+        : ADAMP_OK;
+    REQUIRE(equal(&c, &before));
     const adamp_status s = invoke(&c, cfg);
+    if (c.entry == 0 || c.entry == 7) REQUIRE(v == s);
     if (s != ADAMP_OK) REQUIRE(equal(&c, &before));
     /* adamp_step_ex refuses a multiplier that is not finite and >= 0, and a drop_stats not 0 or 1. */
     const double gm = c.opt.grad_mul;
