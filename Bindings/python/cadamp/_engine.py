@@ -1,13 +1,19 @@
 """One C call per (algorithm, dtype) steps every parameter of every group.
 
-The tensors' descriptors are an int64 table in adamp_tensor's layout, built
-once and kept while the parameters and their state buffers stay the same
-tensors (a plan); a step then rewrites only the gradients' column. The step
-counts live in the table (the C library increments them) and are mirrored
-into the state as the reference keeps them. The hyperparameters are one
-struct per group, rebuilt every step (a scheduler may have changed them)."""
+A plan, kept between steps while the same tensor objects take part, says
+which parameters go to which call, and holds the state it made for
+parameters that had none (which joins their state once the step has run).
+Nothing else is taken from it: at every step the binder (src/bind.c) reads
+every parameter, gradient, state tensor and step count as it is now
+(memory, shape, dtype, value) into the C library's descriptors. A tensor
+the plan cannot take as it now is (another dtype, no longer contiguous,
+sharing memory) makes a new plan, or sends the step to the reference path;
+a step count no optimizer writes is refused. All of it, and every call
+(adamp_validate), is checked before anything is written: a step that
+raises has changed nothing."""
 import ctypes
 import itertools
+import math
 import operator
 
 import torch
@@ -15,7 +21,11 @@ import torch
 from . import _c
 
 _GRAD = operator.attrgetter("grad")
+_IMPL = operator.attrgetter("_cdata")
+_GET_STEP = operator.methodcaller("get", "step", 0)
 _OPTIONS = _c.StepOptions(ctypes.sizeof(_c.StepOptions), 1.0, 1)  # grad_mul 1, drop_stats
+_NO_STATE = {}
+_STEP_LIMIT = 2**63 - 1   # the library's: a count is in [0, INT64_MAX)
 
 
 class Rule:
@@ -38,203 +48,277 @@ class Rule:
     def eligible_group(self, group):
         return True
 
+    def state_names(self, group):
+        """The state entries whose tensors a plan holds."""
+        return tuple(self.buffers(group)) + (("step",) if self.steps == "tensor" else ())
 
-def _eligible(t, like):
-    """A dense contiguous CPU tensor of like's dtype and shape."""
-    return (t is not None and t.is_cpu and t.dtype is like.dtype and t.layout is torch.strided
-            and t.is_contiguous() and t.shape == like.shape)
+
+class NotHandled(Exception):
+    """The step is one the C library does not take: the reference path's."""
+
+
+def hparams(rule, groups):
+    """Every group's adamp_hparams; ValueError naming the first value out of
+    range, for the C path and the reference path alike."""
+    h = (_c.HParams * len(groups))(*[rule.hparams(g) for g in groups])
+    for gi, g in enumerate(groups):
+        _c.check(_c.ALGORITHMS[rule.algorithm(g)], h[gi])
+    return h
+
+
+def _zeros(p):
+    return torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
 class _Plan:
-    """The descriptor table of one (algorithm, dtype) batch of parameters."""
+    """The calls of a step: parameters in batches of one (algorithm, dtype),
+    each batch's rows contiguous in the descriptor table, then the
+    parameters of no elements (counted, not given to the library)."""
 
-    def __init__(self, opt, rule, groups, items):
-        self.items = items
-        self.params = [p for p, _ in items]
-        self.pending = []   # SGD buffers that join the state after the step
-        for p, gi in items:
-            _new_state(opt, rule, groups[gi], p, self.pending)
-        staged = {(id(p), name): t for p, name, t in self.pending}
+    def __init__(self, opt, rule, groups, params, runs, states):
+        items = [(p, gi) for (gi, end), start in zip(runs, [0] + [e for _, e in runs]) for p in params[start:end]]
+        batches, empty = {}, []
+        for k, (p, gi) in enumerate(items):
+            if p.numel() == 0:
+                empty.append(k)
+            else:
+                batches.setdefault((rule.algorithm(groups[gi]), p.dtype), []).append(k)
+        #: Why the kernels cannot take this plan's parameters, if they cannot.
+        self.unhandled = next((f"cadamp: a parameter is {dtype}, which the C library does not take"
+                               for _, dtype in batches if dtype not in _c.DTYPES), None)
+        order = [k for ks in batches.values() for k in ks] + empty
+        self.take = operator.itemgetter(*order) if len(order) > 1 else (lambda xs: (xs[order[0]],))
+        self.batches, start = [], 0
+        for (algorithm, dtype), ks in batches.items():
+            self.batches.append((_c.ALGORITHMS[algorithm], _c.DTYPES.get(dtype, 0), start, start + len(ks)))
+            start += len(ks)
+        self.params = [items[k][0] for k in order]
+        self.groups = [items[k][1] for k in order]
+        n = self.n = len(order)
+        dtype_codes = [_c.DTYPES.get(self.params[i].dtype, 0) for i in range(start)] + [0] * len(empty)
 
-        def buffer(p, gi, slot):
-            names = rule.buffers(groups[gi])
-            if slot >= len(names):
-                return 0
-            t = opt.state[p].get(names[slot])
-            return (t if t is not None else staged[(id(p), names[slot])]).data_ptr()
+        # The state: each tensor the table holds stays referenced here (so
+        # that no other object takes its id, and its TensorImpl lives);
+        # what a parameter lacks is made, to join its state after the step.
+        self.held, self.new_state = [], []
+        states_t = self.take(states)
+        impls = torch.zeros((n, _c.MAX_STATES), dtype=torch.int64)
+        step_impls = torch.zeros(n, dtype=torch.int64)
+        steps = torch.zeros(n, dtype=torch.int64)
+        for i, (p, gi, st) in enumerate(zip(self.params, self.groups, states_t)):
+            for k, name in enumerate(rule.buffers(groups[gi])):
+                t = st.get(name)
+                if t is None:
+                    t = _zeros(p)
+                    self.new_state.append((p, name, t))
+                impls[i, k] = t._cdata
+                self.held.append(t)
+            if rule.steps == "tensor":
+                t = st.get("step")
+                if t is None:
+                    t = torch.tensor(0.0, dtype=_scalar_dtype())
+                    self.new_state.append((p, "step", t))
+                if not isinstance(t, torch.Tensor):   # torch.optim takes a number too
+                    raise NotHandled(f"cadamp: a step count is a {type(t).__name__}, not a tensor")
+                step_impls[i] = t._cdata
+                self.held.append(t)
+            elif rule.steps == "first":
+                steps[i] = int(st.get("momentum_buffer") is not None)
+        self.param_impls = torch.tensor([p._cdata for p in self.params], dtype=torch.int64)
+        self.state_impls, self.step_impls, self.steps = impls, step_impls, steps
+        self.dtypes = torch.tensor(dtype_codes, dtype=torch.int32)
+        self.group_index = torch.tensor(self.groups, dtype=torch.int64)
+        self.table = torch.zeros(n * _c.TENSOR_SIZE, dtype=torch.uint8)
+        self.step_data = torch.zeros(n, dtype=torch.int64)
+        self.step_dtypes = torch.zeros(n, dtype=torch.int32)
+        self.scratch = torch.zeros(_c.lib.cadamp_bind_scratch_len(n), dtype=torch.int64)
+        self.stats = [torch.empty(0, dtype=torch.float64) for _ in self.batches]
+        self.int_steps = None
+        self.sig = None
 
-        n, ps = len(items), self.params
-        self.table = table = torch.empty((n, 10), dtype=torch.int64)
-        table[:, 0] = torch.tensor([p.data_ptr() for p in ps], dtype=torch.int64)
-        for slot in range(3):
-            table[:, 2 + slot] = torch.tensor([buffer(p, gi, slot) for p, gi in items], dtype=torch.int64)
-        table[:, 5] = torch.tensor([gi for _, gi in items], dtype=torch.int64)   # made addresses in run()
-        rows = [p.shape[0] if p.dim() > 0 else 1 for p in ps]
-        table[:, 6] = torch.tensor(rows, dtype=torch.int64)
-        table[:, 7] = torch.tensor([p.numel() // r for p, r in zip(ps, rows)], dtype=torch.int64)
-        table[:, 8] = torch.tensor([p.dim() for p in ps], dtype=torch.int64)  # projection (high half) 0
-        if rule.steps == "tensor":
-            # torch.optim keeps a 0-dim tensor per parameter; here they are
-            # views of one tensor, so that counting a step is one operation
-            # (not one per parameter, which on 20,000 tensors took 60 ms).
-            counts = torch.stack([opt.state[p]["step"].detach().reshape(()) for p in ps])
-            self.step_counts = counts.to(_scalar_dtype() if counts.dtype.is_floating_point else counts.dtype)
-            for i, p in enumerate(ps):
-                opt.state[p]["step"] = self.step_counts[i]
-            table[:, 9] = counts.to(torch.int64)
-        elif rule.steps == "int":
-            table[:, 9] = torch.tensor([int(opt.state[p]["step"]) for p in ps], dtype=torch.int64)
-        elif rule.steps == "first":
-            table[:, 9] = torch.tensor([int("momentum_buffer" in opt.state[p]) for p in ps], dtype=torch.int64)
-        else:
-            table[:, 9] = 0
-        self.groups_column = table[:, 5].clone()
-        self.hparams_base = None
-        need = _c.lib.adamp_stats_len(table.data_ptr(), n)
-        self.stats = torch.empty(need, dtype=torch.float64)
+    def bind(self, opt, rule, groups, states, grads, h, kernels=True):
+        """Checks every parameter for what is refused (ValueError: a
+        gradient or state tensor of another shape than its parameter's, a
+        step count out of range); then, with `kernels`, fills the
+        descriptors from the tensors as they are. None, or why a parameter
+        cannot be stepped as planned."""
+        if rule.steps == "int":
+            values = list(map(_GET_STEP, self.take(states)))
+            self.int_steps = _whole_steps(values)
+            if self.int_steps is None:
+                bad = next(i for i, v in enumerate(values) if _whole_steps([v]) is None)
+                raise ValueError(self._where(groups, bad, f"its step count {values[bad]!r} "
+                                            f"{_c.lib.cadamp_bind_why(_c.lib.cadamp_bad_step()).decode()}"))
+            self.steps = torch.tensor(self.int_steps, dtype=torch.int64)
+        grads = torch.tensor(list(map(_IMPL, self.take(grads))), dtype=torch.int64)
+        why, slot = ctypes.c_int32(), ctypes.c_int32()
+        bad = _c.lib.cadamp_bind(ctypes.byref(_c.shim), self.n, self.param_impls.data_ptr(), grads.data_ptr(),
+                                 self.state_impls.data_ptr(), self.step_impls.data_ptr(), self.dtypes.data_ptr(),
+                                 self.group_index.data_ptr(), self.steps.data_ptr(), ctypes.addressof(h), len(groups),
+                                 self.table.data_ptr() if kernels else None, self.step_data.data_ptr(),
+                                 self.step_dtypes.data_ptr(), self.scratch.data_ptr(), ctypes.byref(why),
+                                 ctypes.byref(slot))
+        if bad < 0:
+            return None
+        what = (f"its {_c.lib.cadamp_bind_slot(slot.value).decode()} "
+                f"{_c.lib.cadamp_bind_why(why.value).decode()}")
+        if _c.lib.cadamp_bind_refused(why.value):
+            detail = self.take(states)[bad].get("step") if slot.value == _c.lib.cadamp_bind_slot_step() else None
+            raise ValueError(self._where(groups, bad, what + (f" ({detail!r})" if detail is not None else "")))
+        return self._where(groups, bad, what)
 
-    def run(self, opt, rule, algorithm, dtype, hparams):
-        table, n = self.table, len(self.items)
-        base = ctypes.addressof(hparams)
-        if base != self.hparams_base:
-            table[:, 5] = self.groups_column * ctypes.sizeof(_c.HParams) + base
-            self.hparams_base = base
-        table[:, 1] = torch.tensor(list(map(torch.Tensor.data_ptr, map(_GRAD, self.params))), dtype=torch.int64)
-        # Nothing here reads the statistics after the step: small tensors may
-        # keep theirs out of the buffer (adamp_step_options.drop_stats).
-        status = _c.lib.adamp_step_ex(None, _c.ALGORITHMS[algorithm], _c.DTYPES[dtype], table.data_ptr(), n,
-                                      self.stats.data_ptr() if self.stats.numel() else None, self.stats.numel(),
-                                      ctypes.byref(_OPTIONS))
-        if status != 0:
-            raise RuntimeError(f"cadamp: adamp_step_ex failed: {_c.lib.adamp_status_string(status).decode()}")
-        if rule.steps == "tensor":
-            self.step_counts.add_(1)
-        elif rule.steps == "int":
-            for p in self.params:
-                opt.state[p]["step"] += 1
-        for p, name, t in self.pending:
+    def _where(self, groups, row, what):
+        p, gi = self.params[row], self.groups[row]
+        k = next((j for j, q in enumerate(groups[gi]["params"]) if q is p), "?")
+        return f"cadamp: parameter {k} of group {gi}: {what}"
+
+    def run(self, opt, rule):
+        """Validates every call, then makes them, then writes the state."""
+        calls = []
+        for b, (algorithm, dtype, start, end) in enumerate(self.batches):
+            desc = self.table.data_ptr() + start * _c.TENSOR_SIZE
+            need = _c.lib.adamp_stats_len(desc, end - start)
+            if need > self.stats[b].numel():
+                self.stats[b] = torch.empty(need, dtype=torch.float64)
+            stats = self.stats[b]
+            call = (None, algorithm, dtype, desc, end - start, stats.data_ptr() if need else None, stats.numel(),
+                    ctypes.byref(_OPTIONS))
+            status = _c.lib.adamp_validate(*call)
+            if status != 0:
+                raise RuntimeError(f"cadamp: adamp_validate failed: {_c.lib.adamp_status_string(status).decode()}")
+            calls.append(call)
+        for call in calls:
+            status = _c.lib.adamp_step_ex(*call)
+            if status != 0:   # validated: not reached
+                raise RuntimeError(f"cadamp: adamp_step_ex failed: {_c.lib.adamp_status_string(status).decode()}")
+        for p, name, t in self.new_state:
             opt.state[p][name] = t
-        self.pending = []
+        if rule.steps == "tensor":
+            _c.lib.cadamp_store_steps(ctypes.byref(_c.shim), self.n, self.step_impls.data_ptr(), self.table.data_ptr(),
+                                      self.step_data.data_ptr(), self.step_dtypes.data_ptr())
+        elif rule.steps == "int":
+            state = opt.state
+            for p, v in zip(self.params, self.int_steps):
+                state[p]["step"] = v + 1
+        elif rule.steps == "first":
+            self.steps.fill_(1)   # every buffer now exists
+        joined, self.new_state = bool(self.new_state), []
+        return joined
+
+    def projections(self):
+        codes = torch.zeros(self.n, dtype=torch.int32)
+        _c.lib.cadamp_read_results(self.table.data_ptr(), self.n, None, codes.data_ptr())
+        return codes.tolist()
 
 
-def _signature(opt, rule, groups, items):
-    """What a plan depends on: the parameters' memory, their groups' buffer
-    lists, and the state's tensors (load_state_dict replaces them all). Built
-    column by column with map() over C-level callables, for each run of
-    parameters of one group a column per buffer name: over 20,000
-    parameters, one tuple per parameter took 2.4 µs each, most of a step."""
-    ps = [p for p, _ in items]
-    empty = {}
-    states = [opt.state.get(p, empty) for p in ps]
-    sig = [id(opt.state), tuple(map(id, ps)), tuple(map(torch.Tensor.data_ptr, ps))]
+def _whole_steps(values):
+    """The step counts as ints if each is a whole number in [0, 2^63 - 1)
+    (an int, or a float or one-element tensor holding one), else None."""
+    values = list(values)
+    if not all(type(v) is int for v in values):
+        out = []
+        for v in values:
+            try:
+                v = operator.index(v)
+            except TypeError:
+                try:
+                    f = float(v)
+                except (TypeError, ValueError, RuntimeError):
+                    return None
+                if not (math.isfinite(f) and f == math.floor(f)):
+                    return None
+                v = int(f)
+            out.append(v)
+        values = out
+    if values and (min(values) < 0 or max(values) >= _STEP_LIMIT):
+        return None
+    return values
+
+
+def _gather(groups):
+    """The parameters with a gradient, in group order, their gradients, and
+    the runs of one group's: [(group index, end)]. No object per parameter
+    is made, which over many parameters would wake the garbage collector."""
+    params, grads, runs = [], [], []
+    for gi, g in enumerate(groups):
+        ps = g["params"]
+        gs = list(map(_GRAD, ps))
+        missing = list(map(operator.is_, gs, itertools.repeat(None)))
+        if any(missing):
+            keep = list(map(operator.not_, missing))
+            ps, gs = list(itertools.compress(ps, keep)), list(itertools.compress(gs, keep))
+        if ps:
+            params += ps
+            grads += gs
+            runs.append((gi, len(params)))
+    return params, grads, runs
+
+
+def _signature(opt, rule, groups, params, runs):
+    """What a plan depends on, and the parameters' state dicts: the state's
+    identity, the parameters with a gradient, their groups, and the tensor
+    objects of their state (the plan holds every one, so that no other
+    object can take its id). Everything a tensor holds is the binder's to
+    check, at every step."""
+    states = list(map(opt.state.get, params, itertools.repeat(_NO_STATE)))
+    sig = [id(opt.state), tuple(map(id, params)), tuple(runs)]
     start = 0
-    for gi, run in itertools.groupby(items, key=operator.itemgetter(1)):
-        end = start + sum(1 for _ in run)
-        names = tuple(rule.buffers(groups[gi])) + (("step",) if rule.steps == "tensor" else ())
-        sig.append((gi, end, names))
-        sig.extend(tuple(map(id, map(operator.methodcaller("get", name), states[start:end]))) for name in names)
+    for gi, end in runs:
+        for name in rule.state_names(groups[gi]):
+            sig.append(tuple(map(id, map(operator.methodcaller("get", name), states[start:end]))))
         start = end
-    return sig
+    return sig, states
 
 
-def step(opt, rule):
+def step(opt, rule, h):
     """Steps `opt` with the C library and returns True, or returns False
     having changed nothing when a parameter or group is outside what it
-    handles (then the caller takes the reference path). Raises ValueError
-    for a hyperparameter out of range, before anything changes."""
+    handles (then the caller takes the reference path; opt._cadamp_reason
+    says why). `h`: hparams() of the groups, already checked. Raises
+    ValueError for a step count out of range, before anything changes."""
     groups = opt.param_groups
-    if not all(rule.eligible_group(g) for g in groups):
+    opt._cadamp_reason = None
+    if _c.shim is None:
+        opt._cadamp_reason = f"cadamp: {_c.shim_missing}"
         return False
-    batches = {}  # (algorithm, dtype) -> [(param, group index)]
-    empties = []  # parameters with no elements: the C library takes none
-    dtypes, strided = _c.DTYPES, torch.strided
-    for gi, g in enumerate(groups):
-        algorithm = rule.algorithm(g)
-        for p in g["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            # A gradient the kernels can read (torch already makes its shape,
-            # dtype and device the parameter's). Inline: this loop runs once
-            # per parameter per step.
-            if p.dtype not in dtypes or grad.layout is not strided or not grad.is_contiguous():
-                return False
-            if p.numel() == 0:
-                empties.append((p, gi))
-                continue
-            batches.setdefault((algorithm, p.dtype), []).append((p, gi))
-    if not batches and not empties:
+    eligible = all(rule.eligible_group(g) for g in groups)
+    params, grads, runs = _gather(groups)
+    if not params:
         return True
-    hparams = (_c.HParams * len(groups))(*[rule.hparams(g) for g in groups])
-    for gi, g in enumerate(groups):
-        _c.check(_c.ALGORITHMS[rule.algorithm(g)], hparams[gi])
-
-    cache = opt.__dict__.setdefault("_cadamp_plans", {})
-    plans = []
-    for key, items in batches.items():
-        sig = _signature(opt, rule, groups, items)
-        cached = cache.get(key)
-        if cached is None or cached[0] != sig:
-            # New or changed tensors: everything is checked again, and the
-            # reference path taken if anything is not as the kernels need.
-            for p, gi in items:
-                state = opt.state.get(p, {})
-                if not _eligible(p, p) or any(name in state and not _eligible(state[name], p)
-                                              for name in rule.buffers(groups[gi])):
-                    return False
-            plans.append((key, None, items, sig))
-        else:
-            plans.append((key, cached[1], items, sig))
-    for i, (key, plan, items, sig) in enumerate(plans):
-        if plan is None:
-            plans[i] = (key, _Plan(opt, rule, groups, items), items, None)
-    for key, plan, items, sig in plans:
-        plan.run(opt, rule, key[0], key[1], hparams)
-        # A new plan has put its state in place (step counts, SGD's buffers
-        # once the step has run): its signature is taken now.
-        cache[key] = (sig if sig is not None else _signature(opt, rule, groups, items), plan)
-    _step_empty(opt, rule, groups, empties)
+    sig, states = _signature(opt, rule, groups, params, runs)
+    plan = opt.__dict__.get("_cadamp_plan")
+    if plan is not None and plan.sig != sig:
+        plan = None
+    for fresh in (plan is None, True):
+        if fresh:
+            try:
+                plan = _Plan(opt, rule, groups, params, runs, states)
+            except NotHandled as e:
+                opt._cadamp_reason = str(e)
+                return False
+            plan.sig = sig
+        # A plan the kernels cannot take is still checked for what is refused.
+        unhandled = plan.unhandled or (None if eligible else "cadamp: a group asks for what only the reference "
+                                                             "implementation does (capturable, differentiable)")
+        reason = plan.bind(opt, rule, groups, states, grads, h, kernels=unhandled is None) or unhandled
+        if reason is None:
+            break
+        if fresh:
+            opt._cadamp_reason = reason
+            opt.__dict__["_cadamp_plan"] = plan if unhandled else None   # its checks serve the next step
+            return False
+    if plan.run(opt, rule):
+        plan.sig = _signature(opt, rule, groups, params, runs)[0]   # its new state is the state now
+    opt._cadamp_plan = plan
     return True
-
-
-def _new_state(opt, rule, group, p, pending=None):
-    """What p's state lacks before a step: the step count (0) and zeroed
-    buffers. torch.optim.SGD's buffers (steps "first") go to `pending` when
-    given, to join the state once the step has run (its first step reads
-    none)."""
-    state = opt.state[p]
-    if "step" not in state:
-        if rule.steps == "tensor":
-            state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())
-        elif rule.steps == "int":
-            state["step"] = 0
-    for name in rule.buffers(group):
-        if name not in state:
-            t = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if pending is not None and rule.steps == "first":
-                pending.append((p, name, t))
-            else:
-                state[name] = t
-
-
-def _step_empty(opt, rule, groups, empties):
-    """Parameters with no elements have nothing to update; their state is
-    made and their steps counted as for any other (torch.optim does the
-    same; the official AdamP and SGDP, viewing an empty weight by rows,
-    fail half way through a step). The Swift optimizers count them too."""
-    for p, gi in empties:
-        _new_state(opt, rule, groups[gi], p)
-        if rule.steps in ("tensor", "int"):
-            opt.state[p]["step"] += 1
 
 
 def last_projections(opt):
     """{parameter: adamp_projection code} of the last step the C library took."""
-    out = {}
-    for _, plan in getattr(opt, "_cadamp_plans", {}).values():
-        for p, code in zip(plan.params, (plan.table[:, 8] >> 32).tolist()):
-            out[p] = code
-    return out
+    plan = opt.__dict__.get("_cadamp_plan")
+    if plan is None or getattr(opt, "_cadamp_path", None) != "c":
+        return {}
+    return dict(zip(plan.params, plan.projections()))
 
 
 def _scalar_dtype():

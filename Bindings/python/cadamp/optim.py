@@ -112,14 +112,39 @@ def _step(opt, rule, closure, reference):
         with torch.enable_grad():
             loss = closure()
     with torch.no_grad():
-        # Which path the step took ("c" or "reference"), for tests and curious users.
-        opt._cadamp_path = "c" if _engine.step(opt, rule) else "reference"
+        # Which path the step took ("c" or "reference"; None if it raised
+        # before either), and why not "c" (_cadamp_reason), for tests and
+        # curious users.
+        opt._cadamp_path = None
+        h = _engine.hparams(rule, opt.param_groups)   # one check for both paths, before either writes
+        opt._cadamp_path = "c" if _engine.step(opt, rule, h) else "reference"
         if opt._cadamp_path == "reference":
             reference()
     return loss
 
 
-class Adam(torch.optim.Adam):
+class _Checked(Optimizer):
+    """Checks each group's hyperparameters as it joins (the constructor's
+    defaults first, before `params` is touched, as torch.optim checks
+    them): ValueError naming the first out of range. A value changed in
+    param_groups later is checked when the step reads it. It stands just
+    before Optimizer in each class's MRO, after torch.optim's own class."""
+
+    def __init__(self, params, defaults):
+        self._check_group(defaults)
+        super().__init__(params, defaults)
+
+    def add_param_group(self, param_group):
+        if isinstance(param_group, dict):
+            self._check_group({**self.defaults, **param_group})
+        super().add_param_group(param_group)
+
+    def _check_group(self, group):
+        g = {k: (0.0 if v is required else v) for k, v in group.items()}   # lr=required: torch says so
+        _engine.hparams(self._rule, [g])
+
+
+class Adam(torch.optim.Adam, _Checked):
     """torch.optim.Adam (same arguments, defaults, state and state_dict),
     each step one call of cadamp's C kernels over every parameter."""
     _rule = _TorchAdamRule(decoupled=False)
@@ -128,7 +153,7 @@ class Adam(torch.optim.Adam):
         return _step(self, self._rule, closure, lambda: torch.optim.Adam.step(self))
 
 
-class AdamW(torch.optim.AdamW):
+class AdamW(torch.optim.AdamW, _Checked):
     """torch.optim.AdamW, each step one call of cadamp's C kernels."""
     _rule = _TorchAdamRule(decoupled=True)
 
@@ -136,7 +161,7 @@ class AdamW(torch.optim.AdamW):
         return _step(self, self._rule, closure, lambda: torch.optim.AdamW.step(self))
 
 
-class SGD(torch.optim.SGD):
+class SGD(torch.optim.SGD, _Checked):
     """torch.optim.SGD, each step one call of cadamp's C kernels."""
     _rule = _TorchSGDRule()
 
@@ -151,7 +176,7 @@ def _projections(opt):
     return {p: _PROJECTIONS[c] for p, c in _engine.last_projections(opt).items()}
 
 
-class AdamP(Optimizer):
+class AdamP(_Checked):
     """AdamP as the official adamp 0.3.0 defines it (Heo et al., ICLR 2021):
     same arguments, defaults, param_groups and state ("step", "exp_avg",
     "exp_avg_sq"), each step one call of cadamp's C kernels. A group may
@@ -178,7 +203,7 @@ class AdamP(Optimizer):
         return _projections(self)
 
 
-class SGDP(Optimizer):
+class SGDP(_Checked):
     """SGDP as the official adamp 0.3.0 defines it: same arguments (lr
     required), defaults, param_groups and state ("momentum"), each step one
     call of cadamp's C kernels; a group's "projection" as in AdamP."""

@@ -211,16 +211,31 @@ def test_empty_parameters_are_stepped(name, contiguous):
                 assert type(state[k]) is type(v) and state[k] == v, k   # the step count
 
 
-def test_bad_hyperparameter_raises_and_changes_nothing():
-    """The official classes take any value; a step with an impossible one
-    raises ValueError naming it, before anything changes."""
-    p = torch.nn.Parameter(torch.ones(4, 4))
-    p.grad = torch.ones(4, 4)
-    for opt, field in ((cadamp.AdamP([p], lr=-1.0), "lr"), (cadamp.AdamP([p], betas=(0.9, 1.5)), "betas[1]"),
-                       (cadamp.SGDP([p], lr=0.1, momentum=1.0), "momentum")):
-        with pytest.raises(ValueError, match=field.replace("[", r"\[").replace("]", r"\]")):
-            opt.step()
-        assert torch.equal(p, torch.ones(4, 4)) and len(opt.state) == 0
+def test_bad_hyperparameter_raises_at_construction_and_at_step():
+    """An impossible value raises ValueError naming it: in the constructor,
+    before the parameters are looked at (as torch.optim checks; the
+    official classes take any value), and, when a group is changed later,
+    at the step, on the C path and the reference path alike (a
+    non-contiguous parameter), before anything changes."""
+    for cls, kw, field in ((cadamp.AdamP, dict(lr=-1.0), "lr"), (cadamp.AdamP, dict(betas=(0.9, 1.5)), "betas[1]"),
+                           (cadamp.SGDP, dict(lr=0.1, momentum=1.0), "momentum"),
+                           (cadamp.AdamP, dict(wd_ratio=-1e-3), "wd_ratio"), (cadamp.SGDP, dict(eps=-1e-6), "eps"),
+                           (cadamp.SGDP, dict(weight_decay=-1e-3), "weight_decay"),
+                           (cadamp.AdamP, dict(betas=(-0.1, 0.1)), "betas[0]"),
+                           (cadamp.Adam, dict(lr=float("inf")), "lr"), (cadamp.SGD, dict(lr=0.1, dampening=float("nan")), "dampening")):
+        pattern = field.replace("[", r"\[").replace("]", r"\]")
+        with pytest.raises(ValueError, match=pattern):
+            cls(None, **kw)   # the parameters are not looked at (pytorch_optimizer's tests pass None)
+        with pytest.raises(ValueError, match=pattern):
+            cls([{"params": [torch.nn.Parameter(torch.ones(2))], **kw}], lr=0.1)
+        for contiguous in (True, False):
+            p = torch.nn.Parameter(torch.ones(4, 4) if contiguous else torch.ones(4, 4).t())
+            p.grad = torch.ones(4, 4)
+            opt = cls([p], lr=0.1)
+            opt.param_groups[0].update(kw)
+            with pytest.raises(ValueError, match=pattern):
+                opt.step()
+            assert torch.equal(p, torch.ones(4, 4)) and len(opt.state) == 0
 
 
 def test_one_openmp_runtime_in_the_process():
@@ -285,10 +300,14 @@ def test_projection_rules_in_groups(name):
         torch.testing.assert_close(a, b, **TOL[torch.float32], msg=n)
     assert not torch.equal(dict(forced.named_parameters())["0.weight"], dict(auto.named_parameters())["0.weight"])
 
+    message = "projection must be one of 'auto', 'never', 'channel', 'layer', got 'sometimes'"
     m = model(torch.float32)
+    with pytest.raises(ValueError, match=message):
+        ours([{"params": list(m.parameters()), "projection": "sometimes"}], **kw)
     before = [p.detach().clone() for p in m.parameters()]
-    opt = ours([{"params": list(m.parameters()), "projection": "sometimes"}], **kw)
-    with pytest.raises(ValueError, match="projection must be one of 'auto', 'never', 'channel', 'layer', got 'sometimes'"):
+    opt = ours(m.parameters(), **kw)
+    opt.param_groups[0]["projection"] = "sometimes"
+    with pytest.raises(ValueError, match=message):
         train(m, opt, batches(torch.float32, n=1))
     assert all(torch.equal(a, b) for a, b in zip(before, m.parameters())) and not opt.state
 
