@@ -159,8 +159,8 @@ typedef enum adamp_status {
      *  more than PTRDIFF_MAX bytes (the largest C object); the statistics of
      *  the call's tensors with ndim > 1 would (3 doubles per row); the
      *  tensors with a gradient hold more than PTRDIFF_MAX bytes together;
-     *  or a step count is negative or INT64_MAX. Tensors without a gradient
-     *  are checked too. */
+     *  or, in a call that counts steps (the update), a step count is
+     *  negative or INT64_MAX. Tensors without a gradient are checked too. */
     ADAMP_E_INVALID_SIZE = 2,
     /** The stats buffer is shorter than adamp_stats_len() says (or the
      *  workspace than adamp_grad_norms_len()). */
@@ -174,6 +174,9 @@ typedef enum adamp_status {
     /** The config's threads is negative or above ADAMP_MAX_THREADS, or its
      *  block is negative. */
     ADAMP_E_INVALID_CONFIG = 7,
+    /** A state value no step writes (adamp_state_check()): not finite, or a
+     *  negative second moment. */
+    ADAMP_E_INVALID_STATE = 8,
 } adamp_status;
 
 /** Instruction sets the kernels are written for, chosen at run time. */
@@ -333,6 +336,17 @@ ADAMP_API int adamp_state_count(adamp_algorithm algorithm, const adamp_hparams *
  *  ADAMP_MAX_STATES - 1) of `algorithm` ("exp_avg", "momentum_buffer", ...),
  *  or NULL where it has none. */
 ADAMP_API const char *adamp_state_name(adamp_algorithm algorithm, int slot);
+
+/** Checks `count` values of state buffer `slot` (as adamp_state_name()
+ *  numbers them) of `algorithm`, e.g. read from a checkpoint, for what no
+ *  step from finite gradients writes: a value that is not finite, or a
+ *  negative one in a second moment (exp_avg_sq, max_exp_avg_sq; -0 is
+ *  not negative). Returns ADAMP_OK, or ADAMP_E_INVALID_STATE with *index (if
+ *  index is not NULL) the first such value; ADAMP_E_INVALID_ENUM for an
+ *  unknown algorithm, dtype or slot; ADAMP_E_NULL_POINTER if values is NULL
+ *  and count > 0. Reads only the values. */
+ADAMP_API adamp_status adamp_state_check(adamp_algorithm algorithm, int slot, adamp_dtype dtype, const void *values,
+                                         size_t count, size_t *index);
 
 /** Which hyperparameter adamp_hparams_check() found out of range. */
 typedef enum adamp_field {

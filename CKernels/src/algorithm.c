@@ -1,9 +1,10 @@
 /* What each algorithm is, from the one list (algorithms.inc): its name,
  * whether it projects, and its state buffers. */
+#include <math.h>
 #include "algorithm.h"
 
 static const adamp_algorithm_info ALGORITHMS[] = {
-#define ADAMP_ALGORITHM(id, name, projects, s0, s1, s2) {id, name, projects, {s0, s1, s2}},
+#define ADAMP_ALGORITHM(id, name, projects, s0, s1, s2, second_moments) {id, name, projects, {s0, s1, s2}, second_moments},
 #include "algorithms.inc"
 #undef ADAMP_ALGORITHM
 };
@@ -38,3 +39,20 @@ const char *adamp_state_name(adamp_algorithm algorithm, int slot) {
 }
 
 int adamp_algorithm_projects(adamp_algorithm algorithm) { return adamp_projects(algorithm); }
+
+adamp_status adamp_state_check(adamp_algorithm algorithm, int slot, adamp_dtype dtype, const void *values,
+                               size_t count, size_t *index) {
+    const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
+    if (!a || slot < 0 || slot >= ADAMP_MAX_STATES || !a->states[slot] || (dtype != ADAMP_F32 && dtype != ADAMP_F64))
+        return ADAMP_E_INVALID_ENUM;
+    if (count > 0 && !values) return ADAMP_E_NULL_POINTER;
+    const int nonneg = (a->second_moments >> slot) & 1;
+    for (size_t i = 0; i < count; i++) {
+        const double v = dtype == ADAMP_F32 ? (double)((const float *)values)[i] : ((const double *)values)[i];
+        if (!isfinite(v) || (nonneg && v < 0)) {
+            if (index) *index = i;
+            return ADAMP_E_INVALID_STATE;
+        }
+    }
+    return ADAMP_OK;
+}

@@ -8,6 +8,7 @@ typedef struct adamp_algorithm_info {
     const char *name;
     int projects;
     const char *states[ADAMP_MAX_STATES];
+    unsigned second_moments; /* bit k: state k is a sum of squares, never negative */
 } adamp_algorithm_info;
 
 /* NULL if `algorithm` is not one of the list. */

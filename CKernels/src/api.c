@@ -40,9 +40,11 @@ static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
 
 /* Checks every tensor (and the stats buffer when need_stats) before anything
  * is written, including every size, so that no offset or sum computed later
- * can overflow. algo == 0 skips the checks that only the update needs. */
+ * can overflow. algo == 0 skips the checks that only the update needs, and
+ * only a call that counts steps checks the counts (so that a count a step
+ * took to INT64_MAX can still be decided and diagnosed). */
 static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
-                             const double *stats, size_t stats_len, int need_stats, size_t *rows) {
+                             const double *stats, size_t stats_len, int need_stats, int counts, size_t *rows) {
     if (count == 0) return ADAMP_OK;
     if (!tensors) return ADAMP_E_NULL_POINTER;
     const size_t max_elems = ADAMP_MAX_BYTES / adamp_dtype_size(dtype);
@@ -66,7 +68,7 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
             if (s != ADAMP_OK) return s;
             checked = t->hparams;
         }
-        if (t->step < 0 || t->step == INT64_MAX) return ADAMP_E_INVALID_SIZE;
+        if (counts && (t->step < 0 || t->step == INT64_MAX)) return ADAMP_E_INVALID_SIZE;
         if (t->grad && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
     }
     if (need_stats && stats_rows > 0) {
@@ -146,7 +148,9 @@ static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, ad
     }
     p->phases = phases;
     p->projects = projects;
-    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats, &p->rows);
+    /* The second half of a split update counts no step (the first did). */
+    const int counts = sp.part != ADAMP_PART_END;
+    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats, counts, &p->rows);
     if (s != ADAMP_OK) return s;
     return resolve(config, dtype, &p->kernels, &p->threads, &p->block);
 }
@@ -203,7 +207,7 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
                           size_t count, const double *stats, size_t stats_len) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, NULL);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, 0, NULL);
     if (s != ADAMP_OK) return s;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
@@ -293,7 +297,7 @@ size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count) {
 adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                               size_t count, double *sumsq, double *maxabs, double *work, size_t work_len) {
     if (!is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    adamp_status s = validate(0, dtype, tensors, count, NULL, 0, 0, NULL);
+    adamp_status s = validate(0, dtype, tensors, count, NULL, 0, 0, 0, NULL);
     if (s != ADAMP_OK) return s;
     if (count == 0) return ADAMP_OK;
     if (!sumsq || !maxabs) return ADAMP_E_NULL_POINTER;
@@ -313,7 +317,7 @@ adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const 
                             const double *stats, size_t stats_len, adamp_diagnostics *out) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, NULL);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, 0, NULL);
     if (s != ADAMP_OK) return s;
     if (count > 0 && !out) return ADAMP_E_NULL_POINTER;
     size_t off = 0;

@@ -99,6 +99,7 @@ const char *adamp_status_string(adamp_status status) {
     case ADAMP_E_INVALID_ENUM: return "an enum argument or a projection code is not valid";
     case ADAMP_E_UNSUPPORTED_ISA: return "the requested ISA is not supported on this CPU or in this build";
     case ADAMP_E_INVALID_CONFIG: return "the config's threads is not in [0, ADAMP_MAX_THREADS], its block is negative, or an option is out of range";
+    case ADAMP_E_INVALID_STATE: return "a state value no step writes: not finite, or a negative second moment";
     }
     return "unknown status";
 }

@@ -537,7 +537,57 @@ static void layer_decision_in_row_order(void) {
     CHECK(outcomes[ADAMP_PROJ_NONE] > 100 && outcomes[ADAMP_PROJ_LAYER] > 100 && chains_wrong > 10);
 }
 
+/* A count a step takes to INT64_MAX (from INT64_MAX - 1, e.g. loaded) can
+ * still be decided and diagnosed (adamp_diagnose refused it, and the Swift
+ * layer trapped on the refusal); the next step refuses it and writes
+ * nothing; a split update's second half, which counts nothing, takes it. */
+static void step_count_at_its_limit(void) {
+    setup();
+    tensors[0].step = tensors[1].step = INT64_MAX - 1;
+    CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
+    CHECK(tensors[0].step == INT64_MAX && tensors[1].step == INT64_MAX);
+    adamp_diagnostics d[2];
+    CHECK(adamp_diagnose(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12, d) == ADAMP_OK);
+    CHECK(adamp_decide(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
+    float w_before[6], m_before[6];
+    memcpy(w_before, w, sizeof w);
+    memcpy(m_before, m, sizeof m);
+    CHECK(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_E_INVALID_SIZE);
+    CHECK(!memcmp(w, w_before, sizeof w) && !memcmp(m, m_before, sizeof m) && tensors[0].step == INT64_MAX);
+    setup();
+    tensors[0].step = tensors[1].step = INT64_MAX - 1;
+    const double layer_pp[2] = {0, 0}, layer_s[2] = {0, 0};
+    double row_s[2];
+    tensors[0].projection = tensors[1].projection = ADAMP_PROJ_NONE;
+    CHECK(adamp_apply_layer_begin(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12, NULL, layer_pp, row_s) == ADAMP_OK);
+    CHECK(tensors[0].step == INT64_MAX);
+    CHECK(adamp_apply_layer_end(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12, NULL, layer_pp, layer_s) == ADAMP_OK);
+}
+
+/* What a checkpoint reader refuses: non-finite state, negative second
+ * moments (-0 is not negative); first moments and momenta may be negative. */
+static void state_values(void) {
+    const float ok[4] = {1, 0, -0.0f, 3e38f};
+    const double neg[3] = {1, -1e-300, 2}, nan3[3] = {0, 1, NAN};
+    size_t at = 99;
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAMP, ADAMP_STATE_EXP_AVG_SQ, ADAMP_F32, ok, 4, &at) == ADAMP_OK && at == 99);
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAM, ADAMP_STATE_MAX_EXP_AVG_SQ, ADAMP_F64, neg, 3, &at) == ADAMP_E_INVALID_STATE && at == 1);
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAMW, ADAMP_STATE_EXP_AVG, ADAMP_F64, neg, 3, NULL) == ADAMP_OK);
+    CHECK(adamp_state_check(ADAMP_ALGO_SGD, ADAMP_STATE_MOMENTUM, ADAMP_F64, neg, 3, NULL) == ADAMP_OK);
+    CHECK(adamp_state_check(ADAMP_ALGO_SGDP, ADAMP_STATE_MOMENTUM, ADAMP_F64, nan3, 3, &at) == ADAMP_E_INVALID_STATE && at == 2);
+    const float inf[1] = {INFINITY};
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAMP, ADAMP_STATE_EXP_AVG, ADAMP_F32, inf, 1, &at) == ADAMP_E_INVALID_STATE && at == 0);
+    CHECK(adamp_state_check(ADAMP_ALGO_SGD, 1, ADAMP_F32, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
+    CHECK(adamp_state_check((adamp_algorithm)0, 0, ADAMP_F32, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, (adamp_dtype)3, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, ADAMP_F32, NULL, 4, NULL) == ADAMP_E_NULL_POINTER);
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, ADAMP_F32, NULL, 0, NULL) == ADAMP_OK);
+    CHECK(strcmp(adamp_status_string(ADAMP_E_INVALID_STATE), "unknown status") != 0);
+}
+
 static void regressions(void) {
+    state_values();
+    step_count_at_its_limit();
     sgd_momentum_zero_leaves_buffer_alone();
     overflowing_sizes();
     thread_counts();
