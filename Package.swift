@@ -23,9 +23,12 @@ let package = Package(
             path: "CKernels",
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("gomp", .when(platforms: [.linux]))]
         ),
+        // SHA-256 for checkpoints' integrity check (on the x86 SHA
+        // extensions where the CPU has them); part of AdamPKit, not a product.
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "AdamPKit",
-            dependencies: ["CAdamP"],
+            dependencies: ["CAdamP", "CSHA256"],
             path: "Sources/AdamPKit"
         ),
         .target(

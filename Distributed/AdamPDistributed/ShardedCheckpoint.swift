@@ -56,8 +56,11 @@ extension ShardedOptimizer {
         // Byte 0 says whether root could read the file; then the file, or why not.
         var payload = Data([0])
         if communicator.rank == root {
-            do { payload.append(try Data(contentsOf: url)) } catch {
-                payload = Data([1]) + Data("\(error.localizedDescription)".utf8)
+            do {
+                payload.append(try KernelAccess.checkpointBytes(url, counts: parameters.map(\.count),
+                                                                elementSize: MemoryLayout<Scalar>.stride))
+            } catch let OptimizerError.invalidCheckpoint(_, problem) {
+                payload = Data([1]) + Data(problem.utf8)
             }
         }
         let received = try broadcast(payload, from: root)

@@ -234,6 +234,11 @@ public final class ShardedOptimizer<Base: Optimizer> {
         if mismatched {
             do { try Parameter.checkGradientCounts(parameters) } catch { problem = problem ?? error }
         }
+        if problem == nil, let i = parameters.indices.first(where: {
+            gradientSlots[$0].address != nil && shardDescriptors[$0].pointee.step == .max
+        }) {
+            problem = OptimizerError.stepCountLimit(parameter: parameters[i].label)
+        }
         var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size,
                                          grad_mul: problem == nil ? 1 / gradScale : .nan, drop_stats: 0)
         var timing = adamp_mpi_timing(), e = adamp_mpi_error()

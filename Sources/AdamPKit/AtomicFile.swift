@@ -19,13 +19,23 @@ enum AtomicFile {
         var rename: (String, String) -> Int32 = { Glibc.rename($0, $1) }
     }
 
+    /// ".NAME.tmp-PID-RANDOM", NAME cut (on a character) so that the whole
+    /// fits in a file name's 255 bytes: a legal name of 235 bytes or more
+    /// made one too long, and the save failed.
+    static func temporaryName(for name: String) -> String {
+        let suffix = ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var kept = Substring(name)
+        while 1 + kept.utf8.count + suffix.utf8.count > 255 { kept = kept.dropLast() }
+        return "." + kept + suffix
+    }
+
     static func write(_ bytes: Data, to url: URL, io: IO = IO()) throws {
         let target = url.standardizedFileURL.path
         let folder = url.standardizedFileURL.deletingLastPathComponent().path
         func fail(_ what: String, _ code: Int32 = errno) -> OptimizerError {
             .checkpointWriteFailed(file: target, reason: "\(what): \(String(cString: strerror(code)))")
         }
-        let temp = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temp = folder + "/" + temporaryName(for: url.lastPathComponent)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw fail("cannot create a temporary file in \(folder)") }
         var closed = false

@@ -15,6 +15,20 @@ enum Checkpoint {
 
     struct Problem: Error { let message: String; init(_ m: String) { message = m } }
 
+    /// The most bytes a checkpoint of parameters of `counts` elements can
+    /// take: the largest header the reader takes, and every state buffer and
+    /// step count (an I64) they can have (Int.max where that overflows).
+    static func byteLimit(counts: [Int], elementSize: Int) -> Int {
+        var n = Safetensors.maxHeaderBytes + 8
+        for c in counts {
+            let (bytes, o1) = c.multipliedReportingOverflow(by: elementSize * Int(ADAMP_MAX_STATES))
+            let (sum, o2) = n.addingReportingOverflow(bytes &+ 8)
+            if o1 || o2 { return .max }
+            n = sum
+        }
+        return n
+    }
+
     /// For each of an optimizer's parameters (`names`), the index of its entry
     /// among a checkpoint's (`fileNames`, as many): by name when every one on
     /// both sides has a name, else by position.
@@ -98,7 +112,22 @@ extension OptimizerCore {
         }
     }
 
+    /// The most bytes a checkpoint of this optimizer can take: the largest
+    /// header the reader takes, and every state buffer and step count (an
+    /// I64) it can have. A larger file is refused before it is read.
+    var checkpointByteLimit: Int {
+        Checkpoint.byteLimit(counts: parameters.map(\.count), elementSize: MemoryLayout<Scalar>.stride)
+    }
+
     private func plan(_ sd: StateDict) throws -> (groups: [H], initialRates: [Double?], steps: [Int64], buffers: [[Data]]) {
+        // A state dict made in memory may hold anything: every tensor's
+        // bytes must be what its dtype and shape say, as in a file.
+        for name in sd.tensors.keys.sorted() {
+            let t = sd.tensors[name]!
+            if let problem = Safetensors.bytesProblem(dtype: t.dtype, shape: t.shape, bytes: t.data.count) {
+                throw Checkpoint.Problem("tensor \"\(name)\" \(problem)")
+            }
+        }
         let m = sd.metadata
         guard m["format"] == Checkpoint.format else {
             throw Checkpoint.Problem("not an optimizer checkpoint of swift-adamp (metadata format is \(m["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(Checkpoint.format)\")")
@@ -248,6 +277,16 @@ extension OptimizerCore {
             guard t.shape == p.shape else {
                 throw Checkpoint.Problem("\(name) has shape \(t.shape) but \(p.label) has shape \(p.shape)")
             }
+            // Values no step writes (from finite gradients): the C library's rule.
+            var bad = 0
+            let status = t.data.withUnsafeBytes {
+                adamp_state_check(algorithm, Int32(k), Scalar.scalarKind.cType, $0.baseAddress, p.count, &bad)
+            }
+            if status == ADAMP_E_INVALID_STATE {
+                let value = t.data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bad * MemoryLayout<Scalar>.stride, as: Scalar.self) }
+                let why = value.isFinite ? "a second moment is never negative" : "a step from finite gradients leaves state finite"
+                throw Checkpoint.Problem("\(name) holds \(value) at element \(bad): \(why)")
+            }
             buffers.append(t.data)
         }
         if !buffers.isEmpty, sd.tensors[stepName] == nil {
@@ -256,14 +295,19 @@ extension OptimizerCore {
         return (step, buffers)
     }
 
-    /// A step count: one integer >= 0, stored as I64 (or, as PyTorch stores
-    /// Adam's, a float holding a whole number).
+    /// A step count: one whole number in [0, Int64.max), the counts the C
+    /// library steps from, stored as I64 (or, as PyTorch stores Adam's, a
+    /// float holding one). The tensor's bytes match its shape (checked first).
     private func count(_ t: StateDict.Tensor, _ name: String) throws -> Int64 {
-        guard t.shape.reduce(1, *) == 1 else { throw Checkpoint.Problem("\(name) has shape \(t.shape); a step count is one number") }
+        guard t.data.count == Safetensors.dtypeSizes[t.dtype] else {
+            throw Checkpoint.Problem("\(name) has shape \(t.shape); a step count is one number")
+        }
         let x: Double?
         switch t.dtype {
         case "I64":
-            guard let v = t.values(as: Int64.self)?.first, v >= 0 else { throw Checkpoint.Problem("\(name) is negative") }
+            guard let v = t.values(as: Int64.self)?.first, v >= 0, v < .max else {
+                throw Checkpoint.Problem("\(name) is \(t.values(as: Int64.self)?.first.map { "\($0)" } ?? "?"): a step count is a whole number in [0, 2^63 - 1)")
+            }
             return v
         case "F32": x = t.values(as: Float.self)?.first.map(Double.init)
         case "F64": x = t.values(as: Double.self)?.first

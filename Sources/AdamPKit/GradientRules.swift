@@ -29,7 +29,9 @@ public struct StepOptions: Equatable, Sendable {
     var needsNorms: Bool { maxGradNorm != nil || skipIfNonfinite }
 
     package func validate() throws {
-        try ArgumentCheck.positive(gradScale, "gradScale")
+        // The gradients are multiplied by 1 / gradScale, which must be finite too.
+        try ArgumentCheck.require(gradScale.isFinite && gradScale > 0 && (1 / gradScale).isFinite, "gradScale", gradScale,
+                                  "must be finite and > 0, with a finite reciprocal (above 5.6e-309)")
         if let m = maxGradNorm { try ArgumentCheck.finite(m, "maxGradNorm") }
         try GradientNorms.checkNormType(normType)
     }
@@ -65,13 +67,29 @@ enum GradientNorms {
         guard status == ADAMP_OK else { throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status))) }
     }
 
-    /// The global norm from the per-tensor sums, divided by the loss scale.
-    static func total(sumsq: UnsafeBufferPointer<Double>, maxabs: UnsafeBufferPointer<Double>, normType: Double,
-                      scale: Double) -> Double {
-        if normType == .infinity {
-            return maxabs.reduce(0) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) } / scale
+    /// The global norm of the gradients of `tensors` (`sumsq.count` of
+    /// them) from their sums, divided by the loss scale. Where finite
+    /// gradients' squares overflow Double (elements near 1e154 and above),
+    /// the 2-norm is taken again, as LAPACK's nrm2 takes it: the sum of
+    /// squares of the elements divided by the largest magnitude, times it.
+    /// (torch.nn.utils.clip_grad_norm_ sums the squares as they are: its norm
+    /// is then infinite, and it zeroes every gradient.)
+    static func total<Scalar: AdamPScalar>(_ tensors: UnsafePointer<adamp_tensor>, sumsq: UnsafeBufferPointer<Double>,
+                                           maxabs: UnsafeBufferPointer<Double>, normType: Double, scale: Double,
+                                           as _: Scalar.Type) -> Double {
+        let largest = maxabs.reduce(0) { $0.isNaN || $1.isNaN ? .nan : max($0, $1) }
+        if normType == .infinity { return largest / scale }
+        let sum = sumsq.reduce(0, +)
+        guard !sum.isFinite, largest.isFinite, largest > 0 else { return sum.squareRoot() / scale }
+        var scaled = 0.0
+        for i in 0..<sumsq.count {
+            guard let g = tensors[i].grad?.assumingMemoryBound(to: Scalar.self) else { continue }
+            for e in 0..<tensors[i].rows * tensors[i].cols {
+                let x = Double(g[e]) / largest
+                scaled += x * x
+            }
         }
-        return sumsq.reduce(0, +).squareRoot() / scale
+        return largest * scaled.squareRoot() / scale
     }
 
     /// PyTorch's clipping coefficient, clamped to at most 1; 1 for a norm
@@ -96,9 +114,10 @@ enum GradientNorms {
 ///     borrowed gradient (`setGradient(borrowing:)`) cannot be scaled in place.
 ///   - maxNorm: Finite, >= 0.
 ///   - normType: 2 (default) or `.infinity`.
-/// - Returns: The norm before clipping. If it is not finite (a NaN or an
-///   infinity in a gradient), nothing is scaled (PyTorch would make every
-///   gradient NaN).
+/// - Returns: The norm before clipping, computed without overflow (finite
+///   gradients whose squares overflow Double give their finite norm; see
+///   `GradientNorms.total`). If it is not finite (a NaN or an infinity in a
+///   gradient), nothing is scaled (PyTorch would make every gradient NaN).
 /// - Throws: `OptimizerError.invalidArgument` for a bad `maxNorm` or
 ///   `normType`, or a borrowed gradient; `.gradientCountMismatch`; nothing
 ///   is changed then.
@@ -132,7 +151,9 @@ public func clipGradNorm<Scalar: AdamPScalar>(_ parameters: [Parameter<Scalar>],
     try GradientNorms.measure(&config, Scalar.scalarKind.cType, &tensors, live.count, sumsq: &sumsq, maxabs: &maxabs,
                               work: &work, workCount: work.count)
     let total = sumsq.withUnsafeBufferPointer { s in
-        maxabs.withUnsafeBufferPointer { GradientNorms.total(sumsq: s, maxabs: $0, normType: normType, scale: 1) }
+        maxabs.withUnsafeBufferPointer {
+            GradientNorms.total(&tensors, sumsq: s, maxabs: $0, normType: normType, scale: 1, as: Scalar.self)
+        }
     }
     let coef = GradientNorms.coefficient(maxNorm: maxNorm, total: total)
     if coef < 1 {

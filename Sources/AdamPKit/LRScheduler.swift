@@ -53,21 +53,22 @@ struct ScheduleTarget {
 
     var groupCount: Int { optimizer.groupCount }
 
-    /// Attaches to `optimizer`: each group's `initial_lr` is set if it has
-    /// none (`overriding` sets it anyway, as OneCycleLR does).
+    /// The target of a schedule on `optimizer`: each group's base rate is
+    /// its `initial_lr`, or its rate if it has none (`overriding` replaces
+    /// them, as OneCycleLR does). Nothing is changed until `attach()`.
     init(_ optimizer: any Optimizer, overriding: [Double]? = nil) throws {
         self.optimizer = optimizer
         let current = try (0..<optimizer.groupCount).map { try optimizer.learningRate(group: $0) }
-        guard let kept = optimizer as? any InitialLearningRates else {
-            baseRates = overriding ?? current
-            return
-        }
-        var initial = kept.initialLearningRates
-        for g in initial.indices where initial[g] == nil || overriding != nil {
-            initial[g] = overriding?[g] ?? current[g]
-        }
-        kept.initialLearningRates = initial
-        baseRates = initial.map { $0! }
+        let kept = (optimizer as? any InitialLearningRates)?.initialLearningRates
+        baseRates = current.indices.map { g in overriding?[g] ?? kept?[g] ?? current[g] }
+    }
+
+    /// Keeps the base rates as the optimizer's `initial_lr`: a schedule
+    /// attaches once its first rates are set, so that one whose construction
+    /// throws has changed nothing (it set an infinite initial_lr, which a
+    /// checkpoint then held as invalid JSON).
+    func attach() {
+        (optimizer as? any InitialLearningRates)?.initialLearningRates = baseRates
     }
 
     /// Sets every group's rate (and momentum where given); if one is

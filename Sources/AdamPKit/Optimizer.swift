@@ -93,7 +93,7 @@ extension Optimizer {
     /// - Throws: `OptimizerError.invalidCheckpoint` naming the file and the
     ///   problem, having changed nothing.
     public func load(from url: URL) throws {
-        let sd = try StateDict(contentsOf: url)
+        let sd = try StateDict(contentsOf: url, maxBytes: (self as? any CheckpointLimit)?.checkpointByteLimit ?? .max)
         do { try load(stateDict: sd) } catch let OptimizerError.invalidCheckpoint(_, problem) {
             throw OptimizerError.invalidCheckpoint(file: url.path, problem: problem)
         }
@@ -109,8 +109,14 @@ extension Optimizer {
     public func setLearningRate(_ learningRate: Double) throws { try setLearningRate(learningRate, group: nil) }
 }
 
+/// The most bytes an optimizer's checkpoint can take.
+protocol CheckpointLimit {
+    var checkpointByteLimit: Int { get }
+}
+
 /// The conformance every optimizer shares through its core.
-protocol CoreBacked: Optimizer, InitialLearningRates, HyperparameterAccess, KernelView where Hyperparameters: KernelHyperparameters {
+protocol CoreBacked: Optimizer, InitialLearningRates, HyperparameterAccess, KernelView, CheckpointLimit
+    where Hyperparameters: KernelHyperparameters {
     var core: OptimizerCore<Scalar, Hyperparameters> { get }
 }
 
@@ -135,6 +141,7 @@ extension CoreBacked {
     public func diagnostics(for parameter: Parameter<Scalar>) -> Diagnostics? { core.diagnostics(for: parameter) }
     public func stateDict() -> StateDict { core.stateDict() }
     public func load(stateDict: StateDict) throws { try core.load(stateDict) }
+    var checkpointByteLimit: Int { core.checkpointByteLimit }
 
     public var kernelOptions: KernelOptions { core.options }
     public func setKernelOptions(_ options: KernelOptions) throws { try core.setOptions(options) }

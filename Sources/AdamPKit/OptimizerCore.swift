@@ -243,7 +243,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         // a step only takes up each gradient: per parameter with no reference
         // counting and no bounds checks, as a model may have tens of
         // thousands of tensors.
-        var live = 0, mismatched = false
+        var live = 0, mismatched = false, atLimit = -1
         let tensors = tensors, kernelCount = kernelCount
         gradientSlots.withUnsafeBufferPointer { slots in
             slot.withUnsafeBufferPointer { slot in
@@ -252,10 +252,12 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                     mismatched = mismatched || slots[i].mismatched
                     tensors[slot[i]].grad = address
                     if address != nil && slot[i] < kernelCount { live += 1 }
+                    if address != nil && tensors[slot[i]].step == .max { atLimit = i }
                 }
             }
         }
         if mismatched { try Parameter.checkGradientCounts(parameters) }
+        if atLimit >= 0 { throw OptimizerError.stepCountLimit(parameter: parameters[atLimit].label) }
         var gradNorm: Double?
         var nonfinite: [Parameter<Scalar>] = []
         var mul = 1 / options.gradScale
@@ -265,9 +267,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
                                       work: normsWork, workCount: normsWorkCount)
             nonfinite = parameters.indices.filter { parameters[$0].count > 0 && !norms[kernelCount + slot[$0]].isFinite }
                 .map { parameters[$0] }
-            let total = GradientNorms.total(sumsq: UnsafeBufferPointer(start: norms, count: kernelCount),
+            let total = GradientNorms.total(tensors, sumsq: UnsafeBufferPointer(start: norms, count: kernelCount),
                                             maxabs: UnsafeBufferPointer(start: norms + kernelCount, count: kernelCount),
-                                            normType: options.normType, scale: options.gradScale)
+                                            normType: options.normType, scale: options.gradScale, as: Scalar.self)
             gradNorm = total
             if options.skipIfNonfinite && !nonfinite.isEmpty {
                 return StepResult(skipped: true, nonfinite: nonfinite, gradNorm: total)

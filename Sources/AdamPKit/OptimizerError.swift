@@ -28,6 +28,10 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     case invalidCheckpoint(file: String?, problem: String)
     /// Saving a checkpoint failed; any file already at `file` is as it was.
     case checkpointWriteFailed(file: String, reason: String)
+    /// A parameter with a gradient has taken `Int64.max` steps, the most a
+    /// step count holds (only a checkpoint's count of `Int64.max - 1` and a
+    /// step reach it): it cannot count another.
+    case stepCountLimit(parameter: String)
 
     public var description: String {
         switch self {
@@ -54,6 +58,8 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
             return "\(file.map { "checkpoint \($0)" } ?? "state dict"): \(problem)"
         case let .checkpointWriteFailed(file, reason):
             return "cannot save checkpoint \(file): \(reason)"
+        case let .stepCountLimit(parameter):
+            return "\(parameter) has taken \(Int64.max) steps, the most a step count holds: it cannot take another"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 internal import CAdamP
 
 // What AdamPDistributed, in this package, needs of an optimizer: its C
@@ -43,6 +44,18 @@ package enum KernelAccess {
     /// where they cannot be matched (`load` then says why).
     package static func checkpointEntries(fileNames: [String?], names: [String?]) -> [Int]? {
         try? Checkpoint.match(fileNames: fileNames, names: names)
+    }
+
+    /// The bytes of the checkpoint file at `url` for parameters of `counts`
+    /// elements of `elementSize` bytes, read as `load(from:)` reads them.
+    /// - Throws: `OptimizerError.invalidCheckpoint` naming the file and why
+    ///   it cannot be one (a directory, a device, too large to be one).
+    package static func checkpointBytes(_ url: URL, counts: [Int], elementSize: Int) throws -> Data {
+        do {
+            return try Safetensors.bytes(of: url, maxBytes: Checkpoint.byteLimit(counts: counts, elementSize: elementSize))
+        } catch let e as Safetensors.Problem {
+            throw OptimizerError.invalidCheckpoint(file: url.path, problem: e.message)
+        }
     }
 
     /// The `parameters` metadata of a checkpoint: each one's name and shape.

@@ -194,7 +194,7 @@ public final class Parameter<Scalar: AdamPScalar> {
         }
     }
 
-    var label: String { name ?? "parameter of shape \(shape)" }
+    package var label: String { name ?? "parameter of shape \(shape)" }
 }
 
 /// A parameter's gradient as the kernels take it: its address (nil: none) and

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The safetensors format (https://github.com/huggingface/safetensors): an
 /// 8-byte little-endian header length N, N bytes of JSON (an object: each
@@ -19,34 +24,67 @@ enum Safetensors {
 
     private typealias Entry = (name: String, dtype: String, shape: [Int], range: Range<Int>)
 
-    static func read(_ url: URL) throws -> StateDict {
-        let handle: FileHandle
-        do { handle = try FileHandle(forReadingFrom: url) } catch {
-            throw Problem("cannot be opened (\(reason(error)))")
+    /// The metadata key under which `encode` writes the SHA-256 of the
+    /// data (the bytes after the header), which `decode` checks and removes:
+    /// a file whose data was changed on disk is refused. Files without it
+    /// (older ones, other writers) load unchecked.
+    static let digestKey = "data_sha256"
+
+    /// The bytes of the file at `url`, refused with a clear problem if it is
+    /// not a regular file (a directory, a device), is larger than `maxBytes`
+    /// (checked before anything is read), or holds other than its size says.
+    static func bytes(of url: URL, maxBytes: Int = .max) throws -> Data {
+        let path = url.path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Problem("cannot be opened (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Problem("cannot be read (\(String(cString: strerror(errno))))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw Problem("is a directory, not a checkpoint file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw Problem("is not a regular file (a device, a pipe or a socket), not a checkpoint file")
         }
-        defer { try? handle.close() }
-        do {
-            let size = Int(try handle.seekToEnd())
-            try handle.seek(toOffset: 0)
-            let n = try headerLength(handle.read(upToCount: 8) ?? Data(), fileSize: size)
-            let header = try handle.read(upToCount: n) ?? Data()
-            guard header.count == n else { throw Problem("truncated: the header is cut short") }
-            let (entries, metadata) = try parseHeader(header, bufferSize: size - 8 - n)
-            let buffer = try handle.readToEnd() ?? Data()
-            guard buffer.count == size - 8 - n else { throw Problem("changed while it was read") }
-            return tensors(entries, buffer, metadata)
-        } catch let p as Problem {
-            throw p
-        } catch {
-            throw Problem("cannot be read (\(reason(error)))")
+        let size = Int(info.st_size)
+        guard size <= maxBytes else {
+            throw Problem("is \(size) bytes, more than this optimizer's checkpoint can be (at most \(maxBytes)): not its checkpoint")
         }
+        var data = Data(count: size)
+        let got = data.withUnsafeMutableBytes { b -> Int in
+            var done = 0
+            while done < size {
+                let n = systemRead(fd, b.baseAddress! + done, size - done)
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { return n < 0 ? -1 : done }
+                done += n
+            }
+            return done
+        }
+        guard got >= 0 else { throw Problem("cannot be read (\(String(cString: strerror(errno))))") }
+        guard got == size else { throw Problem("changed while it was read: \(got) of its \(size) bytes could be read") }
+        var probe: UInt8 = 0
+        guard systemRead(fd, &probe, 1) == 0 else {
+            throw Problem("holds more bytes than the \(size) its size says (a file of /proc or /sys?): not a checkpoint file")
+        }
+        return data
+    }
+
+    static func read(_ url: URL, maxBytes: Int = .max) throws -> StateDict {
+        try decode(bytes(of: url, maxBytes: maxBytes))
     }
 
     static func decode(_ data: Data) throws -> StateDict {
         let bytes = Data(data) // indices from 0
         let n = try headerLength(bytes.prefix(8), fileSize: bytes.count)
-        let (entries, metadata) = try parseHeader(bytes[8..<8 + n], bufferSize: bytes.count - 8 - n)
-        return tensors(entries, Data(bytes[(8 + n)...]), metadata)
+        let (entries, parsed) = try parseHeader(bytes[8..<8 + n], bufferSize: bytes.count - 8 - n)
+        var metadata = parsed
+        let buffer = Data(bytes[(8 + n)...])
+        if let want = metadata.removeValue(forKey: digestKey) {
+            let got = buffer.withUnsafeBytes(SHA256.hex)
+            guard got == want else {
+                throw Problem("corrupt: the SHA-256 of its data is \(got), but its header says \(want)")
+            }
+        }
+        return tensors(entries, buffer, metadata)
     }
 
     private static func tensors(_ entries: [Entry], _ buffer: Data, _ metadata: [String: String]) -> StateDict {
@@ -106,7 +144,7 @@ enum Safetensors {
     private static func entry(_ name: String, _ v: JSON, bufferSize: Int) throws -> Entry {
         let at = "tensor \"\(name)\""
         guard let dtype = v["dtype"]?.string else { throw Problem("corrupt header: \(at) has no dtype") }
-        guard let size = dtypeSizes[dtype] else { throw Problem("corrupt header: \(at) has an unknown dtype \"\(dtype)\"") }
+        guard dtypeSizes[dtype] != nil else { throw Problem("corrupt header: \(at) has an unknown dtype \"\(dtype)\"") }
         guard let dims = v["shape"]?.array, let shape = Optional(dims.compactMap(\.int)), shape.count == dims.count,
               shape.allSatisfy({ $0 >= 0 }) else {
             throw Problem("corrupt header: \(at) has no valid shape (a list of integers >= 0)")
@@ -118,8 +156,8 @@ enum Safetensors {
         guard e <= bufferSize else {
             throw Problem("\(at) lies outside the file: its data ends at byte \(e) but the data holds \(bufferSize) (truncated?)")
         }
-        guard let bytes = byteCount(shape, size), bytes == e - b else {
-            throw Problem("corrupt header: \(at) has \(e - b) bytes, but \(dtype) of shape \(shape) needs \(byteCount(shape, size).map(String.init) ?? "more than fit")")
+        if let problem = bytesProblem(dtype: dtype, shape: shape, bytes: e - b) {
+            throw Problem("corrupt header: \(at) \(problem)")
         }
         return (name, dtype, shape, b..<e)
     }
@@ -134,19 +172,30 @@ enum Safetensors {
         return n
     }
 
+    /// What is wrong with a tensor of `dtype` and `shape` holding `bytes`
+    /// bytes, or nil: the one rule of the reader, the writer and
+    /// `load(stateDict:)` (whose tensors may come from anywhere).
+    static func bytesProblem(dtype: String, shape: [Int], bytes: Int) -> String? {
+        guard let size = dtypeSizes[dtype] else { return "has an unknown dtype \"\(dtype)\"" }
+        guard shape.allSatisfy({ $0 >= 0 }) else { return "has a negative dimension in its shape \(shape)" }
+        guard let need = byteCount(shape, size) else { return "has a shape \(shape) whose size overflows" }
+        return need == bytes ? nil : "has \(bytes) bytes, but \(dtype) of shape \(shape) needs \(need)"
+    }
+
     static func encode(_ sd: StateDict) throws -> Data {
         var header: [(key: String, value: JSON)] = []
-        if !sd.metadata.isEmpty {
-            header.append(("__metadata__", .object(sd.metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
-        }
-        var offset = 0
         let names = sd.tensors.keys.sorted()
+        var data = Data()
+        for name in names { data.append(sd.tensors[name]!.data) }
+        var metadata = sd.metadata
+        metadata[digestKey] = data.withUnsafeBytes(SHA256.hex)
+        header.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        var offset = 0
         for name in names {
             let t = sd.tensors[name]!
             guard !name.isEmpty, name != "__metadata__" else { throw Problem("a tensor may not be named \"\(name)\"") }
-            guard let size = dtypeSizes[t.dtype] else { throw Problem("tensor \"\(name)\" has an unknown dtype \"\(t.dtype)\"") }
-            guard t.shape.allSatisfy({ $0 >= 0 }), byteCount(t.shape, size) == t.data.count else {
-                throw Problem("tensor \"\(name)\" has \(t.data.count) bytes, which \(t.dtype) of shape \(t.shape) does not")
+            if let problem = bytesProblem(dtype: t.dtype, shape: t.shape, bytes: t.data.count) {
+                throw Problem("tensor \"\(name)\" \(problem)")
             }
             header.append((name, .object([("dtype", .string(t.dtype)), ("shape", .array(t.shape.map(JSON.init))),
                                           ("data_offsets", .array([JSON(offset), JSON(offset + t.data.count)]))])))
@@ -157,11 +206,16 @@ enum Safetensors {
         var out = Data(capacity: 8 + text.count + offset)
         withUnsafeBytes(of: UInt64(text.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: text)
-        for name in names { out.append(sd.tensors[name]!.data) }
+        out.append(data)
         return out
     }
+}
 
-    static func reason(_ error: Error) -> String {
-        (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
-    }
+/// read(2), which `Safetensors.read` hides inside the enum.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
 }

@@ -20,6 +20,7 @@ public final class StepLR: ClosedFormSchedule {
         (self.stepSize, self.gamma) = (stepSize, gamma)
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
+        target.attach()
     }
 
     func learningRate(group: Int, epoch: Int) -> Double {
@@ -44,6 +45,7 @@ public final class ExponentialLR: ClosedFormSchedule {
         self.gamma = gamma
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
+        target.attach()
     }
 
     func learningRate(group: Int, epoch: Int) -> Double { target.baseRates[group] * pow(gamma, Double(epoch)) }
@@ -72,6 +74,7 @@ public final class LinearLR: ClosedFormSchedule {
         (self.startFactor, self.endFactor, self.totalIters) = (startFactor, endFactor, totalIters)
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
+        target.attach()
     }
 
     func learningRate(group: Int, epoch: Int) -> Double {
@@ -102,6 +105,7 @@ public final class CosineAnnealingLR: ClosedFormSchedule {
         (self.tMax, self.etaMin) = (tMax, etaMin)
         target = try ScheduleTarget(optimizer)
         try jump(to: 0)
+        target.attach()
     }
 
     func learningRate(group: Int, epoch: Int) -> Double {
@@ -154,6 +158,13 @@ public final class OneCycleLR: ClosedFormSchedule {
         try ArgumentCheck.require(pctStart > 0 && pctStart < 1, "pctStart", pctStart, "must be in (0, 1)")
         try ArgumentCheck.positive(divFactor, "divFactor")
         try ArgumentCheck.positive(finalDivFactor, "finalDivFactor")
+        for x in maxLR {
+            try ArgumentCheck.require((x / divFactor).isFinite, "divFactor", divFactor,
+                                      "must leave maxLR / divFactor finite (maxLR \(x))")
+        }
+        // PyTorch divides by the first phase's length at step 0.
+        try ArgumentCheck.require(pctStart * Double(totalSteps) - 1 != 0, "pctStart", pctStart,
+                                  "times totalSteps (\(totalSteps)) is 1, which leaves the first phase no steps")
         try ArgumentCheck.require(baseMomentum >= 0 && baseMomentum < 1, "baseMomentum", baseMomentum, "must be in [0, 1)")
         try ArgumentCheck.require(maxMomentum >= 0 && maxMomentum < 1, "maxMomentum", maxMomentum, "must be in [0, 1)")
         (self.maxLR, self.totalSteps, self.pctStart, self.annealStrategy) = (maxLR, totalSteps, pctStart, annealStrategy)
@@ -163,6 +174,7 @@ public final class OneCycleLR: ClosedFormSchedule {
                                   "needs an optimizer with betas or momentum")
         target = try ScheduleTarget(optimizer, overriding: maxLR.map { $0 / divFactor })
         try jump(to: 0)
+        target.attach()
     }
 
     /// OneCycleLR with one peak rate for every group.
@@ -196,28 +208,37 @@ public final class OneCycleLR: ClosedFormSchedule {
         }
     }
 
-    /// The phase of `epoch` and how far into it.
+    /// The phase of `epoch` and how far into it. A last phase of no steps
+    /// (three phases, `2 · pctStart · totalSteps = totalSteps + 1`), where
+    /// PyTorch divides by zero at its last step, is at its end.
     private func position(_ g: Int, _ epoch: Int) -> (phase: Int, pct: Double) {
         let ps = phases(g)
         var start = 0.0
         for (i, p) in ps.enumerated() {
-            if Double(epoch) <= p.end || i == ps.count - 1 { return (i, (Double(epoch) - start) / (p.end - start)) }
+            if Double(epoch) <= p.end || i == ps.count - 1 {
+                return (i, p.end == start ? 1 : (Double(epoch) - start) / (p.end - start))
+            }
             start = p.end
         }
         return (ps.count - 1, 1)
     }
 
+    /// PyTorch's rate at every step of the cycle, 0 to `totalSteps`. Past
+    /// step `totalSteps - 1` it extrapolates the last phase, which with
+    /// `.linear` goes below 0 at step `totalSteps`; the optimizers here take
+    /// no negative rate, so there it is 0.
     func learningRate(group: Int, epoch: Int) throws -> Double {
         try ArgumentCheck.require(epoch <= totalSteps, "step", epoch,
                                   "the schedule has \(totalSteps) total steps; it cannot step further")
         let (i, pct) = position(group, epoch)
-        return anneal(phases(group)[i].lr, pct)
+        return max(0, anneal(phases(group)[i].lr, pct))
     }
 
+    /// PyTorch's momentum, likewise kept below 1 where it extrapolates past it.
     func momentum(group: Int, epoch: Int) -> Double? {
         guard cycleMomentum else { return nil }
         let (i, pct) = position(group, epoch)
-        return anneal(phases(group)[i].m, pct)
+        return min(max(0, anneal(phases(group)[i].m, pct)), Double(1).nextDown)
     }
 }
 

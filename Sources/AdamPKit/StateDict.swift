@@ -55,14 +55,21 @@ public struct StateDict: Equatable, Sendable {
         self.metadata = metadata
     }
 
-    /// Reads a .safetensors file, checking all of it (header size, JSON,
-    /// dtypes, shapes, offsets inside the file, no overlaps or holes) before
+    /// Reads a .safetensors file, checking all of it (a regular file, header
+    /// size, JSON, dtypes, shapes, offsets inside the file, no overlaps or
+    /// holes, and the SHA-256 of the data where the header gives one) before
     /// it returns.
     /// - Throws: `OptimizerError.invalidCheckpoint` naming the file and the
     ///   problem.
     public init(contentsOf url: URL) throws {
+        try self.init(contentsOf: url, maxBytes: .max)
+    }
+
+    /// `init(contentsOf:)`, refusing a file of more than `maxBytes` before
+    /// reading it (an optimizer's `load(from:)` passes what its state can take).
+    init(contentsOf url: URL, maxBytes: Int) throws {
         do {
-            self = try Safetensors.read(url)
+            self = try Safetensors.read(url, maxBytes: maxBytes)
         } catch let e as Safetensors.Problem {
             throw OptimizerError.invalidCheckpoint(file: url.path, problem: e.message)
         }
@@ -79,8 +86,10 @@ public struct StateDict: Equatable, Sendable {
     }
 
     /// The safetensors bytes: an 8-byte little-endian header length, the JSON
-    /// header (tensors in name order, padded with spaces to 8 bytes), then
-    /// the tensors' bytes in the same order.
+    /// header (tensors in name order, padded with spaces to 8 bytes; its
+    /// metadata also holds `data_sha256`, the SHA-256 of the data in hex,
+    /// which readers check and do not return), then the tensors' bytes in
+    /// the same order.
     /// - Throws: `OptimizerError.invalidCheckpoint` if a tensor's bytes do not
     ///   match its dtype and shape, or a name is reserved or empty.
     public func safetensors() throws -> Data {
