@@ -25,6 +25,20 @@ for n in 1 2 3 4; do
     fi
     grep "^adamp-mpi-tests" "$work/out-$n.txt"
 done
+# A rank that exits between steps makes the job fail within seconds, saying
+# which rank left (it hung forever); ranks that end apart end cleanly.
+for n in 2 3; do
+    set +e
+    out=$(timeout 60 "${mpi[@]}" -np "$n" "$tests" --leave 2>&1)
+    rc=$?
+    set -e
+    pkill -f "$tests" 2>/dev/null || true
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "adamp_mpi: rank $((n - 1)) left the job" <<<"$out" ||
+        { echo "$out" | tail -20 >&2; echo "check-mpi: a rank that left did not end the job on $n ranks (exit $rc)" >&2; exit 1; }
+    timeout 60 "${mpi[@]}" -np "$n" "$tests" --finish-apart >/dev/null 2>&1 ||
+        { echo "check-mpi: ranks that ended a second apart did not end cleanly on $n ranks" >&2; exit 1; }
+done
+echo "a rank that exits between steps ends the job at once (2, 3 ranks); ranks that end apart end cleanly"
 # From C alone: adamp_mpi.h over the C library built without Swift.
 make -s -C CKernels
 mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/include Examples/mpi/sharded_step.c \
@@ -32,6 +46,14 @@ mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/inc
 out=$("${mpi[@]}" -np 3 "$work/sharded_step")
 [ "$(echo "$out" | grep -c ': OK$')" -eq 3 ] || { echo "$out" >&2; echo "check-mpi: Examples/mpi/sharded_step.c failed" >&2; exit 1; }
 echo "Examples/mpi/sharded_step.c from C on 3 ranks: bitwise adamp_step's"
+# What the ranks must agree on: the values the algorithm reads; a shape that
+# differs named as the ranks passed it.
+mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/include Tests/MPIFromC/agree_test.c \
+    Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp -lm -o "$work/agree_test"
+for n in 2 3; do
+    out=$("${mpi[@]}" -np "$n" "$work/agree_test") || { echo "$out" >&2; echo "check-mpi: agree_test failed on $n ranks" >&2; exit 1; }
+    grep "^agree_test" <<<"$out"
+done
 # adamp-bench-mpi as a user runs it: a table on 2 ranks; bad options exit 2
 # with one line naming the option.
 out=$("${mpi[@]}" -np 2 "$bench" --model resnet18 --optimizer sgdp --steps 2 --warmup 1)

@@ -374,6 +374,11 @@ typedef enum adamp_field {
 ADAMP_API adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h,
                                  adamp_field *field, const char **rule);
 
+/** 1 if a step of `algorithm` reads `field` (the others are ignored, and
+ *  not checked), 0 if not or either is unknown. E.g. for comparing two
+ *  groups by what the algorithm does with them (adamp_mpi.h does). */
+ADAMP_API int adamp_field_used(adamp_algorithm algorithm, adamp_field field);
+
 /** The name of a field as the official Python code spells it ("lr", "betas[0]", ...). */
 ADAMP_API const char *adamp_field_name(adamp_field field);
 

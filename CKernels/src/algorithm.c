@@ -4,7 +4,8 @@
 #include "algorithm.h"
 
 static const adamp_algorithm_info ALGORITHMS[] = {
-#define ADAMP_ALGORITHM(id, name, projects, s0, s1, s2, second_moments) {id, name, projects, {s0, s1, s2}, second_moments},
+#define ADAMP_ALGORITHM(id, name, projects, s0, s1, s2, second_moments, reads) \
+    {id, name, projects, {s0, s1, s2}, second_moments, reads},
 #include "algorithms.inc"
 #undef ADAMP_ALGORITHM
 };
@@ -39,6 +40,11 @@ const char *adamp_state_name(adamp_algorithm algorithm, int slot) {
 }
 
 int adamp_algorithm_projects(adamp_algorithm algorithm) { return adamp_projects(algorithm); }
+
+int adamp_field_used(adamp_algorithm algorithm, adamp_field field) {
+    const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
+    return a && field > ADAMP_FIELD_NONE && field <= ADAMP_FIELD_PROJECTION && ((a->reads >> field) & 1);
+}
 
 adamp_status adamp_state_check(adamp_algorithm algorithm, int slot, adamp_dtype dtype, const void *values,
                                size_t count, size_t *index) {

@@ -9,7 +9,10 @@ typedef struct adamp_algorithm_info {
     int projects;
     const char *states[ADAMP_MAX_STATES];
     unsigned second_moments; /* bit k: state k is a sum of squares, never negative */
+    unsigned reads;          /* bit f: the step reads adamp_field f */
 } adamp_algorithm_info;
+
+#define ADAMP_F(name) (1u << ADAMP_FIELD_##name)
 
 /* NULL if `algorithm` is not one of the list. */
 const adamp_algorithm_info *adamp_algorithm_find(adamp_algorithm algorithm);

@@ -2,6 +2,7 @@
  * all-reduce per call (hashes), and only when those differ look closer, to
  * say on every rank what differs. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "shard.h"
@@ -28,11 +29,18 @@ static const struct {
 };
 enum { NFIELDS = sizeof FIELDS / sizeof FIELDS[0] };
 
-static uint64_t field_bits(const adamp_hparams *h, size_t f) {
+/* Field f as the ranks compare it: by value (-0 is 0), and 0 for a field
+ * the algorithm does not read (AdamP's momentum may differ). */
+static uint64_t field_bits(adamp_algorithm algo, const adamp_hparams *h, size_t f) {
+    if (!adamp_field_used(algo, FIELDS[f].field)) return 0;
     const char *at = (const char *)h + FIELDS[f].offset;
     uint64_t bits = 0;
-    if (FIELDS[f].is_double) memcpy(&bits, at, sizeof(double));
-    else {
+    if (FIELDS[f].is_double) {
+        double v;
+        memcpy(&v, at, sizeof v);
+        if (v == 0) v = 0; /* -0 */
+        memcpy(&bits, &v, sizeof v);
+    } else {
         int32_t v;
         memcpy(&v, at, sizeof v);
         bits = (uint64_t)(uint32_t)v;
@@ -40,10 +48,10 @@ static uint64_t field_bits(const adamp_hparams *h, size_t f) {
     return bits;
 }
 
-static uint64_t hparams_hash(const adamp_hparams *h) {
+static uint64_t hparams_hash(adamp_algorithm algo, const adamp_hparams *h) {
     uint64_t x = ADAMP_MPI_HASH0;
     for (size_t f = 0; f < NFIELDS; f++) {
-        const uint64_t b = field_bits(h, f);
+        const uint64_t b = field_bits(algo, h, f);
         x = adamp_mpi_hash(x, &b, sizeof b);
     }
     return x;
@@ -54,7 +62,7 @@ static int differs(const uint64_t *hi, const uint64_t *lo, size_t i) { return hi
 /* Which field of tensor i's hyperparameters differs between ranks (collective). */
 static int name_field(adamp_mpi_shard *s, const adamp_hparams *h, size_t i, adamp_mpi_error *e) {
     uint64_t v[NFIELDS], hi[NFIELDS], lo[NFIELDS];
-    for (size_t f = 0; f < NFIELDS; f++) v[f] = field_bits(h, f);
+    for (size_t f = 0; f < NFIELDS; f++) v[f] = field_bits(s->algo, h, f);
     int st = adamp_mpi_range(s->comm, v, hi, lo, NFIELDS, e);
     if (st != ADAMP_OK) return st;
     for (size_t f = 0; f < NFIELDS; f++) {
@@ -69,6 +77,34 @@ static int name_field(adamp_mpi_shard *s, const adamp_hparams *h, size_t i, adam
                               adamp_field_name(FIELDS[f].field), (int)(int32_t)lo[f], (int)(int32_t)hi[f]);
     }
     return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's hyperparameters", i);
+}
+
+/* The shapes the ranks passed for tensor i, which differ (collective): the
+ * distinct ones, each with the first rank that passed it. (The ranges of
+ * rows and of cols alone name shapes no rank passed.) */
+static int name_shapes(adamp_mpi_shard *s, const adamp_tensor *t, size_t i, adamp_mpi_error *e) {
+    uint64_t mine[3] = {t->rows, t->cols, (uint64_t)t->ndim}, *all = malloc(3 * (size_t)s->size * sizeof *all);
+    if (!all) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
+    MPI_Request r;
+    int st = adamp_mpi_check(MPI_Iallgather(mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T, s->comm, &r), "MPI_Iallgather", e);
+    if (st == ADAMP_OK) st = adamp_mpi_wait(1, &r, "MPI_Iallgather", e);
+    if (st != ADAMP_OK) return free(all), st;
+    char text[200] = "";
+    int shown = 0, len = 0;
+    for (int q = 0; q < s->size && len < (int)sizeof text - 1; q++) {
+        int seen = 0;
+        for (int p = 0; p < q && !seen; p++) seen = !memcmp(all + 3 * p, all + 3 * q, 3 * sizeof *all);
+        if (seen) continue;
+        if (shown++ == 3) {
+            len += snprintf(text + len, sizeof text - (size_t)len, ", ...");
+            break;
+        }
+        len += snprintf(text + len, sizeof text - (size_t)len, "%srank %d passed %llu rows of %llu (ndim %d)",
+                        shown > 1 ? ", " : "", q, (unsigned long long)all[3 * q], (unsigned long long)all[3 * q + 1],
+                        (int)all[3 * q + 2]);
+    }
+    free(all);
+    return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's shape: %s", i, text);
 }
 
 /* The first verdict of every call: bad on some rank? Returns that rank's
@@ -95,7 +131,7 @@ int adamp_mpi_agree_failed(adamp_mpi_shard *s, int status, adamp_mpi_error *e) {
 int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e) {
     uint64_t shapes = ADAMP_MPI_HASH0, hps = ADAMP_MPI_HASH0;
     for (size_t i = 0; i < s->count; i++) {
-        const uint64_t shape[3] = {t[i].rows, t[i].cols, (uint64_t)t[i].ndim}, h = hparams_hash(t[i].hparams);
+        const uint64_t shape[3] = {t[i].rows, t[i].cols, (uint64_t)t[i].ndim}, h = hparams_hash(s->algo, t[i].hparams);
         shapes = adamp_mpi_hash(shapes, shape, sizeof shape);
         hps = adamp_mpi_hash(hps, &h, sizeof h);
     }
@@ -122,14 +158,11 @@ int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp
     uint64_t *whi = w + 4 * n, *wlo = w + 8 * n;
     for (size_t i = 0; i < n; i++)
         w[4 * i] = t[i].rows, w[4 * i + 1] = t[i].cols, w[4 * i + 2] = (uint64_t)t[i].ndim,
-        w[4 * i + 3] = hparams_hash(t[i].hparams);
+        w[4 * i + 3] = hparams_hash(s->algo, t[i].hparams);
     st = adamp_mpi_range(s->comm, w, whi, wlo, 4 * n, e);
     for (size_t i = 0; st == ADAMP_OK && i < n; i++) {
         if (differs(whi, wlo, 4 * i) || differs(whi, wlo, 4 * i + 1) || differs(whi, wlo, 4 * i + 2)) {
-            st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE,
-                                "ranks disagree on tensor %zu's shape: %llu rows of %llu (ndim %d) on one, %llu rows of %llu (ndim %d) on another", i,
-                                (unsigned long long)wlo[4 * i], (unsigned long long)wlo[4 * i + 1], (int)wlo[4 * i + 2],
-                                (unsigned long long)whi[4 * i], (unsigned long long)whi[4 * i + 1], (int)whi[4 * i + 2]);
+            st = name_shapes(s, &t[i], i, e);
         } else if (differs(whi, wlo, 4 * i + 3)) {
             st = name_field(s, t[i].hparams, i, e);
         }
@@ -148,7 +181,7 @@ int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int statu
         const adamp_hparams *last = NULL;
         uint64_t h = 0;
         for (size_t i = 0; i < s->count; i++) {
-            if (t[i].hparams != last) last = t[i].hparams, h = hparams_hash(last);
+            if (t[i].hparams != last) last = t[i].hparams, h = hparams_hash(s->algo, last);
             const uint64_t x[3] = {t[i].grad != NULL, h, (uint64_t)t[i].step};
             v[1] = adamp_mpi_hash(v[1], x, sizeof x);
         }
@@ -160,7 +193,7 @@ int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int statu
     if (!w) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
     uint64_t *whi = w + 3 * n, *wlo = w + 6 * n;
     for (size_t i = 0; i < n; i++)
-        w[3 * i] = t[i].grad != NULL, w[3 * i + 1] = hparams_hash(t[i].hparams), w[3 * i + 2] = (uint64_t)t[i].step;
+        w[3 * i] = t[i].grad != NULL, w[3 * i + 1] = hparams_hash(s->algo, t[i].hparams), w[3 * i + 2] = (uint64_t)t[i].step;
     st = adamp_mpi_range(s->comm, w, whi, wlo, 3 * n, e);
     for (size_t i = 0; st == ADAMP_OK && i < n; i++) {
         if (differs(whi, wlo, 3 * i))

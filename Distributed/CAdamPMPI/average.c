@@ -100,7 +100,7 @@ int adamp_mpi_average(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error
                                  "MPI_Isend (gradients)", e);
         }
         if (st == ADAMP_OK)
-            st = adamp_mpi_check(MPI_Waitall(nreq, s->xreq, MPI_STATUSES_IGNORE), "MPI_Waitall (gradients)", e);
+            st = adamp_mpi_wait(nreq, s->xreq, "MPI_Isend/MPI_Irecv (gradients)", e);
         if (st != ADAMP_OK) return st;
         if (len > 0) reduce(s, s->recvbuf, stride, len, s->avg + c * ADAMP_MPI_CHUNK * es);
     }

@@ -72,5 +72,5 @@ int adamp_mpi_gather_params(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi
         if (st != ADAMP_OK) return st;
         pending++;
     }
-    return adamp_mpi_check(MPI_Waitall(pending, s->requests, MPI_STATUSES_IGNORE), "MPI_Waitall (parameters)", e);
+    return adamp_mpi_wait(pending, s->requests, "MPI_Ibcast (parameters)", e);
 }

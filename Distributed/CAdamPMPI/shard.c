@@ -65,8 +65,10 @@ int adamp_mpi_range(MPI_Comm comm, const uint64_t *v, uint64_t *hi, uint64_t *lo
     uint64_t *both = calloc(4 * n, sizeof *both);
     if (!both) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
     for (size_t i = 0; i < n; i++) both[i] = v[i], both[n + i] = ~v[i];
-    int s = adamp_mpi_check(MPI_Allreduce(both, both + 2 * n, (int)(2 * n), MPI_UINT64_T, MPI_MAX, comm),
-                            "MPI_Allreduce", e);
+    MPI_Request r;
+    int s = adamp_mpi_check(MPI_Iallreduce(both, both + 2 * n, (int)(2 * n), MPI_UINT64_T, MPI_MAX, comm, &r),
+                            "MPI_Iallreduce", e);
+    if (s == ADAMP_OK) s = adamp_mpi_wait(1, &r, "MPI_Iallreduce", e);
     for (size_t i = 0; s == ADAMP_OK && i < n; i++) hi[i] = both[2 * n + i], lo[i] = ~both[3 * n + i];
     free(both);
     return s;
@@ -237,9 +239,19 @@ static int check_local(adamp_algorithm algo, adamp_dtype dtype, const adamp_tens
     return ADAMP_OK;
 }
 
+static int create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+                  const adamp_mpi_options *options, adamp_mpi_shard **out, adamp_mpi_error *e);
+
 int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors,
                            size_t count, const adamp_mpi_options *options, adamp_mpi_shard **out, adamp_mpi_error *e) {
     if (!out) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "out is NULL");
+    const int st = create(comm, algo, dtype, tensors, count, options, out, e);
+    adamp_mpi_call_done();
+    return st;
+}
+
+static int create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
+                  const adamp_mpi_options *options, adamp_mpi_shard **out, adamp_mpi_error *e) {
     *out = NULL;
     adamp_mpi_shard *s = calloc(1, sizeof *s);
     if (!s) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "out of memory");
@@ -247,7 +259,9 @@ int adamp_mpi_shard_create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtyp
     /* A field beyond the caller's `size` takes its default. */
     if (options && options->size >= offsetof(adamp_mpi_options, average_gradients) + sizeof(int32_t))
         s->average = options->average_gradients;
-    int st = adamp_mpi_check(MPI_Comm_dup(comm, &s->comm), "MPI_Comm_dup", e);
+    MPI_Request dup;
+    int st = adamp_mpi_check(MPI_Comm_idup(comm, &s->comm, &dup), "MPI_Comm_idup", e);
+    if (st == ADAMP_OK) st = adamp_mpi_wait(1, &dup, "MPI_Comm_idup", e);
     if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler", e);
     if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_rank(s->comm, &s->rank), "MPI_Comm_rank", e);
     if (st == ADAMP_OK) st = adamp_mpi_check(MPI_Comm_size(s->comm, &s->size), "MPI_Comm_size", e);

@@ -71,6 +71,14 @@ int adamp_mpi_check(int code, const char *what, adamp_mpi_error *e);
 uint64_t adamp_mpi_hash(uint64_t h, const void *data, size_t len);
 int adamp_mpi_range(MPI_Comm comm, const uint64_t *v, uint64_t *hi, uint64_t *lo, size_t n, adamp_mpi_error *e);
 
+/* departure.c: every wait of the library, which also watches for a rank
+ * that left the job (and aborts it then); the count of the library's
+ * collective calls, which every public collective function ends with; and
+ * the notices' set-up when adamp_mpi_init_world starts MPI. */
+int adamp_mpi_wait(int n, MPI_Request *requests, const char *what, adamp_mpi_error *e);
+void adamp_mpi_call_done(void);
+int adamp_mpi_arm_departures(adamp_mpi_error *e);
+
 #define ADAMP_MPI_HASH0 0xcbf29ce484222325ull
 
 /* agree.c: collective verdicts. */

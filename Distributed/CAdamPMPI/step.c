@@ -11,9 +11,12 @@ typedef struct {
     double communicate;
 } clock_;
 
-static int timed(clock_ *c, int code, const char *what, adamp_mpi_error *e, double t0) {
+/* Waits for request *r, which `code`'s call started. */
+static int timed(clock_ *c, MPI_Request *r, int code, const char *what, adamp_mpi_error *e, double t0) {
+    int st = adamp_mpi_check(code, what, e);
+    if (st == ADAMP_OK) st = adamp_mpi_wait(1, r, what, e);
     c->communicate += MPI_Wtime() - t0;
-    return adamp_mpi_check(code, what, e);
+    return st;
 }
 
 /* This rank's slices of `t`, in s->pieces (their state pointers as given). */
@@ -99,8 +102,9 @@ static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adam
     }
     if (st == ADAMP_OK && cut_layer) {
         const double t0 = MPI_Wtime();
-        st = timed(c, MPI_Allgatherv(s->ssend, s->scount[s->rank], MPI_DOUBLE, s->srecv, s->scount, s->sdispl,
-                                     MPI_DOUBLE, s->comm), "MPI_Allgatherv (layer sums)", e, t0);
+        MPI_Request r;
+        st = timed(c, &r, MPI_Iallgatherv(s->ssend, s->scount[s->rank], MPI_DOUBLE, s->srecv, s->scount, s->sdispl,
+                                          MPI_DOUBLE, s->comm, &r), "MPI_Iallgatherv (layer sums)", e, t0);
     }
     for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
         const size_t k = s->cut_piece[j], i = s->tensor_of[k];
@@ -132,8 +136,9 @@ static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const
     if (st != ADAMP_OK) return st;
     for (size_t k = s->w0; k < s->w1; k++) s->xsend[at++] = s->pieces[k].projection;
     const double t0 = MPI_Wtime();
-    st = timed(c, MPI_Allgatherv(s->xsend, s->xcount[s->rank], MPI_DOUBLE, s->xrecv, s->xcount, s->xdispl, MPI_DOUBLE,
-                                 s->comm), "MPI_Allgatherv (statistics)", e, t0);
+    MPI_Request r;
+    st = timed(c, &r, MPI_Iallgatherv(s->xsend, s->xcount[s->rank], MPI_DOUBLE, s->xrecv, s->xcount, s->xdispl,
+                                      MPI_DOUBLE, s->comm, &r), "MPI_Iallgatherv (statistics)", e, t0);
     if (st != ADAMP_OK) return st;
     for (int r = 0; r < s->size; r++) {
         const double *x = s->xrecv + s->xdispl[r];
@@ -151,9 +156,19 @@ static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const
     return st == ADAMP_OK ? update_cut(s, config, o, c, e) : st;
 }
 
+static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
+                const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e);
+
 int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
                    const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e) {
     if (!s) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard is NULL");
+    const int st = step(s, config, t, count, o, timing, e);
+    adamp_mpi_call_done();
+    return st;
+}
+
+static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
+                const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e) {
     const double start = MPI_Wtime();
     clock_ c = {0};
     int st = check_local(s, config, t, count, o, e);

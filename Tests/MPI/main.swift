@@ -7,6 +7,8 @@ import AdamPDistributed
 // state, the whole parameters) against one process stepping the same model.
 
 let world = try Communicator.world()
+if CommandLine.arguments.contains("--leave") { try Departure.run(world, early: true) }
+if CommandLine.arguments.contains("--finish-apart") { try Departure.run(world, early: false) }
 let h = Harness(world)
 let fixtures = try FixtureReplay.run(h)
 try ResNetRun.run(h)

@@ -155,8 +155,14 @@ ADAMP_API int adamp_mpi_all(adamp_mpi_shard *shard, int ok, adamp_mpi_error *err
 ADAMP_API int adamp_mpi_comm_all(MPI_Comm comm, int ok, adamp_mpi_error *error);
 
 /** For callers that cannot name MPI's macros (Swift): MPI_Init_thread with
- *  MPI_THREAD_FUNNELED unless MPI is initialized, and MPI_Finalize at exit
- *  if this call initialized it; then MPI_COMM_WORLD. */
+ *  MPI_THREAD_FUNNELED unless MPI is initialized, then MPI_COMM_WORLD. If
+ *  this call initialized MPI, MPI ends at exit, where each rank first tells
+ *  the others that it leaves and how many of this library's collective calls
+ *  it completed: a rank that exits while the others wait in one of them
+ *  (which could then never complete) makes them print which rank left and
+ *  abort the job within a second, where it hung; ranks that end together,
+ *  however far apart, end cleanly. Every wait of this library watches for
+ *  that notice; a caller's own collectives do not. */
 ADAMP_API int adamp_mpi_init_world(MPI_Comm *world, adamp_mpi_error *error);
 
 /** A static description of a status (adamp_status or ADAMP_MPI_E_*). */
