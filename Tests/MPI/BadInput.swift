@@ -69,6 +69,27 @@ enum BadInput {
         unchanged("gradScale 0")
         try opt.step()
         h.check(opt.stepCount(for: ps[0]) == 2, "after the refused steps, one more counts: \(opt.stepCount(for: ps[0]))")
+        try stepCountLimit(h)
+    }
+
+    /// M2 (issue 28): a count stepped to Int64.max (from Int64.max - 1),
+    /// an empty parameter's too (whose count trapped on `+= 1`), neither
+    /// traps: the next step throws .stepCountLimit on every rank.
+    static func stepCountLimit(_ h: Harness) throws {
+        let ps = [try Parameter<Float>(shape: [8, 3], values: (0..<24).map { Float($0) * 0.1 }, name: "w"),
+                  Parameter<Float>(shape: [0, 3], name: "e")]
+        let opt = try ShardedOptimizer(parameters: ps, communicator: h.world) { s in try AdamP(parameters: ps.map(s)) }
+        ps[0].grad = [Float](repeating: 0.5, count: 24)
+        ps[1].grad = []
+        try opt.step()
+        var sd = opt.base.stateDict()
+        for key in sd.tensors.keys where key.hasSuffix(".step") { sd.tensors[key] = .init(shape: [], values: [Int64.max - 1]) }
+        try opt.base.load(stateDict: sd)
+        try opt.step()
+        h.check(opt.stepCount(for: ps[1]) == Int.max, "the empty parameter's count: \(opt.stepCount(for: ps[1]))")
+        h.expectThrows("a step past Int64.max", { try opt.step() }) { e in
+            if case OptimizerError.stepCountLimit = e { true } else { false }
+        }
     }
 
     /// Refused checkpoints leave the state as it was, on every rank.
