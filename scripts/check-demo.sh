@@ -22,8 +22,21 @@ grep -q "optimizer step" "$work/out.txt" || fail "no time split"
 head -1 "$work/a.csv" | grep "^optimizer,epoch,lr,train_loss,test_loss,test_accuracy,fc1_norm," >/dev/null || fail "CSV header: $(head -1 "$work/a.csv")"
 if command -v python3 >/dev/null; then
     python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName('polyline')) == 20" "$work/a.svg" \
-        || fail "the SVG does not parse or lacks its 4 x 5 lines"
+        || fail "the SVG does not parse or lacks its 20 lines (4 panels of a family's 2 or 3, accuracy and step: 5 each)"
+    # Counts are integers (they were written 1.0, 32.0).
+    python3 -c "
+import csv, sys, re
+rows = list(csv.reader(open(sys.argv[1])))
+counts = [i for i, h in enumerate(rows[0]) if h == 'epoch' or h.endswith('_steps')]
+bad = [r[i] for r in rows[1:] for i in counts if not re.fullmatch('[0-9]+', r[i])]
+assert len(counts) == 7 and not bad, bad[:5]" "$work/a.csv" || fail "the CSV's counts are not integers"
 fi
+# A run of one epoch draws its points (a line of one point is invisible).
+"$demo" "${small[@]}" --epochs 1 --optimizers sgd,adamp --csv "$work/one.csv" --svg "$work/one.svg" >/dev/null
+grep -q "<circle" "$work/one.svg" || fail "a one-epoch run's chart marks no points"
+# --stop-after 0 without a checkpoint runs no epoch, and says so.
+"$demo" "${small[@]}" --stop-after 0 --optimizers sgd --csv "$work/z.csv" --svg "$work/z.svg" >"$work/zero.txt"
+grep -q "(no epoch run: stopped after epoch 0)" "$work/zero.txt" || fail "--stop-after 0: $(tail -3 "$work/zero.txt")"
 
 "$demo" "${small[@]}" --checkpoint "$work/ck" --stop-after 1 --csv "$work/b.csv" --svg "$work/b.svg" >/dev/null
 "$demo" "${small[@]}" --checkpoint "$work/ck" --csv "$work/b.csv" --svg "$work/b.svg" >"$work/resumed.txt"
@@ -49,6 +62,10 @@ expect 1 "$work/none/train-images-idx3-ubyte: no such file" --idx "$work/none"
 mkdir "$work/bad" && printf 'not an idx file at all' >"$work/bad/train-images-idx3-ubyte"
 expect 1 "$work/bad/train-images-idx3-ubyte: magic number is" --idx "$work/bad"
 expect 1 "fewer than one batch of 4096" --train 100 --batch 4096
+expect 2 '--optimizers: "sgd" is named twice' --optimizers sgd,adamp,sgd
+# Outputs that cannot be written are refused before any training.
+expect 2 "--csv: cannot write $work/none/a.csv: the folder $work/none does not exist" --csv "$work/none/a.csv"
+expect 2 "--svg: $work is a folder" --svg "$work"
 expect 1 "--batch 65536 and --hidden 8192 need about" --train 65536 --test 10 --batch 65536 --hidden 8192
 [ "$fails" -eq 0 ] || exit 1
 echo "adamp-demo: table, CSV, SVG, resume and bad input checked"

@@ -198,7 +198,8 @@ typedef struct adamp_config {
                           0: its default (OMP_NUM_THREADS, else the cores, at most
                           ADAMP_MAX_THREADS); 1: the calling thread only. A call
                           uses no more than one thread per 16384 elements it
-                          updates (and one below 65536) */
+                          updates (and one below 131072, where a parallel
+                          region costs more than it saves) */
     int64_t block;   /**< tensors are processed in blocks of about this many
                           elements: in adamp_step, statistics then update per
                           block, so that the update re-reads p and g from cache

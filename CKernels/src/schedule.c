@@ -270,9 +270,14 @@ static void worker(void *ctx, int tid, int nthreads) {
 void adamp_schedule(const adamp_plan *plan, int threads) {
     size_t total = 0;
     for (size_t t = 0; t < plan->count; t++) total += plan->elems(plan->ctx, t);
-    /* A region costs microseconds: not worth it for a few chunks of work;
-     * and a thread beyond one per chunk would find no item to run. */
-    if (total < 4 * (size_t)ADAMP_CHUNK) threads = 1;
+    /* A region costs microseconds, and on a machine where another process
+     * holds a core, a scheduling tick (4 ms) whenever a thread of it is
+     * descheduled: not worth it for a few chunks of work. Measured with
+     * other work between steps, as in training (OpenBLAS GEMMs and serial
+     * work, 2 cores, quiet): AdamP over 65,536 elements 0.5-0.8x as fast on
+     * 2 threads as on one, over 131,072 1.5-3.4x. And a thread beyond one per
+     * chunk would find no item to run. */
+    if (total < 8 * (size_t)ADAMP_CHUNK) threads = 1;
     else if ((size_t)threads > adamp_div_up(total, ADAMP_CHUNK)) threads = (int)adamp_div_up(total, ADAMP_CHUNK);
     if (plan->count == 0) return;
     const size_t shares = threads < MAX_SHARES ? (size_t)threads : MAX_SHARES;

@@ -1,9 +1,13 @@
 import Foundation
 
-/// The SVG chart: the scale-invariant weights' norms, their effective step
-/// and the held-out accuracy against epochs, one line per optimizer
-/// (the paper's optimizers solid, the baselines dashed; SGD-family blue,
-/// Adam-family orange).
+/// The SVG chart: how much the scale-invariant weights' norms grow (as a
+/// multiple of their initial norm), in a panel per weight and family, so
+/// that the paper's effect shows inside each family (SGDP against SGD, AdamP
+/// against Adam and AdamW: in one panel, SGD's growth set the scale and the
+/// Adam family's three lines lay on each other); the held-out accuracy; and
+/// the effective step. One line per optimizer, the paper's solid, the
+/// baselines dashed or dotted, each its own hue; a run of one or two epochs
+/// is drawn as points too.
 public enum Chart {
     struct Series { let label: String, color: String, dash: String, points: [(Double, Double)] }
     struct Panel {
@@ -14,40 +18,54 @@ public enum Chart {
 
     static func style(_ k: DemoOptimizer) -> (color: String, dash: String) {
         switch k {
-        case .sgd: return ("#6baed6", "7,4")
-        case .sgdp: return ("#08519c", "")
-        case .adam: return ("#fd8d3c", "7,4")
-        case .adamw: return ("#a63603", "2,3")
-        case .adamp: return ("#d94801", "")
+        case .sgd: return ("#4a9fd8", "7,4")
+        case .sgdp: return ("#08306b", "")
+        case .adam: return ("#f28e2b", "7,4")
+        case .adamw: return ("#7b4fa6", "2,3")
+        case .adamp: return ("#c81d25", "")
         }
     }
+
+    /// The families whose members are compared: the paper's optimizer and the baselines it improves on.
+    static let families: [(name: String, members: [DemoOptimizer])] = [
+        ("SGD and SGDP", [.sgd, .sgdp]), ("Adam, AdamW and AdamP", [.adam, .adamw, .adamp]),
+    ]
 
     public static func svg(_ results: [RunResult], title: String) -> String {
         let weights = results.first?.records.first?.weights.map(\.name) ?? []
-        func series(_ value: @escaping (EpochRecord) -> Double?) -> [Series] {
-            results.map { r in
-                let s = style(r.optimizer)
+        func series(_ runs: [RunResult], _ value: @escaping (EpochRecord, EpochRecord) -> Double?) -> [Series] {
+            runs.map { r in
+                let s = style(r.optimizer), first = r.records.first!
                 return Series(label: r.optimizer.label, color: s.color, dash: s.dash,
-                              points: r.records.compactMap { rec in value(rec).map { (Double(rec.epoch), $0) } })
+                              points: r.records.compactMap { rec in value(rec, first).map { (Double(rec.epoch), $0) } })
             }
         }
-        let what = ["fc1": "fc1.weight, before BatchNorm", "fc2": "fc2.weight, before LayerNorm"]
-        var panels = weights.enumerated().map { k, name in
-            Panel(title: "Norm of \(what[name] ?? name)", yLabel: "‖w‖", series: series { $0.weights[k].norm })
+        let what = ["fc1": "fc1.weight (before BatchNorm)", "fc2": "fc2.weight (before LayerNorm)"]
+        let present = families.map { f in (f.name, results.filter { f.members.contains($0.optimizer) }) }.filter { !$0.1.isEmpty }
+        var grid: [[Panel]] = weights.enumerated().map { k, name in
+            present.map { family, runs in
+                Panel(title: "\(what[name] ?? name): \(family)", yLabel: "‖w‖ / ‖w at epoch 0‖",
+                      series: series(runs) { rec, first in rec.weights[k].norm / first.weights[k].norm })
+            }
         }
-        panels.append(Panel(title: "Held-out accuracy", yLabel: "accuracy (%)",
-                            series: series { $0.epoch == 0 ? nil : 100 * $0.testAccuracy }))
-        panels += weights.enumerated().prefix(1).map { k, name in
+        let accuracy = Panel(title: "Held-out accuracy", yLabel: "accuracy (%)",
+                             series: series(results) { rec, _ in rec.epoch == 0 ? nil : 100 * rec.testAccuracy })
+        let turn = weights.first.map { name in
             Panel(title: "Effective step of \(name).weight (mean angle per step)", yLabel: "degrees (log scale)",
-                  series: series { $0.epoch == 0 || $0.weights[k].turnDegrees <= 0 ? nil : $0.weights[k].turnDegrees }, log: true)
+                  series: series(results) { rec, _ in
+                      rec.epoch == 0 || rec.weights[0].turnDegrees <= 0 ? nil : rec.weights[0].turnDegrees
+                  }, log: true)
         }
-        return render(panels, title: title, legend: series { _ in nil })
+        // The accuracy and the effective step close the first two rows.
+        for (row, extra) in zip(grid.indices, [accuracy] + (turn.map { [$0] } ?? [])) { grid[row].append(extra) }
+        if grid.isEmpty { grid = [[accuracy]] }
+        return render(grid, title: title, legend: series(results) { _, _ in nil })
     }
 
-    static func render(_ panels: [Panel], title: String, legend: [Series]) -> String {
-        let pw = 460.0, ph = 300.0, cols = 2, top = 80.0
-        let rows = (panels.count + cols - 1) / cols
-        let width = Double(cols) * pw + 40, height = top + Double(rows) * ph + 20
+    static func render(_ grid: [[Panel]], title: String, legend: [Series]) -> String {
+        let pw = 430.0, ph = 300.0, top = 80.0
+        let cols = grid.map(\.count).max() ?? 1
+        let width = Double(cols) * pw + 40, height = top + Double(grid.count) * ph + 20
         var s = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="Helvetica, Arial, sans-serif">
         <rect width="100%" height="100%" fill="white"/>
@@ -60,8 +78,10 @@ public enum Chart {
             let x = x0 + Double(i) * entry
             s += line(x, 52, x + 34, 52, l.color, l.dash, 3) + "<text x=\"\(x + 40)\" y=\"57\" font-size=\"14\">\(l.label)</text>\n"
         }
-        for (i, p) in panels.enumerated() {
-            s += panel(p, x: 20 + Double(i % cols) * pw, y: top + Double(i / cols) * ph, w: pw, h: ph)
+        for (r, row) in grid.enumerated() {
+            for (c, p) in row.enumerated() {
+                s += panel(p, x: 20 + Double(c) * pw, y: top + Double(r) * ph, w: pw, h: ph)
+            }
         }
         return s + "</svg>\n"
     }
@@ -92,6 +112,12 @@ public enum Chart {
         for ser in p.series where !ser.points.isEmpty {
             let d = ser.points.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }.joined(separator: " ")
             s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"2.2\"\(ser.dash.isEmpty ? "" : " stroke-dasharray=\"\(ser.dash)\"") points=\"\(d)\"/>\n"
+            // A line of one or two points is easy to miss: they are marked.
+            if ser.points.count <= 2 {
+                for (a, b) in ser.points {
+                    s += "<circle cx=\"\(fmt(px(a)))\" cy=\"\(fmt(py(b)))\" r=\"4\" fill=\"\(ser.color)\"/>\n"
+                }
+            }
         }
         return s
     }

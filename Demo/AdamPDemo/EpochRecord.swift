@@ -23,6 +23,11 @@ public struct EpochRecord: Equatable, Sendable {
         ["epoch"] + fields.map(\.name) + weights.flatMap { w in WeightRecord.fields.map { "\(w)_\($0.name)" } }
     }
 
+    /// Which of `columns` hold counts (the epoch, steps), written as integers.
+    static func integerColumns(weights: [String]) -> [Bool] {
+        [true] + fields.map { _ in false } + weights.flatMap { _ in WeightRecord.fields.map(\.isCount) }
+    }
+
     /// The values in `columns`' order.
     var values: [Double] {
         [Double(epoch)] + EpochRecord.fields.map { self[keyPath: $0.path] }
@@ -31,10 +36,12 @@ public struct EpochRecord: Equatable, Sendable {
 
     init() {}
 
-    /// The inverse of `values`.
-    init(values: ArraySlice<Double>, weights names: [String]) {
+    /// The inverse of `values`; nil if the epoch is not a whole number in
+    /// [0, 2^31) (a damaged or hand-made checkpoint: converting it trapped).
+    init?(values: ArraySlice<Double>, weights names: [String]) {
         var v = values.makeIterator()
-        epoch = Int(v.next()!)
+        guard let e = v.next().flatMap({ Int32(exactly: $0) }), e >= 0 else { return nil }
+        epoch = Int(e)
         for f in EpochRecord.fields { self[keyPath: f.path] = v.next()! }
         weights = names.map { name in
             var w = WeightRecord(name: name)
@@ -59,8 +66,9 @@ public struct WeightRecord: Equatable, Sendable {
     /// at all (an optimizer without projections: all unprojected).
     public var channelSteps = 0.0, layerSteps = 0.0, unprojectedSteps = 0.0
 
-    static var fields: [(name: String, path: WritableKeyPath<WeightRecord, Double>)] { [
-        ("norm", \.norm), ("turn_deg", \.turnDegrees), ("lr_over_norm2", \.lrOverNormSquared),
-        ("channel_steps", \.channelSteps), ("layer_steps", \.layerSteps), ("unprojected_steps", \.unprojectedSteps),
+    static var fields: [(name: String, path: WritableKeyPath<WeightRecord, Double>, isCount: Bool)] { [
+        ("norm", \.norm, false), ("turn_deg", \.turnDegrees, false), ("lr_over_norm2", \.lrOverNormSquared, false),
+        ("channel_steps", \.channelSteps, true), ("layer_steps", \.layerSteps, true),
+        ("unprojected_steps", \.unprojectedSteps, true),
     ] }
 }

@@ -18,14 +18,16 @@ public enum IDX {
         let trainLabels = try labels(folder.appendingPathComponent(files.trainLabels))
         let (testImages, testRows, testCols) = try images(folder.appendingPathComponent(files.testImages))
         let testLabels = try labels(folder.appendingPathComponent(files.testLabels))
+        // The sizes first: the test set's count is then its own (with the
+        // training images' size, 7x7 test images were counted wrong).
+        guard (testRows, testCols) == (rows, cols) else {
+            throw DemoError.badData(file: folder.appendingPathComponent(files.testImages).path,
+                                    problem: "images are \(testRows)x\(testCols), the training images \(rows)x\(cols)")
+        }
         let dimension = rows * cols
         for (what, images, labels) in [("training", trainImages, trainLabels), ("test", testImages, testLabels)]
         where images.count / dimension != labels.count {
             throw DemoError.badData(file: folder.path, problem: "the \(what) set has \(images.count / dimension) images but \(labels.count) labels")
-        }
-        guard (testRows, testCols) == (rows, cols) else {
-            throw DemoError.badData(file: folder.appendingPathComponent(files.testImages).path,
-                                    problem: "images are \(testRows)x\(testCols), the training images \(rows)x\(cols)")
         }
         guard !trainLabels.isEmpty else {
             throw DemoError.badData(file: folder.appendingPathComponent(files.trainLabels).path, problem: "holds no examples")

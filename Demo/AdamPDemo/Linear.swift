@@ -72,8 +72,12 @@ func orthogonalInit(_ w: Matrix, rng: inout SplitMix) throws {
 public enum BLASInfo {
     public static var description: String {
         let build = ["sequential", "pthreads", "OpenMP"][Int(max(0, min(2, openblas_get_parallel())))]
-        return "OpenBLAS (\(build) build, \(openblas_get_num_threads()) threads, \(String(cString: openblas_get_corename())))"
+        return "OpenBLAS (\(build) build, \(String(cString: openblas_get_corename())))"
     }
+
+    /// Sets OpenBLAS's threads (in its OpenMP build, the OpenMP runtime's
+    /// default for the process too).
+    static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
 
     public static var threadWarning: String? {
         guard openblas_get_parallel() == 1, ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] == nil else { return nil }

@@ -23,12 +23,17 @@ public enum Report {
         return parts.joined(separator: " ")
     }
 
-    /// The CSV of every run: a header, then one line per optimizer and epoch.
+    /// The CSV of every run: a header, then one line per optimizer and
+    /// epoch; counts (the epoch, steps) as integers.
     public static func csv(_ results: [RunResult]) -> String {
         let names = results.first?.records.first?.weights.map(\.name) ?? []
+        let counts = EpochRecord.integerColumns(weights: names)
         var lines = [(["optimizer"] + EpochRecord.columns(weights: names)).joined(separator: ",")]
         for r in results {
-            for rec in r.records { lines.append(([r.optimizer.rawValue] + rec.values.map { "\($0)" }).joined(separator: ",")) }
+            for rec in r.records {
+                let cells = zip(rec.values, counts).map { v, isCount in isCount ? "\(Int(v))" : "\(v)" }
+                lines.append(([r.optimizer.rawValue] + cells).joined(separator: ","))
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -54,7 +59,9 @@ public enum Report {
         for r in results {
             let t = r.timing
             guard t.epochs > 0 else {
-                out.append(pad(r.optimizer.label, 10) + "(no epoch run here: all \(r.resumedAfter) came from the checkpoint)")
+                out.append(pad(r.optimizer.label, 10) + (r.resumedAfter > 0
+                    ? "(no epoch run here: all \(r.resumedAfter) came from the checkpoint)"
+                    : "(no epoch run: stopped after epoch 0)"))
                 continue
             }
             let n = Double(t.epochs), ms = { (s: Double) in f(1000 * s / n, 1) + " ms" }

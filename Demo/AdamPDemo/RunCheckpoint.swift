@@ -39,8 +39,11 @@ enum RunCheckpoint {
               let history = h.values(as: Double.self) else {
             throw problem("demo.history is missing or not [epochs, \(columns.count)] F64 with columns \(columns.joined(separator: ","))")
         }
-        let records = (0..<h.shape[0]).map { EpochRecord(values: history[$0 * columns.count..<($0 + 1) * columns.count], weights: weights) }
-        guard records.enumerated().allSatisfy({ $0.offset == $0.element.epoch }), records.count <= config.epochs + 1 else {
+        let records = (0..<h.shape[0]).compactMap {
+            EpochRecord(values: history[$0 * columns.count..<($0 + 1) * columns.count], weights: weights)
+        }
+        guard records.count == h.shape[0], records.enumerated().allSatisfy({ $0.offset == $0.element.epoch }),
+              records.count <= config.epochs + 1 else {
             throw problem("demo.history's epochs are not 0, 1, ... up to \(config.epochs)")
         }
         var model: [(Matrix, [Float])] = []

@@ -28,6 +28,10 @@ step (the angle a step turns it by) and AdamP's projection decisions.
   --checkpoint DIR    save every optimizer's run there after each epoch, and
                       resume from it (same settings needed)
   --stop-after N      stop each run after epoch N (to try --checkpoint)
+  --threads N         OpenBLAS's and the optimizer's threads; 0 (default): one
+                      while the network's products are small (as by default:
+                      more cost more than they save, and beside a busy
+                      process much more), else the cores
   --csv FILE          the per-epoch numbers (adamp-demo.csv)
   --svg FILE          the chart (adamp-demo.svg)
   --help              this text
@@ -75,6 +79,9 @@ while let flag = args.rest.popFirst() {
             return k
         }
         if config.optimizers.isEmpty { fail("--optimizers: name at least one", code: 2) }
+        if let twice = config.optimizers.first(where: { k in config.optimizers.filter { $0 == k }.count > 1 }) {
+            fail("--optimizers: \"\(twice.rawValue)\" is named twice", code: 2)
+        }
     case "--epochs": config.epochs = integer(flag, min: 1, max: 100_000)
     case "--batch": config.batchSize = integer(flag, min: 2, max: 65_536)
     case "--hidden": config.hidden = integer(flag, min: 2, max: 8_192)
@@ -89,6 +96,7 @@ while let flag = args.rest.popFirst() {
     case "--data-seed": dataSeed = UInt64(integer(flag, min: 0, max: Int.max))
     case "--checkpoint": config.checkpoint = URL(fileURLWithPath: value(flag))
     case "--stop-after": config.stopAfter = integer(flag, min: 0, max: 100_000)
+    case "--threads": config.threads = integer(flag, min: 0, max: 1_024)
     case "--csv": csvPath = value(flag)
     case "--svg": svgPath = value(flag)
     case "--help", "-h": say(usage); exit(0)
@@ -97,13 +105,18 @@ while let flag = args.rest.popFirst() {
 }
 config.data = idx.map { .idx(folder: $0) }
     ?? .generated(train: train, test: test, dimension: 32, classes: 10, noise: noise, seed: dataSeed)
+// The outputs, before any training: a run of minutes that then cannot write
+// its results is lost.
+for (flag, path) in [("--csv", csvPath), ("--svg", svgPath)] {
+    if let problem = Outputs.problem(writing: path) { fail("\(flag): \(problem)", code: 2) }
+}
 
 do {
     if let dir = config.checkpoint {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
     let demo = try Demo(config: config)
-    say("adamp-demo: \(demo.dataDescription); \(config.epochs) epochs of batches of \(config.batchSize), hidden width \(config.hidden), seed \(config.seed); \(BLASInfo.description)")
+    say("adamp-demo: \(demo.dataDescription); \(config.epochs) epochs of batches of \(config.batchSize), hidden width \(config.hidden), seed \(config.seed); \(BLASInfo.description), \(demo.threads) thread\(demo.threads == 1 ? "" : "s")")
     if let warning = BLASInfo.threadWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
     let progressLine = isatty(2) != 0
     var printedHeader = false
@@ -122,9 +135,10 @@ do {
         }
     }
     say(Report.summary(results))
-    try Report.csv(results).write(toFile: csvPath, atomically: true, encoding: .utf8)
-    try Chart.svg(results, title: "Scale-invariant weights under SGD, SGDP, Adam, AdamW and AdamP (\(idx == nil ? "generated task" : "IDX data"), seed \(config.seed))")
-        .write(toFile: svgPath, atomically: true, encoding: .utf8)
+    let chart = Chart.svg(results, title: "Scale-invariant weights under SGD, SGDP, Adam, AdamW and AdamP (\(idx == nil ? "generated task" : "IDX data"), seed \(config.seed))")
+    for (path, text) in [(csvPath, Report.csv(results)), (svgPath, chart)] {
+        if let problem = Outputs.write(text, to: path) { fail(problem) }
+    }
     say("\nwrote \(csvPath) and \(svgPath)")
 } catch {
     fail("\(error)")

@@ -48,7 +48,8 @@ public struct KernelOptions: Equatable, Sendable {
     }
 
     /// The most threads an optimizer may be given (the C library's
-    /// `ADAMP_MAX_THREADS`). A step uses at most one per 16,384 elements.
+    /// `ADAMP_MAX_THREADS`). A step uses at most one per 16,384 elements,
+    /// and one below 131,072.
     public static let maxThreads = Int(ADAMP_MAX_THREADS)
 
     /// The number of threads `threads: 0` means here.

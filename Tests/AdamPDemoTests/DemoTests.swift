@@ -114,6 +114,19 @@ func growth(_ r: RunResult, _ weight: Int) -> Double {
             guard case let .badCheckpoint(f, _)? = e as? DemoError else { return false }
             return f == file.path
         }
+
+        // D1: a history whose epoch is NaN or 1e300 (converting it trapped).
+        for epoch in [Double.nan, 1e300, -1, 0.5] {
+            var sd = try StateDict(safetensors: saved)
+            var h = sd.tensors["demo.history"]!.values(as: Double.self)!
+            h[h.count / 2] = epoch   // the epoch of the second row
+            sd.tensors["demo.history"] = .init(shape: sd.tensors["demo.history"]!.shape, values: h)
+            try sd.write(to: file)
+            #expect { try Demo(config: config).run() } throws: { e in
+                guard case let .badCheckpoint(f, problem)? = e as? DemoError else { return false }
+                return f == file.path && problem.contains("demo.history's epochs are not 0, 1, ...")
+            }
+        }
     }
 }
 

@@ -46,6 +46,9 @@ import Testing
         ("too long", IDX.files.testLabels, IDXTests.labels([1, 2]) + Data([7]), "longer than its header says"),
         ("counts", IDX.files.trainLabels, IDXTests.labels([0, 1, 2]), "has 6 images but 3 labels"),
         ("sizes", IDX.files.testImages, IDXTests.images(2, 2, 3), "images are 2x3, the training images 3x2"),
+        // Other sizes and so another count of pixels: said as such (it was
+        // "the test set has 1 images but 2 labels", both false).
+        ("other sizes", IDX.files.testImages, IDXTests.images(2, 2, 2), "images are 2x2, the training images 3x2"),
         ("huge", IDX.files.trainImages, IDXTests.idx(magic: 0x803, dims: [.max, .max, .max], body: []), "larger than any file"),
     ] as [(String, String, Data?, String)])
     func refusesWhatIsWrong(_ what: String, file: String, content: Data?, message: String) throws {

@@ -13,7 +13,7 @@
 
 /* Shapes: channel-orthogonal, layer-orthogonal, a bias, a random gradient;
  * the same three kinds small enough to be stepped whole by one item (step.c);
- * one without a gradient; 238,000 elements, above the 65,536 below which a
+ * one without a gradient; 238,000 elements, above the 131,072 below which a
  * call runs on one thread. */
 enum { COUNT = 8, STEPS = 3 };
 static const size_t ROWS[COUNT] = {256, 40, 1, 100, 12, 6, 30, 8}, COLS[COUNT] = {300, 2000, 5000, 700, 9, 20, 33, 9};

@@ -22,7 +22,7 @@
 #include "adamp.h"
 
 #define MAX_TENSORS 4
-#define MAX_REAL 90000 /* elements; above 65,536 a call may use several threads */
+#define MAX_REAL 140000 /* elements; above 131,072 a call may use several threads */
 
 typedef struct {
     const uint8_t *d;
