@@ -4,7 +4,8 @@
 # adamp 0.3.0, pytest), then its tests: the shared fixtures replayed, the five
 # classes against adamp and torch.optim (groups, closures, schedulers,
 # state_dicts both ways, the reference path), one OpenMP runtime, hostile
-# use (also under AddressSanitizer). Uses
+# use (also under AddressSanitizer); and the checkpoint converter under
+# hostile input. Uses
 # $ADAMP_PYTHON, else .venv/bin/python; ADAMP_NO_TORCH=1 skips it, saying so.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +18,8 @@ fi
 "$py" -m pip install -q ./Bindings/python
 # From the tests' folder, so that the installed package is the one imported.
 (cd Bindings/python/tests && "$py" -m pytest -q -p no:cacheprovider .)
+# scripts/convert_checkpoint.py under hostile input.
+(cd Tests/Convert && "$py" -m pytest -q -p no:cacheprovider .)
 
 # The hostile-use tests again, with thousands of mutation sequences, against
 # the same library built with AddressSanitizer (loaded by CADAMP_LIBRARY,

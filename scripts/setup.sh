@@ -28,12 +28,13 @@ fi
 
 # PyTorch's CPU build and the official adamp package, in .venv, for the
 # checkpoint interop tests (Tests/Interop), the PyTorch drop-in's tests
-# (Bindings/python) and the comparisons: never a
+# (Bindings/python), the converter's tests and fuzzer (atheris) and the
+# comparisons: never a
 # dependency of the package. ADAMP_NO_TORCH=1 skips it; the interop tests
 # then report themselves skipped.
-if [ -z "${ADAMP_NO_TORCH:-}" ] && ! .venv/bin/python -c "import torch, adamp, pytest" >/dev/null 2>&1; then
+if [ -z "${ADAMP_NO_TORCH:-}" ] && ! .venv/bin/python -c "import torch, adamp, pytest, atheris" >/dev/null 2>&1; then
     if command -v python3 >/dev/null 2>&1 && python3 -m venv .venv &&
-        .venv/bin/pip install -q "torch==2.13.0+cpu" "adamp==0.3.0" numpy pytest; then
+        .venv/bin/pip install -q "torch==2.13.0+cpu" "adamp==0.3.0" numpy pytest atheris; then
         echo "setup: .venv has $(.venv/bin/python -c 'import torch; print("torch", torch.__version__)') and adamp 0.3.0"
     else
         echo "setup: WARNING: could not make .venv with torch and adamp; the PyTorch interop tests will be skipped" >&2

@@ -2,7 +2,8 @@
 # The test command: the Swift tests (fixture replay, reference, bad input, C
 # API from Swift), the C-only tests against the library built without Swift,
 # the same under AddressSanitizer and UndefinedBehaviorSanitizer for every ISA
-# and 1-3 threads, the API fuzzer for a bounded time ($FUZZ_SECONDS, 60 by
+# and 1-3 threads, the API fuzzer and the checkpoint readers' fuzzers (Swift
+# and the converter) for a bounded time each ($FUZZ_SECONDS, 60 by
 # default), adamp-bench on bad input, adamp-demo as a user runs it, the C
 # library installed and linked as a C and C++ user would, the PyTorch drop-in
 # installed with pip and tested against adamp and torch.optim, the sharded
@@ -29,6 +30,7 @@ if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log
     exit 1
 fi
 grep -E '^(Done|stat::new_units_added)' build/fuzz.log
+bash scripts/fuzz-checkpoints.sh
 bash scripts/check-bench-input.sh
 bash scripts/check-demo.sh
 bash scripts/check-install.sh
