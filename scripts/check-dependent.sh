@@ -71,7 +71,8 @@ echo "dependent package: the README's sharded example ran on 2 ranks: $(head -1 
 reject() {
     printf 'import AdamPKit\n%s\n' "$2" > "$work/reject.swift"
     if out=$(swiftc -emit-sil -o /dev/null -swift-version 6 -I "$bin/Modules" \
-             -Xcc -fmodule-map-file="$bin/CAdamP.build/module.modulemap" "$work/reject.swift" 2>&1); then
+             -Xcc -fmodule-map-file="$bin/CAdamP.build/module.modulemap" \
+             -Xcc -fmodule-map-file="$bin/CSHA256.build/module.modulemap" "$work/reject.swift" 2>&1); then
         echo "check-dependent: this compiled, and must not:" >&2; cat "$work/reject.swift" >&2; exit 1
     fi
     grep -q "$1" <<<"$out" || { echo "check-dependent: expected \"$1\" from:" >&2; echo "$out" >&2; exit 1; }
