@@ -9,7 +9,7 @@
  * anything: a call that returns an error status has changed nothing.
  *
  * What the library checks: every pointer it needs is non-NULL, every enum
- * and hyperparameter is in range, every size is non-zero and small enough
+ * and hyperparameter is in range, every size is small enough
  * that no byte count, sum or offset it computes can overflow (see
  * ADAMP_E_INVALID_SIZE), the stats buffer is long enough, the config is in
  * range. What the caller guarantees, which no C library can check: each
@@ -139,7 +139,7 @@ extern "C" {
 #endif
 
 /** The version of this header (semantic versioning: see CHANGELOG.md). */
-#define ADAMP_VERSION_MAJOR 1
+#define ADAMP_VERSION_MAJOR 2
 #define ADAMP_VERSION_MINOR 0
 #define ADAMP_VERSION_PATCH 0
 
@@ -155,7 +155,7 @@ typedef enum adamp_status {
     /** A required pointer is NULL: the tensor array, a tensor's param, its
      *  state buffer(s) (when it has a gradient), its hparams, or the stats. */
     ADAMP_E_NULL_POINTER = 1,
-    /** A tensor has rows == 0 or cols == 0; one of its buffers would take
+    /** One of a tensor's buffers would take
      *  more than PTRDIFF_MAX bytes (the largest C object); the statistics of
      *  the call's tensors with ndim > 1 would (3 doubles per row); the
      *  tensors with a gradient hold more than PTRDIFF_MAX bytes together;
@@ -225,11 +225,94 @@ ADAMP_API const char *adamp_isa_name(adamp_isa isa);
  *  ADAMP_MAX_THREADS). */
 ADAMP_API int adamp_default_threads(void);
 
+/* ---------------------------------------------------------------------------
+ * The lists. Each fact below is written once, here, as an X-macro list, and
+ * expanded into the enums and structs of this header, into the library's
+ * tables (names, checks, the MPI layer's agreement) and, through
+ * adamp_enum_entry() and adamp_field_describe(), into every binding's view:
+ * adding an entry needs no edit anywhere else but its meaning. A list
+ * X(...) is expanded by passing a macro X of as many arguments. */
+
+/** Element types: X(SUFFIX, value, name, bytes) gives ADAMP_<SUFFIX>, named
+ *  as PyTorch and NumPy name the type. */
+#define ADAMP_DTYPES(X)         \
+    X(F32, 1, "float32", 4)     \
+    X(F64, 2, "float64", 8)
+
+/** What the projection did to a tensor in the last call, ADAMP_PROJ_<SUFFIX>
+ *  (codes as recorded in the reference fixtures): X(SUFFIX, value, name).
+ *    SKIPPED: no gradient: the tensor was left untouched;
+ *    NONE:    not scale-invariant (or ndim <= 1, no elements, or an
+ *             algorithm without projection);
+ *    CHANNEL: projected per output channel;
+ *    LAYER:   projected over the whole tensor. */
+#define ADAMP_PROJECTIONS(X)        \
+    X(SKIPPED, -1, "skipped")       \
+    X(NONE, 0, "none")              \
+    X(CHANNEL, 1, "channel")        \
+    X(LAYER, 2, "layer")
+
+/** Which projection a group's tensors (of more than one dimension) get,
+ *  ADAMP_PROJECT_<SUFFIX>: X(SUFFIX, value, name).
+ *    AUTO:    the scale-invariance test decides (the default);
+ *    NEVER:   never projected (e.g. biases, norm gains, embeddings);
+ *    CHANNEL: always the channel view (weights behind a normalisation, which
+ *             the test would project every step: their step then takes one
+ *             sweep, not two; see "Bytes moved");
+ *    LAYER:   always the layer view. */
+#define ADAMP_PROJECTION_RULES(X)   \
+    X(AUTO, 0, "auto")              \
+    X(NEVER, 1, "never")            \
+    X(CHANNEL, 2, "channel")        \
+    X(LAYER, 3, "layer")
+
+/** The hyperparameters of a group, adamp_hparams' members in this order:
+ *  X(FIELD, type, member, name, own, rule, torch_rule).
+ *    FIELD:  its adamp_field, ADAMP_FIELD_<FIELD> (numbered from 1 in order);
+ *    type:   double, or int32_t for a flag (0 or 1) or a choice (an enum);
+ *    member: its adamp_hparams member;
+ *    name:   as the official code and torch.optim spell it in a group
+ *            ("betas[0]": the first of the pair `betas`);
+ *    own:    1 for this library's own fields, which PyTorch's groups do not
+ *            have (a group without one takes 0, its default);
+ *    rule, torch_rule: the values it takes in the official AdamP and SGDP
+ *            (which divide by 1 - momentum), and in torch.optim's Adam,
+ *            AdamW and SGD (adamp_hparams_check()): NONNEG (finite, >= 0),
+ *            UNIT_OPEN (finite, in [0, 1)), UNIT_CLOSED ([0, 1]), FINITE,
+ *            BOOL (0 or 1), PROJECTION_RULE (an adamp_projection_rule).
+ *  Which algorithms read each field is adamp_field_used(). The doubles come
+ *  first, so that the struct has no padding; a new field goes at the end of
+ *  its type's run, and is an ABI change (CHANGELOG). lr is in parameter
+ *  units per unit of update; every other field is dimensionless. */
+#define ADAMP_HPARAMS(X)                                                                          \
+    X(LR, double, lr, "lr", 0, NONNEG, NONNEG)                       /* learning rate */           \
+    X(BETA1, double, beta1, "betas[0]", 0, UNIT_OPEN, UNIT_OPEN)     /* first-moment decay */      \
+    X(BETA2, double, beta2, "betas[1]", 0, UNIT_OPEN, UNIT_OPEN)     /* second-moment decay */     \
+    X(MOMENTUM, double, momentum, "momentum", 0, UNIT_OPEN, NONNEG)  /* SGD: 0, no buffer */        \
+    X(DAMPENING, double, dampening, "dampening", 0, UNIT_OPEN, FINITE)                             \
+    X(EPS, double, eps, "eps", 0, NONNEG, NONNEG)                    /* Adam's denominator; the    \
+                                                                        cosine's and p_n's eps */  \
+    X(WEIGHT_DECAY, double, weight_decay, "weight_decay", 0, NONNEG, NONNEG) /* AdamP, SGDP, AdamW: \
+                                                                        decoupled; Adam, SGD: L2 */ \
+    X(DELTA, double, delta, "delta", 0, NONNEG, NONNEG)              /* scale-invariance threshold */ \
+    X(WD_RATIO, double, wd_ratio, "wd_ratio", 0, UNIT_CLOSED, UNIT_CLOSED) /* weight-decay factor  \
+                                                                        of projected tensors */    \
+    X(NESTEROV, int32_t, nesterov, "nesterov", 0, BOOL, BOOL)        /* SGD: needs momentum > 0    \
+                                                                        and dampening == 0 */      \
+    X(AMSGRAD, int32_t, amsgrad, "amsgrad", 0, BOOL, BOOL)           /* needs the tensor's state2 */ \
+    X(MAXIMIZE, int32_t, maximize, "maximize", 0, BOOL, BOOL)        /* ascend the gradient */     \
+    X(PROJECTION, int32_t, projection, "projection", 1, PROJECTION_RULE, PROJECTION_RULE) /* 0:    \
+                                                                        AUTO, the paper's test */
+
+/* The expansions this header makes of the lists. */
+#define ADAMP_DTYPE_VALUE_(suffix, value, ...) ADAMP_##suffix = value,
+#define ADAMP_PROJECTION_VALUE_(suffix, value, ...) ADAMP_PROJ_##suffix = value,
+#define ADAMP_PROJECTION_RULE_VALUE_(suffix, value, ...) ADAMP_PROJECT_##suffix = value,
+#define ADAMP_FIELD_VALUE_(field, ...) ADAMP_FIELD_##field,
+#define ADAMP_HPARAM_MEMBER_(field, type, member, ...) type member;
+
 /** Element type of every buffer of the tensors passed to one call. */
-typedef enum adamp_dtype {
-    ADAMP_F32 = 1,
-    ADAMP_F64 = 2,
-} adamp_dtype;
+typedef enum adamp_dtype { ADAMP_DTYPES(ADAMP_DTYPE_VALUE_) } adamp_dtype;
 
 /** Which update rule a call applies. */
 typedef enum adamp_algorithm {
@@ -240,53 +323,25 @@ typedef enum adamp_algorithm {
     ADAMP_ALGO_SGD = 5,   /**< torch.optim.SGD: momentum, dampening, L2, nesterov, maximize */
 } adamp_algorithm;
 
-/** What the projection did to a tensor in the last call (codes as recorded
- *  in the reference fixtures). */
-typedef enum adamp_projection {
-    ADAMP_PROJ_SKIPPED = -1, /**< no gradient: tensor untouched */
-    ADAMP_PROJ_NONE = 0,     /**< not scale-invariant (or ndim <= 1, or an
-                                  algorithm without projection) */
-    ADAMP_PROJ_CHANNEL = 1,  /**< projected per output channel */
-    ADAMP_PROJ_LAYER = 2,    /**< projected over the whole tensor */
-} adamp_projection;
+/** ADAMP_PROJECTIONS. */
+typedef enum adamp_projection { ADAMP_PROJECTIONS(ADAMP_PROJECTION_VALUE_) } adamp_projection;
 
-/** Hyperparameters of one parameter group. One struct serves every algorithm;
- *  each reads only its own fields (the others are ignored and not checked).
- *  All are dimensionless except lr (parameter units per unit of update). */
-typedef struct adamp_hparams {
-    double lr;           /**< learning rate, finite, >= 0 */
-    double beta1;        /**< AdamP, Adam, AdamW: first-moment decay, in [0, 1) */
-    double beta2;        /**< AdamP, Adam, AdamW: second-moment decay, in [0, 1) */
-    double momentum;     /**< SGDP: in [0, 1); SGD: finite, >= 0 (0: no buffer) */
-    double dampening;    /**< SGDP: in [0, 1); SGD: finite */
-    double eps;          /**< AdamP, Adam, AdamW: added to the denominator; AdamP,
-                              SGDP: the cosine and p_n eps. Finite, >= 0 */
-    double weight_decay; /**< finite, >= 0. AdamP, SGDP, AdamW: decoupled;
-                              Adam, SGD: added to the gradient (L2) */
-    double delta;        /**< AdamP, SGDP: scale-invariance threshold, finite, >= 0 */
-    double wd_ratio;     /**< AdamP, SGDP: weight-decay factor on projected tensors, in [0, 1] */
-    int32_t nesterov;    /**< AdamP, SGDP, SGD: 0 or 1; SGD: 1 needs momentum > 0
-                              and dampening == 0 (as torch.optim.SGD) */
-    int32_t amsgrad;     /**< Adam, AdamW: 0 or 1; 1 needs the tensor's state2 */
-    int32_t maximize;    /**< Adam, AdamW, SGD: 0 or 1 (ascend the gradient) */
-    int32_t projection;  /**< AdamP, SGDP: an adamp_projection_rule; 0 (ADAMP_PROJECT_AUTO):
-                              the paper's test. (Named `reserved` before 1.1, always 0.) */
-} adamp_hparams;
+/** Hyperparameters of one parameter group (ADAMP_HPARAMS). One struct serves
+ *  every algorithm; each reads only its own fields (adamp_field_used(): the
+ *  others are ignored and not checked). */
+typedef struct adamp_hparams { ADAMP_HPARAMS(ADAMP_HPARAM_MEMBER_) } adamp_hparams;
 
-/** Which projection a group's tensors (of more than one dimension) get. */
-typedef enum adamp_projection_rule {
-    ADAMP_PROJECT_AUTO = 0,    /**< the scale-invariance test decides (default) */
-    ADAMP_PROJECT_NEVER = 1,   /**< never projected (e.g. biases, norm gains, embeddings) */
-    ADAMP_PROJECT_CHANNEL = 2, /**< always the channel view (weights behind a normalisation,
-                                    which the test would project every step: their step
-                                    then takes one sweep, not two; see "Bytes moved") */
-    ADAMP_PROJECT_LAYER = 3,   /**< always the layer view */
-} adamp_projection_rule;
+/** ADAMP_PROJECTION_RULES. */
+typedef enum adamp_projection_rule { ADAMP_PROJECTION_RULES(ADAMP_PROJECTION_RULE_VALUE_) } adamp_projection_rule;
 
 /** One parameter tensor and its optimizer state. The buffers hold
  *  rows * cols elements of the call's dtype, contiguous, row-major.
- *  `rows` is shape[0] and `cols` is numel / shape[0]; a tensor of 0 or 1
- *  dimensions may use rows = 1, cols = numel. */
+ *  `rows` is shape[0] and `cols` the product of the other dimensions; a
+ *  tensor of 0 or 1 dimensions may use rows = 1, cols = numel. A tensor may
+ *  have no elements (rows or cols 0, as a shape with a dimension of 0
+ *  gives): none of its buffers is read or written, so param and the states
+ *  may be NULL, and grad says only whether it has a gradient (any non-NULL
+ *  address: then its step is counted and its projection is NONE). */
 typedef struct adamp_tensor {
     void *param;               /**< in/out: the parameter */
     const void *grad;          /**< in: gradient, or NULL to skip this tensor */
@@ -299,8 +354,8 @@ typedef struct adamp_tensor {
     void *state2;              /**< in/out: Adam, AdamW with amsgrad: max_exp_avg_sq;
                                     otherwise unused, may be NULL. Zero-filled. */
     const adamp_hparams *hparams; /**< the tensor's group hyperparameters */
-    size_t rows;               /**< channel-view rows (shape[0]), >= 1 */
-    size_t cols;               /**< channel-view width (numel / shape[0]), >= 1 */
+    size_t rows;               /**< channel-view rows (shape[0]) */
+    size_t cols;               /**< channel-view width (numel / shape[0]) */
     int32_t ndim;              /**< number of dimensions; projection needs > 1 */
     int32_t projection;        /**< out: an adamp_projection code */
     int64_t step;              /**< in/out: steps taken with a gradient, >= 0;
@@ -349,23 +404,9 @@ ADAMP_API const char *adamp_state_name(adamp_algorithm algorithm, int slot);
 ADAMP_API adamp_status adamp_state_check(adamp_algorithm algorithm, int slot, adamp_dtype dtype, const void *values,
                                          size_t count, size_t *index);
 
-/** Which hyperparameter adamp_hparams_check() found out of range. */
-typedef enum adamp_field {
-    ADAMP_FIELD_NONE = 0,
-    ADAMP_FIELD_LR,
-    ADAMP_FIELD_BETA1,
-    ADAMP_FIELD_BETA2,
-    ADAMP_FIELD_MOMENTUM,
-    ADAMP_FIELD_DAMPENING,
-    ADAMP_FIELD_EPS,
-    ADAMP_FIELD_WEIGHT_DECAY,
-    ADAMP_FIELD_DELTA,
-    ADAMP_FIELD_WD_RATIO,
-    ADAMP_FIELD_NESTEROV,
-    ADAMP_FIELD_AMSGRAD,
-    ADAMP_FIELD_MAXIMIZE,
-    ADAMP_FIELD_PROJECTION,
-} adamp_field;
+/** A hyperparameter (ADAMP_HPARAMS), e.g. the one adamp_hparams_check()
+ *  found out of range; ADAMP_FIELD_END is one past the last. */
+typedef enum adamp_field { ADAMP_FIELD_NONE = 0, ADAMP_HPARAMS(ADAMP_FIELD_VALUE_) ADAMP_FIELD_END } adamp_field;
 
 /** Checks the fields `algorithm` uses (ranges as torch.optim checks them for
  *  Adam, AdamW and SGD, and finite). Returns ADAMP_OK, or
@@ -383,8 +424,75 @@ ADAMP_API int adamp_field_used(adamp_algorithm algorithm, adamp_field field);
 /** The name of a field as the official Python code spells it ("lr", "betas[0]", ...). */
 ADAMP_API const char *adamp_field_name(adamp_field field);
 
+/** How a field is held (adamp_field_describe()). */
+typedef enum adamp_field_kind {
+    ADAMP_FIELD_REAL = 1,   /**< a double */
+    ADAMP_FIELD_FLAG = 2,   /**< an int32_t, 0 or 1 */
+    ADAMP_FIELD_CHOICE = 3, /**< an int32_t holding an enum's value (projection: an adamp_projection_rule) */
+} adamp_field_kind;
+
+/** A field as ADAMP_HPARAMS lists it, for bindings that build their view of
+ *  adamp_hparams from it rather than restate it. */
+typedef struct adamp_field_info {
+    adamp_field field;
+    const char *member; /**< its adamp_hparams member, e.g. "beta1" */
+    const char *name;   /**< adamp_field_name(), e.g. "betas[0]" */
+    size_t offset;      /**< offsetof(adamp_hparams, member) */
+    int32_t kind;       /**< an adamp_field_kind */
+    int32_t own;        /**< 1: this library's own, not in PyTorch's groups (default 0) */
+} adamp_field_info;
+
+/** The description of `field` (static), or NULL if it is not one: fields
+ *  are 1 to ADAMP_FIELD_END - 1. */
+ADAMP_API const adamp_field_info *adamp_field_describe(adamp_field field);
+
+/** Field `field` of *h as a double (a flag or a choice exactly); NaN if h
+ *  is NULL or field is not one. */
+ADAMP_API double adamp_hparams_get(const adamp_hparams *h, adamp_field field);
+
+/** Sets field `field` of *h to `value`, checking no rule (that is
+ *  adamp_hparams_check()'s). ADAMP_E_NULL_POINTER if h is NULL;
+ *  ADAMP_E_INVALID_ENUM if field is not one; ADAMP_E_INVALID_HPARAM, *h
+ *  unchanged, if the field is an int32_t and value is not a whole number
+ *  an int32_t holds. */
+ADAMP_API adamp_status adamp_hparams_set(adamp_hparams *h, adamp_field field, double value);
+
+/** "float32", "float64" (ADAMP_DTYPES); "unknown" for any other value. */
+ADAMP_API const char *adamp_dtype_name(adamp_dtype dtype);
+/** Bytes of one element of `dtype`; 0 if it is not one. */
+ADAMP_API size_t adamp_dtype_size(adamp_dtype dtype);
+/** "skipped", "none", "channel", "layer" (ADAMP_PROJECTIONS); "unknown" otherwise. */
+ADAMP_API const char *adamp_projection_name(adamp_projection projection);
+/** "auto", "never", "channel", "layer" (ADAMP_PROJECTION_RULES); "unknown" otherwise. */
+ADAMP_API const char *adamp_projection_rule_name(adamp_projection_rule rule);
+
+/** The enums adamp_enum_entry() lists. */
+typedef enum adamp_enum {
+    ADAMP_ENUM_ALGORITHM = 1,
+    ADAMP_ENUM_DTYPE = 2,
+    ADAMP_ENUM_ISA = 3,
+    ADAMP_ENUM_PROJECTION = 4,
+    ADAMP_ENUM_PROJECTION_RULE = 5,
+    ADAMP_ENUM_FIELD = 6,
+} adamp_enum;
+
+/** Entry `index` (from 0) of enum `e`: *value and *name (as that enum's
+ *  *_name() function gives it; either pointer may be NULL). Returns 1, or 0
+ *  past the last entry or for an unknown enum, writing nothing. Bindings
+ *  build their tables from it rather than restate the values. */
+ADAMP_API int adamp_enum_entry(adamp_enum e, size_t index, int32_t *value, const char **name);
+
 /** A static English description of a status code. */
 ADAMP_API const char *adamp_status_string(adamp_status status);
+
+/** The stats buffer's layout, per channel-view row (adamp_stats_len()). */
+enum {
+    ADAMP_STAT_GP = 0,           /**< a row's statistics: g.p, */
+    ADAMP_STAT_GG = 1,           /**< g.g */
+    ADAMP_STAT_PP = 2,           /**< and p.p */
+    ADAMP_STATS_PER_ROW = 3,     /**< doubles of statistics per row, in the buffer's first half */
+    ADAMP_STATS_LEN_PER_ROW = 6, /**< doubles of buffer per row: statistics and the update's scratch */
+};
 
 /** Number of doubles the stats buffer needs: 6 per channel-view row of every
  *  tensor with ndim > 1 (whether or not it has a gradient this step). The
@@ -403,8 +511,9 @@ ADAMP_API adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype d
                              double *stats, size_t stats_len);
 
 /** Phase 2: sets each tensor's `projection` from the stats: SKIPPED for a
- *  NULL grad, NONE for ndim <= 1 or an algorithm without projection (which
- *  reads no stats), else the first view that passes the test.
+ *  NULL grad, NONE for ndim <= 1, no elements or an algorithm without
+ *  projection (which reads no stats), else the first view that passes the
+ *  test. Reads no buffer of the tensors (their state may be NULL).
  *  `dtype` is the tensors' element type: the cosine and the threshold are
  *  rounded to it before they are compared, as PyTorch compares them. */
 ADAMP_API adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_tensor *tensors,
@@ -450,6 +559,13 @@ typedef struct adamp_step_options {
                           20,000 such weights AdamP's step took 15-18% less
                           time without them. adamp_step_ex() only; 0 or 1. */
 } adamp_step_options;
+
+/** The options a call takes from `options` (NULL: none given) into *out:
+ *  each field the caller's struct holds (by its `size`), the others at their
+ *  defaults; out->size = sizeof(adamp_step_options). ADAMP_E_INVALID_CONFIG
+ *  if one is out of range, as adamp_step_ex() checks them (*out is then
+ *  written but not valid); ADAMP_E_NULL_POINTER if out is NULL. */
+ADAMP_API adamp_status adamp_step_options_resolve(const adamp_step_options *options, adamp_step_options *out);
 
 /** adamp_step() with options (NULL: the defaults, which is adamp_step()).
  *  ADAMP_E_INVALID_CONFIG if an option is out of range. */

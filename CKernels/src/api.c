@@ -10,7 +10,7 @@
 #include "tensor.h"
 
 static int is_algo(adamp_algorithm a) { return adamp_algorithm_find(a) != NULL; }
-static int is_dtype(adamp_dtype d) { return d == ADAMP_F32 || d == ADAMP_F64; }
+static int is_dtype(adamp_dtype d) { return adamp_dtype_valid(d); }
 
 /* Adds t's statistics rows to *rows; 0 if the total would take more than
  * ADAMP_MAX_BYTES (the one rule adamp_stats_len and validation share). */
@@ -26,7 +26,7 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
     size_t rows = 0;
     for (size_t i = 0; i < count; i++)
         if (!add_stats_rows(&rows, &tensors[i])) return SIZE_MAX; /* rather than wrap to a short length */
-    return (ADAMP_STATS_PER_ROW + ADAMP_SCRATCH_PER_ROW) * rows;
+    return ADAMP_STATS_LEN_PER_ROW * rows;
 }
 
 /* Whether t has every state buffer its update uses. */
@@ -38,23 +38,29 @@ static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
     return 1;
 }
 
-/* Checks every tensor (and the stats buffer when need_stats) before anything
+/* What a call does with its tensors, for validate(): read their statistics
+ * (need_stats), count their steps (so that a count a step took to INT64_MAX
+ * can still be decided and diagnosed), update them (and so read and write
+ * their state). */
+enum { NEEDS_STATS = 1, COUNTS = 2, UPDATES = 4 };
+
+/* Checks every tensor (and the stats buffer with NEEDS_STATS) before anything
  * is written, including every size, so that no offset or sum computed later
- * can overflow. algo == 0 skips the checks that only the update needs, and
- * only a call that counts steps checks the counts (so that a count a step
- * took to INT64_MAX can still be decided and diagnosed). */
+ * can overflow. algo == 0 skips the checks of hyperparameters and counts. A
+ * tensor of no elements needs no buffer. */
 static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
-                             const double *stats, size_t stats_len, int need_stats, int counts, size_t *rows) {
+                             const double *stats, size_t stats_len, int does, size_t *rows) {
     if (count == 0) return ADAMP_OK;
     if (!tensors) return ADAMP_E_NULL_POINTER;
     const size_t max_elems = ADAMP_MAX_BYTES / adamp_dtype_size(dtype);
+    const int need_stats = does & NEEDS_STATS, counts = does & COUNTS, updates = does & UPDATES;
     size_t stats_rows = 0, elems = 0;
     const adamp_hparams *checked = NULL;
     for (size_t i = 0; i < count; i++) {
         const adamp_tensor *t = &tensors[i];
-        if (!t->param) return ADAMP_E_NULL_POINTER;
-        if (t->rows == 0 || t->cols == 0) return ADAMP_E_INVALID_SIZE;
-        if (t->cols > max_elems / t->rows) return ADAMP_E_INVALID_SIZE;
+        if (t->rows != 0 && t->cols > max_elems / t->rows) return ADAMP_E_INVALID_SIZE;
+        const int empty = t->rows == 0 || t->cols == 0;
+        if (!t->param && !empty) return ADAMP_E_NULL_POINTER;
         if (!add_stats_rows(&stats_rows, t)) return ADAMP_E_INVALID_SIZE;
         /* The scheduler sums the elements it updates (those with a gradient). */
         if (t->grad) {
@@ -69,7 +75,7 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
             checked = t->hparams;
         }
         if (counts && (t->step < 0 || t->step == INT64_MAX)) return ADAMP_E_INVALID_SIZE;
-        if (t->grad && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
+        if (updates && t->grad && !empty && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
     }
     if (need_stats && stats_rows > 0) {
         if (!stats) return ADAMP_E_NULL_POINTER;
@@ -94,23 +100,11 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
     return ADAMP_OK;
 }
 
-/* The layer view's sums of a split update (adamp_apply_layer_begin/_end). */
-typedef struct {
-    int part;
-    const double *layer_pp;
-    double *row_s;
-    const double *layer_s;
-} split;
+typedef adamp_step_options step_opts;
 
-/* What a call's options say (adamp_step_options), as the run takes it. */
-typedef struct {
-    double grad_mul;
-    int drop_stats;
-} step_opts;
+static const step_opts DEFAULTS = {sizeof(adamp_step_options), 1.0, 0};
 
-static const step_opts DEFAULTS = {1.0, 0};
-
-static const split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
+static const adamp_split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
 
 /* The phases of a whole step. */
 #define STEP (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY)
@@ -130,17 +124,18 @@ typedef struct {
  * no stats, and decide (trivially) in every call that updates. */
 static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
                             const adamp_tensor *tensors, size_t count, const double *stats, size_t stats_len,
-                            int phases, split sp, prepared *p) {
+                            int phases, adamp_split sp, prepared *p) {
     if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = algo == 0 || adamp_projects(algo);
     if (!projects) phases = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, stats = NULL;
     const int apply_only = phases == ADAMP_RUN_APPLY;
     int need_stats = projects && !apply_only;
+    const int updates = (phases & ADAMP_RUN_APPLY) != 0;
     for (size_t i = 0; apply_only && tensors && i < count; i++) {
         const adamp_tensor *t = &tensors[i];
         if (!t->grad) continue;
         if (t->projection < ADAMP_PROJ_NONE || t->projection > ADAMP_PROJ_LAYER) return ADAMP_E_INVALID_ENUM;
-        if (t->projection != ADAMP_PROJ_NONE && t->ndim <= 1) return ADAMP_E_INVALID_ENUM;
+        if (t->projection != ADAMP_PROJ_NONE && (t->ndim <= 1 || adamp_numel(t) == 0)) return ADAMP_E_INVALID_ENUM;
         if (t->projection != ADAMP_PROJ_NONE) need_stats = 1;
         if (t->projection == ADAMP_PROJ_LAYER && projects && sp.part != ADAMP_PART_WHOLE &&
             (!sp.layer_pp || (sp.part == ADAMP_PART_BEGIN ? !sp.row_s : !sp.layer_s)))
@@ -150,7 +145,8 @@ static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, ad
     p->projects = projects;
     /* The second half of a split update counts no step (the first did). */
     const int counts = sp.part != ADAMP_PART_END;
-    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, need_stats, counts, &p->rows);
+    const int does = (need_stats ? NEEDS_STATS : 0) | (counts ? COUNTS : 0) | (updates ? UPDATES : 0);
+    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, does, &p->rows);
     if (s != ADAMP_OK) return s;
     return resolve(config, dtype, &p->kernels, &p->threads, &p->block);
 }
@@ -158,7 +154,7 @@ static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, ad
 /* Validates, resolves and runs `phases`. */
 static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases,
-                        step_opts o, split sp) {
+                        step_opts o, adamp_split sp) {
     prepared p;
     adamp_status s = prepare(config, algo, dtype, tensors, count, stats, stats_len, phases, sp, &p);
     if (s != ADAMP_OK || count == 0) return s;
@@ -168,9 +164,8 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * other threads update the blocks before it: Adam over 20,000 tensors in
      * one block spent ~0.5 ms a step with one thread counting them all. */
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * p.rows : NULL;
-    adamp_run r = {algo,       dtype,        p.kernels, tensors, count,       stats,       scratch,
-                   p.phases,   o.grad_mul,   o.drop_stats, p.block, sp.part, sp.layer_pp, sp.row_s,
-                   sp.layer_s};
+    const adamp_run r = {algo, dtype, p.kernels, tensors, count, stats, scratch, p.phases, o.grad_mul,
+                         o.drop_stats, p.block, sp};
     adamp_run_step(&r, p.threads);
     return ADAMP_OK;
 }
@@ -178,9 +173,8 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
 /* An options field is given if the caller's struct (of `size` bytes) holds it. */
 #define HAS_OPTION(o, field) ((o) && (o)->size >= offsetof(adamp_step_options, field) + sizeof((o)->field))
 
-/* The options of a call, each field the caller's struct holds or its
- * default; ADAMP_E_INVALID_CONFIG if one is out of range. */
-static adamp_status options_of(const adamp_step_options *options, step_opts *o) {
+adamp_status adamp_step_options_resolve(const adamp_step_options *options, adamp_step_options *o) {
+    if (!o) return ADAMP_E_NULL_POINTER;
     *o = DEFAULTS;
     if (HAS_OPTION(options, grad_mul)) o->grad_mul = options->grad_mul;
     if (HAS_OPTION(options, drop_stats)) o->drop_stats = options->drop_stats;
@@ -196,7 +190,7 @@ adamp_status adamp_row_stats(const adamp_config *config, adamp_dtype dtype, cons
 adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                                 size_t count, double *stats, size_t stats_len, const adamp_step_options *options) {
     step_opts o;
-    adamp_status s = options_of(options, &o);
+    adamp_status s = adamp_step_options_resolve(options, &o);
     if (s != ADAMP_OK) return s;
     o.drop_stats = 0; /* the statistics are what this call is for */
     /* The stats phase writes no tensor field: the cast only lets one run type serve. */
@@ -207,7 +201,7 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
                           size_t count, const double *stats, size_t stats_len) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, 0, NULL);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects ? NEEDS_STATS : 0, NULL);
     if (s != ADAMP_OK) return s;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
@@ -227,10 +221,10 @@ adamp_status adamp_apply(const adamp_config *config, adamp_algorithm algorithm, 
 /* A half of a split update: the options as a step takes them. */
 static adamp_status apply_half(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                                adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
-                               const adamp_step_options *options, split sp) {
+                               const adamp_step_options *options, adamp_split sp) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
     step_opts o;
-    adamp_status s = options_of(options, &o);
+    adamp_status s = adamp_step_options_resolve(options, &o);
     if (s != ADAMP_OK) return s;
     return run(config, algorithm, dtype, tensors, count, stats, stats_len, ADAMP_RUN_APPLY, o, sp);
 }
@@ -238,7 +232,7 @@ static adamp_status apply_half(const adamp_config *config, adamp_algorithm algor
 adamp_status adamp_apply_layer_begin(const adamp_config *config, adamp_algorithm algorithm, adamp_dtype dtype,
                                      adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                                      const adamp_step_options *options, const double *layer_pp, double *row_s) {
-    const split sp = {ADAMP_PART_BEGIN, layer_pp, row_s, NULL};
+    const adamp_split sp = {ADAMP_PART_BEGIN, layer_pp, row_s, NULL};
     return apply_half(config, algorithm, dtype, tensors, count, stats, stats_len, options, sp);
 }
 
@@ -246,7 +240,7 @@ adamp_status adamp_apply_layer_end(const adamp_config *config, adamp_algorithm a
                                    adamp_tensor *tensors, size_t count, double *stats, size_t stats_len,
                                    const adamp_step_options *options, const double *layer_pp,
                                    const double *layer_s) {
-    const split sp = {ADAMP_PART_END, layer_pp, NULL, layer_s};
+    const adamp_split sp = {ADAMP_PART_END, layer_pp, NULL, layer_s};
     return apply_half(config, algorithm, dtype, tensors, count, stats, stats_len, options, sp);
 }
 
@@ -260,7 +254,7 @@ adamp_status adamp_step_ex(const adamp_config *config, adamp_algorithm algorithm
                            const adamp_step_options *options) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
     step_opts o;
-    adamp_status s = options_of(options, &o);
+    adamp_status s = adamp_step_options_resolve(options, &o);
     if (s != ADAMP_OK) return s;
     return run(config, algorithm, dtype, tensors, count, stats, stats_len, STEP, o, WHOLE);
 }
@@ -270,7 +264,7 @@ adamp_status adamp_validate(const adamp_config *config, adamp_algorithm algorith
                             const adamp_step_options *options) {
     if (!is_algo(algorithm)) return ADAMP_E_INVALID_ENUM;
     step_opts o;
-    adamp_status s = options_of(options, &o);
+    adamp_status s = adamp_step_options_resolve(options, &o);
     if (s != ADAMP_OK) return s;
     prepared p;
     return prepare(config, algorithm, dtype, tensors, count, stats, stats_len, STEP, WHOLE, &p);
@@ -279,7 +273,7 @@ adamp_status adamp_validate(const adamp_config *config, adamp_algorithm algorith
 
 /* Adds t's workspace chunks to *chunks; 0 if the total would not fit. */
 static int add_norm_chunks(size_t *chunks, const adamp_tensor *t) {
-    if (t->rows == 0 || t->cols == 0 || t->cols > ADAMP_MAX_BYTES / t->rows) return 0;
+    if (t->rows != 0 && t->cols > ADAMP_MAX_BYTES / t->rows) return 0;
     const size_t c = adamp_norm_chunks(t);
     if (c > ADAMP_MAX_BYTES / (2 * sizeof(double)) - *chunks) return 0;
     *chunks += c;
@@ -297,7 +291,7 @@ size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count) {
 adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                               size_t count, double *sumsq, double *maxabs, double *work, size_t work_len) {
     if (!is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    adamp_status s = validate(0, dtype, tensors, count, NULL, 0, 0, 0, NULL);
+    adamp_status s = validate(0, dtype, tensors, count, NULL, 0, 0, NULL);
     if (s != ADAMP_OK) return s;
     if (count == 0) return ADAMP_OK;
     if (!sumsq || !maxabs) return ADAMP_E_NULL_POINTER;
@@ -317,7 +311,7 @@ adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const 
                             const double *stats, size_t stats_len, adamp_diagnostics *out) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects, 0, NULL);
+    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects ? NEEDS_STATS : 0, NULL);
     if (s != ADAMP_OK) return s;
     if (count > 0 && !out) return ADAMP_E_NULL_POINTER;
     size_t off = 0;

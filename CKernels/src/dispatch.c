@@ -51,6 +51,14 @@ int adamp_isa_valid(adamp_isa isa) {
     return isa == ADAMP_ISA_AUTO;
 }
 
+int adamp_isa_at(size_t index, int32_t *value, const char **name) {
+    if (index > ISA_COUNT) return 0;
+    const adamp_isa isa = index == 0 ? ADAMP_ISA_AUTO : ISAS[index - 1].isa;
+    if (value) *value = (int32_t)isa;
+    if (name) *name = adamp_isa_name(isa);
+    return 1;
+}
+
 const char *adamp_isa_name(adamp_isa isa) {
     if (isa == ADAMP_ISA_AUTO) return "auto";
     for (size_t i = 0; i < ISA_COUNT; i++)

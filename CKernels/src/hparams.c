@@ -1,21 +1,118 @@
-/* Hyperparameter rules: the one place they are written, for C callers and the
- * Swift layer alike. Ranges are those the official code and torch.optim accept
- * or assume (SGDP divides by 1 - momentum, so momentum < 1; torch.optim.SGD
- * bounds momentum only below and does not check dampening), always finite. */
+/* The hyperparameters, from the one list (ADAMP_HPARAMS, adamp.h): their
+ * description, their values by field, and their rules, for C callers and
+ * every binding alike. Ranges are those the official code and torch.optim
+ * accept or assume (SGDP divides by 1 - momentum, so momentum < 1;
+ * torch.optim.SGD bounds momentum only below and does not check dampening),
+ * always finite. */
 #include <math.h>
+#include <stddef.h>
+#include <string.h>
 #include "algorithm.h"
 
-static const char *const RULE_NONNEG = "must be finite and >= 0";
-static const char *const RULE_UNIT_OPEN = "must be finite and in [0, 1)";
-static const char *const RULE_UNIT_CLOSED = "must be finite and in [0, 1]";
-static const char *const RULE_BOOL = "must be 0 or 1";
-static const char *const RULE_FINITE = "must be finite";
-static const char *const RULE_PROJECTION = "must be an adamp_projection_rule (0 to 3)";
-static const char *const RULE_NESTEROV = "needs momentum > 0 and dampening == 0";
+/* The rules a field's values follow: a test and the text that names it. */
+#define RULES(X)                                                                     \
+    X(NONNEG, isfinite(x) && x >= 0, "must be finite and >= 0")                      \
+    X(UNIT_OPEN, isfinite(x) && x >= 0 && x < 1, "must be finite and in [0, 1)")     \
+    X(UNIT_CLOSED, isfinite(x) && x >= 0 && x <= 1, "must be finite and in [0, 1]")  \
+    X(FINITE, isfinite(x), "must be finite")                                         \
+    X(BOOL, x == 0 || x == 1, "must be 0 or 1")                                      \
+    X(PROJECTION_RULE, strcmp(adamp_projection_rule_name((adamp_projection_rule)x), "unknown") != 0, \
+      "must be an adamp_projection_rule")
 
-static int nonneg(double x) { return isfinite(x) && x >= 0; }
-static int unit_open(double x) { return isfinite(x) && x >= 0 && x < 1; }
-static int unit_closed(double x) { return isfinite(x) && x >= 0 && x <= 1; }
+typedef enum {
+#define RULE_ID(name, test, text) RULE_##name,
+    RULES(RULE_ID)
+#undef RULE_ID
+} rule_id;
+
+static int passes(rule_id r, double x) {
+    switch (r) {
+#define RULE_TEST(name, test, text) \
+    case RULE_##name: return test;
+        RULES(RULE_TEST)
+#undef RULE_TEST
+    }
+    return 0;
+}
+
+static const char *const RULE_TEXT[] = {
+#define RULE_TEXT_(name, test, text) text,
+    RULES(RULE_TEXT_)
+#undef RULE_TEXT_
+};
+
+/* How each rule's values are held: a flag, a choice, or a real number. */
+enum {
+    KIND_NONNEG = ADAMP_FIELD_REAL,
+    KIND_UNIT_OPEN = ADAMP_FIELD_REAL,
+    KIND_UNIT_CLOSED = ADAMP_FIELD_REAL,
+    KIND_FINITE = ADAMP_FIELD_REAL,
+    KIND_BOOL = ADAMP_FIELD_FLAG,
+    KIND_PROJECTION_RULE = ADAMP_FIELD_CHOICE,
+};
+
+#define FIELD_INFO(F, type, member, name, own, rule, torch_rule) \
+    [ADAMP_FIELD_##F] = {ADAMP_FIELD_##F, #member, name, offsetof(adamp_hparams, member), KIND_##rule, own},
+static const adamp_field_info FIELDS[ADAMP_FIELD_END] = {ADAMP_HPARAMS(FIELD_INFO)};
+#undef FIELD_INFO
+
+/* By field: its rule in the official code, and in torch.optim. */
+static const rule_id RULE_OF[2][ADAMP_FIELD_END] = {
+#define OFFICIAL_RULE(F, type, member, name, own, rule, torch_rule) [ADAMP_FIELD_##F] = RULE_##rule,
+#define TORCH_RULE(F, type, member, name, own, rule, torch_rule) [ADAMP_FIELD_##F] = RULE_##torch_rule,
+    [ADAMP_ORIGIN_OFFICIAL] = {ADAMP_HPARAMS(OFFICIAL_RULE)},
+    [ADAMP_ORIGIN_TORCH] = {ADAMP_HPARAMS(TORCH_RULE)},
+#undef OFFICIAL_RULE
+#undef TORCH_RULE
+};
+
+/* A real is a double; a flag or a choice an int32_t; both rules of a field
+ * hold its values the same way. */
+#define CHECK_TYPE(F, type, member, name, own, rule, torch_rule)                                             \
+    _Static_assert(sizeof(type) == ((int)KIND_##rule == (int)ADAMP_FIELD_REAL ? sizeof(double) : sizeof(int32_t)) && \
+                       KIND_##rule == KIND_##torch_rule,                                                     \
+                   #member ": its type is not its rule's");
+ADAMP_HPARAMS(CHECK_TYPE)
+#undef CHECK_TYPE
+
+const adamp_field_info *adamp_field_describe(adamp_field field) {
+    return field > ADAMP_FIELD_NONE && field < ADAMP_FIELD_END ? &FIELDS[field] : NULL;
+}
+
+const char *adamp_field_name(adamp_field field) {
+    if (field == ADAMP_FIELD_NONE) return "";
+    const adamp_field_info *f = adamp_field_describe(field);
+    return f ? f->name : "unknown field";
+}
+
+double adamp_hparams_get(const adamp_hparams *h, adamp_field field) {
+    const adamp_field_info *f = adamp_field_describe(field);
+    if (!h || !f) return NAN;
+    const char *at = (const char *)h + f->offset;
+    if (f->kind == ADAMP_FIELD_REAL) {
+        double x;
+        memcpy(&x, at, sizeof x);
+        return x;
+    }
+    int32_t i;
+    memcpy(&i, at, sizeof i);
+    return i;
+}
+
+adamp_status adamp_hparams_set(adamp_hparams *h, adamp_field field, double value) {
+    const adamp_field_info *f = adamp_field_describe(field);
+    if (!h) return ADAMP_E_NULL_POINTER;
+    if (!f) return ADAMP_E_INVALID_ENUM;
+    char *at = (char *)h + f->offset;
+    if (f->kind == ADAMP_FIELD_REAL) {
+        memcpy(at, &value, sizeof value);
+        return ADAMP_OK;
+    }
+    if (!(value >= INT32_MIN && value <= INT32_MAX && value == floor(value))) return ADAMP_E_INVALID_HPARAM;
+    const int32_t i = (int32_t)value;
+    memcpy(at, &i, sizeof i);
+    return ADAMP_OK;
+}
 
 static adamp_status fail(adamp_field f, const char *r, adamp_field *field, const char **rule) {
     if (field) *field = f;
@@ -23,83 +120,22 @@ static adamp_status fail(adamp_field f, const char *r, adamp_field *field, const
     return ADAMP_E_INVALID_HPARAM;
 }
 
-/* Adam, AdamW and SGD, in torch.optim's order of checks. */
-static adamp_status check_baseline(adamp_algorithm algorithm, const adamp_hparams *h, adamp_field *field,
-                                   const char **rule) {
-    if (algorithm == ADAMP_ALGO_SGD) {
-        if (!nonneg(h->momentum)) return fail(ADAMP_FIELD_MOMENTUM, RULE_NONNEG, field, rule);
-        if (!isfinite(h->dampening)) return fail(ADAMP_FIELD_DAMPENING, RULE_FINITE, field, rule);
-        if (!nonneg(h->weight_decay)) return fail(ADAMP_FIELD_WEIGHT_DECAY, RULE_NONNEG, field, rule);
-        if (h->nesterov != 0 && h->nesterov != 1) return fail(ADAMP_FIELD_NESTEROV, RULE_BOOL, field, rule);
-        if (h->nesterov && (h->momentum <= 0 || h->dampening != 0))
-            return fail(ADAMP_FIELD_NESTEROV, RULE_NESTEROV, field, rule);
-    } else {
-        if (!nonneg(h->eps)) return fail(ADAMP_FIELD_EPS, RULE_NONNEG, field, rule);
-        if (!unit_open(h->beta1)) return fail(ADAMP_FIELD_BETA1, RULE_UNIT_OPEN, field, rule);
-        if (!unit_open(h->beta2)) return fail(ADAMP_FIELD_BETA2, RULE_UNIT_OPEN, field, rule);
-        if (!nonneg(h->weight_decay)) return fail(ADAMP_FIELD_WEIGHT_DECAY, RULE_NONNEG, field, rule);
-        if (h->amsgrad != 0 && h->amsgrad != 1) return fail(ADAMP_FIELD_AMSGRAD, RULE_BOOL, field, rule);
-    }
-    if (h->maximize != 0 && h->maximize != 1) return fail(ADAMP_FIELD_MAXIMIZE, RULE_BOOL, field, rule);
-    return ADAMP_OK;
-}
-
-adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h,
-                                 adamp_field *field, const char **rule) {
+/* The fields the algorithm reads, in the list's order, each by its origin's
+ * rule; then torch.optim.SGD's own rule for nesterov, where its check is. */
+adamp_status adamp_hparams_check(adamp_algorithm algorithm, const adamp_hparams *h, adamp_field *field,
+                                 const char **rule) {
     if (field) *field = ADAMP_FIELD_NONE;
     if (rule) *rule = "";
     if (!h) return ADAMP_E_NULL_POINTER;
-    if (!adamp_algorithm_find(algorithm)) return ADAMP_E_INVALID_ENUM;
-    if (!nonneg(h->lr)) return fail(ADAMP_FIELD_LR, RULE_NONNEG, field, rule);
-    if (algorithm != ADAMP_ALGO_ADAMP && algorithm != ADAMP_ALGO_SGDP) return check_baseline(algorithm, h, field, rule);
-    if (algorithm == ADAMP_ALGO_ADAMP) {
-        if (!unit_open(h->beta1)) return fail(ADAMP_FIELD_BETA1, RULE_UNIT_OPEN, field, rule);
-        if (!unit_open(h->beta2)) return fail(ADAMP_FIELD_BETA2, RULE_UNIT_OPEN, field, rule);
-    } else {
-        if (!unit_open(h->momentum)) return fail(ADAMP_FIELD_MOMENTUM, RULE_UNIT_OPEN, field, rule);
-        if (!unit_open(h->dampening)) return fail(ADAMP_FIELD_DAMPENING, RULE_UNIT_OPEN, field, rule);
+    const adamp_algorithm_info *a = adamp_algorithm_find(algorithm);
+    if (!a) return ADAMP_E_INVALID_ENUM;
+    for (adamp_field f = ADAMP_FIELD_NONE + 1; f < ADAMP_FIELD_END; f++) {
+        if (!adamp_reads(a, f)) continue;
+        const rule_id r = RULE_OF[a->origin][f];
+        if (!passes(r, adamp_hparams_get(h, f))) return fail(f, RULE_TEXT[r], field, rule);
+        if (f == ADAMP_FIELD_NESTEROV && a->origin == ADAMP_ORIGIN_TORCH && h->nesterov &&
+            (h->momentum <= 0 || h->dampening != 0))
+            return fail(f, "needs momentum > 0 and dampening == 0", field, rule);
     }
-    if (!nonneg(h->eps)) return fail(ADAMP_FIELD_EPS, RULE_NONNEG, field, rule);
-    if (!nonneg(h->weight_decay)) return fail(ADAMP_FIELD_WEIGHT_DECAY, RULE_NONNEG, field, rule);
-    if (!nonneg(h->delta)) return fail(ADAMP_FIELD_DELTA, RULE_NONNEG, field, rule);
-    if (!unit_closed(h->wd_ratio)) return fail(ADAMP_FIELD_WD_RATIO, RULE_UNIT_CLOSED, field, rule);
-    if (h->nesterov != 0 && h->nesterov != 1) return fail(ADAMP_FIELD_NESTEROV, RULE_BOOL, field, rule);
-    if (h->projection < ADAMP_PROJECT_AUTO || h->projection > ADAMP_PROJECT_LAYER)
-        return fail(ADAMP_FIELD_PROJECTION, RULE_PROJECTION, field, rule);
     return ADAMP_OK;
-}
-
-const char *adamp_field_name(adamp_field field) {
-    switch (field) {
-    case ADAMP_FIELD_NONE: return "";
-    case ADAMP_FIELD_LR: return "lr";
-    case ADAMP_FIELD_BETA1: return "betas[0]";
-    case ADAMP_FIELD_BETA2: return "betas[1]";
-    case ADAMP_FIELD_MOMENTUM: return "momentum";
-    case ADAMP_FIELD_DAMPENING: return "dampening";
-    case ADAMP_FIELD_EPS: return "eps";
-    case ADAMP_FIELD_WEIGHT_DECAY: return "weight_decay";
-    case ADAMP_FIELD_DELTA: return "delta";
-    case ADAMP_FIELD_WD_RATIO: return "wd_ratio";
-    case ADAMP_FIELD_NESTEROV: return "nesterov";
-    case ADAMP_FIELD_AMSGRAD: return "amsgrad";
-    case ADAMP_FIELD_MAXIMIZE: return "maximize";
-    case ADAMP_FIELD_PROJECTION: return "projection";
-    }
-    return "unknown field";
-}
-
-const char *adamp_status_string(adamp_status status) {
-    switch (status) {
-    case ADAMP_OK: return "ok";
-    case ADAMP_E_NULL_POINTER: return "a required pointer is NULL";
-    case ADAMP_E_INVALID_SIZE: return "a tensor has a zero or overflowing size, or an invalid step count";
-    case ADAMP_E_STATS_TOO_SMALL: return "the stats buffer is shorter than adamp_stats_len()";
-    case ADAMP_E_INVALID_HPARAM: return "a hyperparameter is out of range";
-    case ADAMP_E_INVALID_ENUM: return "an enum argument or a projection code is not valid";
-    case ADAMP_E_UNSUPPORTED_ISA: return "the requested ISA is not supported on this CPU or in this build";
-    case ADAMP_E_INVALID_CONFIG: return "the config's threads is not in [0, ADAMP_MAX_THREADS], its block is negative, or an option is out of range";
-    case ADAMP_E_INVALID_STATE: return "a state value no step writes: not finite, or a negative second moment";
-    }
-    return "unknown status";
 }

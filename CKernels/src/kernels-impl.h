@@ -344,16 +344,16 @@ static void FN(gradstats)(size_t n, const void *gv, double acc[2]) {
     acc[1] = acc[1] != acc[1] || (double)m != (double)m ? NAN : (double)m > acc[1] ? (double)m : acc[1];
 }
 
-static void FN(adamp_update)(size_t n, void *pv, const void *gv, void *mv, void *vv, const adamp_consts *kc) {
-    T *p = pv, *m = mv, *v = vv;
-    const T *g = gv;
+static void FN(adamp_update)(size_t n, const adamp_seg *sg, const adamp_consts *kc) {
+    T *p = sg->p, *m = sg->s[0], *v = sg->s[1];
+    const T *g = sg->g;
     CONSTANTS(kc);
     LANES(n, adamp_update_at, p + i, g + i, m + i, v + i);
 }
 
-static void FN(sgdp_update)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc) {
-    T *p = pv, *buf = bv;
-    const T *g = gv;
+static void FN(sgdp_update)(size_t n, const adamp_seg *sg, const adamp_consts *kc) {
+    T *p = sg->p, *buf = sg->s[0];
+    const T *g = sg->g;
     CONSTANTS(kc);
     LANES(n, sgdp_update_at, p + i, g + i, buf + i);
 }
@@ -387,26 +387,24 @@ static void FN(sgdp_update)(size_t n, void *pv, const void *gv, void *bv, const 
 #define DOT_TAIL(step, ...) (tail_ += (double)p[i] * (double)SF(step)(__VA_ARGS__, &ks))
 #define DOT_S(norm) ((VACC_SUM(acc) + tail_) / (double)E(norm_eps)(norm, &c))
 
-static double FN(adamp_moments_dot)(size_t n, const void *pv, const void *gv, void *mv, void *vv,
-                                    const adamp_consts *kc, double norm) {
-    const T *p = pv, *g = gv;
-    T *m = mv, *v = vv;
+static double FN(adamp_moments_dot)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double norm) {
+    const T *p = sg->p, *g = sg->g;
+    T *m = sg->s[0], *v = sg->s[1];
     CONSTANTS(kc);
     MOMENTS_DOT(n, adamp_moments_dot_at, g + i, m + i, v + i);
 }
 
-static double FN(adamp_moments_dot_keep)(size_t n, const void *pv, const void *gv, void *mv, void *vv, void *uv,
-                                         const adamp_consts *kc, double norm) {
-    const T *p = pv, *g = gv;
-    T *m = mv, *v = vv, *u = uv;
+static double FN(adamp_moments_dot_keep)(size_t n, const adamp_seg *sg, void *uv, const adamp_consts *kc,
+                                         double norm) {
+    const T *p = sg->p, *g = sg->g;
+    T *m = sg->s[0], *v = sg->s[1], *u = uv;
     CONSTANTS(kc);
     MOMENTS_DOT(n, adamp_moments_dot_keep_at, g + i, m + i, v + i, u + i);
 }
 
-static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, void *bv, const adamp_consts *kc,
-                                   double norm) {
-    const T *p = pv, *g = gv;
-    T *buf = bv;
+static double FN(sgdp_moments_dot)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double norm) {
+    const T *p = sg->p, *g = sg->g;
+    T *buf = sg->s[0];
     CONSTANTS(kc);
     MOMENTS_DOT(n, sgdp_moments_dot_at, g + i, buf + i);
 }
@@ -426,18 +424,17 @@ static double FN(sgdp_moments_dot)(size_t n, const void *pv, const void *gv, voi
     } while (0)
 
 /* Not projected: statistics and update. */
-static void FN(adamp_update_stats)(size_t n, void *pv, const void *gv, void *mv, void *vv, const adamp_consts *kc,
-                                   double *out) {
-    T *p = pv, *m = mv, *v = vv;
-    const T *g = gv;
+static void FN(adamp_update_stats)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double *out) {
+    T *p = sg->p, *m = sg->s[0], *v = sg->s[1];
+    const T *g = sg->g;
     CONSTANTS(kc);
     STATS_SWEEP(n, out, VF(adamp_update_at)(p + i, g + i, m + i, v + i, &kv),
                 SF(adamp_update_at)(p + i, g + i, m + i, v + i, &ks));
 }
 
-static void FN(sgdp_update_stats)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc, double *out) {
-    T *p = pv, *buf = bv;
-    const T *g = gv;
+static void FN(sgdp_update_stats)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double *out) {
+    T *p = sg->p, *buf = sg->s[0];
+    const T *g = sg->g;
     CONSTANTS(kc);
     STATS_SWEEP(n, out, VF(sgdp_update_at)(p + i, g + i, buf + i, &kv), SF(sgdp_update_at)(p + i, g + i, buf + i, &ks));
 }
@@ -453,19 +450,21 @@ static void FN(sgdp_update_stats)(size_t n, void *pv, const void *gv, void *bv, 
         return DOT_S(sqrt(out[2]));                                                \
     } while (0)
 
-static double FN(adamp_moments_dot_stats)(size_t n, const void *pv, const void *gv, void *mv, void *vv, void *uv,
-                                          const adamp_consts *kc, double *out) {
-    const T *p = pv, *g = gv;
-    T *m = mv, *v = vv, *u = uv;
+static double FN(adamp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *uv, const adamp_consts *kc,
+                                          double *out) {
+    const T *p = sg->p, *g = sg->g;
+    T *m = sg->s[0], *v = sg->s[1], *u = uv;
     CONSTANTS(kc);
     if (u) STATS_DOT(n, out, adamp_moments_dot_keep_at, g + i, m + i, v + i, u + i);
     STATS_DOT(n, out, adamp_moments_dot_at, g + i, m + i, v + i);
 }
 
-static double FN(sgdp_moments_dot_stats)(size_t n, const void *pv, const void *gv, void *bv, const adamp_consts *kc,
+/* SGDP keeps no perturbation (it is the buffer): uv is not used. */
+static double FN(sgdp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *uv, const adamp_consts *kc,
                                          double *out) {
-    const T *p = pv, *g = gv;
-    T *buf = bv;
+    const T *p = sg->p, *g = sg->g;
+    T *buf = sg->s[0];
+    (void)uv;
     CONSTANTS(kc);
     STATS_DOT(n, out, sgdp_moments_dot_at, g + i, buf + i);
 }
@@ -480,10 +479,10 @@ static double FN(sgdp_moments_dot_stats)(size_t n, const void *pv, const void *g
         for (; i < (n); i++) SF(step)(__VA_ARGS__, &ks, dn_, s_);                  \
     } while (0)
 
-static void FN(adamp_apply_projection)(size_t n, void *pv, const void *gv, const void *mv, const void *vv,
-                                       const adamp_consts *kc, double norm, double s) {
-    T *p = pv;
-    const T *g = gv, *m = mv, *v = vv;
+static void FN(adamp_apply_projection)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double norm,
+                                       double s) {
+    T *p = sg->p;
+    const T *g = sg->g, *m = sg->s[0], *v = sg->s[1];
     CONSTANTS(kc);
     APPLY_PROJECTION(n, adamp_apply_projection_at, p + i, g + i, m + i, v + i);
 }
@@ -495,26 +494,46 @@ static void FN(adamp_apply_kept)(size_t n, void *pv, const void *uv, const adamp
     APPLY_PROJECTION(n, adamp_apply_kept_at, p + i, u + i);
 }
 
-static void FN(sgdp_apply_projection)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc,
-                                      double norm, double s) {
-    T *p = pv, *buf = bv;
-    const T *g = gv;
+static void FN(sgdp_apply_projection)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double norm,
+                                      double s) {
+    T *p = sg->p, *buf = sg->s[0];
+    const T *g = sg->g;
     CONSTANTS(kc);
     APPLY_PROJECTION(n, sgdp_apply_projection_at, p + i, g + i, buf + i);
 }
 
-static void FN(adam_update)(size_t n, void *pv, const void *gv, void *mv, void *vv, void *xv, const adamp_consts *kc) {
-    T *p = pv, *m = mv, *v = vv, *vmax = xv;
-    const T *g = gv;
+static void FN(adam_update)(size_t n, const adamp_seg *sg, const adamp_consts *kc) {
+    T *p = sg->p, *m = sg->s[0], *v = sg->s[1], *vmax = sg->s[2];
+    const T *g = sg->g;
     CONSTANTS(kc);
     LANES(n, adam_update_at, p + i, g + i, m + i, v + i, vmax ? vmax + i : NULL);
 }
 
-static void FN(sgd_update)(size_t n, void *pv, const void *gv, void *bv, const adamp_consts *kc) {
-    T *p = pv, *buf = bv;
-    const T *g = gv;
+static void FN(sgd_update)(size_t n, const adamp_seg *sg, const adamp_consts *kc) {
+    T *p = sg->p, *buf = sg->s[0];
+    const T *g = sg->g;
     CONSTANTS(kc);
     LANES(n, sgd_update_at, p + i, g + i, buf ? buf + i : NULL);
 }
 
-ADAMP_KERNEL_TABLE(CAT(adamp, VARIANT), ISA_NAME);
+/* Each algorithm's kernels, by the family algorithms.inc names (the
+ * baselines' updates take no projection). */
+#define KERNELS_adamp                                                                                 \
+    {FN(adamp_update), FN(adamp_moments_dot), FN(adamp_apply_projection), FN(adamp_update_stats),     \
+     FN(adamp_moments_dot_stats), FN(adamp_moments_dot_keep), FN(adamp_apply_kept)}
+#define KERNELS_sgdp                                                                                  \
+    {FN(sgdp_update), FN(sgdp_moments_dot), FN(sgdp_apply_projection), FN(sgdp_update_stats),         \
+     FN(sgdp_moments_dot_stats), NULL, NULL}
+#define KERNELS_adam {FN(adam_update), NULL, NULL, NULL, NULL, NULL, NULL}
+#define KERNELS_sgd {FN(sgd_update), NULL, NULL, NULL, NULL, NULL, NULL}
+
+const adamp_kernels CAT(adamp, VARIANT) = {
+    .isa = ISA_NAME,
+    .rowstats = FN(rowstats),
+    .gradstats = FN(gradstats),
+    .algo = {
+#define ADAMP_ALGORITHM(id, name, origin, projects, kernels, ...) [id] = KERNELS_##kernels,
+#include "algorithms.inc"
+#undef ADAMP_ALGORITHM
+    },
+};

@@ -28,121 +28,102 @@
 
 enum { K_STATS, K_APPLY, K_LAYER2 };
 
-static size_t rows_per_item(size_t cols) { return cols >= ADAMP_CHUNK ? 1 : ADAMP_CHUNK / cols; }
-static const adamp_tensor *tensor(const void *ctx, size_t t) { return &((const adamp_run *)ctx)->tensors[t]; }
+/* Rows narrower than this (64 f32 elements) are not fused: a kernel call per
+ * row would cost more than the chunked update it replaces (and a row of at
+ * least a vector never takes row_lanes' narrow-row branch). */
+enum { MIN_ROW_BYTES = 256 };
+
+/* The call's plan: what is the same for every tensor, worked out once after
+ * validation; each tensor's path follows from it and the tensor (path_of). */
+typedef struct {
+    const adamp_run *r;
+    const adamp_algo_kernels *k; /* NULL for the statistics alone */
+    size_t es;                   /* bytes per element */
+    int whole_step;              /* every phase, not split: small tensors are stepped whole */
+    int fuses;                   /* and the algorithm projects: rule-decided tensors are fused */
+} call;
+
+/* How a tensor is stepped. */
+typedef enum {
+    /* No gradient, or no elements: no item; its decision and step count are
+     * its block's serial step. */
+    PATH_NONE,
+    /* A small tensor in a whole step (ndim > 1, at most a chunk of elements:
+     * its statistics one item, its update one chunk) is stepped whole by its
+     * statistics item: statistics, decision, step count, update, on one
+     * thread, while its p and g are in L1. Stepped phase by phase, 20,000
+     * [64, 8] tensors were decided one block at a time on one thread (the
+     * decision's chain of additions over rows was 5% of the step), and read p
+     * and g in one pass and the moments in another, re-reading p and g from
+     * L3 (AdamP at 54-58% of the streaming floor; so, 65-68%). The same
+     * functions in the same order, so the same bits. */
+    PATH_WHOLE,
+    /* Decided before its statistics by its group's rule (NEVER or CHANNEL; the
+     * LAYER view needs the layer's |p| first), in a whole step: its rows'
+     * statistics are taken in its update, one sweep. */
+    PATH_FUSED,
+    /* Statistics (ndim > 1), then the decision, then the update. */
+    PATH_PHASED,
+} path;
+
+static path path_of(const call *c, const adamp_tensor *t) {
+    const size_t n = adamp_numel(t);
+    if (!t->grad || n == 0) return PATH_NONE;
+    if (c->whole_step && t->ndim > 1 && n <= ADAMP_CHUNK) return PATH_WHOLE;
+    if (c->fuses && t->ndim > 1 && t->cols * c->es >= MIN_ROW_BYTES &&
+        (t->hparams->projection == ADAMP_PROJECT_NEVER || t->hparams->projection == ADAMP_PROJECT_CHANNEL))
+        return PATH_FUSED;
+    return PATH_PHASED;
+}
+
+static const call *call_of(const void *ctx) { return ctx; }
+static const adamp_tensor *tensor(const void *ctx, size_t t) { return &call_of(ctx)->r->tensors[t]; }
 
 /* A tensor's work: none without a gradient. The sum over a call was checked
  * to fit (api.c). */
 static size_t elems(const void *ctx, size_t t) { return tensor(ctx, t)->grad ? adamp_numel(tensor(ctx, t)) : 0; }
 static size_t stats_rows(const void *ctx, size_t t) { return tensor(ctx, t)->ndim > 1 ? tensor(ctx, t)->rows : 0; }
 
-/* Rows narrower than this (64 f32 elements) are not fused: a kernel call per
- * row would cost more than the chunked update it replaces (and a row of at
- * least a vector never takes row_lanes' narrow-row branch). */
-enum { MIN_ROW_BYTES = 256 };
+static size_t rows_per_item(size_t cols) { return cols >= ADAMP_CHUNK ? 1 : ADAMP_CHUNK / cols; }
 
-/* Whether tensor i is stepped in one sweep, its statistics taken in its
- * update: decided before its statistics by its group's rule (NEVER or
- * CHANNEL; the LAYER view needs the layer's |p| first), in a whole step, and
- * not stepped whole by one item. */
-static int fused(const adamp_run *r, size_t i) {
-    const adamp_tensor *t = &r->tensors[i];
-    const int32_t rule = t->hparams ? t->hparams->projection : ADAMP_PROJECT_AUTO;
-    return (rule == ADAMP_PROJECT_NEVER || rule == ADAMP_PROJECT_CHANNEL) && adamp_projects(r->algo) &&
-           r->phases == (ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY) && r->part == ADAMP_PART_WHOLE &&
-           t->ndim > 1 && adamp_numel(t) > ADAMP_CHUNK && t->cols * adamp_dtype_size(r->dtype) >= MIN_ROW_BYTES;
+/* Whether items of `kind` are batches of rows (the statistics, a fused
+ * update and a projected one), else chunks of elements. */
+static int by_rows(path p, const adamp_tensor *t, int kind) {
+    return kind == K_STATS || (kind == K_APPLY && (p == PATH_FUSED || t->projection != ADAMP_PROJ_NONE));
 }
 
-/* Items by rows: the statistics, a fused update, and a projected one. */
-static int by_rows(const adamp_run *r, size_t i, int kind) {
-    if (kind == K_STATS) return 1;
-    return kind == K_APPLY && (r->tensors[i].projection != ADAMP_PROJ_NONE || fused(r, i));
-}
-
-/* A small tensor in a whole step (its statistics one item, its update one
- * chunk) is stepped whole by its statistics item: statistics, decision, step
- * count, update, on one thread, while its p and g are in L1. Stepped phase by
- * phase, 20,000 [64, 8] tensors were decided one block at a time on one
- * thread (the decision's chain of additions over rows was 5% of the step),
- * and read p and g in one pass and the moments in another, re-reading p and
- * g from L3 (AdamP at 54-58% of the streaming floor; so, 65-68%). The same
- * functions in the same order, so the same bits. */
-static int whole_in_item(const adamp_run *r, const adamp_tensor *t) {
-    const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
-    /* At most a chunk of elements is at most one item of rows: rows * cols <= CHUNK gives rows <= CHUNK / cols. */
-    return r->phases == all && r->part == ADAMP_PART_WHOLE && t->grad && t->ndim > 1 && adamp_numel(t) <= ADAMP_CHUNK;
-}
-
-/* The items of `kind` tensor i's work is cut into (a fused tensor's
- * statistics are its update's). */
-static size_t items_of(const adamp_run *r, size_t i, int kind) {
-    const adamp_tensor *t = &r->tensors[i];
-    if (!t->grad) return 0;
-    if (kind == K_STATS && (t->ndim <= 1 || fused(r, i))) return 0;
+/* The items of `kind` a tensor of path p (not NONE) is cut into, as its
+ * phases would run them. */
+static size_t items_of(const adamp_tensor *t, path p, int kind) {
+    if (kind == K_STATS && (t->ndim <= 1 || p == PATH_FUSED)) return 0;
     if (kind == K_LAYER2 && t->projection != ADAMP_PROJ_LAYER) return 0;
-    return by_rows(r, i, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
+    return by_rows(p, t, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
 }
 
 /* The items the scheduler runs: a tensor stepped whole has its statistics item only. */
 static size_t items(const void *ctx, size_t i, int kind) {
-    return kind != K_STATS && whole_in_item(ctx, tensor(ctx, i)) ? 0 : items_of(ctx, i, kind);
+    const adamp_tensor *t = tensor(ctx, i);
+    const path p = path_of(ctx, t);
+    if (p == PATH_NONE) return 0;
+    if (p == PATH_WHOLE) return kind == K_STATS;
+    return items_of(t, p, kind);
 }
 
 static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {
     const adamp_tensor *t = tensor(ctx, i);
-    return by_rows(ctx, i, kind) ? j * rows_per_item(t->cols) * t->cols : j * ADAMP_CHUNK;
+    return by_rows(path_of(ctx, t), t, kind) ? j * rows_per_item(t->cols) * t->cols : j * ADAMP_CHUNK;
 }
 
-/* A segment of one tensor: its parameter, gradient and state buffers from
- * element `off` on. Only the buffers the update uses are handed on: a buffer
- * the caller left in place (SGD's, after momentum was set to 0) is neither
- * read nor written. */
-typedef struct {
-    char *p, *m, *v, *x;
-    const char *g;
-} seg;
+/* A segment of one tensor from element `off` on. Only the buffers the update
+ * uses are handed on: a buffer the caller left in place (SGD's, after
+ * momentum was set to 0) is neither read nor written. */
+static char *at(void *b, size_t off) { return b ? (char *)b + off : NULL; }
 
-static char *at(char *b, size_t off) { return b ? b + off : NULL; }
-
-static seg seg_at(const adamp_tensor *t, int used, size_t off) {
-    seg s = {at(t->param, off), at(used > 0 ? t->state0 : NULL, off), at(used > 1 ? t->state1 : NULL, off),
-             at(used > 2 ? t->state2 : NULL, off), (const char *)t->grad + off};
+static adamp_seg seg_at(const adamp_tensor *t, int used, size_t off) {
+    void *const state[ADAMP_MAX_STATES] = {t->state0, t->state1, t->state2};
+    adamp_seg s = {at(t->param, off), (const char *)t->grad + off, {NULL}};
+    for (int k = 0; k < used; k++) s.s[k] = at(state[k], off);
     return s;
-}
-
-/* Each algorithm's kernels: the unprojected update; and for AdamP and SGDP
- * the two sweeps of a projected one (s, the projection coefficient, is
- * returned by the first and taken by the second). */
-static void update(const adamp_run *r, const adamp_consts *k, size_t n, seg a) {
-    switch (r->algo) {
-    case ADAMP_ALGO_ADAMP: r->kernels->adamp_update(n, a.p, a.g, a.m, a.v, k); break;
-    case ADAMP_ALGO_SGDP: r->kernels->sgdp_update(n, a.p, a.g, a.m, k); break;
-    case ADAMP_ALGO_ADAM:
-    case ADAMP_ALGO_ADAMW: r->kernels->adam_update(n, a.p, a.g, a.m, a.v, a.x, k); break;
-    case ADAMP_ALGO_SGD: r->kernels->sgd_update(n, a.p, a.g, a.m, k); break;
-    }
-}
-
-static double sweep1(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm) {
-    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adamp_moments_dot(n, a.p, a.g, a.m, a.v, k, norm);
-    return r->kernels->sgdp_moments_dot(n, a.p, a.g, a.m, k, norm);
-}
-
-/* A fused row: its statistics to rs and its unprojected update; or its
- * statistics and a projected update's sweep 1, returning s. */
-static void update_stats(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double *rs) {
-    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adamp_update_stats(n, a.p, a.g, a.m, a.v, k, rs);
-    else r->kernels->sgdp_update_stats(n, a.p, a.g, a.m, k, rs);
-}
-
-static double moments_dot_stats(const adamp_run *r, const adamp_consts *k, size_t n, seg a, void *u, double *rs) {
-    if (r->algo == ADAMP_ALGO_ADAMP) return r->kernels->adamp_moments_dot_stats(n, a.p, a.g, a.m, a.v, u, k, rs);
-    return r->kernels->sgdp_moments_dot_stats(n, a.p, a.g, a.m, k, rs);
-}
-
-static void sweep2(const adamp_run *r, const adamp_consts *k, size_t n, seg a, double norm, double s) {
-    if (r->algo == ADAMP_ALGO_ADAMP) r->kernels->adamp_apply_projection(n, a.p, a.g, a.m, a.v, k, norm, s);
-    else r->kernels->sgdp_apply_projection(n, a.p, a.g, a.m, k, norm, s);
 }
 
 /* The stats rows of a tensor whose first row is `so`, or NULL if the run
@@ -166,65 +147,71 @@ enum { ADAMP_KEEP_BYTES = 32768 };
 /* The thread's constants cache lives in its scheduler scratch. */
 _Static_assert(sizeof(adamp_consts_cache) <= sizeof(adamp_local), "the cache fits a thread's scratch");
 
-/* Item j of tensor i, whose statistics rows are `st`. The statistics are
- * only read here; the layer view's sums go to the scratch. */
-static void run_item(const adamp_run *r, size_t i, size_t so, double *st, int kind, size_t j, adamp_local *local) {
+/* The rows [r0, r1) of a row item of `kind` (a tensor's statistics, fused
+ * update, or projected update), whose statistics rows are `st`. The
+ * statistics are only read here but by K_STATS and a fused update, which
+ * write them; the layer view's sums go to the scratch. */
+static void run_rows(const call *c, adamp_tensor *t, path p, double *st, double *sc, int kind, size_t r0, size_t r1,
+                     const adamp_consts *k, int used) {
+    const adamp_run *r = c->r;
+    const size_t cols = t->cols, es = c->es;
+    if (kind == K_STATS) {
+        const adamp_seg a = seg_at(t, 0, r0 * cols * es);
+        r->kernels->rowstats(r1 - r0, cols, a.p, a.g, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
+        return;
+    }
+    const adamp_algo_kernels *ak = c->k;
+    /* The perturbation of a channel-projected row, kept between its two
+     * sweeps where the algorithm has kernels for that and the row fits
+     * (longer rows compute it twice). */
+    union {
+        float f[ADAMP_KEEP_BYTES / sizeof(float)];
+        double d[ADAMP_KEEP_BYTES / sizeof(double)];
+    } keep;
+    void *const kept = keep.d;
+    const int keeps = ak->moments_dot_keep && cols * es <= sizeof keep;
+    for (size_t row = r0; row < r1; row++) {
+        const adamp_seg a = seg_at(t, used, row * cols * es);
+        double *rs = st + ADAMP_STATS_PER_ROW * row;
+        if (p == PATH_FUSED) {
+            if (t->projection == ADAMP_PROJ_NONE) {
+                ak->update_stats(cols, &a, k, rs);
+                continue;
+            }
+            const double s = ak->moments_dot_stats(cols, &a, keeps ? kept : NULL, k, rs);
+            if (keeps) ak->apply_kept(cols, a.p, kept, k, sqrt(rs[ADAMP_STAT_PP]), s);
+            else ak->apply_projection(cols, &a, k, sqrt(rs[ADAMP_STAT_PP]), s);
+        } else if (t->projection == ADAMP_PROJ_CHANNEL) {
+            const double norm = sqrt(rs[ADAMP_STAT_PP]);
+            if (keeps) {
+                const double s = ak->moments_dot_keep(cols, &a, kept, k, norm);
+                ak->apply_kept(cols, a.p, kept, k, norm, s);
+            } else {
+                ak->apply_projection(cols, &a, k, norm, ak->moments_dot(cols, &a, k, norm));
+            }
+        } else {
+            sc[LAYER_ROW_S + row] = ak->moments_dot(cols, &a, k, sqrt(sc[LAYER_PP]));
+        }
+    }
+}
+
+/* Item j of `kind` of tensor i (path p), whose statistics rows are `st`. */
+static void run_item(const call *c, size_t i, path p, size_t so, double *st, int kind, size_t j, adamp_local *local) {
+    const adamp_run *r = c->r;
     adamp_tensor *t = &r->tensors[i];
-    const size_t es = adamp_dtype_size(r->dtype), cols = t->cols;
     double *sc = scratch_of(r, t, so);
     adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_cached(r->algo, t, (adamp_consts_cache *)local);
     k.grad_mul = r->grad_mul;
-    const int used = adamp_state_count(r->algo, t->hparams); /* -1 for the statistics alone: no state */
-    if (by_rows(r, i, kind)) {
-        /* AdamP's perturbation of a channel-projected row, kept between its
-         * two sweeps (rows longer than this compute it twice). */
-        union {
-            float f[ADAMP_KEEP_BYTES / sizeof(float)];
-            double d[ADAMP_KEEP_BYTES / sizeof(double)];
-        } keep;
-        void *const kept = r->dtype == ADAMP_F32 ? (void *)keep.f : (void *)keep.d;
-        const size_t rpi = rows_per_item(cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
-        const int keeps = r->algo == ADAMP_ALGO_ADAMP && cols * es <= sizeof keep;
-        if (kind == K_STATS) {
-            const seg a = seg_at(t, used, r0 * cols * es);
-            r->kernels->rowstats(r1 - r0, cols, a.p, a.g, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
-            return;
-        }
-        if (fused(r, i)) {
-            for (size_t row = r0; row < r1; row++) {
-                const seg a = seg_at(t, used, row * cols * es);
-                double *rs = st + ADAMP_STATS_PER_ROW * row;
-                if (t->projection == ADAMP_PROJ_NONE) {
-                    update_stats(r, &k, cols, a, rs);
-                    continue;
-                }
-                const double s = moments_dot_stats(r, &k, cols, a, keeps ? kept : NULL, rs);
-                if (keeps) r->kernels->adamp_apply_kept(cols, a.p, kept, &k, sqrt(rs[2]), s);
-                else sweep2(r, &k, cols, a, sqrt(rs[2]), s);
-            }
-            return;
-        }
-        for (size_t row = r0; row < r1; row++) {
-            const seg a = seg_at(t, used, row * cols * es);
-            double *rs = st + ADAMP_STATS_PER_ROW * row;
-            if (t->projection == ADAMP_PROJ_CHANNEL) {
-                const double norm = sqrt(rs[2]);
-                if (keeps) {
-                    const double s = r->kernels->adamp_moments_dot_keep(cols, a.p, a.g, a.m, a.v, kept, &k, norm);
-                    r->kernels->adamp_apply_kept(cols, a.p, kept, &k, norm, s);
-                    continue;
-                }
-                sweep2(r, &k, cols, a, norm, sweep1(r, &k, cols, a, norm));
-            } else {
-                sc[LAYER_ROW_S + row] = sweep1(r, &k, cols, a, sqrt(sc[LAYER_PP]));
-            }
-        }
+    const int used = kind == K_STATS ? 0 : adamp_state_count(r->algo, t->hparams);
+    if (by_rows(p, t, kind)) {
+        const size_t rpi = rows_per_item(t->cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
+        run_rows(c, t, p, st, sc, kind, r0, r1, &k, used);
         return;
     }
     const size_t n = adamp_numel(t), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
-    const seg a = seg_at(t, used, e0 * es);
-    if (kind == K_APPLY) update(r, &k, len, a);
-    else sweep2(r, &k, len, a, sqrt(sc[LAYER_PP]), sc[LAYER_S]);
+    const adamp_seg a = seg_at(t, used, e0 * c->es);
+    if (kind == K_APPLY) c->k->update(len, &a, &k);
+    else c->k->apply_projection(len, &a, &k, sqrt(sc[LAYER_PP]), sc[LAYER_S]);
 }
 
 /* Before a tensor's update (in its block's serial step, or in the item of a
@@ -236,31 +223,34 @@ static void prepare_one(const adamp_run *r, size_t i, size_t so, const double *s
     /* a fused tensor's rule decides it before its statistics exist: st is not read */
     if (r->phases & ADAMP_RUN_DECIDE) t->projection = adamp_decide_tensor(r->algo, t, st, r->dtype);
     if (!t->grad) return;
-    if (r->part != ADAMP_PART_END) t->step += 1;
+    if (r->split.part != ADAMP_PART_END) t->step += 1;
     if (t->projection != ADAMP_PROJ_LAYER) return;
     double *sc = scratch_of(r, t, so);
-    if (r->part == ADAMP_PART_WHOLE) {
+    if (r->split.part == ADAMP_PART_WHOLE) {
         double layer[3];
         adamp_layer_sums(t, st, layer);
-        sc[LAYER_PP] = layer[2];
+        sc[LAYER_PP] = layer[ADAMP_STAT_PP];
     } else {
-        sc[LAYER_PP] = r->layer_pp[i];
-        if (r->part == ADAMP_PART_END) sc[LAYER_S] = r->layer_s[i];
+        sc[LAYER_PP] = r->split.layer_pp[i];
+        if (r->split.part == ADAMP_PART_END) sc[LAYER_S] = r->split.layer_s[i];
     }
 }
 
 static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
-    const adamp_run *r = ctx;
-    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++)
-        if (!whole_in_item(r, &r->tensors[i])) prepare_one(r, i, so, stats_of(r, &r->tensors[i], so));
+    const call *c = ctx;
+    for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++) {
+        const adamp_tensor *t = tensor(ctx, i);
+        if (path_of(c, t) != PATH_WHOLE) prepare_one(c->r, i, so, stats_of(c->r, t, so));
+    }
 }
 
-/* Whether a phase over the block has items: a tensor not stepped whole
- * with a gradient (and, for `layer`, projected by layer). */
+/* Whether a phase over the block has items: a tensor stepped by phases
+ * (and, for `layer`, projected by layer). */
 static int has_work(const void *ctx, size_t b0, size_t b1, int layer) {
     for (size_t i = b0; i < b1; i++) {
         const adamp_tensor *t = tensor(ctx, i);
-        if (t->grad && !whole_in_item(ctx, t) && (!layer || t->projection == ADAMP_PROJ_LAYER)) return 1;
+        const path p = path_of(ctx, t);
+        if ((p == PATH_PHASED || p == PATH_FUSED) && (!layer || t->projection == ADAMP_PROJ_LAYER)) return 1;
     }
     return 0;
 }
@@ -270,8 +260,8 @@ static int has_work(const void *ctx, size_t b0, size_t b1, int layer) {
 static void reduce_one(const adamp_run *r, const adamp_tensor *t, size_t so) {
     if (!t->grad || t->projection != ADAMP_PROJ_LAYER) return;
     double *sc = scratch_of(r, t, so), s = 0;
-    if (r->part == ADAMP_PART_BEGIN) {
-        for (size_t row = 0; row < t->rows; row++) r->row_s[so + row] = sc[LAYER_ROW_S + row];
+    if (r->split.part == ADAMP_PART_BEGIN) {
+        for (size_t row = 0; row < t->rows; row++) r->split.row_s[so + row] = sc[LAYER_ROW_S + row];
         return;
     }
     for (size_t row = 0; row < t->rows; row++) s += sc[LAYER_ROW_S + row];
@@ -279,9 +269,9 @@ static void reduce_one(const adamp_run *r, const adamp_tensor *t, size_t so) {
 }
 
 static void reduce_layers(const void *ctx, size_t b0, size_t b1, size_t so) {
-    const adamp_run *r = ctx;
+    const call *c = ctx;
     for (size_t i = b0; i < b1; so += stats_rows(ctx, i), i++)
-        if (!whole_in_item(r, &r->tensors[i])) reduce_one(r, &r->tensors[i], so);
+        if (path_of(c, tensor(ctx, i)) != PATH_WHOLE) reduce_one(c->r, tensor(ctx, i), so);
 }
 
 /* The most rows of statistics (6 KiB) a tensor stepped whole keeps on the
@@ -294,30 +284,38 @@ enum { LOCAL_ROWS = 256 };
 /* An item as the scheduler runs it; a tensor stepped whole runs every phase
  * here, in the order the phases would. */
 static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
-    const adamp_run *r = ctx;
+    const call *c = ctx;
+    const adamp_run *r = c->r;
     adamp_tensor *t = &r->tensors[i];
-    const int whole = kind == K_STATS && whole_in_item(r, t);
+    const path p = path_of(c, t);
+    if (p != PATH_WHOLE) {
+        run_item(c, i, p, so, stats_of(r, t, so), kind, j, local);
+        return;
+    }
     double rows[ADAMP_STATS_PER_ROW * LOCAL_ROWS];
-    double *st = whole && r->drop_stats && t->rows <= LOCAL_ROWS ? rows : stats_of(r, t, so);
-    run_item(r, i, so, st, kind, j, local);
-    if (!whole) return;
+    double *st = r->drop_stats && t->rows <= LOCAL_ROWS ? rows : stats_of(r, t, so);
+    run_item(c, i, PATH_PHASED, so, st, K_STATS, 0, local);
     prepare_one(r, i, so, st);
-    for (size_t a = 0, n = items_of(r, i, K_APPLY); a < n; a++) run_item(r, i, so, st, K_APPLY, a, local);
+    for (size_t a = 0, n = items_of(t, PATH_PHASED, K_APPLY); a < n; a++)
+        run_item(c, i, PATH_PHASED, so, st, K_APPLY, a, local);
     reduce_one(r, t, so);
-    for (size_t a = 0, n = items_of(r, i, K_LAYER2); a < n; a++) run_item(r, i, so, st, K_LAYER2, a, local);
+    for (size_t a = 0, n = items_of(t, PATH_PHASED, K_LAYER2); a < n; a++)
+        run_item(c, i, PATH_PHASED, so, st, K_LAYER2, a, local);
 }
+
+static const adamp_run *run_of(const void *ctx) { return call_of(ctx)->r; }
 
 static int stats_phase(const void *ctx, size_t b0, size_t b1) {
     (void)b0, (void)b1;
-    return ((const adamp_run *)ctx)->phases & ADAMP_RUN_STATS;
+    return run_of(ctx)->phases & ADAMP_RUN_STATS;
 }
 
 static int apply_phase(const void *ctx, size_t b0, size_t b1) {
     (void)b0, (void)b1;
-    return (((const adamp_run *)ctx)->phases & ADAMP_RUN_APPLY) != 0;
+    return (run_of(ctx)->phases & ADAMP_RUN_APPLY) != 0;
 }
 
-static int part(const void *ctx) { return ((const adamp_run *)ctx)->part; }
+static int part(const void *ctx) { return run_of(ctx)->split.part; }
 static int first_half(const void *ctx, size_t b0, size_t b1) {
     return apply_phase(ctx, b0, b1) && part(ctx) != ADAMP_PART_END && has_work(ctx, b0, b1, 0);
 }
@@ -340,7 +338,11 @@ static const adamp_phase PHASES[] = {
 };
 
 void adamp_run_step(const adamp_run *run, int threads) {
-    const adamp_plan plan = {run, run->count, run->block, elems, stats_rows, items, item_start, item,
+    const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
+    const int whole_step = run->phases == all && run->split.part == ADAMP_PART_WHOLE;
+    const call c = {run, run->algo ? &run->kernels->algo[run->algo] : NULL, adamp_dtype_size(run->dtype), whole_step,
+                    whole_step && adamp_projects(run->algo)};
+    const adamp_plan plan = {&c, run->count, run->block, elems, stats_rows, items, item_start, item,
                              PHASES, sizeof PHASES / sizeof PHASES[0]};
     adamp_schedule(&plan, threads);
 }

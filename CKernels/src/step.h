@@ -3,6 +3,7 @@
 #ifndef ADAMP_STEP_H
 #define ADAMP_STEP_H
 #include "adamp.h"
+#include "algorithm.h"
 #include "kernels.h"
 
 enum { ADAMP_RUN_STATS = 1, ADAMP_RUN_DECIDE = 2, ADAMP_RUN_APPLY = 4 };
@@ -11,6 +12,15 @@ enum { ADAMP_RUN_STATS = 1, ADAMP_RUN_DECIDE = 2, ADAMP_RUN_APPLY = 4 };
  * (the layer view's sums then come from, and go to, the caller). */
 enum { ADAMP_PART_WHOLE = 0, ADAMP_PART_BEGIN = 1, ADAMP_PART_END = 2 };
 
+/* The layer view's sums of a split update (adamp_apply_layer_begin/_end). */
+typedef struct {
+    int part;               /* ADAMP_PART_*; BEGIN and END run the update only */
+    const double *layer_pp; /* BEGIN, END: per tensor, the whole layer's p.p */
+    double *row_s;          /* BEGIN: per stats row, its part of s (out) */
+    const double *layer_s;  /* END: per tensor, s */
+} adamp_split;
+
+/* A call, as api.c validated and resolved it. */
 typedef struct adamp_run {
     adamp_algorithm algo; /* 0 for the statistics alone */
     adamp_dtype dtype;
@@ -19,14 +29,11 @@ typedef struct adamp_run {
     size_t count;
     double *stats;   /* NULL for algorithms that keep no statistics */
     double *scratch; /* the stats buffer's scratch part (tensor.h), or NULL */
-    int phases;   /* ADAMP_RUN_* */
+    int phases;      /* ADAMP_RUN_* */
     double grad_mul; /* every gradient times this (1: as is) */
     int drop_stats;  /* a tensor stepped whole may keep its statistics on the stack */
-    size_t block; /* elements per block; SIZE_MAX: all tensors in one block */
-    int part;     /* ADAMP_PART_*; BEGIN and END run the update only */
-    const double *layer_pp; /* BEGIN, END: per tensor, the whole layer's p.p */
-    double *row_s;          /* BEGIN: per stats row, its part of s (out) */
-    const double *layer_s;  /* END: per tensor, s */
+    size_t block;    /* elements per block; SIZE_MAX: all tensors in one block */
+    adamp_split split;
 } adamp_run;
 
 /* Runs `run` on up to `threads` threads (validated input; cannot fail). */

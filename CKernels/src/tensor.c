@@ -42,7 +42,7 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
     d->projection = t->projection;
     d->channel_cosine = d->channel_threshold = d->layer_cosine = d->layer_threshold = NAN;
     d->weight_norm = d->grad_norm = NAN;
-    if (!t->grad || t->ndim <= 1 || !st || !adamp_projects(algo)) return;
+    if (!t->grad || t->ndim <= 1 || adamp_numel(t) == 0 || !st || !adamp_projects(algo)) return;
     const double eps = t->hparams->eps, delta = t->hparams->delta;
     double sum[3], worst = 0;
     for (size_t r = 0; r < t->rows; r++) {
@@ -95,7 +95,7 @@ static int layer_passes(const adamp_tensor *t, const double *st, double eps, dou
  * threshold, else the layer view if the layer's is. NaN never passes. */
 int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *st, adamp_dtype dtype) {
     if (!t->grad) return ADAMP_PROJ_SKIPPED;
-    if (t->ndim <= 1 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
+    if (t->ndim <= 1 || adamp_numel(t) == 0 || !adamp_projects(algo)) return ADAMP_PROJ_NONE;
     /* A group's rule overrides the test (the statistics still give the norms). */
     switch (t->hparams->projection) {
     case ADAMP_PROJECT_NEVER: return ADAMP_PROJ_NONE;
@@ -135,37 +135,24 @@ static void sgd_consts(adamp_consts *k, const adamp_hparams *h) {
     k->neg_step = -h->lr;
 }
 
+/* The constants of the fields the algorithm reads (algorithms.inc): the
+ * Adams' from beta1 and beta2, the SGDs' from momentum; its weight decay. */
 adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
+    const adamp_algorithm_info *a = adamp_algorithm_find(algo);
     const adamp_hparams *h = t->hparams;
     const double ratio = t->projection > 0 ? h->wd_ratio : 1.0;
-    const double step = (double)t->step;
     adamp_consts k = {0};
     k.eps = h->eps;
     k.nesterov = h->nesterov;
     k.decay = 1;
-    switch (algo) {
-    case ADAMP_ALGO_ADAMP:
-        adam_consts(&k, h, step, 0);
-        k.decay = 1 - h->lr * h->weight_decay * ratio;
-        break;
-    case ADAMP_ALGO_SGDP:
-        sgd_consts(&k, h);
-        k.decay = 1 - h->lr * h->weight_decay * ratio / (1 - h->momentum);
-        break;
-    case ADAMP_ALGO_ADAM:
-    case ADAMP_ALGO_ADAMW:
-        adam_consts(&k, h, step, 1);
-        if (algo == ADAMP_ALGO_ADAMW) k.decay = 1 - h->lr * h->weight_decay;
-        else k.l2 = h->weight_decay;
-        break;
-    case ADAMP_ALGO_SGD:
-        sgd_consts(&k, h);
-        k.l2 = h->weight_decay;
-        k.first = t->step == 1; /* counted already: no buffer before this step */
-        break;
-    }
+    if (adamp_reads(a, ADAMP_FIELD_BETA1)) adam_consts(&k, h, (double)t->step, a->origin == ADAMP_ORIGIN_TORCH);
+    if (adamp_reads(a, ADAMP_FIELD_MOMENTUM)) sgd_consts(&k, h);
+    if (a->decay == ADAMP_DECAY_L2) k.l2 = h->weight_decay;
+    else if (a->decay == ADAMP_DECAY_DECOUPLED) k.decay = 1 - h->lr * h->weight_decay * ratio;
+    else k.decay = 1 - h->lr * h->weight_decay * ratio / (1 - h->momentum);
+    k.first = t->step == 1; /* counted already: no momentum buffer before this step (SGD) */
     k.has_l2 = k.l2 != 0;
-    k.maximize = !adamp_projects(algo) && h->maximize; /* the official AdamP and SGDP have none */
+    k.maximize = adamp_reads(a, ADAMP_FIELD_MAXIMIZE) && h->maximize; /* the official AdamP and SGDP have none */
     return k;
 }
 

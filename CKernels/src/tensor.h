@@ -8,19 +8,17 @@
 #include "kernels.h"
 
 static inline size_t adamp_numel(const adamp_tensor *t) { return t->rows * t->cols; }
-static inline size_t adamp_dtype_size(adamp_dtype d) { return d == ADAMP_F64 ? sizeof(double) : sizeof(float); }
 
-/* The stats buffer: per channel-view row, the statistics (g.p, g.g, p.p),
- * all rows first; then as many doubles per row of the step's own scratch
- * (the layer view's sums), so that the statistics stay readable. */
-#define ADAMP_STATS_PER_ROW 3
-#define ADAMP_SCRATCH_PER_ROW 3
+/* The stats buffer (adamp.h): per channel-view row, the statistics (g.p,
+ * g.g, p.p), all rows first; then the step's own scratch (the layer view's
+ * sums), so that the statistics stay readable. */
+#define ADAMP_SCRATCH_PER_ROW (ADAMP_STATS_LEN_PER_ROW - ADAMP_STATS_PER_ROW)
 
 /* Size limits, checked once in validation so that no sum or offset in the
  * library can overflow: a buffer is one C object, at most PTRDIFF_MAX bytes,
  * and so is the stats buffer of one call. */
 #define ADAMP_MAX_BYTES ((size_t)PTRDIFF_MAX)
-#define ADAMP_MAX_STATS_ROWS (ADAMP_MAX_BYTES / ((ADAMP_STATS_PER_ROW + ADAMP_SCRATCH_PER_ROW) * sizeof(double)))
+#define ADAMP_MAX_STATS_ROWS (ADAMP_MAX_BYTES / (ADAMP_STATS_LEN_PER_ROW * sizeof(double)))
 
 /* The layer view's sums {g.p, g.g, p.p}: its rows' statistics added in row
  * order, from 0 (the order every path keeps, the sharded one included). */

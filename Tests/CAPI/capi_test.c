@@ -761,7 +761,7 @@ int main(void) {
     expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 11), ADAMP_E_STATS_TOO_SMALL, before);
     expect_rejected(validated_step((adamp_algorithm)9, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
     expect_rejected(validated_step(ADAMP_ALGO_ADAMP, (adamp_dtype)0, tensors, 2, stats, 12), ADAMP_E_INVALID_ENUM, before);
-    tensors[1].rows = 0;
+    tensors[1].rows = SIZE_MAX;
     expect_rejected(validated_step(ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12), ADAMP_E_INVALID_SIZE, before);
     tensors[1].rows = 1;
     tensors[1].state1 = NULL; /* AdamP needs exp_avg_sq */
