@@ -495,7 +495,8 @@ enum {
 };
 
 /** Number of doubles the stats buffer needs: 6 per channel-view row of every
- *  tensor with ndim > 1 (whether or not it has a gradient this step). The
+ *  tensor with ndim > 1 and any elements (whether or not it has a gradient
+ *  this step). The
  *  first half holds the statistics, in tensor order, [g.p, g.g, p.p] per row
  *  (3 * R doubles for R rows in all: what a sharded optimizer all-reduces);
  *  the second half is the update's own scratch. 0 if tensors is NULL.

@@ -15,9 +15,9 @@ static int is_dtype(adamp_dtype d) { return adamp_dtype_valid(d); }
 /* Adds t's statistics rows to *rows; 0 if the total would take more than
  * ADAMP_MAX_BYTES (the one rule adamp_stats_len and validation share). */
 static int add_stats_rows(size_t *rows, const adamp_tensor *t) {
-    if (t->ndim <= 1) return 1;
-    if (t->rows > ADAMP_MAX_STATS_ROWS - *rows) return 0;
-    *rows += t->rows;
+    const size_t n = adamp_stats_rows(t);
+    if (n > ADAMP_MAX_STATS_ROWS - *rows) return 0;
+    *rows += n;
     return 1;
 }
 
@@ -206,8 +206,8 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         adamp_tensor *t = &tensors[i];
-        t->projection = adamp_decide_tensor(algorithm, t, t->ndim > 1 && projects ? stats + ADAMP_STATS_PER_ROW * off : NULL, dtype);
-        if (t->ndim > 1) off += t->rows;
+        t->projection = adamp_decide_tensor(algorithm, t, adamp_stats_rows(t) && projects ? stats + ADAMP_STATS_PER_ROW * off : NULL, dtype);
+        off += adamp_stats_rows(t);
     }
     return ADAMP_OK;
 }
@@ -317,9 +317,9 @@ adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const 
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
         const adamp_tensor *t = &tensors[i];
-        adamp_diagnose_tensor(algorithm, t, t->ndim > 1 && projects ? stats + ADAMP_STATS_PER_ROW * off : NULL, dtype,
+        adamp_diagnose_tensor(algorithm, t, adamp_stats_rows(t) && projects ? stats + ADAMP_STATS_PER_ROW * off : NULL, dtype,
                               &out[i]);
-        if (t->ndim > 1) off += t->rows;
+        off += adamp_stats_rows(t);
     }
     return ADAMP_OK;
 }

@@ -16,7 +16,7 @@
     X(UNIT_CLOSED, isfinite(x) && x >= 0 && x <= 1, "must be finite and in [0, 1]")  \
     X(FINITE, isfinite(x), "must be finite")                                         \
     X(BOOL, x == 0 || x == 1, "must be 0 or 1")                                      \
-    X(PROJECTION_RULE, strcmp(adamp_projection_rule_name((adamp_projection_rule)x), "unknown") != 0, \
+    X(PROJECTION_RULE, strcmp(adamp_projection_rule_name((adamp_projection_rule)(int32_t)x), "unknown") != 0, \
       "must be an adamp_projection_rule")
 
 typedef enum {

@@ -82,7 +82,7 @@ static const adamp_tensor *tensor(const void *ctx, size_t t) { return &call_of(c
 /* A tensor's work: none without a gradient. The sum over a call was checked
  * to fit (api.c). */
 static size_t elems(const void *ctx, size_t t) { return tensor(ctx, t)->grad ? adamp_numel(tensor(ctx, t)) : 0; }
-static size_t stats_rows(const void *ctx, size_t t) { return tensor(ctx, t)->ndim > 1 ? tensor(ctx, t)->rows : 0; }
+static size_t stats_rows(const void *ctx, size_t t) { return adamp_stats_rows(tensor(ctx, t)); }
 
 static size_t rows_per_item(size_t cols) { return cols >= ADAMP_CHUNK ? 1 : ADAMP_CHUNK / cols; }
 
@@ -129,7 +129,7 @@ static adamp_seg seg_at(const adamp_tensor *t, int used, size_t off) {
 /* The stats rows of a tensor whose first row is `so`, or NULL if the run
  * keeps none for it. */
 static double *stats_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
-    return t->ndim > 1 && r->stats ? r->stats + ADAMP_STATS_PER_ROW * so : NULL;
+    return adamp_stats_rows(t) && r->stats ? r->stats + ADAMP_STATS_PER_ROW * so : NULL;
 }
 
 /* The layer view's sums, in the tensor's scratch (ADAMP_SCRATCH_PER_ROW per
@@ -137,7 +137,7 @@ static double *stats_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
 enum { LAYER_PP = 0, LAYER_S = 1, LAYER_ROW_S = 2 };
 _Static_assert(ADAMP_SCRATCH_PER_ROW >= 3, "a one-row tensor's scratch holds its three layer sums");
 static double *scratch_of(const adamp_run *r, const adamp_tensor *t, size_t so) {
-    return t->ndim > 1 && r->scratch ? r->scratch + ADAMP_SCRATCH_PER_ROW * so : NULL;
+    return adamp_stats_rows(t) && r->scratch ? r->scratch + ADAMP_SCRATCH_PER_ROW * so : NULL;
 }
 
 /* The longest channel-view row (in bytes) whose AdamP perturbation item()

@@ -9,6 +9,10 @@
 
 static inline size_t adamp_numel(const adamp_tensor *t) { return t->rows * t->cols; }
 
+/* The rows of statistics a tensor has in the stats buffer: its channel-view
+ * rows if it has more than one dimension and any elements (adamp.h). */
+static inline size_t adamp_stats_rows(const adamp_tensor *t) { return t->ndim > 1 && t->cols > 0 ? t->rows : 0; }
+
 /* The stats buffer (adamp.h): per channel-view row, the statistics (g.p,
  * g.g, p.p), all rows first; then the step's own scratch (the layer view's
  * sums), so that the statistics stay readable. */

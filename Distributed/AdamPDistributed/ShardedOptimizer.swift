@@ -37,18 +37,15 @@ public final class ShardedOptimizer<Base: Optimizer> {
     public private(set) var lastStepTiming: (compute: Double, communication: Double) = (0, 0)
 
     let shard: OpaquePointer
-    /// One C descriptor per non-empty parameter (`kernelIndex[k]` is its index).
+    /// One C descriptor per parameter, whole: its values and gradient, and
+    /// the state, hyperparameters and step count of its shard in `base`.
     let tensors: UnsafeMutablePointer<adamp_tensor>
-    let kernelIndex: [Int]
-    /// Per parameter: `base`'s descriptor of its shard (state, hyperparameters, step count).
-    let shardDescriptors: [UnsafeMutablePointer<adamp_tensor>]
+    /// Per parameter: its shard's index among `base`'s parameters.
+    let baseIndex: [Int]
     /// Each parameter's index in `parameters`.
     let indexOf: [ObjectIdentifier: Int]
-    /// Per parameter its gradient slot, per descriptor its values' address;
-    /// the empty parameters.
+    /// Per parameter, its gradient slot.
     let gradientSlots: [GradientSlot]
-    let values: [UnsafeMutableRawPointer]
-    let emptyIndex: [Int]
     /// Per parameter: this rank's first row and row count, in C rows
     /// (`shape[0]`, or the whole tensor as one row).
     let rows: [(first: Int, count: Int)]
@@ -80,51 +77,44 @@ public final class ShardedOptimizer<Base: Optimizer> {
                 _ makeOptimizer: (_ shard: (Parameter<Scalar>) -> Parameter<Scalar>) throws -> Base) throws {
         self.communicator = communicator
         self.parameters = parameters
-        let kernelIndex = parameters.indices.filter { parameters[$0].count > 0 }
-        // The C descriptors of the non-empty parameters: their shapes give the
-        // partition; their hyperparameters and state come from `base`, below.
-        var layout = kernelIndex.map { i -> adamp_tensor in
-            let p = parameters[i], r = p.channelRows
-            return adamp_tensor(param: UnsafeMutableRawPointer(p.kernelValues), grad: nil, state0: nil, state1: nil,
-                                state2: nil, hparams: nil, rows: r, cols: p.count / r, ndim: Int32(clamping: p.shape.count),
-                                projection: ADAMP_PROJ_SKIPPED.rawValue, step: 0)
-        }
-        let rows = Self.partition(layout, parameters.count, kernelIndex, communicator)
+        // The C descriptors, whole: their shapes give the partition; their
+        // hyperparameters and state come from `base`, below.
+        let tensors = UnsafeMutablePointer<adamp_tensor>.allocate(capacity: max(parameters.count, 1))
+        for (i, p) in parameters.enumerated() { p.writeDescriptor(to: tensors + i) }
+        var ok = false
+        defer { if !ok { tensors.deallocate() } }
+        let rows = Self.partition(tensors, parameters.count, communicator)
         self.rows = rows
         indexOf = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { (ObjectIdentifier($1), $0) })
         let shards = try zip(parameters, rows).map { try Self.shard(of: $0, rows: $1) }
         self.shards = shards
-        self.kernelIndex = kernelIndex
         gradientSlots = parameters.map(\.gradientSlot)
-        values = kernelIndex.map { UnsafeMutableRawPointer(parameters[$0].kernelValues) }
-        emptyIndex = parameters.indices.filter { parameters[$0].count == 0 }
         // A failure on one rank must not leave the others waiting in a collective.
-        var made: Result<(Base, [UnsafeMutablePointer<adamp_tensor>]), Error>
+        var made: Result<(Base, [Int]), Error>
         do {
             let byParameter = Dictionary(uniqueKeysWithValues: zip(parameters.map(ObjectIdentifier.init), shards))
             let base = try makeOptimizer { byParameter[ObjectIdentifier($0)] ?? $0 }
-            made = .success((base, try Self.descriptors(base, shards)))
+            made = .success((base, try Self.indices(base, shards)))
         } catch {
             made = .failure(error)
         }
         var e = adamp_mpi_error()
         let verdict = adamp_mpi_comm_all(communicator.comm, made.isSuccess ? 1 : 0, &e)
         if verdict < 0 { try DistributedError.check(Int32(ADAMP_MPI_E_MPI), e) }
-        let (base, shardDescriptors) = try made.get()
+        let (base, baseIndex) = try made.get()
         if verdict == 0 { throw DistributedError.failedOnAnotherRank("another rank could not make its optimizer (see its error)") }
         self.base = base
-        self.shardDescriptors = shardDescriptors
-        for (k, i) in kernelIndex.enumerated() { layout[k].hparams = shardDescriptors[i].pointee.hparams }
-        tensors = .allocate(capacity: max(kernelIndex.count, 1))
-        tensors.initialize(from: layout, count: layout.count)
+        self.baseIndex = baseIndex
+        self.tensors = tensors
+        KernelAccess.takeState(of: base, baseIndex, into: tensors)
         let algorithm = adamp_algorithm(rawValue: KernelAccess.algorithm(of: base)!)
         var created: OpaquePointer?
         var options = adamp_mpi_options(size: MemoryLayout<adamp_mpi_options>.size, average_gradients: averagingGradients ? 1 : 0)
-        let status = adamp_mpi_shard_create(communicator.comm, algorithm, Self.dtype, tensors, kernelIndex.count, &options,
+        let status = adamp_mpi_shard_create(communicator.comm, algorithm, Self.dtype, tensors, parameters.count, &options,
                                             &created, &e)
-        if status != 0 { tensors.deallocate() }
         try DistributedError.check(status, e)
         shard = created!
+        ok = true
     }
 
     deinit {
@@ -132,20 +122,20 @@ public final class ShardedOptimizer<Base: Optimizer> {
         tensors.deallocate()
     }
 
-    static var dtype: adamp_dtype { Scalar.self == Double.self ? ADAMP_F64 : ADAMP_F32 }
+    static var dtype: adamp_dtype { adamp_dtype(rawValue: KernelAccess.dtype(of: Scalar.self)) }
 
-    /// This rank's rows of each of `count` parameters (`layout[k]` describing
-    /// parameter `kernelIndex[k]`), from the C library's partition.
-    private static func partition(_ layout: [adamp_tensor], _ count: Int, _ kernelIndex: [Int],
+    /// This rank's rows of each of `count` parameters (`tensors[i]`
+    /// describing parameter i), from the C library's partition.
+    private static func partition(_ tensors: UnsafePointer<adamp_tensor>, _ count: Int,
                                   _ c: Communicator) -> [(first: Int, count: Int)] {
         var bound = [Int](repeating: 0, count: c.size + 1)
-        layout.withUnsafeBufferPointer { adamp_mpi_partition($0.baseAddress, $0.count, Int32(c.size), &bound) }
+        adamp_mpi_partition(tensors, count, Int32(c.size), &bound)
         var out = [(first: Int, count: Int)](repeating: (0, 0), count: count)
         var row0 = 0
-        for (k, i) in kernelIndex.enumerated() {
-            let lo = max(bound[c.rank], row0), hi = min(bound[c.rank + 1], row0 + layout[k].rows)
+        for i in 0..<count {
+            let lo = max(bound[c.rank], row0), hi = min(bound[c.rank + 1], row0 + tensors[i].rows)
             out[i] = lo < hi ? (lo - row0, hi - lo) : (0, 0)
-            row0 += layout[k].rows
+            row0 += tensors[i].rows
         }
         return out
     }
@@ -153,26 +143,23 @@ public final class ShardedOptimizer<Base: Optimizer> {
     /// The shard of `p`: its rows `rows`, as a parameter viewing its memory.
     private static func shard(of p: Parameter<Scalar>, rows: (first: Int, count: Int)) throws -> Parameter<Scalar> {
         guard rows.count > 0 else { return Parameter(shape: p.shape.count > 1 ? [0] + p.shape.dropFirst() : [0], name: p.name) }
-        let cols = p.count / p.channelRows
+        let cols = p.channelCols
         let shape = p.shape.count > 1 ? [rows.count] + p.shape.dropFirst() : p.shape
         let memory = UnsafeMutableBufferPointer(start: p.kernelValues + rows.first * cols, count: rows.count * cols)
         return try Parameter(shape: shape, borrowing: memory, name: p.name)
     }
 
-    /// `base`'s descriptor of each shard, checking that it takes every one once.
-    private static func descriptors(_ base: Base, _ shards: [Parameter<Scalar>]) throws -> [UnsafeMutablePointer<adamp_tensor>] {
+    /// Each shard's index among `base`'s parameters, checking that it takes every one once.
+    private static func indices(_ base: Base, _ shards: [Parameter<Scalar>]) throws -> [Int] {
         guard KernelAccess.algorithm(of: base) != nil else {
             throw DistributedError.invalidInput("\(Base.self) is not an optimizer of AdamPKit")
         }
         guard base.parameters.count == shards.count else {
             throw DistributedError.invalidInput("the optimizer takes \(base.parameters.count) parameters; give it every one of the \(shards.count) shards, once")
         }
-        return try shards.map { s in
-            guard let d = KernelAccess.descriptor(of: base, for: s) else {
-                throw DistributedError.invalidInput("the optimizer does not take the shard of \(s.name.map { "'\($0)'" } ?? "a parameter of shape \(s.shape)")")
-            }
-            return d.assumingMemoryBound(to: adamp_tensor.self)
-        }
+        if let found = KernelAccess.indices(in: base, of: shards) { return found }
+        let s = shards.first { KernelAccess.indices(in: base, of: [$0]) == nil }!
+        throw DistributedError.invalidInput("the optimizer does not take the shard of \(s.name.map { "'\($0)'" } ?? "a parameter of shape \(s.shape)")")
     }
 
     /// The rows of `parameter` (one of `parameters`) whose state this rank
@@ -186,8 +173,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
     /// Bytes of optimizer state this rank holds, and what one process would hold.
     public var stateBytes: (rank: Int, unsharded: Int) {
         var mine = 0, all = 0
+        KernelAccess.takeState(of: base, baseIndex, into: tensors)
         for (i, p) in parameters.enumerated() {
-            let d = shardDescriptors[i].pointee
+            let d = tensors[i]
             let buffers = [d.state0, d.state1, d.state2].filter { $0 != nil }.count
             mine += buffers * shards[i].count * MemoryLayout<Scalar>.size
             all += buffers * p.count * MemoryLayout<Scalar>.size
@@ -207,58 +195,25 @@ public final class ShardedOptimizer<Base: Optimizer> {
     ///   step counts). `.mpiFailed` if MPI fails, after which the parameters
     ///   are undefined.
     public func step(gradScale: Double = 1) throws {
-        var problem: Error?
-        do { try StepOptions(gradScale: gradScale).validate() } catch { problem = error }
-        // Per parameter no generic code and no reference counting: a model may
-        // have tens of thousands of tensors.
-        var mismatched = false
-        let tensors = tensors, values = values
-        kernelIndex.withUnsafeBufferPointer { index in
-            shardDescriptors.withUnsafeBufferPointer { shards in
-                gradientSlots.withUnsafeBufferPointer { slots in
-                    for k in 0..<index.count {
-                        let i = index[k], d = shards[i], t = tensors + k
-                        (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (d.pointee.state0, d.pointee.state1, d.pointee.state2)
-                        (t.pointee.hparams, t.pointee.step) = (d.pointee.hparams, d.pointee.step)
-                        t.pointee.param = values[k]
-                        t.pointee.grad = slots[i].address
-                        if slots[i].mismatched { // the C step then rejects this rank's input
-                            t.pointee.param = nil
-                            mismatched = true
-                        }
-                    }
-                }
-            }
+        // This rank's own problems, found as a one-process step finds them:
+        // every rank must still enter the collective, which refuses the step
+        // on every rank.
+        var problem: Error?, local = ADAMP_OK
+        do { try StepOptions(gradScale: gradScale).validate() } catch { (problem, local) = (error, ADAMP_E_INVALID_CONFIG) }
+        KernelAccess.takeState(of: base, baseIndex, into: tensors)
+        do { _ = try StepDriver.takeGradients(parameters, gradientSlots, into: tensors) } catch {
+            if problem == nil { (problem, local) = (error, ADAMP_E_INVALID_SIZE) }
         }
-        // So that every rank throws: this rank's own error, by name.
-        if mismatched {
-            do { try Parameter.checkGradientCounts(parameters) } catch { problem = problem ?? error }
-        }
-        if problem == nil, let i = parameters.indices.first(where: {
-            gradientSlots[$0].address != nil && shardDescriptors[$0].pointee.step == .max
-        }) {
-            problem = OptimizerError.stepCountLimit(parameter: parameters[i].label)
-        }
-        var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size,
-                                         grad_mul: problem == nil ? 1 / gradScale : .nan, drop_stats: 0)
+        var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: 1 / gradScale, drop_stats: 0)
         var timing = adamp_mpi_timing(), e = adamp_mpi_error()
         let status = KernelAccess.withConfig(of: base) { config in
-            adamp_mpi_step(shard, config.assumingMemoryBound(to: adamp_config.self), tensors, kernelIndex.count,
-                           &options, &timing, &e)
+            adamp_mpi_step(shard, config.assumingMemoryBound(to: adamp_config.self), tensors, parameters.count,
+                           &options, Int32(local.rawValue), &timing, &e)
         }!
         if let problem { throw problem }
         try DistributedError.check(status, e)
         lastStepTiming = (timing.compute, timing.communicate)
-        for k in 0..<kernelIndex.count {
-            shardDescriptors[kernelIndex[k]].pointee.step = tensors[k].step
-            shardDescriptors[kernelIndex[k]].pointee.projection = tensors[k].projection
-        }
-        // Empty parameters have nothing to update; their steps count as in one process.
-        for i in emptyIndex {
-            let has = gradientSlots[i].address != nil
-            if has { shardDescriptors[i].pointee.step += 1 }
-            shardDescriptors[i].pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
-        }
+        KernelAccess.recordStep(of: base, baseIndex, from: tensors)
     }
 
     /// Removes every parameter's gradient (or zero-fills it).
@@ -269,13 +224,13 @@ public final class ShardedOptimizer<Base: Optimizer> {
     /// How many steps `parameter` (one of `parameters`) has taken.
     public func stepCount(for parameter: Parameter<Scalar>) -> Int {
         guard let i = indexOf[ObjectIdentifier(parameter)] else { return 0 }
-        return Int(shardDescriptors[i].pointee.step)
+        return base.stepCount(for: shards[i])
     }
 
     /// What the projection did to `parameter` in its last step (nil before its first).
     public func lastProjection(for parameter: Parameter<Scalar>) -> Projection? {
-        guard let i = indexOf[ObjectIdentifier(parameter)], shardDescriptors[i].pointee.step > 0 else { return nil }
-        return Projection(rawValue: Int(shardDescriptors[i].pointee.projection))
+        guard let i = indexOf[ObjectIdentifier(parameter)] else { return nil }
+        return base.lastProjection(for: shards[i])
     }
 }
 

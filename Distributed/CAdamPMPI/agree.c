@@ -7,44 +7,18 @@
 #include <string.h>
 #include "shard.h"
 
-/* The hyperparameters, for hashing and for naming the one that differs. */
-static const struct {
-    adamp_field field;
-    size_t offset;
-    int is_double;
-} FIELDS[] = {
-    {ADAMP_FIELD_LR, offsetof(adamp_hparams, lr), 1},
-    {ADAMP_FIELD_BETA1, offsetof(adamp_hparams, beta1), 1},
-    {ADAMP_FIELD_BETA2, offsetof(adamp_hparams, beta2), 1},
-    {ADAMP_FIELD_MOMENTUM, offsetof(adamp_hparams, momentum), 1},
-    {ADAMP_FIELD_DAMPENING, offsetof(adamp_hparams, dampening), 1},
-    {ADAMP_FIELD_EPS, offsetof(adamp_hparams, eps), 1},
-    {ADAMP_FIELD_WEIGHT_DECAY, offsetof(adamp_hparams, weight_decay), 1},
-    {ADAMP_FIELD_DELTA, offsetof(adamp_hparams, delta), 1},
-    {ADAMP_FIELD_WD_RATIO, offsetof(adamp_hparams, wd_ratio), 1},
-    {ADAMP_FIELD_NESTEROV, offsetof(adamp_hparams, nesterov), 0},
-    {ADAMP_FIELD_AMSGRAD, offsetof(adamp_hparams, amsgrad), 0},
-    {ADAMP_FIELD_MAXIMIZE, offsetof(adamp_hparams, maximize), 0},
-    {ADAMP_FIELD_PROJECTION, offsetof(adamp_hparams, projection), 0},
-};
-enum { NFIELDS = sizeof FIELDS / sizeof FIELDS[0] };
-
 /* Field f as the ranks compare it: by value (-0 is 0), and 0 for a field
- * the algorithm does not read (AdamP's momentum may differ). */
+ * the algorithm does not read (AdamP's momentum may differ). The fields are
+ * adamp.h's, 1 to ADAMP_FIELD_END - 1. */
+enum { NFIELDS = ADAMP_FIELD_END - 1 };
+static adamp_field field_at(size_t f) { return (adamp_field)(f + 1); }
+
 static uint64_t field_bits(adamp_algorithm algo, const adamp_hparams *h, size_t f) {
-    if (!adamp_field_used(algo, FIELDS[f].field)) return 0;
-    const char *at = (const char *)h + FIELDS[f].offset;
-    uint64_t bits = 0;
-    if (FIELDS[f].is_double) {
-        double v;
-        memcpy(&v, at, sizeof v);
-        if (v == 0) v = 0; /* -0 */
-        memcpy(&bits, &v, sizeof v);
-    } else {
-        int32_t v;
-        memcpy(&v, at, sizeof v);
-        bits = (uint64_t)(uint32_t)v;
-    }
+    if (!adamp_field_used(algo, field_at(f))) return 0;
+    double v = adamp_hparams_get(h, field_at(f));
+    if (v == 0) v = 0; /* -0 */
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof v);
     return bits;
 }
 
@@ -67,14 +41,10 @@ static int name_field(adamp_mpi_shard *s, const adamp_hparams *h, size_t i, adam
     if (st != ADAMP_OK) return st;
     for (size_t f = 0; f < NFIELDS; f++) {
         if (!differs(hi, lo, f)) continue;
-        if (FIELDS[f].is_double) {
-            double a, b;
-            memcpy(&a, &lo[f], sizeof a), memcpy(&b, &hi[f], sizeof b);
-            return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's %s: %.17g on one, %.17g on another", i,
-                                  adamp_field_name(FIELDS[f].field), a, b);
-        }
-        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's %s: %d on one, %d on another", i,
-                              adamp_field_name(FIELDS[f].field), (int)(int32_t)lo[f], (int)(int32_t)hi[f]);
+        double a, b;
+        memcpy(&a, &lo[f], sizeof a), memcpy(&b, &hi[f], sizeof b);
+        return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's %s: %.17g on one, %.17g on another", i,
+                              adamp_field_name(field_at(f)), a, b);
     }
     return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on tensor %zu's hyperparameters", i);
 }
@@ -144,7 +114,7 @@ int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp
                               adamp_algorithm_name((adamp_algorithm)lo[1]), adamp_algorithm_name((adamp_algorithm)hi[1]));
     if (differs(hi, lo, 2))
         return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the dtype: %s on one, %s on another",
-                              lo[2] == ADAMP_F32 ? "f32" : "f64", hi[2] == ADAMP_F32 ? "f32" : "f64");
+                              adamp_dtype_name((adamp_dtype)lo[2]), adamp_dtype_name((adamp_dtype)hi[2]));
     if (differs(hi, lo, 3))
         return adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the number of tensors: %llu on one, %llu on another",
                               (unsigned long long)lo[3], (unsigned long long)hi[3]);
@@ -171,12 +141,12 @@ int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp
     return st;
 }
 
-int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, double grad_mul,
+int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, const adamp_step_options *o,
                             adamp_mpi_error *e) {
     enum { STEP = 2 };
     uint64_t v[STEP] = {0, ADAMP_MPI_HASH0}, hi[STEP], lo[STEP];
     if (status == ADAMP_OK) {
-        v[1] = adamp_mpi_hash(v[1], &grad_mul, sizeof grad_mul);
+        v[1] = adamp_mpi_hash(v[1], &o->grad_mul, sizeof o->grad_mul);
         /* Tensors of a group share their hyperparameters: each struct hashed once. */
         const adamp_hparams *last = NULL;
         uint64_t h = 0;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "shard.h"
 
-static size_t esize(const adamp_mpi_shard *s) { return s->dtype == ADAMP_F64 ? 8 : 4; }
+static size_t esize(const adamp_mpi_shard *s) { return adamp_dtype_size(s->dtype); }
 
 void adamp_mpi_free_average(adamp_mpi_shard *s) {
     free(s->avg), free(s->piece_off), free(s->elems), free(s->sendbuf), free(s->recvbuf), free(s->xreq);

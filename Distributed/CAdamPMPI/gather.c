@@ -28,7 +28,7 @@ static int stale(const adamp_mpi_shard *s, const adamp_tensor *t) {
 /* Rank r's rows of the tensors with a gradient, at this process's addresses. */
 static int build(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e) {
     adamp_mpi_free_types(s);
-    const size_t es = s->dtype == ADAMP_F64 ? 8 : 4;
+    const size_t es = adamp_dtype_size(s->dtype);
     size_t most = 0;
     for (size_t i = 0; i < s->count; i++) most += 1 + t[i].rows * t[i].cols * es / MAX_BLOCK;
     int *lens = malloc(most * sizeof *lens);

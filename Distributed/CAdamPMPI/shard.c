@@ -88,9 +88,10 @@ void adamp_mpi_partition(const adamp_tensor *t, size_t count, int ranks, size_t 
     bound[0] = 0;
     for (int r = 1; r < ranks; r++) {
         const double target = total * r / ranks;
-        while (i + 1 < count && before + (double)t[i].cols * (double)t[i].rows < target)
+        /* A tensor of no elements is never cut: it goes with the rows before it. */
+        while (i + 1 < count && (t[i].cols == 0 || before + (double)t[i].cols * (double)t[i].rows < target))
             before += (double)t[i].cols * (double)t[i].rows, row0 += t[i].rows, i++;
-        const double k = (target - before) / (double)t[i].cols + 0.5;
+        const double k = t[i].cols == 0 ? 0 : (target - before) / (double)t[i].cols + 0.5;
         const size_t b = row0 + (k <= 0 ? 0 : k >= (double)t[i].rows ? t[i].rows : (size_t)k);
         bound[r] = b < bound[r - 1] ? bound[r - 1] : b;
     }
@@ -223,12 +224,12 @@ static int check_local(adamp_algorithm algo, adamp_dtype dtype, const adamp_tens
                        adamp_mpi_error *e) {
     if (strcmp(adamp_algorithm_name(algo), "unknown") == 0)
         return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "algorithm %d is not an adamp_algorithm", (int)algo);
-    if (dtype != ADAMP_F32 && dtype != ADAMP_F64)
+    if (adamp_dtype_size(dtype) == 0)
         return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "dtype %d is not an adamp_dtype", (int)dtype);
     if (count == 0) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "no tensors");
     if (!t) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensors is NULL");
     for (size_t i = 0; i < count; i++) {
-        if (t[i].rows == 0 || t[i].cols == 0 || t[i].cols > PTRDIFF_MAX / 8 / t[i].rows)
+        if (t[i].rows != 0 && t[i].cols > PTRDIFF_MAX / adamp_dtype_size(dtype) / t[i].rows)
             return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu: %zu rows of %zu", i, t[i].rows, t[i].cols);
         if (!t[i].hparams) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensor %zu: hparams is NULL", i);
         adamp_field field;

@@ -84,7 +84,8 @@ int adamp_mpi_arm_departures(adamp_mpi_error *e);
 /* agree.c: collective verdicts. */
 int adamp_mpi_agree_on_creation(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *e);
 int adamp_mpi_agree_failed(adamp_mpi_shard *s, int status, adamp_mpi_error *e);
-int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, double grad_mul,
+/* o: the step's options as resolved (read only when status is ADAMP_OK). */
+int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int status, const adamp_step_options *o,
                             adamp_mpi_error *e);
 
 /* average.c: the gradients' reduce-scatter, in rank order. */

@@ -21,7 +21,7 @@ static int timed(clock_ *c, MPI_Request *r, int code, const char *what, adamp_mp
 
 /* This rank's slices of `t`, in s->pieces (their state pointers as given). */
 static void slice(adamp_mpi_shard *s, const adamp_tensor *t) {
-    const size_t es = s->dtype == ADAMP_F64 ? 8 : 4;
+    const size_t es = adamp_dtype_size(s->dtype);
     for (size_t k = 0; k < s->npieces; k++) {
         const size_t i = s->tensor_of[k];
         size_t first, rows;
@@ -29,15 +29,25 @@ static void slice(adamp_mpi_shard *s, const adamp_tensor *t) {
         const size_t off = first * t[i].cols * es;
         adamp_tensor *p = &s->pieces[k];
         *p = t[i];
-        p->param = (char *)t[i].param + off;
+        p->param = t[i].param ? (char *)t[i].param + off : NULL;
         p->grad = t[i].grad ? (const char *)t[i].grad + off : NULL;
         p->rows = rows;
     }
 }
 
-/* This rank's input: the tensors as created, the config and options, and its
- * slices as adamp.h validates them (adamp_decide and a call over no tensors
- * write nothing the caller sees). */
+/* adamp_validate() of a call this rank's step will make, named. */
+static int validated(const adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t, size_t count,
+                     const double *stats, size_t len, const adamp_step_options *o, const char *what,
+                     adamp_mpi_error *e) {
+    const adamp_status st = adamp_validate(config, s->algo, s->dtype, t, count, stats, len, o);
+    if (st == ADAMP_OK) return ADAMP_OK;
+    return adamp_mpi_fail(e, st, "%s: %s (is every state buffer of a tensor with a gradient given?)", what,
+                          adamp_status_string(st));
+}
+
+/* This rank's input: the tensors as created (this library writes every
+ * rank's rows into every parameter, and compares the hyperparameters), and
+ * every call its step will make, as adamp.h validates them. */
 static int check_local(adamp_mpi_shard *s, const adamp_config *config, const adamp_tensor *t, size_t count,
                        const adamp_step_options *o, adamp_mpi_error *e) {
     if (!t) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensors is NULL");
@@ -48,31 +58,26 @@ static int check_local(adamp_mpi_shard *s, const adamp_config *config, const ada
         if (t[i].rows != sh->rows || t[i].cols != sh->cols || t[i].ndim != sh->ndim)
             return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu is %zu rows of %zu (ndim %d); the shard was made for %zu of %zu (ndim %d)",
                                   i, t[i].rows, t[i].cols, (int)t[i].ndim, sh->rows, sh->cols, (int)sh->ndim);
-        if (!t[i].param || !t[i].hparams) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensor %zu: param or hparams is NULL", i);
-        if (t[i].step < 0 || t[i].step == INT64_MAX)
-            return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "tensor %zu: step count %lld", i, (long long)t[i].step);
+        if ((!t[i].param && t[i].rows * t[i].cols > 0) || !t[i].hparams)
+            return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensor %zu: param or hparams is NULL", i);
         if (i > 0 && t[i].hparams == t[i - 1].hparams) continue; /* checked with the tensor before */
         adamp_field field;
         const char *rule;
         if (adamp_hparams_check(s->algo, t[i].hparams, &field, &rule) != ADAMP_OK)
             return adamp_mpi_fail(e, ADAMP_E_INVALID_HPARAM, "tensor %zu: %s %s", i, adamp_field_name(field), rule);
     }
-    int st = adamp_row_stats_ex(config, s->dtype, NULL, 0, NULL, 0, o);
-    if (st != ADAMP_OK) return adamp_mpi_fail(e, st, "config or options: %s", adamp_status_string((adamp_status)st));
     slice(s, t);
-    /* adamp.h validates the slices (sizes, hyperparameters, step counts, state
-     * buffers) in adamp_decide; as tensors of one dimension, so that it
-     * decides nothing and reads no statistics. `whole` is free until the step. */
-    for (size_t k = 0; k < s->npieces; k++) s->whole[k] = s->pieces[k], s->whole[k].ndim = 1;
-    st = adamp_decide(s->algo, s->dtype, s->whole, s->npieces, NULL, 0);
-    if (st != ADAMP_OK)
-        return adamp_mpi_fail(e, st, "this rank's rows: %s (is every state buffer of a tensor with a gradient given?)",
-                              adamp_status_string((adamp_status)st));
-    return ADAMP_OK;
-}
-
-static double grad_mul_of(const adamp_step_options *o) {
-    return o && o->size >= offsetof(adamp_step_options, grad_mul) + sizeof o->grad_mul ? o->grad_mul : 1.0;
+    int st = ADAMP_OK;
+    if (!adamp_algorithm_projects(s->algo)) return validated(s, config, s->pieces, s->npieces, NULL, 0, o, "this rank's rows", e);
+    st = validated(s, config, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, o, "this rank's rows", e);
+    for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
+        const adamp_tensor *p = &s->pieces[s->cut_piece[j]];
+        st = validated(s, config, p, 1, s->cut_stats[j], ADAMP_STATS_LEN_PER_ROW * p->rows, o, "this rank's rows", e);
+    }
+    /* A tensor of no rows is no rank's: every rank counts its step. */
+    for (size_t i = 0; i < count && st == ADAMP_OK; i++)
+        if (t[i].rows == 0) st = validated(s, config, &t[i], 1, NULL, 0, o, "a tensor of no rows", e);
+    return st;
 }
 
 /* The sum over tensor i's rows, in row order, of v[stride * row + at] (v: its first row's). */
@@ -96,8 +101,10 @@ static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adam
         const size_t k = s->cut_piece[j], i = s->tensor_of[k], rows = s->pieces[k].rows;
         s->pieces[k].projection = s->whole[i].projection;
         if (s->whole[i].projection == ADAMP_PROJ_LAYER)
-            s->piece_pp[k] = row_sum(s->cutstats + 3 * s->cut_row0[i], s->whole[i].rows, 3, 2);
-        st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * rows, o,
+            s->piece_pp[k] = row_sum(s->cutstats + ADAMP_STATS_PER_ROW * s->cut_row0[i], s->whole[i].rows,
+                                     ADAMP_STATS_PER_ROW, ADAMP_STAT_PP);
+        st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j],
+                                          ADAMP_STATS_LEN_PER_ROW * rows, o,
                                           &s->piece_pp[k], s->ssend + at), "update", e);
     }
     if (st == ADAMP_OK && cut_layer) {
@@ -111,7 +118,8 @@ static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adam
         if (s->pieces[k].projection == ADAMP_PROJ_LAYER)
             s->piece_s[k] = row_sum(s->srecv + s->cut_row0[i], s->whole[i].rows, 1, 0);
         st = core(adamp_apply_layer_end(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j],
-                                        6 * s->pieces[k].rows, o, &s->piece_pp[k], &s->piece_s[k]), "update", e);
+                                        ADAMP_STATS_LEN_PER_ROW * s->pieces[k].rows, o, &s->piece_pp[k], &s->piece_s[k]),
+                  "update", e);
     }
     return st;
 }
@@ -126,15 +134,22 @@ static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const
     size_t at = 0;
     for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
         const size_t k = s->cut_piece[j], rows = s->pieces[k].rows;
-        st = core(adamp_row_stats_ex(config, s->dtype, &s->pieces[k], 1, s->cut_stats[j], 6 * rows, o), "statistics", e);
-        memcpy(s->xsend + at, s->cut_stats[j], 3 * rows * sizeof(double));
-        at += 3 * rows;
+        st = core(adamp_row_stats_ex(config, s->dtype, &s->pieces[k], 1, s->cut_stats[j], ADAMP_STATS_LEN_PER_ROW * rows,
+                                     o), "statistics", e);
+        memcpy(s->xsend + at, s->cut_stats[j], ADAMP_STATS_PER_ROW * rows * sizeof(double));
+        at += ADAMP_STATS_PER_ROW * rows;
     }
     if (st == ADAMP_OK && s->w1 > s->w0)
         st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, o),
                   "step", e);
+    /* A tensor of no rows is no rank's: each decides it, from no statistics. */
+    for (size_t i = 0; i < s->count && st == ADAMP_OK; i++)
+        if (s->whole[i].rows == 0) st = core(adamp_decide(s->algo, s->dtype, &s->whole[i], 1, NULL, 0), "decision", e);
     if (st != ADAMP_OK) return st;
-    for (size_t k = s->w0; k < s->w1; k++) s->xsend[at++] = s->pieces[k].projection;
+    /* The decisions of this rank's whole tensors, [rw0, rw1) (among them
+     * those of no rows, which are not its pieces). */
+    for (size_t i = s->rw0[s->rank], k = s->w0; i < s->rw1[s->rank]; i++)
+        s->xsend[at++] = k < s->w1 && s->tensor_of[k] == i ? s->pieces[k++].projection : s->whole[i].projection;
     const double t0 = MPI_Wtime();
     MPI_Request r;
     st = timed(c, &r, MPI_Iallgatherv(s->xsend, s->xcount[s->rank], MPI_DOUBLE, s->xrecv, s->xcount, s->xdispl,
@@ -144,36 +159,45 @@ static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const
         const double *x = s->xrecv + s->xdispl[r];
         for (size_t j = 0; j < s->nrcut[r]; j++) {
             const struct rcut q = s->rcut[r][j];
-            memcpy(s->cutstats + 3 * (s->cut_row0[q.tensor] + q.first), x, 3 * q.rows * sizeof(double));
-            x += 3 * q.rows;
+            memcpy(s->cutstats + ADAMP_STATS_PER_ROW * (s->cut_row0[q.tensor] + q.first), x,
+                   ADAMP_STATS_PER_ROW * q.rows * sizeof(double));
+            x += ADAMP_STATS_PER_ROW * q.rows;
         }
         for (size_t i = s->rw0[r]; i < s->rw1[r]; i++) s->whole[i].projection = (int32_t)*x++;
     }
+    /* The cut tensors, from every rank's rows. */
     for (size_t i = 0; i < s->count && st == ADAMP_OK; i++)
         if (s->cut[i])
-            st = core(adamp_decide(s->algo, s->dtype, &s->whole[i], 1, s->cutstats + 3 * s->cut_row0[i],
-                                   6 * s->whole[i].rows), "decision", e);
+            st = core(adamp_decide(s->algo, s->dtype, &s->whole[i], 1, s->cutstats + ADAMP_STATS_PER_ROW * s->cut_row0[i],
+                                   ADAMP_STATS_LEN_PER_ROW * s->whole[i].rows), "decision", e);
     return st == ADAMP_OK ? update_cut(s, config, o, c, e) : st;
 }
 
 static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
-                const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e);
+                const adamp_step_options *o, int local_status, adamp_mpi_timing *timing, adamp_mpi_error *e);
 
 int adamp_mpi_step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
-                   const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e) {
+                   const adamp_step_options *o, int local_status, adamp_mpi_timing *timing, adamp_mpi_error *e) {
     if (!s) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "shard is NULL");
-    const int st = step(s, config, t, count, o, timing, e);
+    const int st = step(s, config, t, count, o, local_status, timing, e);
     adamp_mpi_call_done();
     return st;
 }
 
 static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t, size_t count,
-                const adamp_step_options *o, adamp_mpi_timing *timing, adamp_mpi_error *e) {
+                const adamp_step_options *o, int local_status, adamp_mpi_timing *timing, adamp_mpi_error *e) {
     const double start = MPI_Wtime();
     clock_ c = {0};
-    int st = check_local(s, config, t, count, o, e);
+    adamp_step_options resolved;
+    int st = local_status;
+    if (st != ADAMP_OK)
+        adamp_mpi_fail(e, st, "this rank's caller refused its input: %s", adamp_mpi_status_string(st));
+    else if ((st = adamp_step_options_resolve(o, &resolved)) != ADAMP_OK)
+        adamp_mpi_fail(e, st, "options: %s", adamp_status_string((adamp_status)st));
+    else
+        st = check_local(s, config, t, count, o, e);
     double t0 = MPI_Wtime();
-    st = adamp_mpi_agree_on_step(s, t, st, st == ADAMP_OK ? grad_mul_of(o) : 0, e);
+    st = adamp_mpi_agree_on_step(s, t, st, &resolved, e);
     c.communicate += MPI_Wtime() - t0;
     if (st != ADAMP_OK) return st;
     if (s->average) {
@@ -181,16 +205,12 @@ static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t,
         st = adamp_mpi_average(s, t, e);
         c.communicate += MPI_Wtime() - t0;
         if (st != ADAMP_OK) return st;
-        const size_t es = s->dtype == ADAMP_F64 ? 8 : 4;
+        const size_t es = adamp_dtype_size(s->dtype);
         for (size_t k = 0; k < s->npieces; k++)
             if (s->pieces[k].grad) s->pieces[k].grad = s->avg + s->piece_off[k] * es;
     }
-    /* adamp_decide reads shapes, gradients and statistics only; a rank's
-     * tensors hold state for its own rows alone, so it is given stand-ins. */
-    for (size_t i = 0; i < s->count; i++) {
-        s->whole[i] = t[i];
-        s->whole[i].state0 = s->whole[i].state1 = s->whole[i].state2 = t[i].param;
-    }
+    /* adamp_decide reads shapes, gradients and statistics, and no state. */
+    for (size_t i = 0; i < s->count; i++) s->whole[i] = t[i];
     if (adamp_algorithm_projects(s->algo)) st = step_projecting(s, config, o, &c, e);
     else {
         /* No sums: every piece steps alone, cut or not, as in one process. */

@@ -55,7 +55,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < COUNT; i++)
             for (size_t j = 0; j < ROWS[i] * COLS[i]; j++) g[i][j] = 0.01f * value(i + step, j + 1);
         if (adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, whole, COUNT, stats, adamp_stats_len(whole, COUNT)) ||
-            adamp_mpi_step(shard, NULL, sharded, COUNT, NULL, NULL, &err)) {
+            adamp_mpi_step(shard, NULL, sharded, COUNT, NULL, ADAMP_OK, NULL, &err)) {
             fprintf(stderr, "step %d: %s\n", step, err.message);
             MPI_Abort(MPI_COMM_WORLD, 1);
         }

@@ -49,7 +49,7 @@ extension OptimizerCore {
 
     /// After a step: what the test saw, from the statistics.
     func recordDiagnostics() {
-        let status = adamp_diagnose(algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats, statsCount, diagnosed)
+        let status = adamp_diagnose(algorithm, Scalar.scalarKind.cType, tensors, parameters.count, stats, statsCount, diagnosed)
         precondition(status == ADAMP_OK, "adamp_diagnose: \(String(cString: adamp_status_string(status)))")
         diagnosedRates = groups.map(\.learningRate)
         hasDiagnostics = true
@@ -57,7 +57,7 @@ extension OptimizerCore {
 
     func diagnostics(for p: Parameter<Scalar>) -> Diagnostics? {
         guard diagnosticsEnabled, hasDiagnostics, let i = indexOf[ObjectIdentifier(p)], p.count > 0 else { return nil }
-        let d = diagnosed[slot[i]]
+        let d = diagnosed[i]
         let norms = swiftNorms[i] ?? (d.weight_norm, d.grad_norm)
         return Diagnostics(projection: Projection(rawValue: Int(d.projection)) ?? .skipped,
                            channelCosine: d.channel_cosine, channelThreshold: d.channel_threshold,

@@ -13,10 +13,11 @@ struct HyperparameterField<H> {
     let set: (inout H, Double) -> Void
     /// Whether a value read from outside (a checkpoint) is one the field can hold.
     let accepts: (Double) -> Bool
-    /// Fields of this package's own (not PyTorch's) are written to a
-    /// checkpoint only when they differ from 0, their default, so that the
-    /// groups of a default run have exactly PyTorch's keys.
-    var ownField = false
+    /// Fields of this package's own (not PyTorch's: the C library's
+    /// `adamp_field_info.own`) are written to a checkpoint only when they
+    /// differ from 0, their default, so that the groups of a default run
+    /// have exactly PyTorch's keys.
+    var ownField: Bool { adamp_field_describe(field).pointee.own != 0 }
 
     static func real(_ field: adamp_field, _ key: WritableKeyPath<H, Double>) -> Self {
         Self(field: field, key: key, isFlag: false, get: { $0[keyPath: key] }, set: { $0[keyPath: key] = $1 },
@@ -34,7 +35,7 @@ struct HyperparameterField<H> {
         where E.RawValue == Int32 {
         Self(field: field, key: key, isFlag: false, get: { Double($0[keyPath: key].rawValue) },
              set: { h, x in if let e = E(rawValue: Int32(exactly: x) ?? -1) { h[keyPath: key] = e } },
-             accepts: { E(rawValue: Int32(exactly: $0) ?? -1) != nil }, ownField: true)
+             accepts: { E(rawValue: Int32(exactly: $0) ?? -1) != nil })
     }
 
     /// PyTorch's key for the field and, for `betas`, the position in its pair.
@@ -66,56 +67,42 @@ enum HyperparameterFields {
 }
 
 extension adamp_hparams {
-    /// A field by its C name (flags as 0 or 1).
+    /// A field by its C name (flags and choices as whole numbers), through
+    /// the C library's description of the struct.
     subscript(field: adamp_field) -> Double {
-        get {
-            switch field {
-            case ADAMP_FIELD_LR: return lr
-            case ADAMP_FIELD_BETA1: return beta1
-            case ADAMP_FIELD_BETA2: return beta2
-            case ADAMP_FIELD_MOMENTUM: return momentum
-            case ADAMP_FIELD_DAMPENING: return dampening
-            case ADAMP_FIELD_EPS: return eps
-            case ADAMP_FIELD_WEIGHT_DECAY: return weight_decay
-            case ADAMP_FIELD_DELTA: return delta
-            case ADAMP_FIELD_WD_RATIO: return wd_ratio
-            case ADAMP_FIELD_NESTEROV: return Double(nesterov)
-            case ADAMP_FIELD_AMSGRAD: return Double(amsgrad)
-            case ADAMP_FIELD_MAXIMIZE: return Double(maximize)
-            case ADAMP_FIELD_PROJECTION: return Double(projection)
-            default: return .nan
-            }
-        }
+        get { withUnsafePointer(to: self) { adamp_hparams_get($0, field) } }
         set {
-            switch field {
-            case ADAMP_FIELD_LR: lr = newValue
-            case ADAMP_FIELD_BETA1: beta1 = newValue
-            case ADAMP_FIELD_BETA2: beta2 = newValue
-            case ADAMP_FIELD_MOMENTUM: momentum = newValue
-            case ADAMP_FIELD_DAMPENING: dampening = newValue
-            case ADAMP_FIELD_EPS: eps = newValue
-            case ADAMP_FIELD_WEIGHT_DECAY: weight_decay = newValue
-            case ADAMP_FIELD_DELTA: delta = newValue
-            case ADAMP_FIELD_WD_RATIO: wd_ratio = newValue
-            case ADAMP_FIELD_NESTEROV: nesterov = Int32(newValue)
-            case ADAMP_FIELD_AMSGRAD: amsgrad = Int32(newValue)
-            case ADAMP_FIELD_MAXIMIZE: maximize = Int32(newValue)
-            case ADAMP_FIELD_PROJECTION: projection = Int32(newValue)
-            default: break
-            }
+            let status = adamp_hparams_set(&self, field, newValue)
+            precondition(status == ADAMP_OK, "adamp_hparams_set: \(String(cString: adamp_status_string(status)))")
         }
     }
 }
 
 /// Which projection a group's parameters of more than one dimension get in
-/// AdamP and SGDP (`AdamP.Group(parameters:…, projection: .never)`).
-public enum ProjectionRule: Int32, Sendable, CaseIterable {
+/// AdamP and SGDP (`AdamP.Group(parameters:…, projection: .never)`). The raw
+/// values are the C library's `adamp_projection_rule`.
+public enum ProjectionRule: Sendable, CaseIterable, RawRepresentable {
     /// The paper's scale-invariance test decides, step by step (the default).
-    case auto = 0
+    case auto
     /// Never projected: e.g. embeddings, or weights not followed by normalisation.
-    case never = 1
+    case never
     /// Always projected per output channel.
-    case channel = 2
+    case channel
     /// Always projected as a whole layer.
-    case layer = 3
+    case layer
+
+    var cValue: adamp_projection_rule {
+        switch self {
+        case .auto: ADAMP_PROJECT_AUTO
+        case .never: ADAMP_PROJECT_NEVER
+        case .channel: ADAMP_PROJECT_CHANNEL
+        case .layer: ADAMP_PROJECT_LAYER
+        }
+    }
+
+    public var rawValue: Int32 { Int32(bitPattern: cValue.rawValue) }
+    public init?(rawValue: Int32) {
+        guard let rule = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = rule
+    }
 }

@@ -1,7 +1,8 @@
 internal import CAdamP
 
-/// The instruction sets the kernels are written for.
-public enum KernelISA: String, CaseIterable, Sendable {
+/// The instruction sets the kernels are written for. The raw values are the
+/// C library's names (`adamp_isa_name`), as `$ADAMP_ISA` takes them.
+public enum KernelISA: CaseIterable, Sendable, RawRepresentable {
     /// `$ADAMP_ISA` if it names one this CPU has, else the best this CPU has.
     case auto
     /// Portable C: the reference the others are tested against.
@@ -26,6 +27,12 @@ public enum KernelISA: String, CaseIterable, Sendable {
         case .avx2: ADAMP_ISA_AVX2
         case .avx512: ADAMP_ISA_AVX512
         }
+    }
+
+    public var rawValue: String { String(cString: adamp_isa_name(cValue)) }
+    public init?(rawValue: String) {
+        guard let isa = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = isa
     }
 }
 

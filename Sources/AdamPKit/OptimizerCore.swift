@@ -45,16 +45,11 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// The group each parameter is in.
     let groupOfParameter: [Int]
     let indexOf: [ObjectIdentifier: Int]
-    /// Descriptor `slot[i]` belongs to parameters[i]. Empty parameters have
-    /// nothing to update (and rows == 0, which the C API rejects), so their
-    /// descriptors sit after the first `kernelCount`, which go to C.
+    /// Descriptor `i` is parameters[i]'s.
     let tensors: UnsafeMutablePointer<adamp_tensor>
-    let slot: [Int]
-    let kernelCount: Int
-    /// Per parameter, its gradient slot; and the empty parameters: what a
-    /// step reads, without generic metadata (see `GradientSlot`).
-    private let gradientSlots: [GradientSlot]
-    private let emptyParameters: [Int]
+    /// Per parameter, its gradient slot: what a step reads, without generic
+    /// metadata (see `GradientSlot`).
+    let gradientSlots: [GradientSlot]
     private let hparams: UnsafeMutablePointer<adamp_hparams>
     /// State lives in arenas: per group and buffer index k, one allocation
     /// holding buffer k of every parameter of the group, each at
@@ -138,39 +133,20 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         for (i, g) in self.groups.enumerated() { (hparams + i).initialize(to: g.cValue) }
         tensors = .allocate(capacity: max(parameters.count, 1))
         stateBuffers = .init(repeating: 0, count: parameters.count)
-        let nonEmpty = parameters.indices.filter { parameters[$0].count > 0 }
-        let order = nonEmpty + parameters.indices.filter { parameters[$0].count == 0 }
-        var slot = [Int](repeating: 0, count: parameters.count)
-        for (s, i) in order.enumerated() { slot[i] = s }
-        self.slot = slot
-        kernelCount = nonEmpty.count
         gradientSlots = parameters.map(\.gradientSlot)
-        emptyParameters = parameters.indices.filter { parameters[$0].count == 0 }
         for (i, p) in parameters.enumerated() {
-            let rows = p.channelRows
-            (tensors + slot[i]).initialize(to: adamp_tensor(
-                param: UnsafeMutableRawPointer(p.storage),
-                grad: nil,
-                state0: nil,
-                state1: nil,
-                state2: nil,
-                hparams: UnsafePointer(hparams + groupOf[i]),
-                rows: rows,
-                cols: rows == 0 ? 0 : p.count / rows,
-                ndim: Int32(clamping: p.shape.count),
-                projection: ADAMP_PROJ_SKIPPED.rawValue,
-                step: 0))
+            (tensors + i).initialize(to: p.descriptor(hparams: UnsafePointer(hparams + groupOf[i])))
         }
         // Algorithms without projection ignore the statistics (adamp.h).
-        statsCount = adamp_stats_len(tensors, kernelCount)
+        statsCount = adamp_stats_len(tensors, parameters.count)
         stats = .allocate(capacity: max(statsCount, 1))
         stats.initialize(repeating: 0, count: max(statsCount, 1))
-        diagnosed = .allocate(capacity: max(kernelCount, 1))
-        diagnosed.initialize(repeating: adamp_diagnostics(), count: max(kernelCount, 1))
+        diagnosed = .allocate(capacity: max(parameters.count, 1))
+        diagnosed.initialize(repeating: adamp_diagnostics(), count: max(parameters.count, 1))
         swiftNorms = Array(repeating: nil, count: parameters.count)
-        norms = .allocate(capacity: max(2 * kernelCount, 1))
-        norms.initialize(repeating: 0, count: max(2 * kernelCount, 1))
-        normsWorkCount = adamp_grad_norms_len(tensors, kernelCount)
+        norms = .allocate(capacity: max(2 * parameters.count, 1))
+        norms.initialize(repeating: 0, count: max(2 * parameters.count, 1))
+        normsWorkCount = adamp_grad_norms_len(tensors, parameters.count)
         normsWork = .allocate(capacity: max(normsWorkCount, 1))
         normsWork.initialize(repeating: 0, count: max(normsWorkCount, 1))
         for i in parameters.indices { reserveState(i, buffers: stateCounts[groupOf[i]]) }
@@ -205,7 +181,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             arenas[g][k] = a
         }
         stateBuffers[i] = n
-        let t = tensors + slot[i]
+        let t = tensors + i
         let at = { (k: Int) in k < n ? UnsafeMutableRawPointer(self.stateBuffer(i, k)) : nil }
         (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (at(0), at(1), at(2))
     }
@@ -239,36 +215,17 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     func step(_ options: StepOptions = StepOptions()) throws -> StepResult<Scalar> {
         // Every check before any write: a throwing step changes nothing.
         try options.validate()
-        // Parameters' values never move (Parameter.storage is a constant), so
-        // a step only takes up each gradient: per parameter with no reference
-        // counting and no bounds checks, as a model may have tens of
-        // thousands of tensors.
-        var live = 0, mismatched = false, atLimit = -1
-        let tensors = tensors, kernelCount = kernelCount
-        gradientSlots.withUnsafeBufferPointer { slots in
-            slot.withUnsafeBufferPointer { slot in
-                for i in 0..<slots.count {
-                    let address = slots[i].address
-                    mismatched = mismatched || slots[i].mismatched
-                    tensors[slot[i]].grad = address
-                    if address != nil && slot[i] < kernelCount { live += 1 }
-                    if address != nil && tensors[slot[i]].step == .max { atLimit = i }
-                }
-            }
-        }
-        if mismatched { try Parameter.checkGradientCounts(parameters) }
-        if atLimit >= 0 { throw OptimizerError.stepCountLimit(parameter: parameters[atLimit].label) }
+        let count = parameters.count
+        let live = try StepDriver.takeGradients(parameters, gradientSlots, into: tensors)
         var gradNorm: Double?
         var nonfinite: [Parameter<Scalar>] = []
         var mul = 1 / options.gradScale
         if options.needsNorms && live > 0 {
-            let dtype = Scalar.scalarKind.cType
-            try GradientNorms.measure(&config, dtype, tensors, kernelCount, sumsq: norms, maxabs: norms + kernelCount,
-                                      work: normsWork, workCount: normsWorkCount)
-            nonfinite = parameters.indices.filter { parameters[$0].count > 0 && !norms[kernelCount + slot[$0]].isFinite }
-                .map { parameters[$0] }
-            let total = GradientNorms.total(tensors, sumsq: UnsafeBufferPointer(start: norms, count: kernelCount),
-                                            maxabs: UnsafeBufferPointer(start: norms + kernelCount, count: kernelCount),
+            try GradientNorms.measure(&config, Scalar.scalarKind.cType, tensors, count, sumsq: norms,
+                                      maxabs: norms + count, work: normsWork, workCount: normsWorkCount)
+            nonfinite = parameters.indices.filter { !norms[count + $0].isFinite }.map { parameters[$0] }
+            let total = GradientNorms.total(tensors, sumsq: UnsafeBufferPointer(start: norms, count: count),
+                                            maxabs: UnsafeBufferPointer(start: norms + count, count: count),
                                             normType: options.normType, scale: options.gradScale, as: Scalar.self)
             gradNorm = total
             if options.skipIfNonfinite && !nonfinite.isEmpty {
@@ -277,27 +234,14 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             if let maxNorm = options.maxGradNorm { mul *= GradientNorms.coefficient(maxNorm: maxNorm, total: total) }
         }
         if diagnosticsEnabled { diagnosticNorms(mul: mul) }
-        if live > 0 {
-            // Checks everything before it writes anything: this is the last
-            // check that can fail, and nothing visible has changed before it.
-            // The statistics are kept only for diagnostics, which read them.
-            var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul,
-                                       drop_stats: diagnosticsEnabled ? 0 : 1)
-            let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, kernelCount, stats,
-                                       statsCount, &o)
-            guard status == ADAMP_OK else {
-                throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
-            }
-        } else {
-            for s in 0..<kernelCount { tensors[s].projection = ADAMP_PROJ_SKIPPED.rawValue }
-        }
-        // Empty parameters have nothing to update, but their steps are counted
-        // as PyTorch counts them.
-        for i in emptyParameters {
-            let t = tensors + slot[i]
-            let has = gradientSlots[i].address != nil
-            if has { t.pointee.step += 1 }
-            t.pointee.projection = has ? ADAMP_PROJ_NONE.rawValue : ADAMP_PROJ_SKIPPED.rawValue
+        // Checks everything before it writes anything: this is the last check
+        // that can fail, and nothing visible has changed before it. The
+        // statistics are kept only for diagnostics, which read them.
+        var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul,
+                                   drop_stats: diagnosticsEnabled ? 0 : 1)
+        let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, count, stats, statsCount, &o)
+        guard status == ADAMP_OK else {
+            throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
         }
         if diagnosticsEnabled { recordDiagnostics() }
         return StepResult(skipped: false, nonfinite: nonfinite, gradNorm: gradNorm)
@@ -317,19 +261,19 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private func index(_ p: Parameter<Scalar>) -> Int? { indexOf[ObjectIdentifier(p)] }
 
     func state(for p: Parameter<Scalar>) -> [String: [Scalar]] {
-        guard let i = index(p), tensors[slot[i]].step > 0, p.count > 0 else { return [:] }
+        guard let i = index(p), tensors[i].step > 0, p.count > 0 else { return [:] }
         // The buffers in use come first; one kept from earlier hyperparameters is not shown.
         let names = groups[groupOfParameter[i]].stateNames
         return Dictionary(uniqueKeysWithValues: zip(names, savedState(i).buffers.map(Array.init)))
     }
 
     func stepCount(for p: Parameter<Scalar>) -> Int {
-        index(p).map { Int(tensors[slot[$0]].step) } ?? 0
+        index(p).map { Int(tensors[$0].step) } ?? 0
     }
 
     func lastProjection(for p: Parameter<Scalar>) -> Projection? {
-        guard let i = index(p), tensors[slot[i]].step > 0 else { return nil }
-        return Projection(rawValue: Int(tensors[slot[i]].projection))
+        guard let i = index(p), tensors[i].step > 0 else { return nil }
+        return Projection(rawValue: Int(tensors[i].projection))
     }
 
     // MARK: checkpoints
@@ -340,7 +284,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         let buffers = (0..<stateBuffers[i]).map { k in
             UnsafeBufferPointer(start: stateBuffer(i, k), count: parameters[i].count)
         }
-        return (tensors[slot[i]].step, buffers)
+        return (tensors[i].step, buffers)
     }
 
     /// Replaces every group's hyperparameters and every parameter's step
@@ -359,8 +303,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             for (k, data) in buffers[i].enumerated() {
                 _ = data.copyBytes(to: UnsafeMutableBufferPointer(start: stateBuffer(i, k), count: parameters[i].count))
             }
-            tensors[slot[i]].step = steps[i]
-            tensors[slot[i]].projection = ADAMP_PROJ_SKIPPED.rawValue
+            tensors[i].step = steps[i]
+            tensors[i].projection = ADAMP_PROJ_SKIPPED.rawValue
         }
     }
 
@@ -386,15 +330,30 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
 /// What the projection did to a parameter in its last step. (No case is
 /// named `none`: `lastProjection(for:) == .none` would compare with
-/// `Optional.none`.)
-public enum Projection: Int, Sendable, CaseIterable {
+/// `Optional.none`.) The raw values are the C library's `adamp_projection`.
+public enum Projection: Sendable, CaseIterable, RawRepresentable {
     /// The parameter had no gradient in the last step and was left untouched.
-    case skipped = -1
+    case skipped
     /// Not scale-invariant (or one-dimensional, or an optimizer without a
     /// projection): the plain update.
-    case unprojected = 0
+    case unprojected
     /// Scale-invariant per output channel: projected row by row.
-    case channel = 1
+    case channel
     /// Scale-invariant as a whole layer: projected over the whole tensor.
-    case layer = 2
+    case layer
+
+    var cValue: adamp_projection {
+        switch self {
+        case .skipped: ADAMP_PROJ_SKIPPED
+        case .unprojected: ADAMP_PROJ_NONE
+        case .channel: ADAMP_PROJ_CHANNEL
+        case .layer: ADAMP_PROJ_LAYER
+        }
+    }
+
+    public var rawValue: Int { Int(cValue.rawValue) }
+    public init?(rawValue: Int) {
+        guard let p = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = p
+    }
 }

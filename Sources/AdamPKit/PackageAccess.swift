@@ -8,25 +8,53 @@ internal import CAdamP
 
 /// The kernels' view of an optimizer, whatever its hyperparameter type.
 protocol KernelView: AnyObject {
-    func kernelDescriptor(for parameter: AnyObject) -> UnsafeMutablePointer<adamp_tensor>?
+    func kernelIndex(of parameter: AnyObject) -> Int?
+    var kernelTensors: UnsafeMutablePointer<adamp_tensor> { get }
     var kernelAlgorithm: adamp_algorithm { get }
     var kernelConfig: adamp_config { get }
 }
 
 extension CoreBacked {
-    func kernelDescriptor(for parameter: AnyObject) -> UnsafeMutablePointer<adamp_tensor>? {
-        core.indexOf[ObjectIdentifier(parameter)].map { core.tensors + core.slot[$0] }
-    }
+    func kernelIndex(of parameter: AnyObject) -> Int? { core.indexOf[ObjectIdentifier(parameter)] }
+    var kernelTensors: UnsafeMutablePointer<adamp_tensor> { core.tensors }
     var kernelAlgorithm: adamp_algorithm { core.algorithm }
     var kernelConfig: adamp_config { core.config }
 }
 
 package enum KernelAccess {
-    /// `parameter`'s `adamp_tensor` in `optimizer` (its state, hyperparameters
-    /// and step count live there), or nil if it is not one of its parameters.
-    package static func descriptor(of optimizer: AnyObject, for parameter: AnyObject) -> UnsafeMutableRawPointer? {
-        (optimizer as? KernelView)?.kernelDescriptor(for: parameter).map(UnsafeMutableRawPointer.init)
+    /// Each of `parameters`' index among `optimizer`'s, or nil if one is not
+    /// its parameter (or it is not an optimizer of this package).
+    package static func indices(in optimizer: AnyObject, of parameters: [AnyObject]) -> [Int]? {
+        guard let view = optimizer as? KernelView else { return nil }
+        let found = parameters.compactMap(view.kernelIndex(of:))
+        return found.count == parameters.count ? found : nil
     }
+
+    /// For a step of other descriptors over the same state (a sharded
+    /// step's whole tensors, whose state is this optimizer's shards'):
+    /// `tensors[k]` (`adamp_tensor`s) takes the state buffers, group
+    /// hyperparameters and step count of `optimizer`'s parameter
+    /// `indices[k]`, as they are now.
+    package static func takeState(of optimizer: AnyObject, _ indices: [Int], into tensors: UnsafeMutableRawPointer) {
+        guard let from = (optimizer as? KernelView)?.kernelTensors else { return }
+        let to = tensors.assumingMemoryBound(to: adamp_tensor.self)
+        for (k, i) in indices.enumerated() {
+            let d = from[i]
+            (to[k].state0, to[k].state1, to[k].state2) = (d.state0, d.state1, d.state2)
+            (to[k].hparams, to[k].step) = (d.hparams, d.step)
+        }
+    }
+
+    /// After such a step: `optimizer`'s parameter `indices[k]` takes the
+    /// step count and projection of `tensors[k]`.
+    package static func recordStep(of optimizer: AnyObject, _ indices: [Int], from tensors: UnsafeRawPointer) {
+        guard let to = (optimizer as? KernelView)?.kernelTensors else { return }
+        let from = tensors.assumingMemoryBound(to: adamp_tensor.self)
+        for (k, i) in indices.enumerated() { (to[i].step, to[i].projection) = (from[k].step, from[k].projection) }
+    }
+
+    /// The C library's element type of `Scalar` (an `adamp_dtype`'s raw value).
+    package static func dtype<Scalar: AdamPScalar>(of _: Scalar.Type) -> UInt32 { Scalar.scalarKind.cType.rawValue }
 
     /// The `adamp_algorithm` of `optimizer`'s steps.
     package static func algorithm(of optimizer: AnyObject) -> UInt32? {

@@ -4,10 +4,10 @@ import AdamPDistributed
 
 /// Consolidated checkpoints: the sharded optimizer writes the file one
 /// process writes (byte for byte), and each loads the other's; the resumed
-/// runs stay bitwise equal. Shapes include a scalar, an empty tensor and two
+/// runs stay bitwise equal. Shapes include a scalar, tensors of no elements (of no rows, and of rows of none) and two
 /// groups.
 enum CheckpointChecks {
-    static let shapes: [[Int]] = [[8, 4, 3, 3], [8], [5, 7], [], [0, 3], [16, 8, 3, 3], [3], [12, 5]]
+    static let shapes: [[Int]] = [[8, 4, 3, 3], [8], [5, 7], [], [0, 3], [16, 8, 3, 3], [3, 0], [3], [12, 5], [0]]
 
     static var directory: URL {
         let env = ProcessInfo.processInfo.environment["ADAMP_MPI_TMP"]

@@ -19,16 +19,6 @@ import os
 import torch  # noqa: F401  (loads PyTorch's OpenMP runtime before the library binds to it)
 
 
-class HParams(ctypes.Structure):
-    _fields_ = [(f, ctypes.c_double) for f in ("lr", "beta1", "beta2", "momentum", "dampening", "eps",
-                                               "weight_decay", "delta", "wd_ratio")] + \
-               [(f, ctypes.c_int32) for f in ("nesterov", "amsgrad", "maximize", "projection")]
-
-
-ALGORITHMS = {"adamp": 1, "sgdp": 2, "adam": 3, "adamw": 4, "sgd": 5}
-DTYPES = {torch.float32: 1, torch.float64: 2}
-
-
 def _openmp_runtime():
     """The path of the OpenMP runtime already in this process, else None."""
     with open("/proc/self/maps") as maps:
@@ -39,16 +29,17 @@ def _openmp_runtime():
     return None
 
 
+class FieldInfo(ctypes.Structure):
+    """adamp_field_info (adamp.h): the one struct of the library's that this
+    module lays out itself, to read the others' layout from it."""
+    _fields_ = [("field", ctypes.c_int), ("member", ctypes.c_char_p), ("name", ctypes.c_char_p),
+                ("offset", ctypes.c_size_t), ("kind", ctypes.c_int32), ("own", ctypes.c_int32)]
+
+
 class Shim(ctypes.Structure):
     """cadamp_shim (src/bind.c): PyTorch's stable C shim functions and codes."""
     _fields_ = [(f, ctypes.c_void_p) for f in ("data_ptr", "dim", "sizes", "strides", "dtype", "device_type")] + \
                [(f, ctypes.c_int32) for f in ("cpu", "float32", "float64", "int64")] + [("storage_at", ctypes.c_int64)]
-
-
-class StepOptions(ctypes.Structure):
-    """adamp_step_options (adamp.h). A library older than this header reads
-    the fields its own struct has, by `size`."""
-    _fields_ = [("size", ctypes.c_size_t), ("grad_mul", ctypes.c_double), ("drop_stats", ctypes.c_int32)]
 
 
 def _load():
@@ -65,22 +56,30 @@ def _load():
     lib = ctypes.CDLL(path)
     lib.adamp_version.restype = ctypes.c_char_p
     lib.adamp_status_string.restype = ctypes.c_char_p
+    p, size, i32, i64 = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int32, ctypes.c_int64
     lib.adamp_field_name.restype = ctypes.c_char_p
     lib.adamp_field_name.argtypes = [ctypes.c_int]
-    lib.adamp_stats_len.restype = ctypes.c_size_t
-    lib.adamp_stats_len.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-    lib.adamp_step_ex.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t,
-                                  ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(StepOptions)]
-    lib.adamp_hparams_check.argtypes = [ctypes.c_int, ctypes.POINTER(HParams), ctypes.POINTER(ctypes.c_int),
-                                        ctypes.POINTER(ctypes.c_char_p)]
+    lib.adamp_field_describe.restype = ctypes.POINTER(FieldInfo)
+    lib.adamp_field_describe.argtypes = [ctypes.c_int]
+    lib.adamp_field_used.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.adamp_enum_entry.argtypes = [ctypes.c_int, size, ctypes.POINTER(i32), ctypes.POINTER(ctypes.c_char_p)]
+    lib.adamp_state_count.argtypes = [ctypes.c_int, p]
+    lib.adamp_state_name.restype = ctypes.c_char_p
+    lib.adamp_state_name.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.adamp_stats_len.restype = size
+    lib.adamp_stats_len.argtypes = [p, size]
+    lib.adamp_step_ex.argtypes = [p, ctypes.c_int, ctypes.c_int, p, size, p, size, p]
+    lib.adamp_hparams_check.argtypes = [ctypes.c_int, p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_char_p)]
     lib.adamp_validate.argtypes = lib.adamp_step_ex.argtypes
-    p, size, i32, i64 = ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int32, ctypes.c_int64
     lib.cadamp_bind.restype = i64
     lib.cadamp_bind.argtypes = [p, size, p, p, p, p, p, p, p, p, size, p, p, p, p, ctypes.POINTER(i32),
                                ctypes.POINTER(i32)]
     lib.cadamp_bind_why.restype = lib.cadamp_bind_slot.restype = ctypes.c_char_p
     lib.cadamp_bind_why.argtypes = lib.cadamp_bind_slot.argtypes = lib.cadamp_bind_refused.argtypes = [i32]
-    lib.cadamp_bind_scratch_len.restype = lib.cadamp_tensor_size.restype = size
+    lib.cadamp_bind_scratch_len.restype = lib.cadamp_tensor_size.restype = lib.cadamp_hparams_size.restype = size
+    lib.cadamp_step_options_size.restype = size
+    lib.cadamp_step_options.argtypes = [p, ctypes.c_double, i32]
+    lib.cadamp_step_limit.restype = i64
     lib.cadamp_bind_scratch_len.argtypes = [size]
     lib.cadamp_store_steps.argtypes = [p, size, p, p, p, p]
     lib.cadamp_read_results.argtypes = [p, size, p, p]
@@ -92,6 +91,101 @@ lib, library_path, openmp_runtime = _load()
 version = lib.adamp_version().decode()
 TENSOR_SIZE = lib.cadamp_tensor_size()
 MAX_STATES = lib.cadamp_max_states()
+STEP_LIMIT = lib.cadamp_step_limit()   # the largest step count a step takes
+
+
+# The C library's facts, as it lists them (adamp.h: adamp_enum_entry and
+# adamp_field_describe), never restated here.
+def _enum(kind):
+    """{name: value} of one of adamp.h's enums (an adamp_enum)."""
+    out, value, name, i = {}, ctypes.c_int32(), ctypes.c_char_p(), 0
+    while lib.adamp_enum_entry(kind, i, ctypes.byref(value), ctypes.byref(name)):
+        out[name.value.decode()] = value.value
+        i += 1
+    return out
+
+
+_ENUM_ALGORITHM, _ENUM_DTYPE, _ENUM_PROJECTION, _ENUM_PROJECTION_RULE = 1, 2, 4, 5   # adamp_enum
+_REAL = 1                                                                            # adamp_field_kind
+#: "adamp" -> adamp_algorithm, and so on.
+ALGORITHMS = _enum(_ENUM_ALGORITHM)
+#: torch dtype -> adamp_dtype, by the names the two share ("float32", ...).
+DTYPES = {getattr(torch, name): value for name, value in _enum(_ENUM_DTYPE).items()}
+#: a group's "projection" ("auto", ...) -> adamp_projection_rule.
+PROJECTION_RULES = _enum(_ENUM_PROJECTION_RULE)
+#: adamp_projection code -> its name ("skipped", "none", "channel", "layer").
+PROJECTIONS = {v: k for k, v in _enum(_ENUM_PROJECTION).items()}
+
+
+class Field:
+    """One hyperparameter as adamp_field_describe() gives it: the group's
+    key (and index in a pair: "betas[1]" is ("betas", 1)), the member of
+    adamp_hparams, how it is held, and whether it is the library's own."""
+
+    def __init__(self, info):
+        self.field, self.member, self.name = info.field, info.member.decode(), info.name.decode()
+        self.offset, self.real, self.own = info.offset, info.kind == _REAL, bool(info.own)
+        key, _, index = self.name.partition("[")
+        self.key, self.index = key, int(index[:-1]) if index else None
+
+
+def _fields():
+    out, f = [], 1
+    while lib.adamp_field_describe(f):
+        out.append(Field(lib.adamp_field_describe(f).contents))
+        f += 1
+    return out
+
+
+FIELDS = _fields()
+
+
+class HParams(ctypes.Structure):
+    """adamp_hparams, laid out from the library's description of it."""
+    _fields_ = [(f.member, ctypes.c_double if f.real else ctypes.c_int32) for f in sorted(FIELDS, key=lambda f: f.offset)]
+
+
+if ctypes.sizeof(HParams) != lib.cadamp_hparams_size() or \
+        any(getattr(HParams, f.member).offset != f.offset for f in FIELDS):
+    raise ImportError("cadamp: adamp_hparams is not laid out as the library describes it")
+
+
+def options(grad_mul, drop_stats):
+    """An adamp_step_options, as a buffer the library fills."""
+    buf = ctypes.create_string_buffer(lib.cadamp_step_options_size())
+    lib.cadamp_step_options(buf, grad_mul, drop_stats)
+    return buf
+
+
+def _value(f, group):
+    """Field f of a PyTorch group, as the library holds it: a missing flag
+    or own field is 0, as PyTorch's defaults and the library's are."""
+    if f.key not in group and (f.own or not f.real):
+        return 0
+    v = group[f.key] if f.index is None else group[f.key][f.index]
+    if f.field == _PROJECTION:
+        if v not in PROJECTION_RULES:
+            raise ValueError(f"cadamp: a group's {f.key} must be one of {', '.join(map(repr, PROJECTION_RULES))}, "
+                             f"got {v!r}")
+        return PROJECTION_RULES[v]
+    if not f.real:
+        return int(bool(v))
+    return float(v.item()) if isinstance(v, torch.Tensor) else float(v)
+
+
+_PROJECTION = next(f.field for f in FIELDS if f.key == "projection")
+
+
+def hparams(algorithm, group):
+    """The adamp_hparams of a PyTorch group for an algorithm: the fields it
+    reads (adamp_field_used), from the group's keys as PyTorch names them."""
+    return HParams(**{f.member: _value(f, group) for f in FIELDS if lib.adamp_field_used(algorithm, f.field)})
+
+
+def buffers(algorithm, h):
+    """The state names of the buffers a step uses under h (state0, ...)."""
+    n = lib.adamp_state_count(algorithm, ctypes.byref(h))
+    return [lib.adamp_state_name(algorithm, k).decode() for k in range(n)]
 
 
 def _storage_at():
@@ -142,6 +236,5 @@ def check(algorithm, h):
     """Raises ValueError naming the first hyperparameter out of range."""
     field, rule = ctypes.c_int(0), ctypes.c_char_p()
     if lib.adamp_hparams_check(algorithm, ctypes.byref(h), ctypes.byref(field), ctypes.byref(rule)) != 0:
-        name = lib.adamp_field_name(field.value).decode()
-        value = getattr(h, {"betas[0]": "beta1", "betas[1]": "beta2"}.get(name, name), None)
-        raise ValueError(f"Invalid {name} value: {value} ({name} {rule.value.decode()})")
+        f = next(f for f in FIELDS if f.field == field.value)
+        raise ValueError(f"Invalid {f.name} value: {getattr(h, f.member)} ({f.name} {rule.value.decode()})")

@@ -23,47 +23,46 @@ from . import _c
 _GRAD = operator.attrgetter("grad")
 _IMPL = operator.attrgetter("_cdata")
 _GET_STEP = operator.methodcaller("get", "step", 0)
-_OPTIONS = _c.StepOptions(ctypes.sizeof(_c.StepOptions), 1.0, 1)  # grad_mul 1, drop_stats
+_OPTIONS = _c.options(grad_mul=1.0, drop_stats=1)
 _NO_STATE = {}
-_STEP_LIMIT = 2**63 - 1   # the library's: a count is in [0, INT64_MAX)
 
 
 class Rule:
-    """What a class of optimizer asks of the engine (see optim.py)."""
+    """What a class of optimizer asks of the engine (see optim.py). The rest
+    (its hyperparameters, their ranges, its state buffers' names) is the C
+    library's, read from a group by the names PyTorch gives its keys."""
     #: How the state keeps the step count: "tensor" (torch.optim: a 0-dim
     #: float tensor), "int" (the official AdamP), "none" (the official
     #: SGDP), "first" (torch.optim.SGD: only whether the buffer exists).
     steps = "tensor"
 
     def algorithm(self, group):
-        raise NotImplementedError
-
-    def hparams(self, group):
-        raise NotImplementedError
-
-    def buffers(self, group):
-        """The state names of state0, state1, ... that a step uses."""
+        """The C library's name of the group's algorithm ("adamw", ...)."""
         raise NotImplementedError
 
     def eligible_group(self, group):
         return True
-
-    def state_names(self, group):
-        """The state entries whose tensors a plan holds."""
-        return tuple(self.buffers(group)) + (("step",) if self.steps == "tensor" else ())
 
 
 class NotHandled(Exception):
     """The step is one the C library does not take: the reference path's."""
 
 
-def hparams(rule, groups):
-    """Every group's adamp_hparams; ValueError naming the first value out of
+class Groups:
+    """Every group's algorithm, adamp_hparams and state buffers' names, as
+    the C library reads the group; ValueError naming the first value out of
     range, for the C path and the reference path alike."""
-    h = (_c.HParams * len(groups))(*[rule.hparams(g) for g in groups])
-    for gi, g in enumerate(groups):
-        _c.check(_c.ALGORITHMS[rule.algorithm(g)], h[gi])
-    return h
+
+    def __init__(self, rule, groups):
+        self.algorithms = [_c.ALGORITHMS[rule.algorithm(g)] for g in groups]
+        self.h = (_c.HParams * len(groups))(*[_c.hparams(a, g) for a, g in zip(self.algorithms, groups)])
+        for a, h in zip(self.algorithms, self.h):
+            _c.check(a, h)
+        step = ("step",) if rule.steps == "tensor" else ()
+        #: Per group, the state names of state0, state1, ... that a step uses.
+        self.buffers = [_c.buffers(a, h) for a, h in zip(self.algorithms, self.h)]
+        #: Per group, the state entries whose tensors a plan holds.
+        self.state_names = [tuple(b) + step for b in self.buffers]
 
 
 def _zeros(p):
@@ -75,27 +74,26 @@ class _Plan:
     each batch's rows contiguous in the descriptor table, then the
     parameters of no elements (counted, not given to the library)."""
 
-    def __init__(self, opt, rule, groups, params, runs, states):
+    def __init__(self, opt, rule, g, params, runs, states):
         items = [(p, gi) for (gi, end), start in zip(runs, [0] + [e for _, e in runs]) for p in params[start:end]]
-        batches, empty = {}, []
+        batches = {}
         for k, (p, gi) in enumerate(items):
-            if p.numel() == 0:
-                empty.append(k)
-            else:
-                batches.setdefault((rule.algorithm(groups[gi]), p.dtype), []).append(k)
+            batches.setdefault((g.algorithms[gi], p.dtype), []).append(k)
         #: Why the kernels cannot take this plan's parameters, if they cannot.
         self.unhandled = next((f"cadamp: a parameter is {dtype}, which the C library does not take"
                                for _, dtype in batches if dtype not in _c.DTYPES), None)
-        order = [k for ks in batches.values() for k in ks] + empty
+        order = [k for ks in batches.values() for k in ks]
         self.take = operator.itemgetter(*order) if len(order) > 1 else (lambda xs: (xs[order[0]],))
         self.batches, start = [], 0
         for (algorithm, dtype), ks in batches.items():
-            self.batches.append((_c.ALGORITHMS[algorithm], _c.DTYPES.get(dtype, 0), start, start + len(ks)))
+            self.batches.append((algorithm, _c.DTYPES.get(dtype, 0), start, start + len(ks)))
             start += len(ks)
         self.params = [items[k][0] for k in order]
         self.groups = [items[k][1] for k in order]
         n = self.n = len(order)
-        dtype_codes = [_c.DTYPES.get(self.params[i].dtype, 0) for i in range(start)] + [0] * len(empty)
+        # The dtype the binder expects of each parameter, as the shim codes it.
+        shim_dtypes = {torch.float32: _c.shim.float32, torch.float64: _c.shim.float64} if _c.shim else {}
+        dtype_codes = [shim_dtypes.get(p.dtype, -1) for p in self.params]
 
         # The state: each tensor the table holds stays referenced here (so
         # that no other object takes its id, and its TensorImpl lives);
@@ -106,7 +104,7 @@ class _Plan:
         step_impls = torch.zeros(n, dtype=torch.int64)
         steps = torch.zeros(n, dtype=torch.int64)
         for i, (p, gi, st) in enumerate(zip(self.params, self.groups, states_t)):
-            for k, name in enumerate(rule.buffers(groups[gi])):
+            for k, name in enumerate(g.buffers[gi]):
                 t = st.get(name)
                 if t is None:
                     t = _zeros(p)
@@ -182,7 +180,7 @@ class _Plan:
                 self.stats[b] = torch.empty(need, dtype=torch.float64)
             stats = self.stats[b]
             call = (None, algorithm, dtype, desc, end - start, stats.data_ptr() if need else None, stats.numel(),
-                    ctypes.byref(_OPTIONS))
+                    _OPTIONS)
             status = _c.lib.adamp_validate(*call)
             if status != 0:
                 raise RuntimeError(f"cadamp: adamp_validate failed: {_c.lib.adamp_status_string(status).decode()}")
@@ -230,7 +228,7 @@ def _whole_steps(values):
                 v = int(f)
             out.append(v)
         values = out
-    if values and (min(values) < 0 or max(values) >= _STEP_LIMIT):
+    if values and (min(values) < 0 or max(values) > _c.STEP_LIMIT):
         return None
     return values
 
@@ -254,7 +252,7 @@ def _gather(groups):
     return params, grads, runs
 
 
-def _signature(opt, rule, groups, params, runs):
+def _signature(opt, g, params, runs):
     """What a plan depends on, and the parameters' state dicts: the state's
     identity, the parameters with a gradient, their groups, and the tensor
     objects of their state (the plan holds every one, so that no other
@@ -264,17 +262,17 @@ def _signature(opt, rule, groups, params, runs):
     sig = [id(opt.state), tuple(map(id, params)), tuple(runs)]
     start = 0
     for gi, end in runs:
-        for name in rule.state_names(groups[gi]):
+        for name in g.state_names[gi]:
             sig.append(tuple(map(id, map(operator.methodcaller("get", name), states[start:end]))))
         start = end
     return sig, states
 
 
-def step(opt, rule, h):
+def step(opt, rule, g):
     """Steps `opt` with the C library and returns True, or returns False
     having changed nothing when a parameter or group is outside what it
     handles (then the caller takes the reference path; opt._cadamp_reason
-    says why). `h`: hparams() of the groups, already checked. Raises
+    says why). `g`: the Groups of opt's groups, already checked. Raises
     ValueError for a step count out of range, before anything changes."""
     groups = opt.param_groups
     opt._cadamp_reason = None
@@ -285,14 +283,14 @@ def step(opt, rule, h):
     params, grads, runs = _gather(groups)
     if not params:
         return True
-    sig, states = _signature(opt, rule, groups, params, runs)
+    sig, states = _signature(opt, g, params, runs)
     plan = opt.__dict__.get("_cadamp_plan")
     if plan is not None and plan.sig != sig:
         plan = None
     for fresh in (plan is None, True):
         if fresh:
             try:
-                plan = _Plan(opt, rule, groups, params, runs, states)
+                plan = _Plan(opt, rule, g, params, runs, states)
             except NotHandled as e:
                 opt._cadamp_reason = str(e)
                 return False
@@ -300,7 +298,7 @@ def step(opt, rule, h):
         # A plan the kernels cannot take is still checked for what is refused.
         unhandled = plan.unhandled or (None if eligible else "cadamp: a group asks for what only the reference "
                                                              "implementation does (capturable, differentiable)")
-        reason = plan.bind(opt, rule, groups, states, grads, h, kernels=unhandled is None) or unhandled
+        reason = plan.bind(opt, rule, groups, states, grads, g.h, kernels=unhandled is None) or unhandled
         if reason is None:
             break
         if fresh:
@@ -308,7 +306,7 @@ def step(opt, rule, h):
             opt.__dict__["_cadamp_plan"] = plan if unhandled else None   # its checks serve the next step
             return False
     if plan.run(opt, rule):
-        plan.sig = _signature(opt, rule, groups, params, runs)[0]   # its new state is the state now
+        plan.sig = _signature(opt, g, params, runs)[0]   # its new state is the state now
     opt._cadamp_plan = plan
     return True
 

@@ -17,10 +17,6 @@ from torch.optim.optimizer import Optimizer, required
 from . import _engine, _reference
 
 
-def _f(x):
-    return float(x.item()) if isinstance(x, torch.Tensor) else float(x)
-
-
 class _TorchAdamRule(_engine.Rule):
     steps = "tensor"
 
@@ -29,15 +25,6 @@ class _TorchAdamRule(_engine.Rule):
 
     def algorithm(self, g):
         return "adamw" if self.decoupled or g.get("decoupled_weight_decay", False) else "adam"
-
-    def hparams(self, g):
-        b1, b2 = g["betas"]
-        return _engine._c.HParams(lr=_f(g["lr"]), beta1=_f(b1), beta2=_f(b2), eps=_f(g["eps"]),
-                                  weight_decay=_f(g["weight_decay"]), amsgrad=int(bool(g["amsgrad"])),
-                                  maximize=int(bool(g.get("maximize", False))))
-
-    def buffers(self, g):
-        return ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if g["amsgrad"] else [])
 
     def eligible_group(self, g):
         return not g.get("capturable", False) and not g.get("differentiable", False)
@@ -49,28 +36,8 @@ class _TorchSGDRule(_engine.Rule):
     def algorithm(self, g):
         return "sgd"
 
-    def hparams(self, g):
-        return _engine._c.HParams(lr=_f(g["lr"]), momentum=_f(g["momentum"]), dampening=_f(g["dampening"]),
-                                  weight_decay=_f(g["weight_decay"]), nesterov=int(bool(g["nesterov"])),
-                                  maximize=int(bool(g.get("maximize", False))))
-
-    def buffers(self, g):
-        return ["momentum_buffer"] if g["momentum"] != 0 else []
-
     def eligible_group(self, g):
         return not g.get("differentiable", False)
-
-
-#: A group's "projection" (cadamp's extension of the official classes) as
-#: the C library's adamp_projection_rule.
-_RULES = {"auto": 0, "never": 1, "channel": 2, "layer": 3}
-
-
-def _rule_of(g):
-    rule = g.get("projection", "auto")
-    if rule not in _RULES:
-        raise ValueError(f"cadamp: a group's projection must be one of {', '.join(map(repr, _RULES))}, got {rule!r}")
-    return _RULES[rule]
 
 
 class _AdamPRule(_engine.Rule):
@@ -79,31 +46,12 @@ class _AdamPRule(_engine.Rule):
     def algorithm(self, g):
         return "adamp"
 
-    def hparams(self, g):
-        b1, b2 = g["betas"]
-        return _engine._c.HParams(lr=_f(g["lr"]), beta1=_f(b1), beta2=_f(b2), eps=_f(g["eps"]),
-                                  weight_decay=_f(g["weight_decay"]), delta=_f(g["delta"]),
-                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])),
-                                  projection=_rule_of(g))
-
-    def buffers(self, g):
-        return ["exp_avg", "exp_avg_sq"]
-
 
 class _SGDPRule(_engine.Rule):
     steps = "none"
 
     def algorithm(self, g):
         return "sgdp"
-
-    def hparams(self, g):
-        return _engine._c.HParams(lr=_f(g["lr"]), momentum=_f(g["momentum"]), dampening=_f(g["dampening"]),
-                                  weight_decay=_f(g["weight_decay"]), eps=_f(g["eps"]), delta=_f(g["delta"]),
-                                  wd_ratio=_f(g["wd_ratio"]), nesterov=int(bool(g["nesterov"])),
-                                  projection=_rule_of(g))
-
-    def buffers(self, g):
-        return ["momentum"]
 
 
 def _step(opt, rule, closure, reference):
@@ -116,8 +64,8 @@ def _step(opt, rule, closure, reference):
         # before either), and why not "c" (_cadamp_reason), for tests and
         # curious users.
         opt._cadamp_path = None
-        h = _engine.hparams(rule, opt.param_groups)   # one check for both paths, before either writes
-        opt._cadamp_path = "c" if _engine.step(opt, rule, h) else "reference"
+        g = _engine.Groups(rule, opt.param_groups)   # one check for both paths, before either writes
+        opt._cadamp_path = "c" if _engine.step(opt, rule, g) else "reference"
         if opt._cadamp_path == "reference":
             reference()
     return loss
@@ -141,7 +89,7 @@ class _Checked(Optimizer):
 
     def _check_group(self, group):
         g = {k: (0.0 if v is required else v) for k, v in group.items()}   # lr=required: torch says so
-        _engine.hparams(self._rule, [g])
+        _engine.Groups(self._rule, [g])
 
 
 class Adam(torch.optim.Adam, _Checked):
@@ -169,11 +117,8 @@ class SGD(torch.optim.SGD, _Checked):
         return _step(self, self._rule, closure, lambda: torch.optim.SGD.step(self))
 
 
-_PROJECTIONS = {-1: "skipped", 0: "none", 1: "channel", 2: "layer"}
-
-
 def _projections(opt):
-    return {p: _PROJECTIONS[c] for p, c in _engine.last_projections(opt).items()}
+    return {p: _engine._c.PROJECTIONS[c] for p, c in _engine.last_projections(opt).items()}
 
 
 class AdamP(_Checked):

@@ -62,7 +62,6 @@ enum {
     CADAMP_NOT_DENSE,      /* not a dense tensor in CPU memory */
     CADAMP_NOT_CONTIGUOUS,
     CADAMP_OTHER_DTYPE,    /* the parameter's is not the plan's, or another's not the parameter's */
-    CADAMP_EMPTINESS,      /* has elements where the plan has none, or the reverse */
     CADAMP_SHARED_MEMORY,  /* overlaps another tensor the step writes */
     CADAMP_STEP_TENSOR,    /* a step count that is not one CPU float32, float64 or int64 element */
     CADAMP_WHY_COUNT
@@ -75,7 +74,7 @@ enum { SLOT_PARAM = 0, SLOT_GRAD = 1, SLOT_STATE = 2, SLOT_STEP = SLOT_STATE + A
 EXPORT const char *cadamp_bind_why(int32_t why) {
     static const char *const names[CADAMP_WHY_COUNT] = {
         "bound", "has another shape than the parameter", "is not a whole number in [0, 2^63 - 1)",
-        "is not a dense CPU tensor", "is not contiguous", "has another dtype", "gained or lost its elements",
+        "is not a dense CPU tensor", "is not contiguous", "has another dtype",
         "shares memory with another tensor the step writes", "is not one CPU float32, float64 or int64 element"};
     return why >= 0 && why < CADAMP_WHY_COUNT ? names[why] : "unknown";
 }
@@ -99,7 +98,17 @@ EXPORT const char *cadamp_bind_slot(int32_t slot) {
 EXPORT int32_t cadamp_bind_slot_step(void) { return SLOT_STEP; }
 
 EXPORT size_t cadamp_tensor_size(void) { return sizeof(adamp_tensor); }
+EXPORT size_t cadamp_hparams_size(void) { return sizeof(adamp_hparams); }
 EXPORT int32_t cadamp_max_states(void) { return ADAMP_MAX_STATES; }
+/* The largest step count a step takes (it counts to one more). */
+EXPORT int64_t cadamp_step_limit(void) { return INT64_MAX - 1; }
+
+/* adamp_step_options as the drop-in steps: `out` holds sizeof(adamp_step_options) bytes. */
+EXPORT size_t cadamp_step_options_size(void) { return sizeof(adamp_step_options); }
+EXPORT void cadamp_step_options(void *out, double grad_mul, int32_t drop_stats) {
+    const adamp_step_options o = {sizeof o, grad_mul, drop_stats};
+    memcpy(out, &o, sizeof o);
+}
 
 /* What the shim says of one tensor: its shape (any tensor), then (read_dense)
  * where its elements lie. */
@@ -289,9 +298,7 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
     facts *p = &f[SLOT_PARAM];
     if (!present[SLOT_GRAD] || pr->groups[i] < 0 || (size_t)pr->groups[i] >= pr->n_groups) return CADAMP_NOT_DENSE;
     if ((why = read_dense(shim, impl_of(r, i, SLOT_PARAM), p))) return why;
-    if ((p->numel == 0) != (pr->dtypes[i] == 0)) return CADAMP_EMPTINESS;
-    if (pr->dtypes[i] != 0 && p->dtype != (pr->dtypes[i] == ADAMP_F64 ? shim->float64 : shim->float32))
-        return CADAMP_OTHER_DTYPE;
+    if (p->dtype != pr->dtypes[i]) return CADAMP_OTHER_DTYPE;
     const size_t bytes = (size_t)p->numel * elem_size(shim, p->dtype);
     adamp_tensor d = {.param = p->data, .hparams = &pr->hparams[pr->groups[i]], .ndim = (int32_t)p->dim,
                       .step = step};
@@ -307,7 +314,10 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
         if (f[s].dtype != p->dtype) return CADAMP_OTHER_DTYPE;
         const span m = {(uintptr_t)f[s].data, (uintptr_t)f[s].data + bytes, i};
         if (s == SLOT_GRAD) {
-            d.grad = f[s].data;
+            /* A gradient of no elements may have no memory; the library
+             * takes any address as the sign that there is one. */
+            static const char no_elements;
+            d.grad = f[s].data ? f[s].data : &no_elements;
             *grad = m;
         } else {
             state[s - SLOT_STATE] = f[s].data;
@@ -319,7 +329,6 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
         step_dtypes[i] = sdtype;
         spans[at++] = (span){(uintptr_t)sdata, (uintptr_t)sdata + elem_size(shim, sdtype), i};
     }
-    if (pr->dtypes[i] == 0) d.step++; /* counted here: the library is not given it */
     out[i] = d;
     *w = at;
     return CADAMP_BOUND;
@@ -328,9 +337,8 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
 /* Binds parameters [0, n) of a plan. For parameter i: params[i],
  * grads[i], states[i * ADAMP_MAX_STATES + k] and step_tensors[i] hold the
  * TensorImpl addresses (Tensor._cdata; 0: none) of its parameter, gradient,
- * state buffers and step tensor; dtypes[i] is the ADAMP_F32 or ADAMP_F64
- * its plan batched it as, or 0 for a parameter of no elements (the library
- * takes none: its step is counted here); groups[i] its group, an index into
+ * state buffers and step tensor; dtypes[i] is the dtype (the shim's code)
+ * its plan batched it as; groups[i] its group, an index into
  * hparams[0..n_groups); steps[i] its step count when it has no step tensor.
  *
  * Every parameter is checked for what is refused (cadamp_bind_refused);
@@ -338,7 +346,7 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
  * that is all (the reference path's check), and -1 is returned otherwise.
  * With `out`, the first parameter the kernels cannot take as it is, if no
  * parameter is refused; else -1, having written out[i] whole for each
- * parameter (for one of no elements, with its step already counted), and
+ * parameter, and
  * for each with a step tensor, step_data[i] and step_dtypes[i] (for
  * cadamp_store_steps). scratch: cadamp_bind_scratch_len(n) int64s, kept by
  * the plan between steps and zeroed at first: the memory the step writes

@@ -129,9 +129,15 @@ ADAMP_API void adamp_mpi_rows(const adamp_mpi_shard *shard, size_t tensor, int r
  *  is checked, and the ranks' agreement, before anything is written: a
  *  failing call changes nothing, on any rank, unless an MPI call fails
  *  halfway (ADAMP_MPI_E_MPI), after which the parameters are undefined.
- *  `timing` may be NULL. */
+ *  `local_status`: ADAMP_OK, or a status saying that this rank's caller
+ *  refused its input for a reason of its own (e.g. a binding's checks):
+ *  then the step is refused on every rank, this one returning
+ *  local_status and the others ADAMP_MPI_E_OTHER_RANK, and nothing
+ *  changes. `timing` may be NULL. A tensor of no elements is counted as in
+ *  one process (a tensor of no rows is no rank's: each counts it). */
 ADAMP_API int adamp_mpi_step(adamp_mpi_shard *shard, const adamp_config *config, adamp_tensor *tensors, size_t count,
-                             const adamp_step_options *options, adamp_mpi_timing *timing, adamp_mpi_error *error);
+                             const adamp_step_options *options, int local_status, adamp_mpi_timing *timing,
+                             adamp_mpi_error *error);
 
 /* For a consolidated checkpoint (whose format is the caller's): moving bytes
  * and a verdict between the shard's ranks. All collective. */
