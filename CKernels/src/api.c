@@ -135,7 +135,7 @@ static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, ad
         const adamp_tensor *t = &tensors[i];
         if (!t->grad) continue;
         if (t->projection < ADAMP_PROJ_NONE || t->projection > ADAMP_PROJ_LAYER) return ADAMP_E_INVALID_ENUM;
-        if (t->projection != ADAMP_PROJ_NONE && (t->ndim <= 1 || adamp_numel(t) == 0)) return ADAMP_E_INVALID_ENUM;
+        if (t->projection != ADAMP_PROJ_NONE && (t->ndim <= 1 || t->rows == 0 || t->cols == 0)) return ADAMP_E_INVALID_ENUM;
         if (t->projection != ADAMP_PROJ_NONE) need_stats = 1;
         if (t->projection == ADAMP_PROJ_LAYER && projects && sp.part != ADAMP_PART_WHOLE &&
             (!sp.layer_pp || (sp.part == ADAMP_PART_BEGIN ? !sp.row_s : !sp.layer_s)))

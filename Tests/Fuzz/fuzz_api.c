@@ -49,6 +49,20 @@ static int32_t pick_flag(input *in) {
     return b < 200 ? b % 2 : (int32_t)b - 100;
 }
 
+/* A choice (an enum's value): its values, and others. */
+static int32_t pick_choice(input *in) {
+    const uint8_t b = u8(in);
+    return b < 200 ? b % 5 : (int32_t)b - 210;
+}
+
+/* The picker of each rule's values (ADAMP_HPARAMS). */
+#define PICK_NONNEG pick_double
+#define PICK_UNIT_OPEN pick_double
+#define PICK_UNIT_CLOSED pick_double
+#define PICK_FINITE pick_double
+#define PICK_BOOL pick_flag
+#define PICK_PROJECTION_RULE pick_choice
+
 static size_t pick_size(input *in) {
     static const size_t small[] = {1, 2, 3, 4, 7, 8, 9, 16, 17, 33, 64, 300};
     static const size_t huge[] = {0, SIZE_MAX / 8, SIZE_MAX / 3 + 1, SIZE_MAX / 2, SIZE_MAX,
@@ -91,7 +105,7 @@ static void fill(call *c, int i, int mode, uint64_t seed, size_t es) {
         g[j] = (double)(mix(&seed) >> 11) / 9007199254740992.0 * 2e-2 - 1e-2;
         if (mode == 3 && mix(&seed) % 16 == 0) g[j] = (const double[]){NAN, INFINITY, -INFINITY, 0}[mix(&seed) % 4];
     }
-    if (mode == 1 || mode == 2) {
+    if ((mode == 1 || mode == 2) && n > 0) {
         const size_t rows = mode == 1 ? c->t[i].rows : 1, cols = n / rows;
         for (size_t r = 0; r < rows; r++) {
             double gp = 0, pp = 0;
@@ -136,12 +150,13 @@ static void build(call *c, const uint8_t *data, size_t size) {
     c->opt.size = opt_sizes[seed % 4], c->opt.grad_mul = muls[(seed >> 2) % 8], c->opt_null = (seed >> 5) & 1;
     c->opt.drop_stats = drops[(seed >> 6) % 4];
     c->stats_mode = stats_mode;
+    /* Every field of the list (adamp.h), in its order: a double, or a flag
+     * or choice (an int32_t). */
     for (int k = 0; k < 2; k++) {
         adamp_hparams *h = &c->h[k];
-        h->lr = pick_double(&in), h->beta1 = pick_double(&in), h->beta2 = pick_double(&in);
-        h->momentum = pick_double(&in), h->dampening = pick_double(&in), h->eps = pick_double(&in);
-        h->weight_decay = pick_double(&in), h->delta = pick_double(&in), h->wd_ratio = pick_double(&in);
-        h->nesterov = pick_flag(&in), h->amsgrad = pick_flag(&in), h->maximize = pick_flag(&in);
+#define PICK(F, type, member, name, own, rule, torch_rule) h->member = (type)PICK_##rule(&in);
+        ADAMP_HPARAMS(PICK)
+#undef PICK
     }
     const size_t es = c->dtype == ADAMP_F32 ? 4 : 8; /* invalid dtypes are rejected anyway */
     size_t stats_rows = 0, grad_elems = 0;
@@ -157,11 +172,12 @@ static void build(call *c, const uint8_t *data, size_t size) {
         t->step = steps[u8(&in) % 8];
         const int mode = u8(&in) % 4;
         t->hparams = flags & 0x20 ? NULL : &c->h[(flags >> 6) & 1];
-        /* The size rule of adamp.h, as the oracle. */
-        const int fits = t->rows && t->cols && t->cols <= PTRDIFF_MAX / es / t->rows;
+        /* The size rule of adamp.h, as the oracle: a tensor may have no
+         * elements (and then no statistics rows), none may overflow. */
+        const int fits = !t->rows || t->cols <= PTRDIFF_MAX / es / t->rows;
         const size_t n = fits ? t->rows * t->cols : 0;
         if (!fits) c->sizes_valid = 0;
-        if (t->ndim > 1) {
+        if (t->ndim > 1 && t->cols > 0) {
             if (t->rows > PTRDIFF_MAX / 48 - stats_rows) c->sizes_valid = 0, stats_overflow = 1;
             else stats_rows += t->rows;
         }

@@ -4,6 +4,7 @@ a few that reach the projections, in fuzz_api.c's input layout. Run it from
 anywhere; it rewrites its own seeds in corpus/ beside this file. The files
 named finding-* there are inputs the fuzzer found, kept as regressions."""
 import os
+import re
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ENTRY = {"step": 0, "row_stats": 1, "decide": 2, "apply": 3, "stats_len": 4, "step_ex": 7, "grad_norms": 8,
@@ -23,10 +24,23 @@ def size(x):
     return SMALL.index(x) if isinstance(x, int) else HUGE[x]
 
 
-def hparams(lr=0.1, beta1=0.9, beta2=0.999, momentum=0.9, dampening=0, eps=1e-8, wd=0.1, delta=0.1,
-            wd_ratio=0.1, nesterov=0, amsgrad=0, maximize=0):
-    return [D[lr], D[beta1], D[beta2], D[momentum], D[dampening], D[eps], D[wd], D[delta], D[wd_ratio],
-            nesterov, amsgrad, maximize]
+def _members():
+    """adamp_hparams' members and whether each is a double, in the order of
+    the one list (ADAMP_HPARAMS in adamp.h), which fuzz_api.c reads them in."""
+    with open(os.path.join(HERE, "..", "..", "CKernels", "include", "adamp.h")) as f:
+        return [(m, t == "double") for t, m in re.findall(r"X\(\w+, (double|int32_t), (\w+),", f.read())]
+
+
+MEMBERS = _members()
+DEFAULTS = dict(lr=0.1, beta1=0.9, beta2=0.999, momentum=0.9, dampening=0, eps=1e-8, weight_decay=0.1, delta=0.1,
+                wd_ratio=0.1)
+
+
+def hparams(**given):
+    """Bytes of one adamp_hparams: a double by its index in pick_double's
+    table, an int32_t as its value (fields not given: DEFAULTS, or 0)."""
+    values = {**DEFAULTS, **given}
+    return [D[values.get(m, 0)] if real else values.get(m, 0) for m, real in MEMBERS]
 
 
 def tensor(rows, cols, ndim, flags, projection=0, step=1, mode=0):
@@ -50,7 +64,7 @@ def call(entry, algo, tensors, h=None, threads=0, block=0, config_null=True, sta
 SEEDS = {
     # 1. SGD with momentum 0 and a buffer left in place (directed test: capi_test.c).
     "sgd-momentum0-stale-buffer": call("step", "sgd", [tensor(1, 33, 1, GRAD | S0)],
-                                      h=hparams(momentum=0, dampening=0.5, wd=0)),
+                                      h=hparams(momentum=0, dampening=0.5, weight_decay=0)),
     # 2. A tensor without gradient whose stats rows overflow, then a real one.
     "stats-offset-wrap": call("step", "adamp", [tensor("SIZE_MAX/8", 1, 2, S0 | S1),
                                                 tensor(16, 17, 2, GRAD | S0 | S1)], stats_mode=3),
