@@ -39,17 +39,21 @@ for n in 2 3; do
         { echo "check-mpi: ranks that ended a second apart did not end cleanly on $n ranks" >&2; exit 1; }
 done
 echo "a rank that exits between steps ends the job at once (2, 3 ranks); ranks that end apart end cleanly"
-# From C alone: adamp_mpi.h over the C library built without Swift.
+# From C alone: adamp_mpi.h over the C library built without Swift (its
+# flags the library's, CKernels/build.conf).
 make -s -C CKernels
-mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/include Examples/mpi/sharded_step.c \
-    Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp -lm -o "$work/sharded_step"
+read -r -a cflags <<<"$(bash scripts/build-conf.sh ADAMP_CFLAGS)"
+mpi_c=(mpicc "${cflags[@]}" -Wall -Wextra -Werror -I "$(bash scripts/build-conf.sh ADAMP_INCLUDE)"
+       -I Distributed/CAdamPMPI/include)
+"${mpi_c[@]}" Examples/mpi/sharded_step.c Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp \
+    $(bash scripts/build-conf.sh ADAMP_LIBS) -o "$work/sharded_step"
 out=$("${mpi[@]}" -np 3 "$work/sharded_step")
 [ "$(echo "$out" | grep -c ': OK$')" -eq 3 ] || { echo "$out" >&2; echo "check-mpi: Examples/mpi/sharded_step.c failed" >&2; exit 1; }
 echo "Examples/mpi/sharded_step.c from C on 3 ranks: bitwise adamp_step's"
 # What the ranks must agree on: the values the algorithm reads; a shape that
 # differs named as the ranks passed it.
-mpicc -O2 -Wall -Wextra -Werror -I CKernels/include -I Distributed/CAdamPMPI/include Tests/MPIFromC/agree_test.c \
-    Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp -lm -o "$work/agree_test"
+"${mpi_c[@]}" Tests/MPIFromC/agree_test.c Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp \
+    $(bash scripts/build-conf.sh ADAMP_LIBS) -o "$work/agree_test"
 for n in 2 3; do
     out=$("${mpi[@]}" -np "$n" "$work/agree_test") || { echo "$out" >&2; echo "check-mpi: agree_test failed on $n ranks" >&2; exit 1; }
     grep "^agree_test" <<<"$out"

@@ -32,8 +32,11 @@ if [ ! -f "$runtime" ]; then
     exit 0
 fi
 mkdir -p build/asan-python
-"$cc" -O1 -g -std=c11 -ffp-contract=off -fno-omit-frame-pointer -fsanitize=address -fPIC -shared \
-    -ICKernels/include CKernels/src/*.c Bindings/python/src/bind.c -lm -o build/asan-python/libcadamp.so
+read -r -a cflags <<<"$(bash scripts/build-conf.sh ADAMP_CFLAGS)"
+read -r -a sources <<<"$(bash scripts/build-conf.sh ADAMP_SOURCES)"
+"$cc" "${cflags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address -fPIC -shared \
+    -I"$(bash scripts/build-conf.sh ADAMP_INCLUDE)" "${sources[@]}" Bindings/python/src/bind.c \
+    $(bash scripts/build-conf.sh ADAMP_LIBS) -o build/asan-python/libcadamp.so
 (cd Bindings/python/tests && LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0 \
     CADAMP_LIBRARY="$root/build/asan-python/libcadamp.so" CADAMP_MUTATION_SEQUENCES="${CADAMP_MUTATION_SEQUENCES:-3000}" \
     "$py" -m pytest -q -p no:cacheprovider test_hostile.py)

@@ -26,9 +26,10 @@ module CAdamP { header "$root/CKernels/include/adamp.h" export * }
 module CSHA256 { header "$root/Sources/CSHA256/include/sha256.h" export * }
 EOF
 objs=()
-for src in CKernels/src/*.c Sources/CSHA256/sha256.c; do
+read -r -a cflags <<<"$(bash scripts/build-conf.sh ADAMP_CFLAGS)"
+for src in $(bash scripts/build-conf.sh ADAMP_SOURCES) Sources/CSHA256/sha256.c; do
     o="$out/obj/$(basename "$src" .c).o"
-    "$cc" -O1 -g -std=c11 -ffp-contract=off -fsanitize=address,fuzzer-no-link -ICKernels/include \
+    "$cc" "${cflags[@]}" -O1 -g -fsanitize=address,fuzzer-no-link -I"$(bash scripts/build-conf.sh ADAMP_INCLUDE)" \
         -ISources/CSHA256/include -c "$src" -o "$o"
     objs+=("$o")
 done

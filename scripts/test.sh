@@ -7,8 +7,8 @@
 # default), adamp-bench on bad input, adamp-demo as a user runs it, the C
 # library installed and linked as a C and C++ user would, the PyTorch drop-in
 # installed with pip and tested against adamp and torch.optim, the sharded
-# optimizer on 1-4 MPI ranks against one process, and a package
-# that depends on this one by version.
+# optimizer on 1-4 MPI ranks against one process, the C ABI against its
+# releases, and a package that depends on this one by version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
@@ -23,6 +23,7 @@ out=$(ADAMP_ISA=no-such-isa make -s -C CKernels check 2>&1)
 echo "$out" | grep "ADAMP_ISA=no-such-isa is not one of" >/dev/null || { echo "ADAMP_ISA: unknown name not reported" >&2; exit 1; }
 echo "$out" | tail -1
 make -s -C CKernels sanitize
+bash scripts/check-abi.sh
 mkdir -p build
 if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log 2>&1; then
     tail -60 build/fuzz.log

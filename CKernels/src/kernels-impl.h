@@ -27,11 +27,7 @@
 #include <math.h>
 #include "kernels.h"
 
-/* clang contracts a*b+c within an expression unless told not to; gcc in ISO C
- * mode (-std=c11) never does. The fused operations are explicit fma() calls. */
-#if defined(__clang__)
-#pragma STDC FP_CONTRACT OFF
-#endif
+#include "fp.h"
 
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)

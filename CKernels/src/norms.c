@@ -7,6 +7,7 @@
  * sums to the caller's workspace (2 doubles per chunk), and one thread adds
  * them per tensor in chunk order, so the result does not depend on the
  * number of threads. */
+#include "fp.h"
 #include <math.h>
 #include "norms.h"
 #include "schedule.h"

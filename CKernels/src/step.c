@@ -21,6 +21,7 @@
  * p when the guess was wrong, was exact but no faster on the machine it was
  * measured on: the copy's writes cost what the second read saved. See the
  * branch experiment/speculation.) */
+#include "fp.h"
 #include <math.h>
 #include "step.h"
 #include "schedule.h"

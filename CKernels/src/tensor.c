@@ -1,4 +1,5 @@
 /* The per-tensor maths, as the official code computes it in Python floats. */
+#include "fp.h"
 #include <math.h>
 #include "tensor.h"
 
