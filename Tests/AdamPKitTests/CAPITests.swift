@@ -25,8 +25,10 @@ final class CBatch {
         }
         m = initial.map { buffer([Float](repeating: 0, count: $0.count)) }
         v = initial.map { buffer([Float](repeating: 0, count: $0.count)) }
-        h.initialize(to: adamp_hparams(lr: 0.01, beta1: 0.9, beta2: 0.999, momentum: 0.9, dampening: 0, eps: 1e-8,
-                                       weight_decay: 0.01, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, projection: 0))
+        var hp = adamp_hparams() // fields by name: the struct is the C library's list
+        (hp.lr, hp.beta1, hp.beta2, hp.momentum, hp.eps, hp.weight_decay, hp.delta, hp.wd_ratio) =
+            (0.01, 0.9, 0.999, 0.9, 1e-8, 0.01, 0.1, 0.1)
+        h.initialize(to: hp)
         tensors = .allocate(capacity: shapes.count)
         for i in shapes.indices {
             tensors[i] = adamp_tensor(param: UnsafeMutableRawPointer(p[i].baseAddress!), grad: UnsafeRawPointer(g[i].baseAddress!),
@@ -80,8 +82,8 @@ final class CBatch {
     }
 
     @Test func hparamsCheckNamesTheField() {
-        var h = adamp_hparams(lr: 0.1, beta1: 0.9, beta2: 0.999, momentum: 1.0, dampening: 0, eps: 1e-8,
-                              weight_decay: 0, delta: 0.1, wd_ratio: 0.1, nesterov: 0, amsgrad: 0, maximize: 0, projection: 0)
+        var h = adamp_hparams()
+        (h.lr, h.beta1, h.beta2, h.momentum, h.eps, h.delta, h.wd_ratio) = (0.1, 0.9, 0.999, 1.0, 1e-8, 0.1, 0.1)
         var field = ADAMP_FIELD_NONE
         #expect(adamp_hparams_check(ADAMP_ALGO_ADAMP, &h, &field, nil) == ADAMP_OK) // momentum unused by AdamP
         #expect(adamp_hparams_check(ADAMP_ALGO_SGDP, &h, &field, nil) == ADAMP_E_INVALID_HPARAM)
