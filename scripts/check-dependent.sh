@@ -10,14 +10,16 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/dep" && (cd "$root" && git ls-files --cached --others --exclude-standard | tar -cf - -T - | tar -xf - -C "$work/dep")
 git -C "$work/dep" init -q && git -C "$work/dep" add -A
 git -C "$work/dep" -c user.name=ci -c user.email=ci@localhost commit -qm snapshot
-git -C "$work/dep" tag 1.0.0
+# Tagged as the version the package is (adamp.h's), as a release would be.
+version=$(for part in MAJOR MINOR PATCH; do sed -n "s/^#define ADAMP_VERSION_$part \([0-9]*\)$/\1/p" "$root/CKernels/include/adamp.h"; done | paste -sd.)
+git -C "$work/dep" tag "$version"
 mkdir -p "$work/app/Sources/app"
 cat > "$work/app/Package.swift" <<SWIFT
 // swift-tools-version:6.0
 import PackageDescription
 let package = Package(
     name: "app",
-    dependencies: [.package(url: "file://$work/dep", from: "1.0.0")],
+    dependencies: [.package(url: "file://$work/dep", from: "$version")],
     targets: [
         .executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "dep")]),
         .executableTarget(name: "sharded", dependencies: [.product(name: "AdamPKit", package: "dep"),
