@@ -120,8 +120,8 @@ class _Plan:
                     raise NotHandled(f"cadamp: a step count is a {type(t).__name__}, not a tensor")
                 step_impls[i] = t._cdata
                 self.held.append(t)
-            elif rule.steps == "first":
-                steps[i] = int(st.get("momentum_buffer") is not None)
+            elif rule.steps == "first":   # whether its (one) buffer exists already
+                steps[i] = int(bool(g.buffers[gi]) and st.get(g.buffers[gi][0]) is not None)
         self.param_impls = torch.tensor([p._cdata for p in self.params], dtype=torch.int64)
         self.state_impls, self.step_impls, self.steps = impls, step_impls, steps
         self.dtypes = torch.tensor(dtype_codes, dtype=torch.int32)
