@@ -92,7 +92,7 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
     if (!config) config = &none;
     if (!adamp_isa_valid(config->isa)) return ADAMP_E_INVALID_ENUM;
     if (!adamp_isa_supported(config->isa)) return ADAMP_E_UNSUPPORTED_ISA;
-    *kernels = adamp_kernels_for(dtype, adamp_isa_selected(config->isa));
+    *kernels = adamp_kernels_for(dtype, 0, dtype, adamp_isa_selected(config->isa));
     if (!*kernels) return ADAMP_E_UNSUPPORTED_ISA;
     if (config->threads < 0 || config->threads > ADAMP_MAX_THREADS || config->block < 0) return ADAMP_E_INVALID_CONFIG;
     *threads = config->threads > 0 ? config->threads : adamp_default_threads();

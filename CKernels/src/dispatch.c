@@ -4,19 +4,25 @@
 #include <stdlib.h>
 #include "dispatch.h"
 
+/* Every storage of every variant. */
 static const struct {
-    adamp_dtype dtype;
+    adamp_dtype dtype, grad;
+    int master;
     adamp_isa isa;
     const adamp_kernels *kernels;
 } VARIANTS[] = {
-#define ADAMP_VARIANT(dtype, isa, table) {dtype, isa, &table},
+#define ENTRY_(suffix, dtype, master, grad, isa, variant) {dtype, grad, master, isa, &ADAMP_TABLE(variant, suffix)},
+#define ADAMP_VARIANT(type, isa, variant) ADAMP_##type##_STORAGES(ENTRY_, isa, variant)
 #include "variants.inc"
 #undef ADAMP_VARIANT
+#undef ENTRY_
 };
 
-const adamp_kernels *adamp_kernels_for(adamp_dtype dtype, adamp_isa isa) {
+const adamp_kernels *adamp_kernels_for(adamp_dtype dtype, int master, adamp_dtype grad, adamp_isa isa) {
     for (size_t i = 0; i < sizeof VARIANTS / sizeof VARIANTS[0]; i++)
-        if (VARIANTS[i].dtype == dtype && VARIANTS[i].isa == isa) return VARIANTS[i].kernels;
+        if (VARIANTS[i].dtype == dtype && VARIANTS[i].master == master && VARIANTS[i].grad == grad &&
+            VARIANTS[i].isa == isa)
+            return VARIANTS[i].kernels;
     return NULL;
 }
 
@@ -32,7 +38,7 @@ static int cpu_has(adamp_isa isa) {
 
 int adamp_isa_supported(adamp_isa isa) {
     if (isa == ADAMP_ISA_AUTO) return 1;
-    return adamp_kernels_for(ADAMP_F32, isa) != NULL && cpu_has(isa);
+    return adamp_kernels_for(ADAMP_F32, 0, ADAMP_F32, isa) != NULL && cpu_has(isa);
 }
 
 static const struct {

@@ -42,7 +42,8 @@ typedef __m256d D;
 #define VFNMA _mm256_fnmadd_ps
 /* a where it is infinite or NaN (not below +inf, unordered included) */
 #define VFIX_SQRT_DIV(q, a) _mm256_blendv_ps(q, a, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ))
-#include "kernels-impl.h"
+#include "kernels-shared.h"
+#include "kernels-f32.h"
 
 #include "x86-target-end.h"
 #else

@@ -43,7 +43,8 @@ typedef __m512d D;
 /* VFIXUPIMMPS: per class of a (QNaN, SNaN, zero, one, -inf, +inf, negative,
  * positive), 4 bits: 0 keeps q, 1 gives a, 2 gives a quieted. */
 #define VFIX_SQRT_DIV(q, a) _mm512_fixupimm_ps(q, a, _mm512_set1_epi32(0x00110122), 0)
-#include "kernels-impl.h"
+#include "kernels-shared.h"
+#include "kernels-f32.h"
 
 #include "x86-target-end.h"
 #else

@@ -3,4 +3,5 @@
 #define E(name) name##_f32
 #define ISA_NAME "scalar"
 #define VARIANT f32_scalar
-#include "kernels-impl.h"
+#include "kernels-shared.h"
+#include "kernels-f32.h"

@@ -36,7 +36,8 @@ typedef __m256d D;
 #define VFNMA _mm256_fnmadd_pd
 /* a where it is infinite or NaN (not below +inf, unordered included) */
 #define VFIX_SQRT_DIV(q, a) _mm256_blendv_pd(q, a, _mm256_cmp_pd(a, _mm256_set1_pd(INFINITY), _CMP_NLT_UQ))
-#include "kernels-impl.h"
+#include "kernels-shared.h"
+#include "kernels-f64.h"
 
 #include "x86-target-end.h"
 #else

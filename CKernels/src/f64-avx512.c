@@ -36,7 +36,8 @@ typedef __m512d D;
 #define VFNMA _mm512_fnmadd_pd
 /* VFIXUPIMMPD: the table of f32-avx512.c's VFIXUPIMMPS, per class of a. */
 #define VFIX_SQRT_DIV(q, a) _mm512_fixupimm_pd(q, a, _mm512_set1_epi64(0x00110122), 0)
-#include "kernels-impl.h"
+#include "kernels-shared.h"
+#include "kernels-f64.h"
 
 #include "x86-target-end.h"
 #else

@@ -3,4 +3,5 @@
 #define E(name) name##_f64
 #define ISA_NAME "scalar"
 #define VARIANT f64_scalar
-#include "kernels-impl.h"
+#include "kernels-shared.h"
+#include "kernels-f64.h"

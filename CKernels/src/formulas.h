@@ -29,6 +29,13 @@
  *   buf = g.clone() | buf.mul_(mom).add_(g, ...)   as SGDP; nesterov fma(buf, mom, g)
  *   p.add_(g, alpha=-lr)                           p = fma(g, -lr, p)
  *
+ * Memory: each formula takes its buffers as they are stored (storage.h: the
+ * parameter as an adamp_pbuf, the gradient and the state as addresses) and
+ * an element index i, and reads and writes them only through L_PLOAD(p, i),
+ * L_PSTORE(p, i, x), L_GLOAD(g, i), L_SLOAD(s, i) and L_SSTORE(s, i, x),
+ * which widen a stored value exactly to T and round a result to its
+ * storage once; the perturbation a kernel keeps is T, at L_LOAD/L_STORE.
+ *
  * Operations: LANE L_LOAD(const T *), L_STORE(T *, LANE), L_SET1(T),
  * L_ADD/L_SUB/L_MUL/L_DIV(a, b), L_SQRT(a), L_FMA(a, b, c) = a*b + c rounded
  * once, L_NEG(a) (the sign flipped), L_MAXNAN(a, b) = a > b or a NaN ? a : b;
@@ -55,8 +62,8 @@ static inline LF(k) LF(kload)(const E(tconsts) *c) {
  * unscaling, clipping), as an in-place g.mul_() would leave it. Without one
  * the multiplier is 1, and x * 1 is x exactly: multiplying always costs less
  * than testing (measured: a test per vector made the AdamP step ~8% slower). */
-static inline LANE LF(grad)(const T *g, const LF(k) *k) {
-    return L_MUL(L_LOAD(g), k->gmul); /* times 1 is exact: unscaled gradients read as they are */
+static inline LANE LF(grad)(const void *g, size_t i, const LF(k) *k) {
+    return L_MUL(L_GLOAD(g, i), k->gmul); /* times 1 is exact: unscaled gradients read as they are */
 }
 
 /* v = v*b2 + (1-b2)*g*g: the second moment of every Adam. */
@@ -71,12 +78,13 @@ static inline LANE LF(adamp_perturb)(LANE g, LANE m, LANE v, const LF(k) *k) {
     return L_DIV(L_ADD(L_MUL(k->b1, m), L_MUL(k->c1, g)), denom);
 }
 
-/* AdamP's moments at m and v, written back; returns the perturbation. */
-static inline LANE LF(adamp_moments)(LANE g, T *m, T *v, const LF(k) *k) {
-    const LANE mm = L_FMA(g, k->c1, L_MUL(L_LOAD(m), k->b1));
-    const LANE vv = LF(second_moment)(g, L_LOAD(v), k);
-    L_STORE(m, mm);
-    L_STORE(v, vv);
+/* AdamP's moments at m and v, written back; returns the perturbation (from
+ * the moments as computed: a narrower storage rounds only what is stored). */
+static inline LANE LF(adamp_moments)(LANE g, void *m, void *v, size_t i, const LF(k) *k) {
+    const LANE mm = L_FMA(g, k->c1, L_MUL(L_SLOAD(m, i), k->b1));
+    const LANE vv = LF(second_moment)(g, L_SLOAD(v, i), k);
+    L_SSTORE(m, i, mm);
+    L_SSTORE(v, i, vv);
     return LF(adamp_perturb)(g, mm, vv, k);
 }
 
@@ -88,9 +96,9 @@ static inline LANE LF(sgdp_perturb)(LANE g, LANE b, const LF(k) *k) {
 }
 
 /* SGDP's momentum at buf, written back; returns the perturbation. */
-static inline LANE LF(sgdp_moments)(LANE g, T *buf, const LF(k) *k) {
-    const LANE b = LF(momentum)(g, L_LOAD(buf), k);
-    L_STORE(buf, b);
+static inline LANE LF(sgdp_moments)(LANE g, void *buf, size_t i, const LF(k) *k) {
+    const LANE b = LF(momentum)(g, L_SLOAD(buf, i), k);
+    L_SSTORE(buf, i, b);
     return LF(sgdp_perturb)(g, b, k);
 }
 
@@ -98,7 +106,9 @@ static inline LANE LF(sgdp_moments)(LANE g, T *buf, const LF(k) *k) {
 static inline LANE LF(project)(LANE u, LANE p, LANE dn, LANE s) { return L_SUB(u, L_MUL(L_DIV(p, dn), s)); }
 
 /* p = p*decay - step*u, the last line of AdamP and SGDP. */
-static inline void LF(update)(T *pp, LANE p, LANE u, const LF(k) *k) { L_STORE(pp, L_FMA(u, k->neg_step, L_MUL(p, k->decay))); }
+static inline void LF(update)(adamp_pbuf pp, size_t i, LANE p, LANE u, const LF(k) *k) {
+    L_PSTORE(pp, i, L_FMA(u, k->neg_step, L_MUL(p, k->decay)));
+}
 
 /* torch.optim's gradient: maximize negates it, L2 adds wd * p. */
 static inline LANE LF(torch_grad)(LANE g, LANE p, const LF(k) *k) {
@@ -110,77 +120,79 @@ static inline LANE LF(torch_grad)(LANE g, LANE p, const LF(k) *k) {
 /* The kernels' steps at one place (one lane of elements from each pointer). */
 
 /* AdamP, not projected: moments, weight decay and update. */
-static inline void LF(adamp_update_at)(T *p, const T *g, T *m, T *v, const LF(k) *k) {
-    LF(update)(p, L_LOAD(p), LF(adamp_moments)(LF(grad)(g, k), m, v, k), k);
+static inline void LF(adamp_update_at)(adamp_pbuf p, const void *g, void *m, void *v, size_t i, const LF(k) *k) {
+    LF(update)(p, i, L_PLOAD(p, i), LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, k), k);
 }
 
 /* AdamP, projected, sweep 1: the moments; returns the perturbation, which
  * the kernel sums times p into s. */
-static inline LANE LF(adamp_moments_dot_at)(const T *g, T *m, T *v, const LF(k) *k) {
-    return LF(adamp_moments)(LF(grad)(g, k), m, v, k);
+static inline LANE LF(adamp_moments_dot_at)(const void *g, void *m, void *v, size_t i, const LF(k) *k) {
+    return LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, k);
 }
 
 /* AdamP, projected, sweep 2: the perturbation less p_n * s, decay, update. */
-static inline void LF(adamp_apply_projection_at)(T *p, const T *g, const T *m, const T *v, const LF(k) *k, LANE dn,
-                                                 LANE s) {
-    const LANE pp = L_LOAD(p);
-    LF(update)(p, pp, LF(project)(LF(adamp_perturb)(LF(grad)(g, k), L_LOAD(m), L_LOAD(v), k), pp, dn, s), k);
+static inline void LF(adamp_apply_projection_at)(adamp_pbuf p, const void *g, const void *m, const void *v, size_t i,
+                                                 const LF(k) *k, LANE dn, LANE s) {
+    const LANE pp = L_PLOAD(p, i);
+    LF(update)(p, i, pp, LF(project)(LF(adamp_perturb)(LF(grad)(g, i, k), L_SLOAD(m, i), L_SLOAD(v, i), k), pp, dn, s), k);
 }
 
 /* AdamP, projected, sweep 1 keeping the perturbation in u (a row of
  * scratch), so that sweep 2 reads it instead of computing it again (a
  * square root and a division per element): bitwise the same value. */
-static inline LANE LF(adamp_moments_dot_keep_at)(const T *g, T *m, T *v, T *u, const LF(k) *k) {
-    const LANE pert = LF(adamp_moments)(LF(grad)(g, k), m, v, k);
-    L_STORE(u, pert);
+static inline LANE LF(adamp_moments_dot_keep_at)(const void *g, void *m, void *v, T *u, size_t i, const LF(k) *k) {
+    const LANE pert = LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, k);
+    L_STORE(u + i, pert);
     return pert;
 }
 
 /* AdamP, projected, sweep 2 from the kept perturbation. */
-static inline void LF(adamp_apply_kept_at)(T *p, const T *u, const LF(k) *k, LANE dn, LANE s) {
-    const LANE pp = L_LOAD(p);
-    LF(update)(p, pp, LF(project)(L_LOAD(u), pp, dn, s), k);
+static inline void LF(adamp_apply_kept_at)(adamp_pbuf p, const T *u, size_t i, const LF(k) *k, LANE dn, LANE s) {
+    const LANE pp = L_PLOAD(p, i);
+    LF(update)(p, i, pp, LF(project)(L_LOAD(u + i), pp, dn, s), k);
 }
 
-static inline void LF(sgdp_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
-    LF(update)(p, L_LOAD(p), LF(sgdp_moments)(LF(grad)(g, k), buf, k), k);
+static inline void LF(sgdp_update_at)(adamp_pbuf p, const void *g, void *buf, size_t i, const LF(k) *k) {
+    LF(update)(p, i, L_PLOAD(p, i), LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, k), k);
 }
 
 /* SGDP, projected, sweep 1: as AdamP's. */
-static inline LANE LF(sgdp_moments_dot_at)(const T *g, T *buf, const LF(k) *k) {
-    return LF(sgdp_moments)(LF(grad)(g, k), buf, k);
+static inline LANE LF(sgdp_moments_dot_at)(const void *g, void *buf, size_t i, const LF(k) *k) {
+    return LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, k);
 }
 
-static inline void LF(sgdp_apply_projection_at)(T *p, const T *g, T *buf, const LF(k) *k, LANE dn, LANE s) {
-    const LANE pp = L_LOAD(p);
-    const LANE u = LF(project)(LF(sgdp_perturb)(LF(grad)(g, k), L_LOAD(buf), k), pp, dn, s);
-    if (!k->nesterov) L_STORE(buf, u); /* d_p is buf itself: projected in place */
-    LF(update)(p, pp, u, k);
+static inline void LF(sgdp_apply_projection_at)(adamp_pbuf p, const void *g, void *buf, size_t i, const LF(k) *k,
+                                                LANE dn, LANE s) {
+    const LANE pp = L_PLOAD(p, i);
+    const LANE u = LF(project)(LF(sgdp_perturb)(LF(grad)(g, i, k), L_SLOAD(buf, i), k), pp, dn, s);
+    if (!k->nesterov) L_SSTORE(buf, i, u); /* d_p is buf itself: projected in place */
+    LF(update)(p, i, pp, u, k);
 }
 
 /* torch.optim Adam / AdamW (vmax NULL: no amsgrad). */
-static inline void LF(adam_update_at)(T *p, const T *g, T *m, T *v, T *vmax, const LF(k) *k) {
-    const LANE pp = L_LOAD(p), mo = L_LOAD(m);
-    const LANE gg = LF(torch_grad)(LF(grad)(g, k), pp, k);
+static inline void LF(adam_update_at)(adamp_pbuf p, const void *g, void *m, void *v, void *vmax, size_t i,
+                                      const LF(k) *k) {
+    const LANE pp = L_PLOAD(p, i), mo = L_SLOAD(m, i);
+    const LANE gg = LF(torch_grad)(LF(grad)(g, i, k), pp, k);
     const LANE mm = L_FMA(k->lcoef, L_SUB(gg, mo), k->lsmall ? mo : gg); /* lerp */
-    LANE vv = LF(second_moment)(gg, L_LOAD(v), k);
-    L_STORE(m, mm);
-    L_STORE(v, vv);
+    LANE vv = LF(second_moment)(gg, L_SLOAD(v, i), k);
+    L_SSTORE(m, i, mm);
+    L_SSTORE(v, i, vv);
     if (vmax) {
-        vv = L_MAXNAN(L_LOAD(vmax), vv);
-        L_STORE(vmax, vv);
+        vv = L_MAXNAN(L_SLOAD(vmax, i), vv);
+        L_SSTORE(vmax, i, vv);
     }
-    L_STORE(p, L_ADD(L_MUL(pp, k->decay), L_DIV(L_MUL(k->neg_step, mm), LF(adam_denom)(vv, k))));
+    L_PSTORE(p, i, L_ADD(L_MUL(pp, k->decay), L_DIV(L_MUL(k->neg_step, mm), LF(adam_denom)(vv, k))));
 }
 
 /* torch.optim SGD (buf NULL: momentum 0). */
-static inline void LF(sgd_update_at)(T *p, const T *g, T *buf, const LF(k) *k) {
-    const LANE pp = L_LOAD(p);
-    LANE d = LF(torch_grad)(LF(grad)(g, k), pp, k);
+static inline void LF(sgd_update_at)(adamp_pbuf p, const void *g, void *buf, size_t i, const LF(k) *k) {
+    const LANE pp = L_PLOAD(p, i);
+    LANE d = LF(torch_grad)(LF(grad)(g, i, k), pp, k);
     if (buf) {
-        const LANE b = k->first ? d : LF(momentum)(d, L_LOAD(buf), k);
-        L_STORE(buf, b);
+        const LANE b = k->first ? d : LF(momentum)(d, L_SLOAD(buf, i), k);
+        L_SSTORE(buf, i, b);
         d = k->nesterov ? L_FMA(b, k->mom, d) : b;
     }
-    L_STORE(p, L_FMA(d, k->neg_step, pp));
+    L_PSTORE(p, i, L_FMA(d, k->neg_step, pp));
 }

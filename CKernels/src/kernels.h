@@ -27,13 +27,19 @@ typedef struct adamp_consts {
     int first;                       /* SGD: the buffer starts as the gradient */
 } adamp_consts;
 
-/* One contiguous segment of a tensor: its parameter, gradient and the state
+/* One contiguous segment of a tensor: its parameter (and, for a parameter
+ * kept with a master, its other half: storage.h), gradient and the state
  * buffers its update uses (state k at s[k]; NULL where it uses none). */
 typedef struct adamp_seg {
-    void *p;
+    void *p, *p2;
     const void *g;
     void *s[ADAMP_MAX_STATES];
 } adamp_seg;
+
+/* The parameter of a segment as the formulas take it (storage.h). */
+typedef struct adamp_pbuf {
+    void *a, *b;
+} adamp_pbuf;
 
 /* One algorithm's kernels (kernels-impl.h, KERNELS_<family>; the family is
  * algorithms.inc's). Only `update` is there for every algorithm; the others
@@ -59,7 +65,7 @@ typedef struct adamp_algo_kernels {
      * computing the perturbation twice. NULL where the perturbation is a
      * state buffer already (SGDP). */
     double (*moments_dot_keep)(size_t n, const adamp_seg *a, void *u, const adamp_consts *k, double norm);
-    void (*apply_kept)(size_t n, void *p, const void *u, const adamp_consts *k, double norm, double s);
+    void (*apply_kept)(size_t n, const adamp_seg *a, const void *u, const adamp_consts *k, double norm, double s);
 } adamp_algo_kernels;
 
 /* Algorithm ids are below this (checked where algorithms.inc is expanded). */
@@ -70,15 +76,27 @@ typedef struct adamp_kernels {
     /* out[3r], out[3r+1], out[3r+2] = g.p, g.g, p.p of each of `rows`
      * contiguous rows of `cols`, g taken times grad_mul (rounded to the
      * element type) as the update takes it. */
-    void (*rowstats)(size_t rows, size_t cols, const void *p, const void *g, double grad_mul, double *out);
+    void (*rowstats)(size_t rows, size_t cols, const adamp_seg *a, double grad_mul, double *out);
     /* acc[0] += g.g; acc[1] = the largest |g| of acc[1] and g (NaN if either holds one). */
     void (*gradstats)(size_t n, const void *g, double acc[2]);
     /* By algorithm id. */
     adamp_algo_kernels algo[ADAMP_ALGO_SLOTS];
 } adamp_kernels;
 
-#define ADAMP_VARIANT(dtype, isa, table) extern const adamp_kernels table;
+/* The storages each arithmetic serves (kernels-<type>.h instantiates
+ * kernels-impl.h for each): X(suffix, param dtype, master, grad dtype, ...),
+ * the rest of X's arguments passed on. */
+#define ADAMP_F32_STORAGES(X, ...) X(f32, ADAMP_F32, 0, ADAMP_F32, __VA_ARGS__)
+#define ADAMP_F64_STORAGES(X, ...) X(f64, ADAMP_F64, 0, ADAMP_F64, __VA_ARGS__)
+
+/* The table of a variant's storage. */
+#define ADAMP_TABLE_(variant, suffix) adamp_##variant##_##suffix
+#define ADAMP_TABLE(variant, suffix) ADAMP_TABLE_(variant, suffix)
+
+#define ADAMP_DECLARE_(suffix, dtype, master, grad, variant) extern const adamp_kernels ADAMP_TABLE(variant, suffix);
+#define ADAMP_VARIANT(type, isa, variant) ADAMP_##type##_STORAGES(ADAMP_DECLARE_, variant)
 #include "variants.inc"
 #undef ADAMP_VARIANT
+#undef ADAMP_DECLARE_
 
 #endif

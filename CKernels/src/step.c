@@ -122,7 +122,7 @@ static char *at(void *b, size_t off) { return b ? (char *)b + off : NULL; }
 
 static adamp_seg seg_at(const adamp_tensor *t, int used, size_t off) {
     void *const state[ADAMP_MAX_STATES] = {t->state0, t->state1, t->state2};
-    adamp_seg s = {at(t->param, off), (const char *)t->grad + off, {NULL}};
+    adamp_seg s = {at(t->param, off), NULL, (const char *)t->grad + off, {NULL}};
     for (int k = 0; k < used; k++) s.s[k] = at(state[k], off);
     return s;
 }
@@ -158,7 +158,7 @@ static void run_rows(const call *c, adamp_tensor *t, path p, double *st, double 
     const size_t cols = t->cols, es = c->es;
     if (kind == K_STATS) {
         const adamp_seg a = seg_at(t, 0, r0 * cols * es);
-        r->kernels->rowstats(r1 - r0, cols, a.p, a.g, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
+        r->kernels->rowstats(r1 - r0, cols, &a, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
         return;
     }
     const adamp_algo_kernels *ak = c->k;
@@ -180,13 +180,13 @@ static void run_rows(const call *c, adamp_tensor *t, path p, double *st, double 
                 continue;
             }
             const double s = ak->moments_dot_stats(cols, &a, keeps ? kept : NULL, k, rs);
-            if (keeps) ak->apply_kept(cols, a.p, kept, k, sqrt(rs[ADAMP_STAT_PP]), s);
+            if (keeps) ak->apply_kept(cols, &a, kept, k, sqrt(rs[ADAMP_STAT_PP]), s);
             else ak->apply_projection(cols, &a, k, sqrt(rs[ADAMP_STAT_PP]), s);
         } else if (t->projection == ADAMP_PROJ_CHANNEL) {
             const double norm = sqrt(rs[ADAMP_STAT_PP]);
             if (keeps) {
                 const double s = ak->moments_dot_keep(cols, &a, kept, k, norm);
-                ak->apply_kept(cols, a.p, kept, k, norm, s);
+                ak->apply_kept(cols, &a, kept, k, norm, s);
             } else {
                 ak->apply_projection(cols, &a, k, norm, ak->moments_dot(cols, &a, k, norm));
             }

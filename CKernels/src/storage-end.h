@@ -1,0 +1,23 @@
+/* Internal: undoes storage.h, for the next storage's inclusion. */
+#undef V16_FIRST
+#undef V16_FIRST2
+#undef U16
+#undef S_PLOAD
+#undef V_PLOAD
+#undef V_PLOAD_FIRST
+#undef V_ACC_PROD_P
+#undef V_ACC_SQ_P
+#undef S_PSTORE
+#undef V_PSTORE
+#undef ADAMP_NARROW_S
+#undef ADAMP_NARROW_V
+#undef S_SLOAD
+#undef S_SSTORE
+#undef V_SLOAD
+#undef V_SSTORE
+#undef S_GLOAD
+#undef V_GLOAD
+#undef V_GLOAD_FIRST
+#undef STORAGE
+#undef PK
+#undef GK
