@@ -111,7 +111,14 @@
  *                                              instead of writing buf)
  *   Adam, AdamW .......................... 28  (amsgrad: 36, read and write vmax)
  *   SGD .................................. 20  (momentum 0: 12; first step: 16)
- * Double parameters move twice these numbers. In adamp_step(), a tensor
+ * Double parameters move twice these numbers. bfloat16 and float16
+ * parameters (ADAMP_DTYPES) move 2 bytes per element of each buffer stored
+ * so (the parameter, the gradient, and without a master the state), 4 per
+ * element of each float32 one (a master, float32 state, float32 gradients);
+ * a split master's trail 2; with a master the parameter is only written.
+ * Without a master, AdamP's layer view reads g and writes m and v in its
+ * second sweep (+4), so as never to read a moment rounded to its storage.
+ * In adamp_step(), a tensor
  * whose group's rule decides it (hparams.projection NEVER or CHANNEL: the
  * test then needs no statistics) takes its statistics in its update, one
  * sweep per row, and moves what an unprojected one of ndim <= 1 does (AdamP
@@ -140,7 +147,7 @@ extern "C" {
 
 /** The version of this header (semantic versioning: see CHANGELOG.md). */
 #define ADAMP_VERSION_MAJOR 2
-#define ADAMP_VERSION_MINOR 0
+#define ADAMP_VERSION_MINOR 1
 #define ADAMP_VERSION_PATCH 0
 
 /** The version of the library linked at run time, "MAJOR.MINOR.PATCH": it
@@ -234,10 +241,35 @@ ADAMP_API int adamp_default_threads(void);
  * X(...) is expanded by passing a macro X of as many arguments. */
 
 /** Element types: X(SUFFIX, value, name, bytes) gives ADAMP_<SUFFIX>, named
- *  as PyTorch and NumPy name the type. */
+ *  as PyTorch and NumPy name the type. A step's arithmetic is float64's for
+ *  float64 parameters and float32's for the others: bfloat16 and float16
+ *  are only how values are stored (loaded exactly, stored rounded to
+ *  nearest, ties to even, a NaN kept a NaN). */
 #define ADAMP_DTYPES(X)         \
     X(F32, 1, "float32", 4)     \
-    X(F64, 2, "float64", 8)
+    X(F64, 2, "float64", 8)     \
+    X(BF16, 3, "bfloat16", 2)   \
+    X(F16, 4, "float16", 2)
+
+/** How a bfloat16 or float16 parameter keeps its exact value, ADAMP_MASTER_<SUFFIX>:
+ *  X(SUFFIX, value, name).
+ *    OFF:     none: the parameter and its state are stored in its dtype, and
+ *             each step is the float32 step of their widened values, each
+ *             stored value rounded once (torch's fused Adam and AdamW on
+ *             bfloat16 and float16 parameters compute exactly this);
+ *    FLOAT32: a float32 master copy, which the step reads and writes, its
+ *             state in float32; the parameter is written in the same pass
+ *             as the master rounded. The master's trajectory is bitwise the
+ *             float32 optimizer's given the same gradients;
+ *    SPLIT:   (bfloat16 only) the float32 master is the parameter (its upper
+ *             half) and a 16-bit trail (its lower half, uint16) the step
+ *             keeps: the master's trajectory is the FLOAT32 one, bitwise, in
+ *             2 bytes more per parameter, not 4, and the model sees the
+ *             master truncated, not rounded. */
+#define ADAMP_MASTERS(X)            \
+    X(OFF, 0, "off")                \
+    X(FLOAT32, 1, "float32")        \
+    X(SPLIT, 2, "split")
 
 /** What the projection did to a tensor in the last call, ADAMP_PROJ_<SUFFIX>
  *  (codes as recorded in the reference fixtures): X(SUFFIX, value, name).
@@ -308,6 +340,7 @@ ADAMP_API int adamp_default_threads(void);
 #define ADAMP_DTYPE_VALUE_(suffix, value, ...) ADAMP_##suffix = value,
 #define ADAMP_PROJECTION_VALUE_(suffix, value, ...) ADAMP_PROJ_##suffix = value,
 #define ADAMP_PROJECTION_RULE_VALUE_(suffix, value, ...) ADAMP_PROJECT_##suffix = value,
+#define ADAMP_MASTER_VALUE_(suffix, value, ...) ADAMP_MASTER_##suffix = value,
 #define ADAMP_FIELD_VALUE_(field, ...) ADAMP_FIELD_##field,
 #define ADAMP_HPARAM_MEMBER_(field, type, member, ...) type member;
 
@@ -333,6 +366,9 @@ typedef struct adamp_hparams { ADAMP_HPARAMS(ADAMP_HPARAM_MEMBER_) } adamp_hpara
 
 /** ADAMP_PROJECTION_RULES. */
 typedef enum adamp_projection_rule { ADAMP_PROJECTION_RULES(ADAMP_PROJECTION_RULE_VALUE_) } adamp_projection_rule;
+
+/** ADAMP_MASTERS. */
+typedef enum adamp_master { ADAMP_MASTERS(ADAMP_MASTER_VALUE_) } adamp_master;
 
 /** One parameter tensor and its optimizer state. The buffers hold
  *  rows * cols elements of the call's dtype, contiguous, row-major.
@@ -457,7 +493,7 @@ ADAMP_API double adamp_hparams_get(const adamp_hparams *h, adamp_field field);
  *  an int32_t holds. */
 ADAMP_API adamp_status adamp_hparams_set(adamp_hparams *h, adamp_field field, double value);
 
-/** "float32", "float64" (ADAMP_DTYPES); "unknown" for any other value. */
+/** "float32", "float64", "bfloat16", "float16" (ADAMP_DTYPES); "unknown" for any other value. */
 ADAMP_API const char *adamp_dtype_name(adamp_dtype dtype);
 /** Bytes of one element of `dtype`; 0 if it is not one. */
 ADAMP_API size_t adamp_dtype_size(adamp_dtype dtype);
@@ -465,6 +501,8 @@ ADAMP_API size_t adamp_dtype_size(adamp_dtype dtype);
 ADAMP_API const char *adamp_projection_name(adamp_projection projection);
 /** "auto", "never", "channel", "layer" (ADAMP_PROJECTION_RULES); "unknown" otherwise. */
 ADAMP_API const char *adamp_projection_rule_name(adamp_projection_rule rule);
+/** "off", "float32", "split" (ADAMP_MASTERS); "unknown" otherwise. */
+ADAMP_API const char *adamp_master_name(adamp_master master);
 
 /** The enums adamp_enum_entry() lists. */
 typedef enum adamp_enum {
@@ -474,6 +512,7 @@ typedef enum adamp_enum {
     ADAMP_ENUM_PROJECTION = 4,
     ADAMP_ENUM_PROJECTION_RULE = 5,
     ADAMP_ENUM_FIELD = 6,
+    ADAMP_ENUM_MASTER = 7,
 } adamp_enum;
 
 /** Entry `index` (from 0) of enum `e`: *value and *name (as that enum's
@@ -559,6 +598,20 @@ typedef struct adamp_step_options {
                           written beside the 14,336 its step must move, and over
                           20,000 such weights AdamP's step took 15-18% less
                           time without them. adamp_step_ex() only; 0 or 1. */
+    int32_t grad_dtype; /**< the gradients' adamp_dtype, 0 (default): the call's
+                          dtype. float64 parameters take float64 gradients; the
+                          others take float32, bfloat16 or float16 ones (e.g.
+                          float32 parameters, bfloat16 gradients, as offloaded
+                          training receives them). Since 2.1. */
+    int32_t master;     /**< an adamp_master (default ADAMP_MASTER_OFF): FLOAT32
+                          for bfloat16 and float16 parameters, SPLIT for bfloat16
+                          ones. With a master, the state buffers are float32.
+                          Since 2.1. */
+    void *const *masters; /**< with a master: per tensor of the call (index as
+                          `tensors`), its float32 master (FLOAT32) or its uint16
+                          trail (SPLIT), rows * cols elements, the tensor's own
+                          memory as its state is; NULL where a tensor has no
+                          gradient or no elements. Since 2.1. */
 } adamp_step_options;
 
 /** The options a call takes from `options` (NULL: none given) into *out:
@@ -601,7 +654,7 @@ ADAMP_API adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtyp
  *  adamp_apply_layer_begin(): as adamp_apply() (with options->grad_mul as in
  *  adamp_step_ex()), except that for each tensor i with a gradient and
  *  projection ADAMP_PROJ_LAYER it takes the layer's p.p from layer_pp[i]
- *  instead of summing the tensor's own rows, updates the moments, and writes
+ *  instead of summing the tensor's own rows, computes the moments, and writes
  *  each row's part of s to row_s[k] (k: the row's index among the stats rows
  *  of the call, as in the stats buffer; adamp_stats_len() / 6 doubles),
  *  without changing the parameter. Counts the step of every tensor with a
@@ -609,7 +662,7 @@ ADAMP_API adamp_status adamp_row_stats_ex(const adamp_config *config, adamp_dtyp
  *
  *  adamp_apply_layer_end(): with the same tensors, stats, options and
  *  layer_pp, and layer_s[i] = s of each layer-projected tensor, finishes their
- *  update; counts nothing.
+ *  update (the moments stored by one half or the other); counts nothing.
  *
  *  For a tensor that is whole, layer_pp[i] = the sum of its rows' p.p in row
  *  order and layer_s[i] = the sum of its row_s in row order give bitwise the

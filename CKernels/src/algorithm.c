@@ -3,7 +3,18 @@
  * state buffers and the fields it reads. */
 #include <math.h>
 #include "algorithm.h"
+#include "convert.h"
 #include "kernels.h"
+
+double adamp_element(adamp_dtype dtype, const void *values, size_t i) {
+    switch (dtype) {
+    case ADAMP_F32: return ((const float *)values)[i];
+    case ADAMP_F64: return ((const double *)values)[i];
+    case ADAMP_BF16: return adamp_bf16_to_f32(((const uint16_t *)values)[i]);
+    case ADAMP_F16: return adamp_f16_to_f32(((const uint16_t *)values)[i]);
+    }
+    return NAN;
+}
 
 /* By id: a direct look-up, as a step asks per tensor. */
 static const adamp_algorithm_info ALGORITHMS[ADAMP_ALGO_SLOTS] = {
@@ -76,7 +87,7 @@ adamp_status adamp_state_check(adamp_algorithm algorithm, int slot, adamp_dtype 
     if (count > 0 && !values) return ADAMP_E_NULL_POINTER;
     const int nonneg = (a->second_moments >> slot) & 1;
     for (size_t i = 0; i < count; i++) {
-        const double v = dtype == ADAMP_F32 ? (double)((const float *)values)[i] : ((const double *)values)[i];
+        const double v = adamp_element(dtype, values, i);
         if (!isfinite(v) || (nonneg && v < 0)) {
             if (index) *index = i;
             return ADAMP_E_INVALID_STATE;

@@ -39,10 +39,18 @@ static inline int adamp_projects(adamp_algorithm a) {
     return i && i->projects;
 }
 
+/* Element i of `values` of `dtype`, widened exactly. */
+double adamp_element(adamp_dtype dtype, const void *values, size_t i);
+
 /* Entry `index` of the list, as adamp_enum_entry() gives it. */
 int adamp_algorithm_at(size_t index, int32_t *value, const char **name);
 
-/* Whether `d` is one of ADAMP_DTYPES (names.c). */
+/* Whether `d` is one of ADAMP_DTYPES, `m` one of ADAMP_MASTERS (names.c). */
 int adamp_dtype_valid(adamp_dtype d);
+int adamp_master_valid(int32_t m);
+
+/* The arithmetic of a dtype's steps: float64's for float64, float32's for
+ * the others (which are only stored narrower). */
+static inline adamp_dtype adamp_arithmetic(adamp_dtype d) { return d == ADAMP_F64 ? ADAMP_F64 : ADAMP_F32; }
 
 #endif

@@ -44,15 +44,32 @@ static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
  * their state). */
 enum { NEEDS_STATS = 1, COUNTS = 2, UPDATES = 4 };
 
+adamp_sizes adamp_sizes_of(const adamp_storage *s) {
+    const size_t param = adamp_dtype_size(s->dtype);
+    const adamp_sizes z = {param, adamp_dtype_size(s->grad), s->master ? sizeof(float) : param,
+                           s->master == ADAMP_MASTER_FLOAT32 ? sizeof(float) : s->master == ADAMP_MASTER_SPLIT ? 2 : 0,
+                           adamp_dtype_size(adamp_arithmetic(s->dtype))};
+    return z;
+}
+
+/* The storage of parameters of `dtype` alone (no master, gradients alike). */
+static adamp_storage plain(adamp_dtype dtype) {
+    const adamp_storage s = {dtype, dtype, ADAMP_MASTER_OFF, NULL};
+    return s;
+}
+
 /* Checks every tensor (and the stats buffer with NEEDS_STATS) before anything
  * is written, including every size, so that no offset or sum computed later
  * can overflow. algo == 0 skips the checks of hyperparameters and counts. A
  * tensor of no elements needs no buffer. */
-static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
-                             const double *stats, size_t stats_len, int does, size_t *rows) {
+static adamp_status validate(adamp_algorithm algo, const adamp_storage *storage, const adamp_tensor *tensors,
+                             size_t count, const double *stats, size_t stats_len, int does, size_t *rows) {
     if (count == 0) return ADAMP_OK;
     if (!tensors) return ADAMP_E_NULL_POINTER;
-    const size_t max_elems = ADAMP_MAX_BYTES / adamp_dtype_size(dtype);
+    const adamp_sizes z = adamp_sizes_of(storage);
+    size_t widest = z.param > z.grad ? z.param : z.grad;
+    widest = z.state > widest ? z.state : widest;
+    const size_t max_elems = ADAMP_MAX_BYTES / widest;
     const int need_stats = does & NEEDS_STATS, counts = does & COUNTS, updates = does & UPDATES;
     size_t stats_rows = 0, elems = 0;
     const adamp_hparams *checked = NULL;
@@ -76,6 +93,7 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
         }
         if (counts && (t->step < 0 || t->step == INT64_MAX)) return ADAMP_E_INVALID_SIZE;
         if (updates && t->grad && !empty && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
+        if (updates && t->grad && !empty && storage->master && !storage->masters[i]) return ADAMP_E_NULL_POINTER;
     }
     if (need_stats && stats_rows > 0) {
         if (!stats) return ADAMP_E_NULL_POINTER;
@@ -86,13 +104,13 @@ static adamp_status validate(adamp_algorithm algo, adamp_dtype dtype, const adam
 }
 
 /* The run's kernels and thread count from the config (NULL: defaults). */
-static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const adamp_kernels **kernels,
+static adamp_status resolve(const adamp_config *config, const adamp_storage *s, const adamp_kernels **kernels,
                             int *threads, size_t *block) {
     const adamp_config none = {ADAMP_ISA_AUTO, 0, 0};
     if (!config) config = &none;
     if (!adamp_isa_valid(config->isa)) return ADAMP_E_INVALID_ENUM;
     if (!adamp_isa_supported(config->isa)) return ADAMP_E_UNSUPPORTED_ISA;
-    *kernels = adamp_kernels_for(dtype, 0, dtype, adamp_isa_selected(config->isa));
+    *kernels = adamp_kernels_for(s->dtype, s->master, s->grad, adamp_isa_selected(config->isa));
     if (!*kernels) return ADAMP_E_UNSUPPORTED_ISA;
     if (config->threads < 0 || config->threads > ADAMP_MAX_THREADS || config->block < 0) return ADAMP_E_INVALID_CONFIG;
     *threads = config->threads > 0 ? config->threads : adamp_default_threads();
@@ -102,7 +120,20 @@ static adamp_status resolve(const adamp_config *config, adamp_dtype dtype, const
 
 typedef adamp_step_options step_opts;
 
-static const step_opts DEFAULTS = {sizeof(adamp_step_options), 1.0, 0};
+static const step_opts DEFAULTS = {sizeof(adamp_step_options), 1.0, 0, 0, ADAMP_MASTER_OFF, NULL};
+
+/* How a call of parameters of `dtype` under options `o` stores its buffers:
+ * ADAMP_E_INVALID_CONFIG for a gradient dtype or master the parameters'
+ * dtype does not take, ADAMP_E_NULL_POINTER for a master without masters. */
+static adamp_status storage_of(adamp_dtype dtype, const step_opts *o, adamp_storage *s) {
+    *s = (adamp_storage){dtype, o->grad_dtype ? (adamp_dtype)o->grad_dtype : dtype, o->master, o->masters};
+    const int narrow = dtype == ADAMP_BF16 || dtype == ADAMP_F16;
+    if (adamp_arithmetic(s->grad) != adamp_arithmetic(dtype)) return ADAMP_E_INVALID_CONFIG;
+    if ((s->master == ADAMP_MASTER_FLOAT32 && !narrow) || (s->master == ADAMP_MASTER_SPLIT && dtype != ADAMP_BF16))
+        return ADAMP_E_INVALID_CONFIG;
+    if (s->master && !s->masters) return ADAMP_E_NULL_POINTER;
+    return ADAMP_OK;
+}
 
 static const adamp_split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
 
@@ -111,6 +142,7 @@ static const adamp_split WHOLE = {ADAMP_PART_WHOLE, NULL, NULL, NULL};
 
 /* What a run needs once its input is checked. */
 typedef struct {
+    adamp_storage storage;
     int phases, projects;
     size_t rows;
     const adamp_kernels *kernels;
@@ -124,8 +156,10 @@ typedef struct {
  * no stats, and decide (trivially) in every call that updates. */
 static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, adamp_dtype dtype,
                             const adamp_tensor *tensors, size_t count, const double *stats, size_t stats_len,
-                            int phases, adamp_split sp, prepared *p) {
+                            int phases, adamp_split sp, const step_opts *o, prepared *p) {
     if ((algo != 0 && !is_algo(algo)) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
+    adamp_status s = storage_of(dtype, o, &p->storage);
+    if (s != ADAMP_OK) return s;
     const int projects = algo == 0 || adamp_projects(algo);
     if (!projects) phases = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, stats = NULL;
     const int apply_only = phases == ADAMP_RUN_APPLY;
@@ -146,9 +180,9 @@ static adamp_status prepare(const adamp_config *config, adamp_algorithm algo, ad
     /* The second half of a split update counts no step (the first did). */
     const int counts = sp.part != ADAMP_PART_END;
     const int does = (need_stats ? NEEDS_STATS : 0) | (counts ? COUNTS : 0) | (updates ? UPDATES : 0);
-    adamp_status s = validate(algo, dtype, tensors, count, stats, stats_len, does, &p->rows);
+    s = validate(algo, &p->storage, tensors, count, stats, stats_len, does, &p->rows);
     if (s != ADAMP_OK) return s;
-    return resolve(config, dtype, &p->kernels, &p->threads, &p->block);
+    return resolve(config, &p->storage, &p->kernels, &p->threads, &p->block);
 }
 
 /* Validates, resolves and runs `phases`. */
@@ -156,7 +190,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
                         adamp_tensor *tensors, size_t count, double *stats, size_t stats_len, int phases,
                         step_opts o, adamp_split sp) {
     prepared p;
-    adamp_status s = prepare(config, algo, dtype, tensors, count, stats, stats_len, phases, sp, &p);
+    adamp_status s = prepare(config, algo, dtype, tensors, count, stats, stats_len, phases, sp, &o, &p);
     if (s != ADAMP_OK || count == 0) return s;
     if (!p.projects) stats = NULL;
     /* Blocks keep p and g in cache from the statistics to the update, and
@@ -164,7 +198,7 @@ static adamp_status run(const adamp_config *config, adamp_algorithm algo, adamp_
      * other threads update the blocks before it: Adam over 20,000 tensors in
      * one block spent ~0.5 ms a step with one thread counting them all. */
     double *scratch = stats ? stats + ADAMP_STATS_PER_ROW * p.rows : NULL;
-    const adamp_run r = {algo, dtype, p.kernels, tensors, count, stats, scratch, p.phases, o.grad_mul,
+    const adamp_run r = {algo, dtype, p.storage, p.kernels, tensors, count, stats, scratch, p.phases, o.grad_mul,
                          o.drop_stats, p.block, sp};
     adamp_run_step(&r, p.threads);
     return ADAMP_OK;
@@ -178,7 +212,11 @@ adamp_status adamp_step_options_resolve(const adamp_step_options *options, adamp
     *o = DEFAULTS;
     if (HAS_OPTION(options, grad_mul)) o->grad_mul = options->grad_mul;
     if (HAS_OPTION(options, drop_stats)) o->drop_stats = options->drop_stats;
-    const int ok = isfinite(o->grad_mul) && o->grad_mul >= 0 && (o->drop_stats == 0 || o->drop_stats == 1);
+    if (HAS_OPTION(options, grad_dtype)) o->grad_dtype = options->grad_dtype;
+    if (HAS_OPTION(options, master)) o->master = options->master;
+    if (HAS_OPTION(options, masters)) o->masters = options->masters;
+    const int ok = isfinite(o->grad_mul) && o->grad_mul >= 0 && (o->drop_stats == 0 || o->drop_stats == 1) &&
+                   (o->grad_dtype == 0 || adamp_dtype_valid((adamp_dtype)o->grad_dtype)) && adamp_master_valid(o->master);
     return ok ? ADAMP_OK : ADAMP_E_INVALID_CONFIG;
 }
 
@@ -201,7 +239,8 @@ adamp_status adamp_decide(adamp_algorithm algorithm, adamp_dtype dtype, adamp_te
                           size_t count, const double *stats, size_t stats_len) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects ? NEEDS_STATS : 0, NULL);
+    const adamp_storage st = plain(dtype);
+    adamp_status s = validate(algorithm, &st, tensors, count, stats, stats_len, projects ? NEEDS_STATS : 0, NULL);
     if (s != ADAMP_OK) return s;
     size_t off = 0;
     for (size_t i = 0; i < count; i++) {
@@ -267,7 +306,7 @@ adamp_status adamp_validate(const adamp_config *config, adamp_algorithm algorith
     adamp_status s = adamp_step_options_resolve(options, &o);
     if (s != ADAMP_OK) return s;
     prepared p;
-    return prepare(config, algorithm, dtype, tensors, count, stats, stats_len, STEP, WHOLE, &p);
+    return prepare(config, algorithm, dtype, tensors, count, stats, stats_len, STEP, WHOLE, &o, &p);
 }
 
 
@@ -291,7 +330,9 @@ size_t adamp_grad_norms_len(const adamp_tensor *tensors, size_t count) {
 adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, const adamp_tensor *tensors,
                               size_t count, double *sumsq, double *maxabs, double *work, size_t work_len) {
     if (!is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
-    adamp_status s = validate(0, dtype, tensors, count, NULL, 0, 0, NULL);
+    /* `dtype` is the gradients': the kernels of its arithmetic read them. */
+    const adamp_storage st = {adamp_arithmetic(dtype), dtype, ADAMP_MASTER_OFF, NULL};
+    adamp_status s = validate(0, &st, tensors, count, NULL, 0, 0, NULL);
     if (s != ADAMP_OK) return s;
     if (count == 0) return ADAMP_OK;
     if (!sumsq || !maxabs) return ADAMP_E_NULL_POINTER;
@@ -302,7 +343,7 @@ adamp_status adamp_grad_norms(const adamp_config *config, adamp_dtype dtype, con
     const adamp_kernels *kernels;
     int threads;
     size_t block;
-    if ((s = resolve(config, dtype, &kernels, &threads, &block)) != ADAMP_OK) return s;
+    if ((s = resolve(config, &st, &kernels, &threads, &block)) != ADAMP_OK) return s;
     adamp_run_norms(kernels, dtype, tensors, count, sumsq, maxabs, work, threads);
     return ADAMP_OK;
 }
@@ -311,7 +352,8 @@ adamp_status adamp_diagnose(adamp_algorithm algorithm, adamp_dtype dtype, const 
                             const double *stats, size_t stats_len, adamp_diagnostics *out) {
     if (!is_algo(algorithm) || !is_dtype(dtype)) return ADAMP_E_INVALID_ENUM;
     const int projects = adamp_projects(algorithm);
-    adamp_status s = validate(algorithm, dtype, tensors, count, stats, stats_len, projects ? NEEDS_STATS : 0, NULL);
+    const adamp_storage st = plain(dtype);
+    adamp_status s = validate(algorithm, &st, tensors, count, stats, stats_len, projects ? NEEDS_STATS : 0, NULL);
     if (s != ADAMP_OK) return s;
     if (count > 0 && !out) return ADAMP_E_NULL_POINTER;
     size_t off = 0;

@@ -22,3 +22,39 @@ static inline __m256 adamp_load_first_f32_avx2(const float *p, size_t n) {
 static inline __m256d adamp_load_first_f64_avx2(const double *p, size_t n) {
     return _mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)n), _mm256_setr_epi64x(0, 1, 2, 3)));
 }
+
+/* The 16-bit storages (convert.h's meaning, 8 lanes at a time; float16 by
+ * F16C). */
+static inline __m128i adamp_pack16_avx2(__m256i r) { /* 8 values below 2^16 in 32-bit lanes */
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
+
+static inline __m256 adamp_bf16_load_avx2(const uint16_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+}
+
+static inline void adamp_bf16_store_avx2(uint16_t *p, __m256 x) {
+    const __m256i b = _mm256_castps_si256(x), one = _mm256_set1_epi32(1);
+    const __m256i r = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), _mm256_and_si256(_mm256_srli_epi32(b, 16), one)), 16);
+    const __m256i nan = _mm256_or_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x40));
+    _mm_storeu_si128((__m128i *)p, adamp_pack16_avx2(_mm256_blendv_epi8(r, nan, _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)))));
+}
+
+static inline __m256 adamp_f16_load_avx2(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
+static inline void adamp_f16_store_avx2(uint16_t *p, __m256 x) {
+    _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+static inline __m256 adamp_split_load_avx2(const uint16_t *hi, const uint16_t *lo) {
+    const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)hi));
+    const __m256i l = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)lo));
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_slli_epi32(h, 16), l));
+}
+
+static inline void adamp_split_store_avx2(uint16_t *hi, uint16_t *lo, __m256 x) {
+    const __m256i b = _mm256_castps_si256(x);
+    _mm_storeu_si128((__m128i *)hi, adamp_pack16_avx2(_mm256_srli_epi32(b, 16)));
+    _mm_storeu_si128((__m128i *)lo, adamp_pack16_avx2(_mm256_and_si256(b, _mm256_set1_epi32(0xffff))));
+}

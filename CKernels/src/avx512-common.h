@@ -23,3 +23,38 @@ static inline void adamp_hsums_avx512(const __m512d *v, double *out) {
     /* then lane 0 + lane 1 of each pair, in order */
     _mm512_storeu_pd(out, _mm512_add_pd(_mm512_unpacklo_pd(u[0], u[1]), _mm512_unpackhi_pd(u[0], u[1])));
 }
+
+/* The 16-bit storages (convert.h's meaning, 16 lanes at a time). bfloat16 is
+ * rounded with integer operations, not VCVTNEPS2BF16: that instruction takes
+ * float32 subnormals as zero (measured on Zen 4: every subnormal input whose
+ * bfloat16 is not zero differed), so it is not round-to-nearest-even. */
+static inline __m512 adamp_bf16_load_avx512(const uint16_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)), 16));
+}
+
+static inline void adamp_bf16_store_avx512(uint16_t *p, __m512 x) {
+    const __m512i b = _mm512_castps_si512(x), one = _mm512_set1_epi32(1);
+    const __m512i r = _mm512_srli_epi32(
+        _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), _mm512_and_si512(_mm512_srli_epi32(b, 16), one)), 16);
+    const __m512i nan = _mm512_or_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x40));
+    _mm256_storeu_si256((__m256i *)p,
+                        _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, nan)));
+}
+
+static inline __m512 adamp_f16_load_avx512(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
+
+static inline void adamp_f16_store_avx512(uint16_t *p, __m512 x) {
+    _mm256_storeu_si256((__m256i *)p, _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+static inline __m512 adamp_split_load_avx512(const uint16_t *hi, const uint16_t *lo) {
+    const __m512i h = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)hi));
+    const __m512i l = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)lo));
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_slli_epi32(h, 16), l));
+}
+
+static inline void adamp_split_store_avx512(uint16_t *hi, uint16_t *lo, __m512 x) {
+    const __m512i b = _mm512_castps_si512(x);
+    _mm256_storeu_si256((__m256i *)hi, _mm512_cvtepi32_epi16(_mm512_srli_epi32(b, 16)));
+    _mm256_storeu_si256((__m256i *)lo, _mm512_cvtepi32_epi16(b));
+}

@@ -29,7 +29,8 @@ const adamp_kernels *adamp_kernels_for(adamp_dtype dtype, int master, adamp_dtyp
 static int cpu_has(adamp_isa isa) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (isa == ADAMP_ISA_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (isa == ADAMP_ISA_AVX2)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     if (isa == ADAMP_ISA_AVX512)
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif

@@ -1,6 +1,6 @@
 /* f32 kernels for AVX2+FMA: 8 lanes, sums in two 4-lane double accumulators. */
 #if defined(__x86_64__)
-#define ADAMP_TARGET "avx2,fma"
+#define ADAMP_TARGET "avx2,fma,f16c"
 #include "x86-target.h"
 #include "avx2-common.h"
 
@@ -42,6 +42,12 @@ typedef __m256d D;
 #define VFNMA _mm256_fnmadd_ps
 /* a where it is infinite or NaN (not below +inf, unordered included) */
 #define VFIX_SQRT_DIV(q, a) _mm256_blendv_ps(q, a, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ))
+#define VBF16_LOAD adamp_bf16_load_avx2
+#define VBF16_STORE adamp_bf16_store_avx2
+#define VF16_LOAD adamp_f16_load_avx2
+#define VF16_STORE adamp_f16_store_avx2
+#define VSPLIT_LOAD adamp_split_load_avx2
+#define VSPLIT_STORE adamp_split_store_avx2
 #include "kernels-shared.h"
 #include "kernels-f32.h"
 

@@ -1,6 +1,6 @@
 /* f64 kernels for AVX2+FMA: 4 lanes. */
 #if defined(__x86_64__)
-#define ADAMP_TARGET "avx2,fma"
+#define ADAMP_TARGET "avx2,fma,f16c"
 #include "x86-target.h"
 #include "avx2-common.h"
 

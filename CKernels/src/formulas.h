@@ -78,13 +78,22 @@ static inline LANE LF(adamp_perturb)(LANE g, LANE m, LANE v, const LF(k) *k) {
     return L_DIV(L_ADD(L_MUL(k->b1, m), L_MUL(k->c1, g)), denom);
 }
 
-/* AdamP's moments at m and v, written back; returns the perturbation (from
- * the moments as computed: a narrower storage rounds only what is stored). */
-static inline LANE LF(adamp_moments)(LANE g, void *m, void *v, size_t i, const LF(k) *k) {
+/* AdamP's new moments from those at m and v, written back if `store`;
+ * returns the perturbation, from the moments as computed (a narrower
+ * storage rounds only what is stored). A projected update takes two sweeps:
+ * where the state is stored exactly (STATE_EXACT, storage.h) the first
+ * stores the moments and the second reads them; where it is stored
+ * narrower, the first only needs the perturbation and the second computes
+ * the moments again from the old ones and stores them, so that neither
+ * reads a moment rounded to its storage (4 bytes more per element for
+ * AdamP's layer view, the same for SGDP). */
+static inline LANE LF(adamp_moments)(LANE g, void *m, void *v, size_t i, int store, const LF(k) *k) {
     const LANE mm = L_FMA(g, k->c1, L_MUL(L_SLOAD(m, i), k->b1));
     const LANE vv = LF(second_moment)(g, L_SLOAD(v, i), k);
-    L_SSTORE(m, i, mm);
-    L_SSTORE(v, i, vv);
+    if (store) {
+        L_SSTORE(m, i, mm);
+        L_SSTORE(v, i, vv);
+    }
     return LF(adamp_perturb)(g, mm, vv, k);
 }
 
@@ -95,11 +104,13 @@ static inline LANE LF(sgdp_perturb)(LANE g, LANE b, const LF(k) *k) {
     return k->nesterov ? L_ADD(g, L_MUL(k->mom, b)) : b;
 }
 
-/* SGDP's momentum at buf, written back; returns the perturbation. */
-static inline LANE LF(sgdp_moments)(LANE g, void *buf, size_t i, const LF(k) *k) {
+/* SGDP's new momentum from buf, written back if `store` (as AdamP's); its
+ * perturbation in *u, the momentum returned. */
+static inline LANE LF(sgdp_moments)(LANE g, void *buf, size_t i, int store, LANE *u, const LF(k) *k) {
     const LANE b = LF(momentum)(g, L_SLOAD(buf, i), k);
-    L_SSTORE(buf, i, b);
-    return LF(sgdp_perturb)(g, b, k);
+    if (store) L_SSTORE(buf, i, b);
+    *u = LF(sgdp_perturb)(g, b, k);
+    return b;
 }
 
 /* u - p_n * s, with p_n = p / dn. */
@@ -121,27 +132,30 @@ static inline LANE LF(torch_grad)(LANE g, LANE p, const LF(k) *k) {
 
 /* AdamP, not projected: moments, weight decay and update. */
 static inline void LF(adamp_update_at)(adamp_pbuf p, const void *g, void *m, void *v, size_t i, const LF(k) *k) {
-    LF(update)(p, i, L_PLOAD(p, i), LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, k), k);
+    LF(update)(p, i, L_PLOAD(p, i), LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, 1, k), k);
 }
 
-/* AdamP, projected, sweep 1: the moments; returns the perturbation, which
- * the kernel sums times p into s. */
+/* AdamP, projected, sweep 1: the perturbation, which the kernel sums times
+ * p into s (the moments stored where the state is exact). */
 static inline LANE LF(adamp_moments_dot_at)(const void *g, void *m, void *v, size_t i, const LF(k) *k) {
-    return LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, k);
+    return LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, STATE_EXACT, k);
 }
 
-/* AdamP, projected, sweep 2: the perturbation less p_n * s, decay, update. */
-static inline void LF(adamp_apply_projection_at)(adamp_pbuf p, const void *g, const void *m, const void *v, size_t i,
+/* AdamP, projected, sweep 2: the perturbation (from the stored moments, or
+ * the moments computed again and stored), less p_n * s, decay, update. */
+static inline void LF(adamp_apply_projection_at)(adamp_pbuf p, const void *g, void *m, void *v, size_t i,
                                                  const LF(k) *k, LANE dn, LANE s) {
     const LANE pp = L_PLOAD(p, i);
-    LF(update)(p, i, pp, LF(project)(LF(adamp_perturb)(LF(grad)(g, i, k), L_SLOAD(m, i), L_SLOAD(v, i), k), pp, dn, s), k);
+    const LANE u = STATE_EXACT ? LF(adamp_perturb)(LF(grad)(g, i, k), L_SLOAD(m, i), L_SLOAD(v, i), k)
+                               : LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, 1, k);
+    LF(update)(p, i, pp, LF(project)(u, pp, dn, s), k);
 }
 
 /* AdamP, projected, sweep 1 keeping the perturbation in u (a row of
  * scratch), so that sweep 2 reads it instead of computing it again (a
  * square root and a division per element): bitwise the same value. */
 static inline LANE LF(adamp_moments_dot_keep_at)(const void *g, void *m, void *v, T *u, size_t i, const LF(k) *k) {
-    const LANE pert = LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, k);
+    const LANE pert = LF(adamp_moments)(LF(grad)(g, i, k), m, v, i, 1, k);
     L_STORE(u + i, pert);
     return pert;
 }
@@ -153,19 +167,30 @@ static inline void LF(adamp_apply_kept_at)(adamp_pbuf p, const T *u, size_t i, c
 }
 
 static inline void LF(sgdp_update_at)(adamp_pbuf p, const void *g, void *buf, size_t i, const LF(k) *k) {
-    LF(update)(p, i, L_PLOAD(p, i), LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, k), k);
+    LANE u;
+    LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, 1, &u, k);
+    LF(update)(p, i, L_PLOAD(p, i), u, k);
 }
 
 /* SGDP, projected, sweep 1: as AdamP's. */
 static inline LANE LF(sgdp_moments_dot_at)(const void *g, void *buf, size_t i, const LF(k) *k) {
-    return LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, k);
+    LANE u;
+    LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, STATE_EXACT, &u, k);
+    return u;
 }
 
+/* SGDP, projected, sweep 2: the perturbation (from the stored momentum, or
+ * the momentum computed again), projected; d_p is buf itself without
+ * nesterov (the official code's in-place projection), stored projected. */
 static inline void LF(sgdp_apply_projection_at)(adamp_pbuf p, const void *g, void *buf, size_t i, const LF(k) *k,
                                                 LANE dn, LANE s) {
     const LANE pp = L_PLOAD(p, i);
-    const LANE u = LF(project)(LF(sgdp_perturb)(LF(grad)(g, i, k), L_SLOAD(buf, i), k), pp, dn, s);
-    if (!k->nesterov) L_SSTORE(buf, i, u); /* d_p is buf itself: projected in place */
+    LANE u, b;
+    if (STATE_EXACT) b = L_SLOAD(buf, i), u = LF(sgdp_perturb)(LF(grad)(g, i, k), b, k);
+    else b = LF(sgdp_moments)(LF(grad)(g, i, k), buf, i, 0, &u, k);
+    u = LF(project)(u, pp, dn, s);
+    if (!k->nesterov) L_SSTORE(buf, i, u);
+    else if (!STATE_EXACT) L_SSTORE(buf, i, b);
     LF(update)(p, i, pp, u, k);
 }
 

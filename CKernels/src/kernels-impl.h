@@ -405,7 +405,7 @@ static double FN(sgdp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *uv
 static void FN(adamp_apply_projection)(size_t n, const adamp_seg *sg, const adamp_consts *kc, double norm,
                                        double s) {
     BUFFERS(sg);
-    const void *m = sg->s[0], *v = sg->s[1];
+    void *m = sg->s[0], *v = sg->s[1];
     CONSTANTS(kc);
     APPLY_PROJECTION(n, adamp_apply_projection_at, p, g, m, v);
 }

@@ -86,8 +86,29 @@ typedef struct adamp_kernels {
 /* The storages each arithmetic serves (kernels-<type>.h instantiates
  * kernels-impl.h for each): X(suffix, param dtype, master, grad dtype, ...),
  * the rest of X's arguments passed on. */
-#define ADAMP_F32_STORAGES(X, ...) X(f32, ADAMP_F32, 0, ADAMP_F32, __VA_ARGS__)
-#define ADAMP_F64_STORAGES(X, ...) X(f64, ADAMP_F64, 0, ADAMP_F64, __VA_ARGS__)
+/* float arithmetic: float32 parameters; bfloat16 and float16 ones, without a
+ * master, with a float32 one ("m"), or split; each with float32, bfloat16
+ * or float16 gradients (the parameter's own first). */
+#define ADAMP_F32_STORAGES(X, ...) \
+    X(f32, ADAMP_F32, ADAMP_MASTER_OFF, ADAMP_F32, __VA_ARGS__) \
+    X(f32_gbf16, ADAMP_F32, ADAMP_MASTER_OFF, ADAMP_BF16, __VA_ARGS__) \
+    X(f32_gf16, ADAMP_F32, ADAMP_MASTER_OFF, ADAMP_F16, __VA_ARGS__) \
+    X(bf16, ADAMP_BF16, ADAMP_MASTER_OFF, ADAMP_BF16, __VA_ARGS__) \
+    X(bf16_gf32, ADAMP_BF16, ADAMP_MASTER_OFF, ADAMP_F32, __VA_ARGS__) \
+    X(bf16_gf16, ADAMP_BF16, ADAMP_MASTER_OFF, ADAMP_F16, __VA_ARGS__) \
+    X(f16, ADAMP_F16, ADAMP_MASTER_OFF, ADAMP_F16, __VA_ARGS__) \
+    X(f16_gf32, ADAMP_F16, ADAMP_MASTER_OFF, ADAMP_F32, __VA_ARGS__) \
+    X(f16_gbf16, ADAMP_F16, ADAMP_MASTER_OFF, ADAMP_BF16, __VA_ARGS__) \
+    X(mbf16, ADAMP_BF16, ADAMP_MASTER_FLOAT32, ADAMP_BF16, __VA_ARGS__) \
+    X(mbf16_gf32, ADAMP_BF16, ADAMP_MASTER_FLOAT32, ADAMP_F32, __VA_ARGS__) \
+    X(mbf16_gf16, ADAMP_BF16, ADAMP_MASTER_FLOAT32, ADAMP_F16, __VA_ARGS__) \
+    X(mf16, ADAMP_F16, ADAMP_MASTER_FLOAT32, ADAMP_F16, __VA_ARGS__) \
+    X(mf16_gf32, ADAMP_F16, ADAMP_MASTER_FLOAT32, ADAMP_F32, __VA_ARGS__) \
+    X(mf16_gbf16, ADAMP_F16, ADAMP_MASTER_FLOAT32, ADAMP_BF16, __VA_ARGS__) \
+    X(split, ADAMP_BF16, ADAMP_MASTER_SPLIT, ADAMP_BF16, __VA_ARGS__) \
+    X(split_gf32, ADAMP_BF16, ADAMP_MASTER_SPLIT, ADAMP_F32, __VA_ARGS__) \
+    X(split_gf16, ADAMP_BF16, ADAMP_MASTER_SPLIT, ADAMP_F16, __VA_ARGS__)
+#define ADAMP_F64_STORAGES(X, ...) X(f64, ADAMP_F64, ADAMP_MASTER_OFF, ADAMP_F64, __VA_ARGS__)
 
 /* The table of a variant's storage. */
 #define ADAMP_TABLE_(variant, suffix) adamp_##variant##_##suffix

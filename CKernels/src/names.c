@@ -17,6 +17,7 @@ typedef struct {
 static const entry DTYPES[] = {ADAMP_DTYPES(DTYPE)};
 static const entry PROJECTIONS[] = {ADAMP_PROJECTIONS(ENTRY)};
 static const entry PROJECTION_RULES[] = {ADAMP_PROJECTION_RULES(ENTRY)};
+static const entry MASTERS[] = {ADAMP_MASTERS(ENTRY)};
 #undef DTYPE
 #undef ENTRY
 #define COUNT(table) (sizeof table / sizeof table[0])
@@ -42,6 +43,8 @@ const char *adamp_projection_name(adamp_projection p) { return name_in(PROJECTIO
 const char *adamp_projection_rule_name(adamp_projection_rule r) {
     return name_in(PROJECTION_RULES, COUNT(PROJECTION_RULES), (int32_t)r);
 }
+const char *adamp_master_name(adamp_master m) { return name_in(MASTERS, COUNT(MASTERS), (int32_t)m); }
+int adamp_master_valid(int32_t m) { return find(MASTERS, COUNT(MASTERS), m) != NULL; }
 
 static int table_at(const entry *table, size_t n, size_t index, int32_t *value, const char **name) {
     if (index >= n) return 0;
@@ -57,6 +60,7 @@ int adamp_enum_entry(adamp_enum e, size_t index, int32_t *value, const char **na
     case ADAMP_ENUM_ISA: return adamp_isa_at(index, value, name);
     case ADAMP_ENUM_PROJECTION: return table_at(PROJECTIONS, COUNT(PROJECTIONS), index, value, name);
     case ADAMP_ENUM_PROJECTION_RULE: return table_at(PROJECTION_RULES, COUNT(PROJECTION_RULES), index, value, name);
+    case ADAMP_ENUM_MASTER: return table_at(MASTERS, COUNT(MASTERS), index, value, name);
     case ADAMP_ENUM_FIELD: {
         const adamp_field_info *f = adamp_field_describe((adamp_field)(index + 1));
         if (!f) return 0;

@@ -39,7 +39,7 @@ enum { MIN_ROW_BYTES = 256 };
 typedef struct {
     const adamp_run *r;
     const adamp_algo_kernels *k; /* NULL for the statistics alone */
-    size_t es;                   /* bytes per element */
+    adamp_sizes z;               /* bytes per element of each buffer, and of the arithmetic */
     int whole_step;              /* every phase, not split: small tensors are stepped whole */
     int fuses;                   /* and the algorithm projects: rule-decided tensors are fused */
 } call;
@@ -71,7 +71,7 @@ static path path_of(const call *c, const adamp_tensor *t) {
     const size_t n = adamp_numel(t);
     if (!t->grad || n == 0) return PATH_NONE;
     if (c->whole_step && t->ndim > 1 && n <= ADAMP_CHUNK) return PATH_WHOLE;
-    if (c->fuses && t->ndim > 1 && t->cols * c->es >= MIN_ROW_BYTES &&
+    if (c->fuses && t->ndim > 1 && t->cols * c->z.arithmetic >= MIN_ROW_BYTES &&
         (t->hparams->projection == ADAMP_PROJECT_NEVER || t->hparams->projection == ADAMP_PROJECT_CHANNEL))
         return PATH_FUSED;
     return PATH_PHASED;
@@ -118,12 +118,19 @@ static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {
 /* A segment of one tensor from element `off` on. Only the buffers the update
  * uses are handed on: a buffer the caller left in place (SGD's, after
  * momentum was set to 0) is neither read nor written. */
-static char *at(void *b, size_t off) { return b ? (char *)b + off : NULL; }
+static char *at(void *b, size_t e, size_t size) { return b ? (char *)b + e * size : NULL; }
 
-static adamp_seg seg_at(const adamp_tensor *t, int used, size_t off) {
+/* Tensor i's segment from element e on. With a float32 master, the kernels'
+ * parameter is the master and its other half the stored parameter; split,
+ * the stored parameter and its trail (storage.h). */
+static adamp_seg seg_at(const call *c, size_t i, int used, size_t e) {
+    const adamp_tensor *t = &c->r->tensors[i];
+    const adamp_storage *st = &c->r->storage;
     void *const state[ADAMP_MAX_STATES] = {t->state0, t->state1, t->state2};
-    adamp_seg s = {at(t->param, off), NULL, (const char *)t->grad + off, {NULL}};
-    for (int k = 0; k < used; k++) s.s[k] = at(state[k], off);
+    void *master = st->master ? at(st->masters[i], e, c->z.master) : NULL;
+    adamp_seg s = {at(t->param, e, c->z.param), master, (const char *)t->grad + e * c->z.grad, {NULL}};
+    if (st->master == ADAMP_MASTER_FLOAT32) s.p = master, s.p2 = at(t->param, e, c->z.param);
+    for (int k = 0; k < used; k++) s.s[k] = at(state[k], e, c->z.state);
     return s;
 }
 
@@ -152,12 +159,13 @@ _Static_assert(sizeof(adamp_consts_cache) <= sizeof(adamp_local), "the cache fit
  * update, or projected update), whose statistics rows are `st`. The
  * statistics are only read here but by K_STATS and a fused update, which
  * write them; the layer view's sums go to the scratch. */
-static void run_rows(const call *c, adamp_tensor *t, path p, double *st, double *sc, int kind, size_t r0, size_t r1,
+static void run_rows(const call *c, size_t i, path p, double *st, double *sc, int kind, size_t r0, size_t r1,
                      const adamp_consts *k, int used) {
     const adamp_run *r = c->r;
-    const size_t cols = t->cols, es = c->es;
+    adamp_tensor *t = &r->tensors[i];
+    const size_t cols = t->cols;
     if (kind == K_STATS) {
-        const adamp_seg a = seg_at(t, 0, r0 * cols * es);
+        const adamp_seg a = seg_at(c, i, 0, r0 * cols);
         r->kernels->rowstats(r1 - r0, cols, &a, r->grad_mul, st + ADAMP_STATS_PER_ROW * r0);
         return;
     }
@@ -170,9 +178,9 @@ static void run_rows(const call *c, adamp_tensor *t, path p, double *st, double 
         double d[ADAMP_KEEP_BYTES / sizeof(double)];
     } keep;
     void *const kept = keep.d;
-    const int keeps = ak->moments_dot_keep && cols * es <= sizeof keep;
+    const int keeps = ak->moments_dot_keep && cols * c->z.arithmetic <= sizeof keep;
     for (size_t row = r0; row < r1; row++) {
-        const adamp_seg a = seg_at(t, used, row * cols * es);
+        const adamp_seg a = seg_at(c, i, used, row * cols);
         double *rs = st + ADAMP_STATS_PER_ROW * row;
         if (p == PATH_FUSED) {
             if (t->projection == ADAMP_PROJ_NONE) {
@@ -206,11 +214,11 @@ static void run_item(const call *c, size_t i, path p, size_t so, double *st, int
     const int used = kind == K_STATS ? 0 : adamp_state_count(r->algo, t->hparams);
     if (by_rows(p, t, kind)) {
         const size_t rpi = rows_per_item(t->cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
-        run_rows(c, t, p, st, sc, kind, r0, r1, &k, used);
+        run_rows(c, i, p, st, sc, kind, r0, r1, &k, used);
         return;
     }
     const size_t n = adamp_numel(t), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
-    const adamp_seg a = seg_at(t, used, e0 * c->es);
+    const adamp_seg a = seg_at(c, i, used, e0);
     if (kind == K_APPLY) c->k->update(len, &a, &k);
     else c->k->apply_projection(len, &a, &k, sqrt(sc[LAYER_PP]), sc[LAYER_S]);
 }
@@ -341,7 +349,7 @@ static const adamp_phase PHASES[] = {
 void adamp_run_step(const adamp_run *run, int threads) {
     const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
     const int whole_step = run->phases == all && run->split.part == ADAMP_PART_WHOLE;
-    const call c = {run, run->algo ? &run->kernels->algo[run->algo] : NULL, adamp_dtype_size(run->dtype), whole_step,
+    const call c = {run, run->algo ? &run->kernels->algo[run->algo] : NULL, adamp_sizes_of(&run->storage), whole_step,
                     whole_step && adamp_projects(run->algo)};
     const adamp_plan plan = {&c, run->count, run->block, elems, stats_rows, items, item_start, item,
                              PHASES, sizeof PHASES / sizeof PHASES[0]};

@@ -20,10 +20,26 @@ typedef struct {
     const double *layer_s;  /* END: per tensor, s */
 } adamp_split;
 
+/* How a call's buffers are stored: the parameters' dtype, the gradients',
+ * and the parameters' master (adamp_master; FLOAT32: masters[i] is tensor
+ * i's float32 master, SPLIT its uint16 trail; the state is then float32). */
+typedef struct adamp_storage {
+    adamp_dtype dtype, grad;
+    int master;
+    void *const *masters;
+} adamp_storage;
+
+/* Bytes of one element of each of a storage's buffers. */
+typedef struct {
+    size_t param, grad, state, master, arithmetic;
+} adamp_sizes;
+adamp_sizes adamp_sizes_of(const adamp_storage *s);
+
 /* A call, as api.c validated and resolved it. */
 typedef struct adamp_run {
     adamp_algorithm algo; /* 0 for the statistics alone */
-    adamp_dtype dtype;
+    adamp_dtype dtype;    /* the parameters' (storage.dtype) */
+    adamp_storage storage;
     const adamp_kernels *kernels;
     adamp_tensor *tensors;
     size_t count;

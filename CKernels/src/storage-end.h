@@ -11,6 +11,7 @@
 #undef V_PSTORE
 #undef ADAMP_NARROW_S
 #undef ADAMP_NARROW_V
+#undef STATE_EXACT
 #undef S_SLOAD
 #undef S_SSTORE
 #undef V_SLOAD

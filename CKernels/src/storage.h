@@ -98,7 +98,13 @@
 #define V_PSTORE(p, i, x) VSPLIT_STORE(U16((p).a) + (i), U16((p).b) + (i), x)
 #endif
 
-/* The state, kept as the parameter is without a master, else in T. */
+/* The state, kept as the parameter is without a master, else in T
+ * (STATE_EXACT: whether a stored state value reads back as computed). */
+#if PK == PK_BF16 || PK == PK_F16
+#define STATE_EXACT 0
+#else
+#define STATE_EXACT 1
+#endif
 #if PK == PK_BF16
 #define S_SLOAD(s, i) adamp_bf16_to_f32(U16(s)[i])
 #define S_SSTORE(s, i, x) (U16(s)[i] = adamp_f32_to_bf16(x))

@@ -3,7 +3,8 @@
 #include <math.h>
 #include "tensor.h"
 
-static double to_dtype(double x, adamp_dtype dtype) { return dtype == ADAMP_F32 ? (double)(float)x : x; }
+/* x rounded to the arithmetic of dtype's steps. */
+static double to_dtype(double x, adamp_dtype dtype) { return adamp_arithmetic(dtype) == ADAMP_F32 ? (double)(float)x : x; }
 
 /* |cos| with PyTorch's cosine_similarity rule: each norm clamped to at least
  * eps (a NaN norm stays NaN, as clamp_min keeps it); *den gets the product of

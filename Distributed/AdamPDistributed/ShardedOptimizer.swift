@@ -204,7 +204,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
         do { _ = try StepDriver.takeGradients(parameters, gradientSlots, into: tensors) } catch {
             if problem == nil { (problem, local) = (error, ADAMP_E_INVALID_SIZE) }
         }
-        var options = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: 1 / gradScale, drop_stats: 0)
+        var options = adamp_step_options()  // the fields not set here at their defaults (zero)
+        options.size = MemoryLayout<adamp_step_options>.size
+        options.grad_mul = 1 / gradScale
         var timing = adamp_mpi_timing(), e = adamp_mpi_error()
         let status = KernelAccess.withConfig(of: base) { config in
             adamp_mpi_step(shard, config.assumingMemoryBound(to: adamp_config.self), tensors, parameters.count,

@@ -226,6 +226,10 @@ static int check_local(adamp_algorithm algo, adamp_dtype dtype, const adamp_tens
         return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "algorithm %d is not an adamp_algorithm", (int)algo);
     if (adamp_dtype_size(dtype) == 0)
         return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "dtype %d is not an adamp_dtype", (int)dtype);
+    /* Averaging and the gather are written for float32 and float64 elements. */
+    if (dtype != ADAMP_F32 && dtype != ADAMP_F64)
+        return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "dtype %s: the sharded optimizer takes float32 and float64",
+                              adamp_dtype_name(dtype));
     if (count == 0) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "no tensors");
     if (!t) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensors is NULL");
     for (size_t i = 0; i < count; i++) {

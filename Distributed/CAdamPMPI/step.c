@@ -194,6 +194,10 @@ static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t,
         adamp_mpi_fail(e, st, "this rank's caller refused its input: %s", adamp_mpi_status_string(st));
     else if ((st = adamp_step_options_resolve(o, &resolved)) != ADAMP_OK)
         adamp_mpi_fail(e, st, "options: %s", adamp_status_string((adamp_status)st));
+    else if (resolved.master != ADAMP_MASTER_OFF || (resolved.grad_dtype != 0 && resolved.grad_dtype != (int32_t)s->dtype))
+        /* A shard's pieces are not the caller's tensors: masters[i] and
+         * another gradient dtype would be read at the wrong places. */
+        st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "options: master weights and another gradient dtype are not sharded");
     else
         st = check_local(s, config, t, count, o, e);
     double t0 = MPI_Wtime();

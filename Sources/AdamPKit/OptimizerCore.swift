@@ -237,8 +237,10 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         // Checks everything before it writes anything: this is the last check
         // that can fail, and nothing visible has changed before it. The
         // statistics are kept only for diagnostics, which read them.
-        var o = adamp_step_options(size: MemoryLayout<adamp_step_options>.size, grad_mul: mul,
-                                   drop_stats: diagnosticsEnabled ? 0 : 1)
+        var o = adamp_step_options()  // the fields not set here at their defaults (zero)
+        o.size = MemoryLayout<adamp_step_options>.size
+        o.grad_mul = mul
+        o.drop_stats = diagnosticsEnabled ? 0 : 1
         let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, count, stats, statsCount, &o)
         guard status == ADAMP_OK else {
             throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))

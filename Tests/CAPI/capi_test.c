@@ -579,7 +579,7 @@ static void state_values(void) {
     CHECK(adamp_state_check(ADAMP_ALGO_ADAMP, ADAMP_STATE_EXP_AVG, ADAMP_F32, inf, 1, &at) == ADAMP_E_INVALID_STATE && at == 0);
     CHECK(adamp_state_check(ADAMP_ALGO_SGD, 1, ADAMP_F32, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
     CHECK(adamp_state_check((adamp_algorithm)0, 0, ADAMP_F32, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
-    CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, (adamp_dtype)3, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
+    CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, (adamp_dtype)9, ok, 4, NULL) == ADAMP_E_INVALID_ENUM);
     CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, ADAMP_F32, NULL, 4, NULL) == ADAMP_E_NULL_POINTER);
     CHECK(adamp_state_check(ADAMP_ALGO_ADAM, 0, ADAMP_F32, NULL, 0, NULL) == ADAMP_OK);
     CHECK(strcmp(adamp_status_string(ADAMP_E_INVALID_STATE), "unknown status") != 0);

@@ -48,6 +48,12 @@ static void enums(void) {
     ADAMP_PROJECTION_RULES(RULE)
     CHECK(entries(ADAMP_ENUM_PROJECTION_RULE) == n);
     n = 0;
+#define MASTER(suffix, value, name) \
+    CHECK(lists(ADAMP_ENUM_MASTER, ADAMP_MASTER_##suffix, name) && strcmp(adamp_master_name(ADAMP_MASTER_##suffix), name) == 0); \
+    n++;
+    ADAMP_MASTERS(MASTER)
+    CHECK(entries(ADAMP_ENUM_MASTER) == n);
+    n = 0;
 #define FIELD(F, type, member, name, own, rule, torch_rule) \
     CHECK(lists(ADAMP_ENUM_FIELD, ADAMP_FIELD_##F, name)); \
     n++;

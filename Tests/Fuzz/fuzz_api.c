@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../../CKernels/src/convert.h"
 #include "adamp.h"
 
 #define MAX_TENSORS 4
+#define NBUF 6 /* a tensor's buffers: param, grad, state0-2, master or trail */
 #define MAX_REAL 140000 /* elements; above 131,072 a call may use several threads */
 
 typedef struct {
@@ -75,7 +77,8 @@ typedef struct {
     adamp_hparams h[2];
     adamp_tensor t[MAX_TENSORS];
     size_t count, stats_len, stats_alloc;
-    void *buf[MAX_TENSORS][5]; /* param, grad, state0-2: NULL or real */
+    void *buf[MAX_TENSORS][NBUF]; /* param, grad, state0-2, master: NULL or real */
+    void *masters[MAX_TENSORS];   /* the options' masters: buf[i][5], or NULL */
     size_t bytes[MAX_TENSORS];  /* of each buffer: 64 if the tensor is not backed by memory */
     double *stats;
     size_t expected_stats_len;  /* adamp_stats_len's documented result */
@@ -97,7 +100,15 @@ static uint64_t mix(uint64_t *s) {
 /* Values of a tensor's buffers: random, with specials, or a gradient
  * orthogonal to the parameter per row or over the tensor (so that AdamP and
  * SGDP project). */
-static void fill(call *c, int i, int mode, uint64_t seed, size_t es) {
+/* Element j of buffer b stored as dtype d (anything else: a double). */
+static void put(void *b, size_t j, adamp_dtype d, double x) {
+    if (d == ADAMP_F32) ((float *)b)[j] = (float)x;
+    else if (d == ADAMP_BF16) ((uint16_t *)b)[j] = adamp_f32_to_bf16((float)x);
+    else if (d == ADAMP_F16) ((uint16_t *)b)[j] = adamp_f32_to_f16((float)x);
+    else ((double *)b)[j] = x;
+}
+
+static void fill(call *c, int i, int mode, uint64_t seed, const adamp_dtype kinds[NBUF]) {
     const size_t n = c->t[i].rows * c->t[i].cols;
     double *p = malloc(n * sizeof(double)), *g = malloc(n * sizeof(double));
     for (size_t j = 0; j < n; j++) {
@@ -113,13 +124,12 @@ static void fill(call *c, int i, int mode, uint64_t seed, size_t es) {
             for (size_t j = r * cols; j < (r + 1) * cols; j++) g[j] -= gp / pp * p[j];
         }
     }
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < NBUF; k++) {
         if (!c->buf[i][k]) continue;
         const double *src = k == 0 ? p : k == 1 ? g : NULL;
         for (size_t j = 0; j < n; j++) {
-            const double x = src ? src[j] : (k == 2 ? 1e-3 : 1e-6) * (double)(mix(&seed) % 8);
-            if (es == sizeof(float)) ((float *)c->buf[i][k])[j] = (float)x;
-            else ((double *)c->buf[i][k])[j] = x;
+            const double x = k == 5 ? p[j] : src ? src[j] : (k == 2 ? 1e-3 : 1e-6) * (double)(mix(&seed) % 8);
+            put(c->buf[i][k], j, kinds[k], x);
         }
     }
     free(p);
@@ -131,7 +141,7 @@ static void build(call *c, const uint8_t *data, size_t size) {
     memset(c, 0, sizeof *c);
     c->entry = u8(&in) % 10;
     c->algo = (adamp_algorithm)(u8(&in) % 8);
-    c->dtype = (adamp_dtype)(u8(&in) % 4);
+    c->dtype = (adamp_dtype)(u8(&in) % 6); /* 0 and 5 are none */
     const uint8_t cf = u8(&in);
     static const int isas[] = {ADAMP_ISA_AUTO, ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512, 7, -1};
     static const int32_t threads[] = {0, 1, 2, 3, 8, 16, -1, 100000, INT32_MAX, ADAMP_MAX_THREADS};
@@ -149,6 +159,14 @@ static void build(call *c, const uint8_t *data, size_t size) {
     static const int32_t drops[] = {0, 1, 2, -1};
     c->opt.size = opt_sizes[seed % 4], c->opt.grad_mul = muls[(seed >> 2) % 8], c->opt_null = (seed >> 5) & 1;
     c->opt.drop_stats = drops[(seed >> 6) % 4];
+    /* The storage byte: the gradients' dtype, the master, whether the masters are given. */
+    const uint8_t sb = u8(&in);
+    static const int32_t grads[] = {0, ADAMP_F32, ADAMP_BF16, ADAMP_F16, ADAMP_F64, 9};
+    static const int32_t master_kinds[] = {ADAMP_MASTER_OFF, ADAMP_MASTER_FLOAT32, ADAMP_MASTER_SPLIT, 5};
+    c->opt.grad_dtype = grads[sb % 6];
+    c->opt.master = master_kinds[(sb / 6) % 4];
+    const int masters_given = (sb / 24) % 3; /* 0: all, 1: NULL, 2: tensor 0's NULL */
+    c->opt.masters = masters_given == 1 ? NULL : c->masters;
     c->stats_mode = stats_mode;
     /* Every field of the list (adamp.h), in its order: a double, or a flag
      * or choice (an int32_t). */
@@ -158,7 +176,20 @@ static void build(call *c, const uint8_t *data, size_t size) {
         ADAMP_HPARAMS(PICK)
 #undef PICK
     }
-    const size_t es = c->dtype == ADAMP_F32 ? 4 : 8; /* invalid dtypes are rejected anyway */
+    /* The call's storage, as the library takes it (adamp_step_options_resolve:
+     * options a caller's struct does not hold are the defaults), and the
+     * widest element of its buffers, which the size rule counts. */
+    const int opts = c->entry == 7 && !c->opt_null && c->opt.size >= sizeof(adamp_step_options);
+    const adamp_dtype grad = opts && c->opt.grad_dtype ? (adamp_dtype)c->opt.grad_dtype : c->dtype;
+    const int master = opts ? c->opt.master : ADAMP_MASTER_OFF;
+    const adamp_dtype kinds[NBUF] = {c->dtype, grad, master ? ADAMP_F32 : c->dtype, master ? ADAMP_F32 : c->dtype,
+                                     master ? ADAMP_F32 : c->dtype, master == ADAMP_MASTER_SPLIT ? ADAMP_BF16 : ADAMP_F32};
+    size_t es = 8; /* invalid dtypes are rejected anyway */
+    if (adamp_dtype_size(c->dtype)) {
+        es = adamp_dtype_size(c->dtype);
+        if (adamp_dtype_size(grad) > es) es = adamp_dtype_size(grad);
+        if (master) es = es > 4 ? es : 4;
+    }
     size_t stats_rows = 0, grad_elems = 0;
     int stats_overflow = 0;
     c->sizes_valid = 1;
@@ -191,13 +222,14 @@ static void build(call *c, const uint8_t *data, size_t size) {
             if (n > PTRDIFF_MAX / es - grad_elems) c->sizes_valid = 0;
             else grad_elems += n;
         }
-        const size_t bytes = real ? n * es : 64;
+        const size_t bytes = real ? n * 8 : 64; /* room for any dtype */
         c->bytes[i] = bytes;
-        const int want[5] = {!(flags & 0x10), has_grad, flags & 2, flags & 4, flags & 8};
-        for (int k = 0; k < 5; k++) c->buf[i][k] = want[k] ? calloc(1, bytes) : NULL;
+        const int want[NBUF] = {!(flags & 0x10), has_grad, flags & 2, flags & 4, flags & 8, master != 0};
+        for (int k = 0; k < NBUF; k++) c->buf[i][k] = want[k] ? calloc(1, bytes) : NULL;
         t->param = c->buf[i][0], t->grad = c->buf[i][1];
         t->state0 = c->buf[i][2], t->state1 = c->buf[i][3], t->state2 = c->buf[i][4];
-        if (real) fill(c, (int)i, mode, seed + i, es);
+        c->masters[i] = masters_given == 2 && i == 0 ? NULL : c->buf[i][5];
+        if (real) fill(c, (int)i, mode, seed + i, kinds);
     }
     c->expected_stats_len = c->tensors_null ? 0 : stats_overflow ? SIZE_MAX : 6 * stats_rows;
     /* A too-long stats_len would be the caller's lie: never longer than the buffer. */
@@ -209,13 +241,13 @@ static void build(call *c, const uint8_t *data, size_t size) {
 
 static void release(call *c) {
     for (size_t i = 0; i < MAX_TENSORS; i++)
-        for (int k = 0; k < 5; k++) free(c->buf[i][k]);
+        for (int k = 0; k < NBUF; k++) free(c->buf[i][k]);
     free(c->stats);
 }
 
 /* Every byte the library may write: buffers, descriptors, hparams, stats. */
 typedef struct {
-    void *buf[MAX_TENSORS][5];
+    void *buf[MAX_TENSORS][NBUF];
     adamp_tensor t[MAX_TENSORS];
     adamp_hparams h[2];
     double *stats;
@@ -223,7 +255,7 @@ typedef struct {
 
 static void take(snapshot *s, const call *c) {
     for (size_t i = 0; i < MAX_TENSORS; i++)
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < NBUF; k++) {
             s->buf[i][k] = NULL;
             if (c->buf[i][k]) s->buf[i][k] = malloc(c->bytes[i]), memcpy(s->buf[i][k], c->buf[i][k], c->bytes[i]);
         }
@@ -235,7 +267,7 @@ static void take(snapshot *s, const call *c) {
 
 static void restore(call *c, const snapshot *s) {
     for (size_t i = 0; i < MAX_TENSORS; i++)
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < NBUF; k++)
             if (s->buf[i][k]) memcpy(c->buf[i][k], s->buf[i][k], c->bytes[i]);
     memcpy(c->t, s->t, sizeof s->t);
     memcpy(c->h, s->h, sizeof s->h);
@@ -244,7 +276,7 @@ static void restore(call *c, const snapshot *s) {
 
 static int equal(const call *c, const snapshot *s) {
     for (size_t i = 0; i < MAX_TENSORS; i++)
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < NBUF; k++)
             if (s->buf[i][k] && memcmp(c->buf[i][k], s->buf[i][k], c->bytes[i])) return 0;
     if (memcmp(c->t, s->t, sizeof s->t) || memcmp(c->h, s->h, sizeof s->h)) return 0;
     return !s->stats || !memcmp(c->stats, s->stats, c->stats_alloc * sizeof(double));
@@ -252,7 +284,7 @@ static int equal(const call *c, const snapshot *s) {
 
 static void drop(snapshot *s) {
     for (size_t i = 0; i < MAX_TENSORS; i++)
-        for (int k = 0; k < 5; k++) free(s->buf[i][k]);
+        for (int k = 0; k < NBUF; k++) free(s->buf[i][k]);
     free(s->stats);
 }
 
@@ -288,8 +320,13 @@ static void small_functions(const uint8_t *data, size_t size) {
 }
 
 static int finite_buffer(const void *b, size_t n, adamp_dtype dt) {
-    for (size_t j = 0; j < n; j++)
-        if (!isfinite(dt == ADAMP_F32 ? (double)((const float *)b)[j] : ((const double *)b)[j])) return 0;
+    for (size_t j = 0; j < n; j++) {
+        const double x = dt == ADAMP_F32    ? (double)((const float *)b)[j]
+                         : dt == ADAMP_BF16 ? adamp_bf16_to_f32(((const uint16_t *)b)[j])
+                         : dt == ADAMP_F16  ? adamp_f16_to_f32(((const uint16_t *)b)[j])
+                                            : ((const double *)b)[j];
+        if (!isfinite(x)) return 0;
+    }
     return 1;
 }
 
@@ -392,7 +429,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (s == ADAMP_OK && c.count && !c.tensors_null) {
         for (size_t i = 0; i < c.count; i++) {
             if (c.t[i].grad) continue;
-            for (int k = 0; k < 5; k++)
+            for (int k = 0; k < NBUF; k++)
                 if (before.buf[i][k] && k != 1) REQUIRE(!memcmp(c.buf[i][k], before.buf[i][k], c.bytes[i]));
             REQUIRE(c.t[i].step == before.t[i].step);
         }

@@ -54,10 +54,18 @@ def options(mul_index=1, size_index=0, null=False):
     return size_index | mul_index << 2 | (32 if null else 0)
 
 
-def call(entry, algo, tensors, h=None, threads=0, block=0, config_null=True, stats_mode=2, dtype=1, seed=7):
+def storage_byte(grad=0, master=0, masters="all"):
+    """fuzz_api.c's storage byte: the gradients' dtype (0 the call's, 1 float32,
+    2 bfloat16, 3 float16), the master (0 off, 1 float32, 2 split), the masters
+    given ("all", "none", "first missing")."""
+    return grad + 6 * master + 24 * ("all", "none", "first missing").index(masters)
+
+
+def call(entry, algo, tensors, h=None, threads=0, block=0, config_null=True, stats_mode=2, dtype=1, seed=7,
+         storage=0):
     h = h or hparams()
     head = [ENTRY[entry], ALGO.get(algo, 0), dtype, 1 if config_null else 0, THREADS[threads], block,
-            len(tensors), 0, stats_mode, seed]
+            len(tensors), 0, stats_mode, seed, storage]
     return bytes(head + h + h + [b for t in tensors for b in t])
 
 
@@ -93,6 +101,17 @@ SEEDS = {
                                  threads=3, config_null=False),
     "diagnose": call("diagnose", "adamp", [tensor(17, 33, 2, GRAD | S0 | S1, mode=2), tensor(1, 9, 1, GRAD)],
                      seed=options(null=False)),
+    # Issue 30's storages: bfloat16 parameters with bfloat16 gradients and state, a float32
+    # master with float16 gradients (projected), a split master, a float16 gradient's norms.
+    "bf16-step": call("step_ex", "adam", [tensor(300, 64, 2, GRAD | S0 | S1)], dtype=3, seed=options(),
+                      threads=2, config_null=False),
+    "master-f16-grads": call("step_ex", "adamp", [tensor(64, 300, 2, GRAD | S0 | S1, mode=1)], dtype=3,
+                             seed=options(), storage=storage_byte(grad=3, master=1)),
+    "split": call("step_ex", "sgdp", [tensor(33, 17, 2, GRAD | S0, mode=2), tensor(1, 9, 1, GRAD | S0)], dtype=3,
+                  seed=options(), storage=storage_byte(master=2)),
+    "split-missing-trail": call("step_ex", "sgdp", [tensor(3, 17, 2, GRAD | S0)], dtype=3, seed=options(),
+                                storage=storage_byte(master=2, masters="first missing")),
+    "f16-grad-norms": call("grad_norms", "sgd", [tensor(300, 300, 1, GRAD | S0, mode=3)], dtype=4),
 }
 
 if __name__ == "__main__":
