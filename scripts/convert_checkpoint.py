@@ -3,7 +3,7 @@
 
   convert_checkpoint.py to-torch   OURS.safetensors  OUT.pt
   convert_checkpoint.py from-torch STATE_DICT.pt     OUT.safetensors
-                        [--optimizer adamp|sgdp|adam|adamw|sgd] [--dtype F32|F64]
+                        [--optimizer adamp|sgdp|adam|adamw|sgd] [--dtype F32|F64|BF16|F16]
 
 to-torch writes what `optimizer.state_dict()` of the official adamp.AdamP /
 adamp.SGDP (adamp 0.3.0) or torch.optim.Adam / AdamW / SGD holds, saved with
@@ -21,6 +21,12 @@ What differs between the two sides, and how it is carried:
 - Keys. PyTorch's groups carry keys of its own (foreach, fused, capturable,
   differentiable, decoupled_weight_decay); to-torch takes them from the
   optimizer class's defaults, from-torch drops them.
+- Mixed precision. Our state is in the parameters' dtype (`dtype`: F32,
+  F64, BF16, F16), or with master weights (metadata `master_weights`:
+  "float32", "split") F32 beside `master_param` (F32) or `master_trail`
+  (U16). cadamp's groups say `master_weights` (True, "split"): to-torch
+  writes it, from-torch reads it; a float32 master does not say whether the
+  parameters were BF16 or F16: pass --dtype.
 - Names and shapes. A state_dict has neither (unless built from named
   parameters: `param_names`); from-torch takes the names from `param_names`
   and the shapes from the state tensors, and leaves them null elsewhere
@@ -56,6 +62,12 @@ OPTIMIZERS = ("adamp", "sgdp", "adam", "adamw", "sgd")
 # F64 and I64).
 DTYPES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "F8_E4M3": 1, "F8_E5M2": 1, "I64": 8, "I32": 4, "I16": 2,
           "I8": 1, "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
+#: Each master_weights mode's buffer and its dtype (the C library's
+#: ADAMP_MASTERS, which Tests/Convert checks this against), and how cadamp's
+#: groups write the mode.
+MASTERS = {"off": None, "float32": ("master_param", "F32"), "split": ("master_trail", "U16")}
+GROUP_MASTER = {"off": False, "float32": True, "split": "split"}
+PARAM_DTYPES = ("F32", "F64", "BF16", "F16")
 MAX_HEADER = 100_000_000
 DIGEST_KEY = "data_sha256"   # the SHA-256 of the data after the header (Safetensors.swift)
 STEP_LIMIT = 2**63 - 1       # step counts are whole numbers in [0, 2^63 - 1)
@@ -203,7 +215,8 @@ def write_safetensors(path, tensors, meta):
 
 
 def to_tensor(torch, dtype, shape, raw):
-    t = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}[dtype]
+    t = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "BF16": torch.bfloat16,
+         "F16": torch.float16, "U16": torch.uint16}[dtype]
     if len(raw) == 0:
         return torch.zeros(shape, dtype=t)
     return torch.frombuffer(bytearray(raw), dtype=t).reshape(shape).clone()
@@ -229,8 +242,8 @@ def torch_class(torch, name):
 
 
 def checkpoint(tensors, meta):
-    """A swift-adamp checkpoint's optimizer, groups and per-parameter state
-    {index: (step, {buffer: (dtype, shape, bytes)})}, checked."""
+    """A swift-adamp checkpoint's optimizer, groups, per-parameter state
+    {index: (step, {buffer: (dtype, shape, bytes)})} and master weights, checked."""
     if meta.get("format") != FORMAT:
         raise Refused("not a swift-adamp optimizer checkpoint")
     version = meta.get("format_version", "")
@@ -241,8 +254,12 @@ def checkpoint(tensors, meta):
     name, dtype = meta.get("optimizer"), meta.get("dtype")
     if name not in OPTIMIZERS:
         raise Refused(f"optimizer {name!r} is not one of {', '.join(OPTIMIZERS)}")
-    if dtype not in ("F32", "F64"):
-        raise Refused(f"dtype {dtype!r} is not F32 or F64")
+    if dtype not in PARAM_DTYPES:
+        raise Refused(f"dtype {dtype!r} is not one of {', '.join(PARAM_DTYPES)}")
+    master = meta.get("master_weights", "off")
+    if master not in MASTERS or (MASTERS[master] and dtype not in ("BF16", "F16")):
+        raise Refused(f"master_weights {master!r} is not one {dtype} parameters keep")
+    state_dtype = "F32" if MASTERS[master] else dtype
     for key in ("param_groups", "parameters"):
         if key not in meta:
             raise Refused(f"metadata {key} is missing")
@@ -277,21 +294,22 @@ def checkpoint(tensors, meta):
             state[i][0] = whole_step(struct.unpack(fmt, raw)[0], key)
             continue
         want = params[i].get("shape")
-        if t_dtype != dtype:
-            raise Refused(f"{key} is {t_dtype}; the checkpoint's state is {dtype}")
+        want_dtype = MASTERS[master][1] if MASTERS[master] and buffer == MASTERS[master][0] else state_dtype
+        if t_dtype != want_dtype:
+            raise Refused(f"{key} is {t_dtype}; the checkpoint's is {want_dtype}")
         if want is not None and shape != want:
             raise Refused(f"{key} has shape {shape} but its parameter has shape {want}")
         buffers[buffer] = (t_dtype, shape, raw)
     for i, (step, buffers) in state.items():
         if step is None:
             raise Refused(f"parameter {i} has state buffers but no state.{i}.step")
-    return name, groups, params, state
+    return name, groups, params, state, master
 
 
 def to_torch(src, dst):
     import torch
     tensors, meta = read_safetensors(src)
-    name, groups, params, state = checkpoint(tensors, meta)
+    name, groups, params, state, master = checkpoint(tensors, meta)
     cls = torch_class(torch, name)
     # PyTorch's own keys (foreach, fused, ...), as the class sets them by default.
     extra = {}
@@ -306,6 +324,8 @@ def to_torch(src, dst):
     for g in groups:
         og = dict(extra)
         og.update({k: (tuple(v) if k == "betas" and isinstance(v, list) else v) for k, v in g.items()})
+        if MASTERS[master]:
+            og["master_weights"] = GROUP_MASTER[master]
         out_groups.append(og)
     out = {}
     for i, (step, buffers) in sorted(state.items()):
@@ -352,6 +372,21 @@ def _plain(torch, v, what):
     return v
 
 
+def _group_master(groups):
+    """The master_weights mode ("off", "float32", "split") cadamp's groups
+    keep: one for every group, as swift-adamp keeps one per optimizer."""
+    modes = set()
+    for gi, g in enumerate(groups):
+        v = g.get("master_weights", False)
+        mode = next((m for m, w in GROUP_MASTER.items() if v is w or (isinstance(v, str) and v == w)), None)
+        if mode is None:
+            raise Refused(f"param_groups[{gi}].master_weights is {v!r}, not False, True or 'split'")
+        modes.add(mode)
+    if len(modes) > 1:
+        raise Refused("the groups keep different master weights; a swift-adamp optimizer keeps one")
+    return modes.pop()
+
+
 def from_torch(src, dst, name, dtype):
     import torch
     try:
@@ -376,7 +411,14 @@ def from_torch(src, dst, name, dtype):
                 raise Refused(f"param_groups[{gi}].param_names is not a name for each parameter")
             for k, idx in enumerate(g["params"]):
                 names[idx] = given[k]
-    kinds = {torch.float32: "F32", torch.float64: "F64"}
+    master = _group_master(groups)
+    if master == "split" and dtype not in (None, "BF16"):
+        raise Refused(f"split master weights keep BF16 parameters, not the --dtype {dtype} given")
+    if master == "float32" and dtype not in ("BF16", "F16"):
+        raise Refused("float32 master weights: pass --dtype BF16 or F16, the parameters' dtype (the state is F32)")
+    kinds = {torch.float32: "F32", torch.float64: "F64", torch.bfloat16: "BF16", torch.float16: "F16",
+             torch.uint16: "U16"}
+    master_buffer = MASTERS[master]
     tensors, shapes, seen = {}, [None] * n, set()
     for idx, s in sd["state"].items():
         if not _is_int(idx) or not 0 <= idx < n:
@@ -401,29 +443,39 @@ def from_torch(src, dst, name, dtype):
                 raise Refused(f"state {idx} has a buffer named {b!r}")
             t = s[b].detach()
             if t.dtype not in kinds:
-                raise Refused(f"state {idx} {b} is {t.dtype}; only float32 and float64 are supported")
+                raise Refused(f"state {idx} {b} is {t.dtype}; not a dtype of swift-adamp's state")
+            if master_buffer and b == master_buffer[0] and kinds[t.dtype] != master_buffer[1]:
+                raise Refused(f"state {idx} {b} is {t.dtype}; a {master} master's {b} is {master_buffer[1]}")
             if t.is_sparse or t.layout != torch.strided:
                 raise Refused(f"state {idx} {b} is not a dense tensor")
             t = t.contiguous().cpu()
             if shapes[idx] is not None and list(t.shape) != shapes[idx]:
                 raise Refused(f"state {idx} {b} has shape {list(t.shape)} but its other state has {shapes[idx]}")
-            seen.add(kinds[t.dtype])
+            if not (master_buffer and b == master_buffer[0]):
+                seen.add(kinds[t.dtype])
             shapes[idx] = list(t.shape)
             tensors[f"state.{idx}.{b}"] = (kinds[t.dtype], list(t.shape), raw_bytes(t))
     if len(seen) > 1:
-        raise Refused("state in both float32 and float64")
-    dt = dtype or (seen.pop() if seen else "F32")
-    if seen and dt not in seen:
-        raise Refused(f"the state is {seen.pop()}, not the --dtype {dt} given")
+        raise Refused(f"state in more than one dtype ({', '.join(sorted(seen))})")
+    if master_buffer:
+        dt = dtype or "BF16"
+        if seen and seen != {"F32"}:
+            raise Refused(f"the state beside {master} master weights is {seen.pop()}, not F32")
+    else:
+        dt = dtype or (seen.pop() if seen else "F32")
+        if seen and dt not in seen:
+            raise Refused(f"the state is {seen.pop()}, not the --dtype {dt} given")
     out_groups = []
     for gi, g in enumerate(groups):
         og = {k: _plain(torch, v, f"param_groups[{gi}].{k}") for k, v in g.items()
-              if k not in ("param_names", "params")}
+              if k not in ("param_names", "params", "master_weights")}
         og["params"] = list(g["params"])
         out_groups.append(og)
     meta = {"format": FORMAT, "format_version": str(VERSION), "optimizer": name, "dtype": dt,
             "param_groups": json.dumps(out_groups, allow_nan=False),
             "parameters": json.dumps([{"name": names[i], "shape": shapes[i]} for i in range(n)])}
+    if master_buffer:
+        meta["master_weights"] = master
     write_safetensors(dst, tensors, meta)
 
 
@@ -435,7 +487,9 @@ def main(argv=None):
     b = sub.add_parser("from-torch", help="a PyTorch optimizer state_dict (.pt) to a swift-adamp checkpoint")
     b.add_argument("src"), b.add_argument("dst")
     b.add_argument("--optimizer", choices=list(OPTIMIZERS), help="which optimizer wrote it (inferred from its keys if not given)")
-    b.add_argument("--dtype", choices=["F32", "F64"], help="for a state_dict without state tensors (default F32)")
+    b.add_argument("--dtype", choices=list(PARAM_DTYPES),
+                   help="the parameters' dtype, for a state_dict without state tensors (default F32) or with "
+                        "float32 master weights")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "to-torch":

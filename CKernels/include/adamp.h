@@ -252,7 +252,9 @@ ADAMP_API int adamp_default_threads(void);
     X(F16, 4, "float16", 2)
 
 /** How a bfloat16 or float16 parameter keeps its exact value, ADAMP_MASTER_<SUFFIX>:
- *  X(SUFFIX, value, name).
+ *  X(SUFFIX, value, name, buffer, element, dtypes): `buffer` names the state
+ *  entry bindings keep the master's memory under, `element` its element type,
+ *  `dtypes` the parameter dtypes that may keep it (a bit per adamp_dtype).
  *    OFF:     none: the parameter and its state are stored in its dtype, and
  *             each step is the float32 step of their widened values, each
  *             stored value rounded once (torch's fused Adam and AdamW on
@@ -266,10 +268,10 @@ ADAMP_API int adamp_default_threads(void);
  *             keeps: the master's trajectory is the FLOAT32 one, bitwise, in
  *             2 bytes more per parameter, not 4, and the model sees the
  *             master truncated, not rounded. */
-#define ADAMP_MASTERS(X)            \
-    X(OFF, 0, "off")                \
-    X(FLOAT32, 1, "float32")        \
-    X(SPLIT, 2, "split")
+#define ADAMP_MASTERS(X)                                                                  \
+    X(OFF, 0, "off", NULL, NULL, ~0u)                                                     \
+    X(FLOAT32, 1, "float32", "master_param", "float32", (1u << 3) | (1u << 4))            \
+    X(SPLIT, 2, "split", "master_trail", "uint16", 1u << 3)
 
 /** What the projection did to a tensor in the last call, ADAMP_PROJ_<SUFFIX>
  *  (codes as recorded in the reference fixtures): X(SUFFIX, value, name).
@@ -503,6 +505,18 @@ ADAMP_API const char *adamp_projection_name(adamp_projection projection);
 ADAMP_API const char *adamp_projection_rule_name(adamp_projection_rule rule);
 /** "off", "float32", "split" (ADAMP_MASTERS); "unknown" otherwise. */
 ADAMP_API const char *adamp_master_name(adamp_master master);
+/** A master's buffer, as ADAMP_MASTERS lists it: *name its state entry
+ *  ("master_param", "master_trail") and *element its element type
+ *  ("float32", "uint16"), each NULL for OFF or a value that is not one (either
+ *  pointer may be NULL). Since 2.1. */
+ADAMP_API void adamp_master_buffer(adamp_master master, const char **name, const char **element);
+/** 1 if parameters of `dtype` may keep `master` (OFF: every dtype; FLOAT32:
+ *  bfloat16 and float16; SPLIT: bfloat16), else 0. Since 2.1. */
+ADAMP_API int adamp_master_takes(adamp_master master, adamp_dtype dtype);
+/** The dtype of a step's state buffers for parameters of `dtype` keeping
+ *  `master`: float32 with a master, else `dtype`; 0 if the pair is not one
+ *  adamp_master_takes(). Since 2.1. */
+ADAMP_API adamp_dtype adamp_state_dtype(adamp_dtype dtype, adamp_master master);
 
 /** The enums adamp_enum_entry() lists. */
 typedef enum adamp_enum {

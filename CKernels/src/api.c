@@ -127,9 +127,7 @@ static const step_opts DEFAULTS = {sizeof(adamp_step_options), 1.0, 0, 0, ADAMP_
  * dtype does not take, ADAMP_E_NULL_POINTER for a master without masters. */
 static adamp_status storage_of(adamp_dtype dtype, const step_opts *o, adamp_storage *s) {
     *s = (adamp_storage){dtype, o->grad_dtype ? (adamp_dtype)o->grad_dtype : dtype, o->master, o->masters};
-    const int narrow = dtype == ADAMP_BF16 || dtype == ADAMP_F16;
-    if (adamp_arithmetic(s->grad) != adamp_arithmetic(dtype)) return ADAMP_E_INVALID_CONFIG;
-    if ((s->master == ADAMP_MASTER_FLOAT32 && !narrow) || (s->master == ADAMP_MASTER_SPLIT && dtype != ADAMP_BF16))
+    if (adamp_arithmetic(s->grad) != adamp_arithmetic(dtype) || !adamp_master_takes(s->master, dtype))
         return ADAMP_E_INVALID_CONFIG;
     if (s->master && !s->masters) return ADAMP_E_NULL_POINTER;
     return ADAMP_OK;

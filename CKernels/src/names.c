@@ -17,7 +17,9 @@ typedef struct {
 static const entry DTYPES[] = {ADAMP_DTYPES(DTYPE)};
 static const entry PROJECTIONS[] = {ADAMP_PROJECTIONS(ENTRY)};
 static const entry PROJECTION_RULES[] = {ADAMP_PROJECTION_RULES(ENTRY)};
-static const entry MASTERS[] = {ADAMP_MASTERS(ENTRY)};
+#define MASTER(suffix, value, name, ...) {value, name, 0},
+static const entry MASTERS[] = {ADAMP_MASTERS(MASTER)};
+#undef MASTER
 #undef DTYPE
 #undef ENTRY
 #define COUNT(table) (sizeof table / sizeof table[0])
@@ -45,6 +47,35 @@ const char *adamp_projection_rule_name(adamp_projection_rule r) {
 }
 const char *adamp_master_name(adamp_master m) { return name_in(MASTERS, COUNT(MASTERS), (int32_t)m); }
 int adamp_master_valid(int32_t m) { return find(MASTERS, COUNT(MASTERS), m) != NULL; }
+
+typedef struct {
+    const char *buffer, *element;
+    unsigned dtypes;
+} master_facts;
+
+static const master_facts *master_facts_of(adamp_master m) {
+#define FACTS(suffix, value, name, buffer, element, dtypes) {buffer, element, dtypes},
+    static const master_facts facts[] = {ADAMP_MASTERS(FACTS)};
+#undef FACTS
+    const entry *e = find(MASTERS, COUNT(MASTERS), (int32_t)m);
+    return e ? &facts[e - MASTERS] : NULL;
+}
+
+void adamp_master_buffer(adamp_master m, const char **name, const char **element) {
+    const master_facts *f = master_facts_of(m);
+    if (name) *name = f ? f->buffer : NULL;
+    if (element) *element = f ? f->element : NULL;
+}
+
+int adamp_master_takes(adamp_master m, adamp_dtype d) {
+    const master_facts *f = master_facts_of(m);
+    return f && adamp_dtype_valid(d) && (unsigned)d < 32 && (f->dtypes >> (unsigned)d & 1u);
+}
+
+adamp_dtype adamp_state_dtype(adamp_dtype d, adamp_master m) {
+    if (!adamp_master_takes(m, d)) return (adamp_dtype)0;
+    return m == ADAMP_MASTER_OFF ? d : ADAMP_F32;
+}
 
 static int table_at(const entry *table, size_t n, size_t index, int32_t *value, const char **name) {
     if (index >= n) return 0;

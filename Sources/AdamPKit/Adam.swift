@@ -98,6 +98,9 @@ public final class AdamOptimizer<Scalar: AdamPScalar, WeightDecay: AdamWeightDec
     ///     decays the parameter (default 1e-2).
     ///   - amsgrad: Use the running maximum of the second moment (default false).
     ///   - maximize: Ascend the gradient (default false).
+    ///   - masterWeights: How `BFloat16` and `Float16` parameters keep their
+    ///     exact value (`MasterWeights`; default `.off`). `.split` only for
+    ///     `BFloat16`, else this throws `.invalidArgument` naming it.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
     ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
     ///   to address; nothing is allocated then.
@@ -106,9 +109,10 @@ public final class AdamOptimizer<Scalar: AdamPScalar, WeightDecay: AdamWeightDec
     public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = Hyperparameters().learningRate,
                             betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
                             weightDecay: Double = Hyperparameters().weightDecay, amsgrad: Bool = Hyperparameters().amsgrad,
-                            maximize: Bool = Hyperparameters().maximize) throws {
+                            maximize: Bool = Hyperparameters().maximize,
+                            masterWeights: MasterWeights = .off) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, betas: betas, eps: eps,
-                      weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize)
+                      weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, masterWeights: masterWeights)
     }
 
     /// Adam (or AdamW) over several groups of parameters, each with its own hyperparameters.
@@ -123,10 +127,11 @@ public final class AdamOptimizer<Scalar: AdamPScalar, WeightDecay: AdamWeightDec
     public init(groups: [Group], learningRate: Double = Hyperparameters().learningRate,
                 betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
                 weightDecay: Double = Hyperparameters().weightDecay, amsgrad: Bool = Hyperparameters().amsgrad,
-                maximize: Bool = Hyperparameters().maximize) throws {
+                maximize: Bool = Hyperparameters().maximize,
+                masterWeights: MasterWeights = .off) throws {
         let defaults = Group(parameters: [], learningRate: learningRate, betas: betas, eps: eps, weightDecay: weightDecay,
                              amsgrad: amsgrad, maximize: maximize).resolved(over: Hyperparameters())
-        core = try OptimizerCore(defaults: defaults, groups: groups)
+        core = try OptimizerCore(defaults: defaults, groups: groups, masterWeights: masterWeights)
     }
 }
 

@@ -68,6 +68,9 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
     ///   - delta: The scale-invariance threshold δ, >= 0 (default 0.1).
     ///   - wdRatio: The weight decay's factor on projected parameters, in [0, 1] (default 0.1).
     ///   - nesterov: Nesterov momentum (default false).
+    ///   - masterWeights: How `BFloat16` and `Float16` parameters keep their
+    ///     exact value (`MasterWeights`; default `.off`). `.split` only for
+    ///     `BFloat16`, else this throws `.invalidArgument` naming it.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
     ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
     ///   to address; nothing is allocated then.
@@ -76,9 +79,10 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
     public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = Hyperparameters().learningRate,
                             betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
                             weightDecay: Double = Hyperparameters().weightDecay, delta: Double = Hyperparameters().delta,
-                            wdRatio: Double = Hyperparameters().wdRatio, nesterov: Bool = Hyperparameters().nesterov) throws {
+                            wdRatio: Double = Hyperparameters().wdRatio, nesterov: Bool = Hyperparameters().nesterov,
+                            masterWeights: MasterWeights = .off) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, betas: betas,
-                      eps: eps, weightDecay: weightDecay, delta: delta, wdRatio: wdRatio, nesterov: nesterov)
+                      eps: eps, weightDecay: weightDecay, delta: delta, wdRatio: wdRatio, nesterov: nesterov, masterWeights: masterWeights)
     }
 
     /// AdamP over several groups of parameters, each with its own hyperparameters.
@@ -93,10 +97,11 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
     public init(groups: [Group], learningRate: Double = Hyperparameters().learningRate,
                 betas: (Double, Double) = Hyperparameters().betas, eps: Double = Hyperparameters().eps,
                 weightDecay: Double = Hyperparameters().weightDecay, delta: Double = Hyperparameters().delta,
-                wdRatio: Double = Hyperparameters().wdRatio, nesterov: Bool = Hyperparameters().nesterov) throws {
+                wdRatio: Double = Hyperparameters().wdRatio, nesterov: Bool = Hyperparameters().nesterov,
+                masterWeights: MasterWeights = .off) throws {
         let defaults = Group(parameters: [], learningRate: learningRate, betas: betas, eps: eps, weightDecay: weightDecay,
                              delta: delta, wdRatio: wdRatio, nesterov: nesterov).resolved(over: Hyperparameters())
-        core = try OptimizerCore(defaults: defaults, groups: groups)
+        core = try OptimizerCore(defaults: defaults, groups: groups, masterWeights: masterWeights)
     }
 }
 

@@ -14,6 +14,20 @@ enum Aligned {
         UnsafeMutableRawPointer(p).deallocate()
     }
 
+    /// The bytes of `count` elements of `size` bytes, rounded up to whole
+    /// cache lines (so that what follows in one allocation is aligned too);
+    /// nil where that overflows.
+    static func lineBytes(_ count: Int, size: Int) -> Int? {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, bytes <= Int.max - alignment else { return nil }
+        return (bytes + alignment - 1) / alignment * alignment
+    }
+
+    /// `bytes` (at least one), uninitialised.
+    static func allocate(bytes: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer.allocate(byteCount: Swift.max(bytes, 1), alignment: alignment)
+    }
+
     /// `count` rounded up to whole cache lines of T, so that a buffer placed
     /// after it in the same allocation is aligned too.
     static func padded<T>(_ count: Int, of _: T.Type) -> Int {

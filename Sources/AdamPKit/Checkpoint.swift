@@ -4,9 +4,12 @@ internal import CAdamP
 /// An optimizer's state dict, laid out as PyTorch lays out an optimizer's
 /// `state_dict()` (see the README, "Checkpoints"): tensors
 /// `state.<index>.<buffer>` and `state.<index>.step`, index being the
-/// parameter's position over the groups; metadata `param_groups` (JSON, with
+/// parameter's position over the groups, each in its own dtype (with master
+/// weights: `Float` state, and `state.<index>.master_param` (F32) or
+/// `state.<index>.master_trail` (U16)); metadata `param_groups` (JSON, with
 /// PyTorch's keys), `parameters` (each one's name and shape), `optimizer`,
-/// `dtype`, `format` and `format_version`.
+/// `dtype` (the parameters'), `master_weights` (when not "off"), `format`
+/// and `format_version`.
 enum Checkpoint {
     static let format = "swift-adamp.optimizer"
     /// The version written. A later version's file is refused; an earlier
@@ -18,10 +21,10 @@ enum Checkpoint {
     /// The most bytes a checkpoint of parameters of `counts` elements can
     /// take: the largest header the reader takes, and every state buffer and
     /// step count (an I64) they can have (Int.max where that overflows).
-    static func byteLimit(counts: [Int], elementSize: Int) -> Int {
+    static func byteLimit(counts: [Int], elementSize: Int, masterSize: Int = 0) -> Int {
         var n = Safetensors.maxHeaderBytes + 8
         for c in counts {
-            let (bytes, o1) = c.multipliedReportingOverflow(by: elementSize * Int(ADAMP_MAX_STATES))
+            let (bytes, o1) = c.multipliedReportingOverflow(by: elementSize * Int(ADAMP_MAX_STATES) + masterSize)
             let (sum, o2) = n.addingReportingOverflow(bytes &+ 8)
             if o1 || o2 { return .max }
             n = sum
@@ -59,16 +62,23 @@ enum Checkpoint {
 extension OptimizerCore {
     private var algorithmName: String { String(cString: adamp_algorithm_name(algorithm)) }
     private var dtypeName: String { Scalar.safetensorsDType }
+    /// The state buffers' dtype: the parameters', or F32 with master weights.
+    private var stateDTypeName: String { master == ADAMP_MASTER_OFF ? dtypeName : Float.safetensorsDType }
+    private var masterDTypeName: String { master == ADAMP_MASTER_SPLIT ? UInt16.safetensorsDType : Float.safetensorsDType }
+    private var masterName: String { String(cString: adamp_master_name(master)) }
 
     func stateDict() -> StateDict {
         var tensors: [String: StateDict.Tensor] = [:]
         for i in parameters.indices {
-            let (step, buffers) = savedState(i)
+            let (step, buffers, master) = savedState(i)
             guard step > 0 else { continue } // PyTorch keeps no state before the first step
             tensors["state.\(i).step"] = .init(shape: [], values: [step])
             for (k, b) in buffers.enumerated() {
                 tensors["state.\(i).\(String(cString: adamp_state_name(algorithm, Int32(k))))"] =
-                    .init(shape: parameters[i].shape, values: Array(b))
+                    .init(dtype: stateDTypeName, shape: parameters[i].shape, data: Data(b))
+            }
+            if let master, let name = masterBuffer?.name {
+                tensors["state.\(i).\(name)"] = .init(dtype: masterDTypeName, shape: parameters[i].shape, data: Data(master))
             }
         }
         let groupJSON = groups.indices.map { g -> JSON in
@@ -77,11 +87,13 @@ extension OptimizerCore {
             members.append(("params", .array(parameters.indices.filter { groupOfParameter[$0] == g }.map(JSON.init))))
             return .object(members)
         }
-        return StateDict(tensors: tensors, metadata: [
+        var metadata = [
             "format": Checkpoint.format, "format_version": "\(Checkpoint.version)", "optimizer": algorithmName,
             "dtype": dtypeName, "param_groups": JSON.array(groupJSON).text,
             "parameters": KernelAccess.parametersMetadata(parameters.map { ($0.name, $0.shape) }),
-        ])
+        ]
+        if master != ADAMP_MASTER_OFF { metadata["master_weights"] = masterName }
+        return StateDict(tensors: tensors, metadata: metadata)
     }
 
     /// A group's hyperparameters under PyTorch's keys, in the struct's order
@@ -105,7 +117,7 @@ extension OptimizerCore {
     func load(_ sd: StateDict) throws {
         do {
             let plan = try plan(sd)
-            restore(groups: plan.groups, steps: plan.steps, buffers: plan.buffers)
+            restore(groups: plan.groups, steps: plan.steps, buffers: plan.buffers, masters: plan.masters)
             initialLearningRates = plan.initialRates
         } catch let p as Checkpoint.Problem {
             throw OptimizerError.invalidCheckpoint(file: nil, problem: p.message)
@@ -116,10 +128,12 @@ extension OptimizerCore {
     /// header the reader takes, and every state buffer and step count (an
     /// I64) it can have. A larger file is refused before it is read.
     var checkpointByteLimit: Int {
-        Checkpoint.byteLimit(counts: parameters.map(\.count), elementSize: MemoryLayout<Scalar>.stride)
+        Checkpoint.byteLimit(counts: parameters.map(\.count), elementSize: stateElement,
+                             masterSize: masterBuffer?.element ?? 0)
     }
 
-    private func plan(_ sd: StateDict) throws -> (groups: [H], initialRates: [Double?], steps: [Int64], buffers: [[Data]]) {
+    private func plan(_ sd: StateDict) throws
+        -> (groups: [H], initialRates: [Double?], steps: [Int64], buffers: [[Data]], masters: [Data?]) {
         // A state dict made in memory may hold anything: every tensor's
         // bytes must be what its dtype and shape say, as in a file.
         for name in sd.tensors.keys.sorted() {
@@ -144,6 +158,10 @@ extension OptimizerCore {
         guard m["dtype"] == dtypeName else {
             throw Checkpoint.Problem("holds \(m["dtype"] ?? "?") state; this optimizer's parameters are \(dtypeName)")
         }
+        let fileMaster = m["master_weights"] ?? String(cString: adamp_master_name(ADAMP_MASTER_OFF))
+        guard fileMaster == masterName else {
+            throw Checkpoint.Problem("holds the state of master weights \"\(fileMaster)\"; this optimizer keeps \"\(masterName)\"")
+        }
         let fileParams = try json(m, "parameters").array ?? []
         guard fileParams.count == parameters.count else {
             throw Checkpoint.Problem("holds \(fileParams.count) parameters; this optimizer has \(parameters.count)")
@@ -163,6 +181,7 @@ extension OptimizerCore {
         }
         var steps: [Int64] = []
         var buffers: [[Data]] = []
+        var masters: [Data?] = []
         var used = Set<String>()
         for i in parameters.indices {
             let j = source[i], p = parameters[i]
@@ -183,11 +202,30 @@ extension OptimizerCore {
             }
             steps.append(step)
             buffers.append(bufs)
+            masters.append(try masterState(of: p, at: j, step: step, sd, used: &used))
         }
         if let extra = sd.tensors.keys.sorted().first(where: { !used.contains($0) }) {
             throw Checkpoint.Problem("tensor \"\(extra)\" is not part of a \(algorithmName) state dict")
         }
-        return (newGroups, initialRates, steps, buffers)
+        return (newGroups, initialRates, steps, buffers, masters)
+    }
+
+    /// Parameter `p`'s master (or trail) from the file's index `j`: there
+    /// once it has stepped, with master weights; nil without them.
+    private func masterState(of p: Parameter<Scalar>, at j: Int, step: Int64, _ sd: StateDict,
+                             used: inout Set<String>) throws -> Data? {
+        guard let name = masterBuffer?.name else { return nil }
+        let key = "state.\(j).\(name)"
+        guard let t = sd.tensors[key] else {
+            if step > 0 { throw Checkpoint.Problem("\(p.label) has taken \(step) steps but \(key) is missing") }
+            return nil
+        }
+        used.insert(key)
+        guard t.dtype == masterDTypeName, t.shape == p.shape else {
+            throw Checkpoint.Problem("\(key) is \(t.dtype) of shape \(t.shape); \(p.label)'s is \(masterDTypeName) of shape \(p.shape)")
+        }
+        guard step > 0 else { throw Checkpoint.Problem("\(p.label) has a \(key) but no state.\(j).step") }
+        return t.data
     }
 
     private func json(_ m: [String: String], _ key: String) throws -> JSON {
@@ -271,8 +309,8 @@ extension OptimizerCore {
             let name = "state.\(j).\(String(cString: c))"
             guard let t = sd.tensors[name] else { break }
             used.insert(name)
-            guard t.dtype == dtypeName else {
-                throw Checkpoint.Problem("\(name) of \(p.label) is \(t.dtype); this optimizer's parameters are \(dtypeName)")
+            guard t.dtype == stateDTypeName else {
+                throw Checkpoint.Problem("\(name) of \(p.label) is \(t.dtype); this optimizer's state is \(stateDTypeName)")
             }
             guard t.shape == p.shape else {
                 throw Checkpoint.Problem("\(name) has shape \(t.shape) but \(p.label) has shape \(p.shape)")
@@ -280,10 +318,13 @@ extension OptimizerCore {
             // Values no step writes (from finite gradients): the C library's rule.
             var bad = 0
             let status = t.data.withUnsafeBytes {
-                adamp_state_check(algorithm, Int32(k), Scalar.scalarKind.cType, $0.baseAddress, p.count, &bad)
+                adamp_state_check(algorithm, Int32(k), stateDType, $0.baseAddress, p.count, &bad)
             }
             if status == ADAMP_E_INVALID_STATE {
-                let value = t.data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: bad * MemoryLayout<Scalar>.stride, as: Scalar.self) }
+                let value = t.data.withUnsafeBytes { b in
+                    stateDType == ADAMP_F32 ? Double(b.loadUnaligned(fromByteOffset: bad * 4, as: Float.self))
+                        : Double(b.loadUnaligned(fromByteOffset: bad * stateElement, as: Scalar.self))
+                }
                 let why = value.isFinite ? "a second moment is never negative" : "a step from finite gradients leaves state finite"
                 throw Checkpoint.Problem("\(name) holds \(value) at element \(bad): \(why)")
             }

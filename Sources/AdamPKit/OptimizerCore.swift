@@ -59,9 +59,23 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// hardware prefetcher has learnt them: on 20,000 tensors of [64, 8],
     /// Adam's step took 8.7 ms with one allocation per parameter, 6.9 ms
     /// with arenas (C harness, 2 threads).
-    private var arenas: [[UnsafeMutablePointer<Scalar>?]]
+    /// Offsets and sizes in bytes: state elements are `stateElement` bytes
+    /// (the parameter's type, or `Float` with master weights).
+    private var arenas: [[UnsafeMutableRawPointer?]]
     private let arenaOffset: [Int]
     private let arenaCount: [Int]
+    /// The master weights the parameters keep (`.off` for `Float` and
+    /// `Double`, their own master), and the state's dtype and element size.
+    let master: adamp_master
+    let stateDType: adamp_dtype
+    let stateElement: Int
+    /// With master weights: each parameter's master (or trail), in one
+    /// allocation, and per descriptor its address (adamp_step_options.masters).
+    private let masterArena: UnsafeMutableRawPointer?
+    let masters: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// The master buffer's state name ("master_param", "master_trail"), its
+    /// element size, and whether its element is `Float` (else `UInt16`).
+    let masterBuffer: (name: String, element: Int)?
     /// Per parameter, how many state buffers it has (its regions of arenas
     /// beyond them are unused, and zero).
     private var stateBuffers: [Int]
@@ -89,8 +103,21 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
     /// Each group's fields are set over `defaults`; everything is validated
     /// before anything is made.
-    init(defaults: H, groups spec: [ParameterGroup<Scalar, H>]) throws {
+    init(defaults: H, groups spec: [ParameterGroup<Scalar, H>], masterWeights: MasterWeights = .off) throws {
         let algorithm = H.algorithm
+        let dtype = Scalar.scalarKind.cType
+        // .float32 is every type's (Float and Double are their own master);
+        // the others are those the C library lets the type keep.
+        guard masterWeights == .float32 || adamp_master_takes(masterWeights.cValue, dtype) != 0 else {
+            let types: [any AdamPScalar.Type] = [BFloat16.self, Float16.self]
+            let takes = types.filter { adamp_master_takes(masterWeights.cValue, $0.scalarKind.cType) != 0 }
+            throw OptimizerError.invalidArgument(name: "masterWeights", value: ".\(masterWeights)",
+                                                 rule: "keeps \(takes.map { "\($0)" }.joined(separator: " and ")) parameters, not \(Scalar.self)")
+        }
+        // Float and Double are their own master.
+        let master = adamp_master_takes(masterWeights.cValue, dtype) != 0 ? masterWeights.cValue : ADAMP_MASTER_OFF
+        let stateDType = adamp_state_dtype(dtype, master)
+        let stateElement = adamp_dtype_size(stateDType)
         try Self.validate(defaults, algorithm: algorithm, group: nil)
         let groups = spec.map { (parameters: $0.parameters, hyperparameters: $0.resolved(over: defaults)) }
         for (i, g) in groups.enumerated() {
@@ -110,18 +137,50 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             }
         }
         let stateCounts = groups.map(\.hyperparameters.stateCount)
-        for (p, g) in zip(parameters, groupOf) { try Self.checkStateFits(p, buffers: stateCounts[g]) }
+        for (p, g) in zip(parameters, groupOf) {
+            try Self.checkStateFits(p, buffers: stateCounts[g], element: stateElement)
+        }
         var arenaOffset = [Int](repeating: 0, count: parameters.count)
         var arenaCount = [Int](repeating: 0, count: groups.count)
         for (i, (p, g)) in zip(parameters, groupOf).enumerated() {
             arenaOffset[i] = arenaCount[g]
-            let (end, o1) = arenaCount[g].addingReportingOverflow(Aligned.padded(p.count, of: Scalar.self))
-            let (_, o2) = end.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
-            if o1 || o2 { throw OptimizerError.invalidShape(p.shape) }
+            guard let bytes = Aligned.lineBytes(p.count, size: stateElement),
+                  case let (end, false) = arenaCount[g].addingReportingOverflow(bytes) else {
+                throw OptimizerError.invalidShape(p.shape)
+            }
             arenaCount[g] = end
         }
         self.arenaOffset = arenaOffset
         self.arenaCount = arenaCount
+        self.master = master
+        self.stateDType = stateDType
+        self.stateElement = stateElement
+        // The master buffers: one allocation, each parameter's on a cache line.
+        var name: UnsafePointer<CChar>?
+        adamp_master_buffer(master, &name, nil)
+        let masterElement = master == ADAMP_MASTER_SPLIT ? 2 : 4
+        masterBuffer = name.map { (String(cString: $0), masterElement) }
+        masters = .allocate(capacity: max(parameters.count, 1))
+        masters.initialize(repeating: nil, count: max(parameters.count, 1))
+        if masterBuffer != nil {
+            var offsets: [Int] = []
+            var total = 0
+            for p in parameters {
+                offsets.append(total)
+                guard let bytes = Aligned.lineBytes(p.count, size: masterElement),
+                      case let (end, false) = total.addingReportingOverflow(bytes) else {
+                    masters.deallocate()
+                    throw OptimizerError.invalidShape(p.shape)
+                }
+                total = end
+            }
+            let arena = Aligned.allocate(bytes: total)
+            arena.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 1))
+            for i in parameters.indices { masters[i] = arena + offsets[i] }
+            masterArena = arena
+        } else {
+            masterArena = nil
+        }
         arenas = Array(repeating: Array(repeating: nil, count: Int(ADAMP_MAX_STATES)), count: groups.count)
         self.parameters = parameters
         self.groups = groups.map(\.hyperparameters)
@@ -159,15 +218,17 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         norms.deallocate()
         diagnosed.deallocate()
         normsWork.deallocate()
-        for a in arenas.joined() { a.map(Aligned.deallocate) }
+        for a in arenas.joined() { a?.deallocate() }
+        masterArena?.deallocate()
+        masters.deallocate()
     }
 
     /// Throws, before anything is allocated, if `n` state buffers for `p`
     /// would not fit in memory's address range (rather than trap on overflow).
-    private static func checkStateFits(_ p: Parameter<Scalar>, buffers n: Int) throws {
-        let (elements, o1) = Aligned.padded(p.count, of: Scalar.self).multipliedReportingOverflow(by: n)
-        let (_, o2) = elements.multipliedReportingOverflow(by: MemoryLayout<Scalar>.stride)
-        if o1 || o2 { throw OptimizerError.invalidShape(p.shape) }
+    private static func checkStateFits(_ p: Parameter<Scalar>, buffers n: Int, element: Int) throws {
+        guard let bytes = Aligned.lineBytes(p.count, size: element), !bytes.multipliedReportingOverflow(by: n).overflow else {
+            throw OptimizerError.invalidShape(p.shape)
+        }
     }
 
     /// Gives parameter `i` at least `n` state buffers: new ones zero-filled,
@@ -176,19 +237,43 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         guard n > stateBuffers[i] else { return }
         let g = groupOfParameter[i]
         for k in stateBuffers[i]..<n where arenas[g][k] == nil {
-            let a = Aligned.allocate(Scalar.self, count: arenaCount[g])
-            a.initialize(repeating: 0, count: max(arenaCount[g], 1))
+            let a = Aligned.allocate(bytes: arenaCount[g])
+            a.initializeMemory(as: UInt8.self, repeating: 0, count: max(arenaCount[g], 1))
             arenas[g][k] = a
         }
         stateBuffers[i] = n
         let t = tensors + i
-        let at = { (k: Int) in k < n ? UnsafeMutableRawPointer(self.stateBuffer(i, k)) : nil }
+        let at = { (k: Int) in k < n ? self.stateBuffer(i, k) : nil }
         (t.pointee.state0, t.pointee.state1, t.pointee.state2) = (at(0), at(1), at(2))
     }
 
     /// Parameter `i`'s state buffer k (k < stateBuffers[i]).
-    private func stateBuffer(_ i: Int, _ k: Int) -> UnsafeMutablePointer<Scalar> {
+    private func stateBuffer(_ i: Int, _ k: Int) -> UnsafeMutableRawPointer {
         arenas[groupOfParameter[i]][k]! + arenaOffset[i]
+    }
+
+    /// Parameter `i`'s state buffer k, or its master (k == nil), as bytes.
+    private func buffer(_ i: Int, _ k: Int?) -> UnsafeMutableRawBufferPointer {
+        if let k { return UnsafeMutableRawBufferPointer(start: stateBuffer(i, k), count: parameters[i].count * stateElement) }
+        return UnsafeMutableRawBufferPointer(start: masters[i], count: parameters[i].count * (masterBuffer?.element ?? 0))
+    }
+
+    /// Gives each parameter about to take its first step its master: its
+    /// values widened (float32), or a zero trail (split: the parameter is
+    /// the master's upper half). Runs after every check of the step.
+    private func startMasters() {
+        guard master != ADAMP_MASTER_OFF else { return }
+        for i in parameters.indices where tensors[i].step == 0 && tensors[i].grad != nil {
+            let b = buffer(i, nil), n = parameters[i].count
+            guard n > 0 else { continue }
+            if master == ADAMP_MASTER_SPLIT {
+                b.initializeMemory(as: UInt8.self, repeating: 0)
+            } else {
+                let out = b.bindMemory(to: Float.self)
+                let p = parameters[i].storage
+                for e in 0..<n { out[e] = Float(p[e]) }
+            }
+        }
     }
 
     func validate(_ h: H, group: Int?) throws { try Self.validate(h, algorithm: algorithm, group: group) }
@@ -241,6 +326,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         o.size = MemoryLayout<adamp_step_options>.size
         o.grad_mul = mul
         o.drop_stats = diagnosticsEnabled ? 0 : 1
+        o.master = Int32(master.rawValue)
+        o.masters = UnsafePointer(masters)
+        startMasters()
         let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, count, stats, statsCount, &o)
         guard status == ADAMP_OK else {
             throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))
@@ -266,7 +354,14 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         guard let i = index(p), tensors[i].step > 0, p.count > 0 else { return [:] }
         // The buffers in use come first; one kept from earlier hyperparameters is not shown.
         let names = groups[groupOfParameter[i]].stateNames
-        return Dictionary(uniqueKeysWithValues: zip(names, savedState(i).buffers.map(Array.init)))
+        return Dictionary(uniqueKeysWithValues: zip(names, savedState(i).buffers.map(values)))
+    }
+
+    /// A state buffer's elements as `Scalar` (rounded, where the state is
+    /// `Float` for master weights).
+    private func values(_ b: UnsafeRawBufferPointer) -> [Scalar] {
+        if stateDType == Scalar.scalarKind.cType { return Array(b.bindMemory(to: Scalar.self)) }
+        return b.bindMemory(to: Float.self).map { Scalar($0) }
     }
 
     func stepCount(for p: Parameter<Scalar>) -> Int {
@@ -282,11 +377,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
 
     /// Parameter `i`'s step count and every state buffer it has (those in
     /// use first; a buffer kept from earlier hyperparameters after them).
-    func savedState(_ i: Int) -> (step: Int64, buffers: [UnsafeBufferPointer<Scalar>]) {
-        let buffers = (0..<stateBuffers[i]).map { k in
-            UnsafeBufferPointer(start: stateBuffer(i, k), count: parameters[i].count)
-        }
-        return (tensors[i].step, buffers)
+    func savedState(_ i: Int) -> (step: Int64, buffers: [UnsafeRawBufferPointer], master: UnsafeRawBufferPointer?) {
+        let buffers = (0..<stateBuffers[i]).map { UnsafeRawBufferPointer(buffer(i, $0)) }
+        return (tensors[i].step, buffers, masterBuffer == nil ? nil : UnsafeRawBufferPointer(buffer(i, nil)))
     }
 
     /// Replaces every group's hyperparameters and every parameter's step
@@ -294,24 +387,25 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// them are zeroed),
     /// as a checkpoint holds them. The caller has validated all of it
     /// (`validate`, `checkStateFits`), so nothing here can fail.
-    func restore(groups newGroups: [H], steps: [Int64], buffers: [[Data]]) {
+    func restore(groups newGroups: [H], steps: [Int64], buffers: [[Data]], masters saved: [Data?]) {
         for (g, h) in newGroups.enumerated() {
             groups[g] = h
             hparams[g] = h.cValue
         }
         for i in parameters.indices {
             reserveState(i, buffers: max(groups[groupOfParameter[i]].stateCount, buffers[i].count))
-            for k in 0..<stateBuffers[i] { stateBuffer(i, k).update(repeating: 0, count: parameters[i].count) }
-            for (k, data) in buffers[i].enumerated() {
-                _ = data.copyBytes(to: UnsafeMutableBufferPointer(start: stateBuffer(i, k), count: parameters[i].count))
-            }
+            for k in 0..<stateBuffers[i] { buffer(i, k).initializeMemory(as: UInt8.self, repeating: 0) }
+            for (k, data) in buffers[i].enumerated() { _ = data.copyBytes(to: buffer(i, k)) }
+            if let m = saved[i] { _ = m.copyBytes(to: buffer(i, nil)) }
             tensors[i].step = steps[i]
             tensors[i].projection = ADAMP_PROJ_SKIPPED.rawValue
         }
     }
 
     /// Throws `.invalidShape` if parameter `i` could not hold `n` state buffers.
-    func checkStateFits(_ i: Int, buffers n: Int) throws { try Self.checkStateFits(parameters[i], buffers: n) }
+    func checkStateFits(_ i: Int, buffers n: Int) throws {
+        try Self.checkStateFits(parameters[i], buffers: n, element: stateElement)
+    }
 
     // MARK: groups
 
@@ -323,7 +417,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         try checkGroup(g)
         try validate(h, group: g)
         let n = h.stateCount
-        for i in parameters.indices where groupOfParameter[i] == g { try Self.checkStateFits(parameters[i], buffers: n) }
+        for i in parameters.indices where groupOfParameter[i] == g { try checkStateFits(i, buffers: n) }
         groups[g] = h
         hparams[g] = h.cValue
         for i in parameters.indices where groupOfParameter[i] == g { reserveState(i, buffers: n) }

@@ -49,6 +49,9 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
     ///   - weightDecay: L2 weight decay added to the gradient, >= 0 (default 0).
     ///   - nesterov: Nesterov momentum; needs μ > 0 and dampening 0 (default false).
     ///   - maximize: Ascend the gradient (default false).
+    ///   - masterWeights: How `BFloat16` and `Float16` parameters keep their
+    ///     exact value (`MasterWeights`; default `.off`). `.split` only for
+    ///     `BFloat16`, else this throws `.invalidArgument` naming it.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
     ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
     ///   to address; nothing is allocated then.
@@ -57,9 +60,10 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
     public convenience init(parameters: [Parameter<Scalar>], learningRate: Double = Hyperparameters().learningRate,
                             momentum: Double = Hyperparameters().momentum, dampening: Double = Hyperparameters().dampening,
                             weightDecay: Double = Hyperparameters().weightDecay, nesterov: Bool = Hyperparameters().nesterov,
-                            maximize: Bool = Hyperparameters().maximize) throws {
+                            maximize: Bool = Hyperparameters().maximize,
+                            masterWeights: MasterWeights = .off) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, momentum: momentum,
-                      dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, maximize: maximize)
+                      dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, maximize: maximize, masterWeights: masterWeights)
     }
 
     /// SGD over several groups of parameters, each with its own hyperparameters.
@@ -74,10 +78,11 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
     public init(groups: [Group], learningRate: Double = Hyperparameters().learningRate,
                 momentum: Double = Hyperparameters().momentum, dampening: Double = Hyperparameters().dampening,
                 weightDecay: Double = Hyperparameters().weightDecay, nesterov: Bool = Hyperparameters().nesterov,
-                maximize: Bool = Hyperparameters().maximize) throws {
+                maximize: Bool = Hyperparameters().maximize,
+                masterWeights: MasterWeights = .off) throws {
         let defaults = Group(parameters: [], learningRate: learningRate, momentum: momentum, dampening: dampening,
                              weightDecay: weightDecay, nesterov: nesterov, maximize: maximize).resolved(over: Hyperparameters())
-        core = try OptimizerCore(defaults: defaults, groups: groups)
+        core = try OptimizerCore(defaults: defaults, groups: groups, masterWeights: masterWeights)
     }
 }
 

@@ -64,6 +64,9 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
     ///   - eps: Added to the weight norm, >= 0 (default 1e-8).
     ///   - delta: The scale-invariance threshold δ, >= 0 (default 0.1).
     ///   - wdRatio: The weight decay's factor on projected parameters, in [0, 1] (default 0.1).
+    ///   - masterWeights: How `BFloat16` and `Float16` parameters keep their
+    ///     exact value (`MasterWeights`; default `.off`). `.split` only for
+    ///     `BFloat16`, else this throws `.invalidArgument` naming it.
     /// - Throws: `OptimizerError.invalidHyperparameter` naming the field and
     ///   value, `.duplicateParameter`, or `.invalidShape` for state too large
     ///   to address; nothing is allocated then.
@@ -75,10 +78,11 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
                             weightDecay: Double = Hyperparameters.defaults.weightDecay,
                             nesterov: Bool = Hyperparameters.defaults.nesterov, eps: Double = Hyperparameters.defaults.eps,
                             delta: Double = Hyperparameters.defaults.delta,
-                            wdRatio: Double = Hyperparameters.defaults.wdRatio) throws {
+                            wdRatio: Double = Hyperparameters.defaults.wdRatio,
+                            masterWeights: MasterWeights = .off) throws {
         try self.init(groups: [Group(parameters: parameters)], learningRate: learningRate, momentum: momentum,
                       dampening: dampening, weightDecay: weightDecay, nesterov: nesterov, eps: eps,
-                      delta: delta, wdRatio: wdRatio)
+                      delta: delta, wdRatio: wdRatio, masterWeights: masterWeights)
     }
 
     /// SGDP over several groups of parameters, each with its own hyperparameters.
@@ -94,11 +98,12 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
                 dampening: Double = Hyperparameters.defaults.dampening,
                 weightDecay: Double = Hyperparameters.defaults.weightDecay,
                 nesterov: Bool = Hyperparameters.defaults.nesterov, eps: Double = Hyperparameters.defaults.eps,
-                delta: Double = Hyperparameters.defaults.delta, wdRatio: Double = Hyperparameters.defaults.wdRatio) throws {
+                delta: Double = Hyperparameters.defaults.delta, wdRatio: Double = Hyperparameters.defaults.wdRatio,
+                masterWeights: MasterWeights = .off) throws {
         let defaults = Group(parameters: [], learningRate: learningRate, momentum: momentum, dampening: dampening,
                              weightDecay: weightDecay, nesterov: nesterov, eps: eps, delta: delta, wdRatio: wdRatio)
             .resolved(over: Hyperparameters(learningRate: learningRate))
-        core = try OptimizerCore(defaults: defaults, groups: groups)
+        core = try OptimizerCore(defaults: defaults, groups: groups, masterWeights: masterWeights)
     }
 }
 

@@ -2,13 +2,16 @@ import Foundation
 
 /// An element type a state dict's tensors can hold, with its safetensors name.
 public protocol SafetensorsElement: Sendable {
-    /// The safetensors dtype: "F32", "F64", "I64".
+    /// The safetensors dtype: "F32", "F64", "BF16", "F16", "I64", "U16".
     static var safetensorsDType: String { get }
 }
 
 extension Float: SafetensorsElement { public static var safetensorsDType: String { "F32" } }
 extension Double: SafetensorsElement { public static var safetensorsDType: String { "F64" } }
 extension Int64: SafetensorsElement { public static var safetensorsDType: String { "I64" } }
+extension BFloat16: SafetensorsElement { public static var safetensorsDType: String { "BF16" } }
+extension Float16: SafetensorsElement { public static var safetensorsDType: String { "F16" } }
+extension UInt16: SafetensorsElement { public static var safetensorsDType: String { "U16" } }
 
 /// Named tensors and string metadata: an optimizer's whole state in memory
 /// (`stateDict()`, `load(stateDict:)`), and exactly what its .safetensors

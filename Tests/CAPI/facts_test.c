@@ -25,6 +25,31 @@ static size_t entries(adamp_enum e) {
     return n;
 }
 
+/* adamp_master_buffer gives the list's buffer and element (NULL for none). */
+static int same_or_null(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+static int master_buffer_is(adamp_master m, const char *buffer, const char *element) {
+    const char *b = "x", *e = "x";
+    adamp_master_buffer(m, &b, &e);
+    return same_or_null(b, buffer) && same_or_null(e, element);
+}
+
+/* Which dtypes keep which master, and their state's dtype. */
+static void masters(void) {
+    for (int32_t d = 0; d <= 6; d++) {
+        const int narrow = d == ADAMP_BF16 || d == ADAMP_F16, valid = adamp_dtype_size((adamp_dtype)d) != 0;
+        CHECK(adamp_master_takes(ADAMP_MASTER_OFF, (adamp_dtype)d) == valid);
+        CHECK(adamp_master_takes(ADAMP_MASTER_FLOAT32, (adamp_dtype)d) == narrow);
+        CHECK(adamp_master_takes(ADAMP_MASTER_SPLIT, (adamp_dtype)d) == (d == ADAMP_BF16));
+        CHECK(adamp_master_takes((adamp_master)3, (adamp_dtype)d) == 0);
+        CHECK((int32_t)adamp_state_dtype((adamp_dtype)d, ADAMP_MASTER_OFF) == (valid ? d : 0));
+        CHECK(adamp_state_dtype((adamp_dtype)d, ADAMP_MASTER_FLOAT32) == (narrow ? ADAMP_F32 : 0));
+    }
+    const char *b = "x", *e = "x";
+    adamp_master_buffer((adamp_master)-1, &b, &e);
+    CHECK(b == NULL && e == NULL);
+    adamp_master_buffer(ADAMP_MASTER_SPLIT, NULL, NULL); /* either may be NULL */
+}
+
 /* Each list's every entry is listed with the name its *_name() function
  * gives; a value no list has is named "unknown" and not listed. */
 static void enums(void) {
@@ -48,8 +73,9 @@ static void enums(void) {
     ADAMP_PROJECTION_RULES(RULE)
     CHECK(entries(ADAMP_ENUM_PROJECTION_RULE) == n);
     n = 0;
-#define MASTER(suffix, value, name) \
+#define MASTER(suffix, value, name, buffer, element, dtypes) \
     CHECK(lists(ADAMP_ENUM_MASTER, ADAMP_MASTER_##suffix, name) && strcmp(adamp_master_name(ADAMP_MASTER_##suffix), name) == 0); \
+    CHECK(master_buffer_is(ADAMP_MASTER_##suffix, buffer, element)); \
     n++;
     ADAMP_MASTERS(MASTER)
     CHECK(entries(ADAMP_ENUM_MASTER) == n);
@@ -136,7 +162,7 @@ static void fields(void) {
 
 /* The options a call takes, each beyond the caller's `size` at its default. */
 static void options(void) {
-    adamp_step_options o, given = {sizeof given, 0.25, 1};
+    adamp_step_options o, given = {.size = sizeof given, .grad_mul = 0.25, .drop_stats = 1};
     CHECK(adamp_step_options_resolve(NULL, &o) == ADAMP_OK && o.size == sizeof o && o.grad_mul == 1 && o.drop_stats == 0);
     CHECK(adamp_step_options_resolve(&given, &o) == ADAMP_OK && o.grad_mul == 0.25 && o.drop_stats == 1);
     given.size = offsetof(adamp_step_options, drop_stats); /* an older caller's struct */
@@ -204,6 +230,7 @@ static void empty_tensors(void) {
 
 int main(void) {
     enums();
+    masters();
     fields();
     options();
     empty_tensors();

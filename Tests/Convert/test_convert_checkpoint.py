@@ -263,7 +263,7 @@ def hostile_state_dicts():
         (edit(lambda sd: sd["state"][0].update(exp_avg=sd["state"][0]["exp_avg"].to_sparse())), "not a dense tensor"),
         (edit(lambda sd: sd["state"][0].update(exp_avg=torch.zeros(5))), "but its other state has [5]"),
         (edit(lambda sd: sd["state"][1].update(exp_avg=sd["state"][1]["exp_avg"].double(),
-                                               exp_avg_sq=sd["state"][1]["exp_avg_sq"].double())), "both float32 and float64"),
+                                               exp_avg_sq=sd["state"][1]["exp_avg_sq"].double())), "state in more than one dtype (F32, F64)"),
         (edit(lambda sd: sd["param_groups"][0].update(lr=float("nan"))), "param_groups[0].lr is nan"),
         (edit(lambda sd: sd["param_groups"][0].update(lr={"a": 1})), "param_groups[0].lr is a dict"),
         (edit(lambda sd: sd["param_groups"][0].update(betas=torch.zeros(3))), "tensor of 3 elements"),
@@ -328,3 +328,92 @@ def test_c3_an_existing_checkpoint_survives_a_failed_write(tmp_path, monkeypatch
         assert sorted(os.listdir(tmp_path)) == ["a.pt", "ckpt.safetensors"], (name, os.listdir(tmp_path))
     assert run(["from-torch", str(src), str(dst)]) is None
     assert C.read_safetensors(dst)[1]["optimizer"] == "adam"
+
+
+def test_master_buffers_are_the_c_librarys():
+    """The converter's table of master_weights modes is the C library's
+    (ADAMP_MASTERS, read through cadamp), and cadamp's group values."""
+    cadamp = pytest.importorskip("cadamp")
+    from cadamp import _c, _engine
+    for mode, value in _c.MASTERS.items():
+        buffer = _c.MASTER_BUFFERS.get(value)
+        want = None if buffer is None else (buffer[0], {torch.float32: "F32", torch.uint16: "U16"}[buffer[1]])
+        assert C.MASTERS[mode] == want, mode
+    assert _engine.MASTER_WEIGHTS == {v: k for k, v in C.GROUP_MASTER.items()}
+    del cadamp
+
+
+@pytest.mark.parametrize("dtype,mode", [(torch.bfloat16, False), (torch.float16, False), (torch.bfloat16, True),
+                                        (torch.float16, True), (torch.bfloat16, "split")], ids=str)
+def test_mixed_precision_round_trip_resumes_bitwise(tmp_path, dtype, mode):
+    """cadamp's state_dict in each mode, to our format and back, resumes
+    exactly where the uninterrupted run goes."""
+    cadamp = pytest.importorskip("cadamp")
+
+    def run(opt, ps, steps):
+        for k in steps:
+            g = torch.Generator().manual_seed(k)
+            for p in ps:
+                p.grad = torch.randn(p.shape, generator=g).to(dtype)
+            opt.step()
+    torch.manual_seed(0)
+    a = [torch.nn.Parameter(torch.randn(s).to(dtype)) for s in ((6, 5), (5,))]
+    oa = cadamp.AdamP(a, lr=1e-2, weight_decay=1e-2, master_weights=mode)
+    run(oa, a, range(3))
+    torch.save(oa.state_dict(), tmp_path / "a.pt")
+    saved = [p.detach().clone() for p in a]
+    run(oa, a, range(3, 6))
+    extra = ["--dtype", {torch.bfloat16: "BF16", torch.float16: "F16"}[dtype]] if mode is True else []
+    C.main(["from-torch", str(tmp_path / "a.pt"), str(tmp_path / "a.safetensors")] + extra)
+    tensors, meta = C.read_safetensors(tmp_path / "a.safetensors")
+    assert meta["dtype"] == {torch.bfloat16: "BF16", torch.float16: "F16"}[dtype]
+    assert meta.get("master_weights", "off") == {False: "off", True: "float32", "split": "split"}[mode]
+    C.main(["to-torch", str(tmp_path / "a.safetensors"), str(tmp_path / "b.pt")])
+    b = [torch.nn.Parameter(p) for p in saved]
+    ob = cadamp.AdamP(b, lr=1e-2, weight_decay=1e-2, master_weights=mode)
+    ob.load_state_dict(torch.load(tmp_path / "b.pt", weights_only=True))
+    run(ob, b, range(3, 6))
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
+    for x, y in zip(a, b):
+        assert all(torch.equal(oa.state[x][k], ob.state[y][k]) for k in oa.state[x] if k != "step")
+
+
+def test_float32_masters_need_the_parameters_dtype(tmp_path):
+    cadamp = pytest.importorskip("cadamp")
+    p = torch.nn.Parameter(torch.randn(3, 2).to(torch.bfloat16))
+    opt = cadamp.Adam([p], master_weights=True)
+    p.grad = torch.ones_like(p)
+    opt.step()
+    torch.save(opt.state_dict(), tmp_path / "a.pt")
+    with pytest.raises(SystemExit, match="pass --dtype BF16 or F16"):
+        C.main(["from-torch", str(tmp_path / "a.pt"), str(tmp_path / "a.safetensors")])
+    assert not (tmp_path / "a.safetensors").exists()
+
+
+def test_mixed_precision_files_that_do_not_fit_are_refused(tmp_path):
+    cadamp = pytest.importorskip("cadamp")
+    ps = [torch.nn.Parameter(torch.randn(3, 2).to(torch.bfloat16)), torch.nn.Parameter(torch.randn(2).to(torch.bfloat16))]
+    opt = cadamp.AdamW(ps, master_weights="split")
+    for p in ps:
+        p.grad = torch.ones_like(p)
+    opt.step()
+    sd = opt.state_dict()
+    torch.save(sd, tmp_path / "a.pt")
+    C.main(["from-torch", str(tmp_path / "a.pt"), str(tmp_path / "a.safetensors")])
+    good = (tmp_path / "a.safetensors").read_bytes()
+    for edit, mentions in [(lambda h, m: m.update(master_weights="yes"), "master_weights 'yes'"),
+                           (lambda h, m: m.update(dtype="F32"), "master_weights 'split' is not one F32 parameters keep"),
+                           (lambda h, m: m.pop("master_weights"), "is F32; the checkpoint's is BF16")]:
+        expect_refused(tmp_path, rewrite(good, edit), mentions)
+    for change, mentions in [(lambda d: d["param_groups"][0].update(master_weights="yes"), "not False, True or 'split'"),
+                             (lambda d: d["state"][0].update(master_trail=d["state"][0]["master_trail"].float()),
+                              "a split master's master_trail is U16"),
+                             (lambda d: d["state"][0].update(exp_avg=d["state"][0]["exp_avg"].bfloat16()),
+                              "state in more than one dtype")]:
+        bad = copy.deepcopy(sd)
+        change(bad)
+        expect_refused(tmp_path, bad, mentions, command="from-torch", suffix=".pt")
+    two = copy.deepcopy(sd)
+    two["param_groups"] = [dict(two["param_groups"][0], params=[0]), dict(two["param_groups"][0], params=[1],
+                                                                          master_weights=False)]
+    expect_refused(tmp_path, two, "the groups keep different master weights", command="from-torch", suffix=".pt")

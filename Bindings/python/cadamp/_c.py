@@ -36,10 +36,14 @@ class FieldInfo(ctypes.Structure):
                 ("offset", ctypes.c_size_t), ("kind", ctypes.c_int32), ("own", ctypes.c_int32)]
 
 
+#: The dtypes whose shim codes bind.c takes (cadamp_shim's members, in order).
+_SHIM_DTYPES = ("float32", "float64", "int64", "bfloat16", "float16", "uint16")
+
+
 class Shim(ctypes.Structure):
     """cadamp_shim (src/bind.c): PyTorch's stable C shim functions and codes."""
     _fields_ = [(f, ctypes.c_void_p) for f in ("data_ptr", "dim", "sizes", "strides", "dtype", "device_type")] + \
-               [(f, ctypes.c_int32) for f in ("cpu", "float32", "float64", "int64")] + [("storage_at", ctypes.c_int64)]
+               [(f, ctypes.c_int32) for f in ("cpu",) + _SHIM_DTYPES] + [("storage_at", ctypes.c_int64)]
 
 
 def _load():
@@ -72,13 +76,16 @@ def _load():
     lib.adamp_hparams_check.argtypes = [ctypes.c_int, p, ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_char_p)]
     lib.adamp_validate.argtypes = lib.adamp_step_ex.argtypes
     lib.cadamp_bind.restype = i64
-    lib.cadamp_bind.argtypes = [p, size, p, p, p, p, p, p, p, p, size, p, p, p, p, ctypes.POINTER(i32),
+    lib.cadamp_bind.argtypes = [p, size, p, p, p, p, p, p, p, p, p, size, p, p, p, p, p, ctypes.POINTER(i32),
                                ctypes.POINTER(i32)]
     lib.cadamp_bind_why.restype = lib.cadamp_bind_slot.restype = ctypes.c_char_p
     lib.cadamp_bind_why.argtypes = lib.cadamp_bind_slot.argtypes = lib.cadamp_bind_refused.argtypes = [i32]
     lib.cadamp_bind_scratch_len.restype = lib.cadamp_tensor_size.restype = lib.cadamp_hparams_size.restype = size
     lib.cadamp_step_options_size.restype = size
-    lib.cadamp_step_options.argtypes = [p, ctypes.c_double, i32]
+    lib.cadamp_step_options.argtypes = [p, ctypes.c_double, i32, i32, p]
+    lib.adamp_master_buffer.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p)]
+    lib.adamp_master_takes.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.adamp_state_dtype.argtypes = [ctypes.c_int, ctypes.c_int]
     lib.cadamp_step_limit.restype = i64
     lib.cadamp_bind_scratch_len.argtypes = [size]
     lib.cadamp_store_steps.argtypes = [p, size, p, p, p, p]
@@ -105,7 +112,7 @@ def _enum(kind):
     return out
 
 
-_ENUM_ALGORITHM, _ENUM_DTYPE, _ENUM_PROJECTION, _ENUM_PROJECTION_RULE = 1, 2, 4, 5   # adamp_enum
+_ENUM_ALGORITHM, _ENUM_DTYPE, _ENUM_PROJECTION, _ENUM_PROJECTION_RULE, _ENUM_MASTER = 1, 2, 4, 5, 7   # adamp_enum
 _REAL = 1                                                                            # adamp_field_kind
 #: "adamp" -> adamp_algorithm, and so on.
 ALGORITHMS = _enum(_ENUM_ALGORITHM)
@@ -115,6 +122,31 @@ DTYPES = {getattr(torch, name): value for name, value in _enum(_ENUM_DTYPE).item
 PROJECTION_RULES = _enum(_ENUM_PROJECTION_RULE)
 #: adamp_projection code -> its name ("skipped", "none", "channel", "layer").
 PROJECTIONS = {v: k for k, v in _enum(_ENUM_PROJECTION).items()}
+#: "off", "float32", "split" -> adamp_master.
+MASTERS = _enum(_ENUM_MASTER)
+_DTYPE_OF = {v: k for k, v in DTYPES.items()}
+
+
+def master_buffer(master):
+    """(state name, torch dtype) of a master's buffer ("master_param",
+    torch.float32), or None for "off"."""
+    name, element = ctypes.c_char_p(), ctypes.c_char_p()
+    lib.adamp_master_buffer(master, ctypes.byref(name), ctypes.byref(element))
+    return (name.value.decode(), getattr(torch, element.value.decode())) if name.value else None
+
+
+#: adamp_master -> (state name, torch dtype) of its buffer, for those that keep one.
+MASTER_BUFFERS = {m: master_buffer(m) for m in MASTERS.values() if master_buffer(m)}
+
+
+def master_takes(master, dtype):
+    """Whether parameters of torch dtype `dtype` may keep `master`."""
+    return dtype in DTYPES and bool(lib.adamp_master_takes(master, DTYPES[dtype]))
+
+
+def state_dtype(dtype, master):
+    """The torch dtype of the state of a `dtype` parameter keeping `master`."""
+    return _DTYPE_OF[lib.adamp_state_dtype(DTYPES[dtype], master)]
 
 
 class Field:
@@ -150,10 +182,10 @@ if ctypes.sizeof(HParams) != lib.cadamp_hparams_size() or \
     raise ImportError("cadamp: adamp_hparams is not laid out as the library describes it")
 
 
-def options(grad_mul, drop_stats):
-    """An adamp_step_options, as a buffer the library fills."""
-    buf = ctypes.create_string_buffer(lib.cadamp_step_options_size())
-    lib.cadamp_step_options(buf, grad_mul, drop_stats)
+def options(grad_mul, drop_stats, master=0, masters=None, buf=None):
+    """An adamp_step_options, as a buffer the library fills (`buf`, or a new one)."""
+    buf = buf if buf is not None else ctypes.create_string_buffer(lib.cadamp_step_options_size())
+    lib.cadamp_step_options(buf, grad_mul, drop_stats, master, masters)
     return buf
 
 
@@ -212,14 +244,17 @@ def _shim():
         fns = {f: ctypes.cast(getattr(torch_lib, "aoti_torch_get_" + f), ctypes.c_void_p).value
                for f in ("data_ptr", "dim", "sizes", "strides", "dtype", "device_type")}
         codes = {f: getattr(torch_lib, "aoti_torch_" + f)() for f in
-                 ("device_type_cpu", "dtype_float32", "dtype_float64", "dtype_int64")}
+                 ("device_type_cpu",) + tuple("dtype_" + d for d in _SHIM_DTYPES)}
     except (OSError, AttributeError) as e:
         return None, f"PyTorch {torch.__version__} has no stable C shim ({e})"
-    shim = Shim(**fns, cpu=codes["device_type_cpu"], float32=codes["dtype_float32"],
-                float64=codes["dtype_float64"], int64=codes["dtype_int64"], storage_at=_storage_at())
+    shim = Shim(**fns, cpu=codes["device_type_cpu"], **{d: codes["dtype_" + d] for d in _SHIM_DTYPES},
+                storage_at=_storage_at())
     for t, dtype in ((torch.empty(3, 5)[:, 1:], codes["dtype_float32"]),
                      (torch.empty(2, dtype=torch.float64), codes["dtype_float64"]),
-                     (torch.empty((), dtype=torch.int64), codes["dtype_int64"])):
+                     (torch.empty((), dtype=torch.int64), codes["dtype_int64"]),
+                     (torch.empty(2, 3, dtype=torch.bfloat16), codes["dtype_bfloat16"]),
+                     (torch.empty(4, dtype=torch.float16), codes["dtype_float16"]),
+                     (torch.empty(1, 2, dtype=torch.uint16), codes["dtype_uint16"])):
         impl, out = ctypes.c_int64(t._cdata), (ctypes.c_int64 * 21)()
         lib.cadamp_describe(ctypes.byref(shim), ctypes.byref(impl), out)
         got = list(out)
@@ -230,6 +265,8 @@ def _shim():
 
 
 shim, shim_missing = _shim()
+#: torch dtype -> its shim code, for the dtypes bind.c takes.
+SHIM_CODES = {getattr(torch, d): getattr(shim, d) for d in _SHIM_DTYPES} if shim else {}
 
 
 def check(algorithm, h):

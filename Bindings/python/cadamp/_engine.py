@@ -23,7 +23,6 @@ from . import _c
 _GRAD = operator.attrgetter("grad")
 _IMPL = operator.attrgetter("_cdata")
 _GET_STEP = operator.methodcaller("get", "step", 0)
-_OPTIONS = _c.options(grad_mul=1.0, drop_stats=1)
 _NO_STATE = {}
 
 
@@ -48,12 +47,31 @@ class NotHandled(Exception):
     """The step is one the C library does not take: the reference path's."""
 
 
+#: A group's "master_weights" (the constructors' argument) -> the C library's name.
+MASTER_WEIGHTS = {False: "off", True: "float32", "split": "split"}
+
+
+def master_weights(group):
+    """The adamp_master a group asks of its bfloat16 and float16 parameters."""
+    v = group.get("master_weights", False)
+    if not any(v is k or (type(v) is str and v == k) for k in MASTER_WEIGHTS):
+        raise ValueError(f"cadamp: master_weights must be False, True or 'split', got {v!r}")
+    return _c.MASTERS[MASTER_WEIGHTS[v]]
+
+
+def master_of(master, dtype):
+    """The master a parameter of `dtype` keeps in a group asking `master`:
+    float32 and float64 parameters are their own master (off)."""
+    return master if dtype in (torch.bfloat16, torch.float16) else _c.MASTERS["off"]
+
+
 class Groups:
-    """Every group's algorithm, adamp_hparams and state buffers' names, as
-    the C library reads the group; ValueError naming the first value out of
-    range, for the C path and the reference path alike."""
+    """Every group's algorithm, adamp_hparams, master weights and state
+    buffers' names, as the C library reads the group; ValueError naming the
+    first value out of range, for the C path and the reference path alike."""
 
     def __init__(self, rule, groups):
+        self.masters = [master_weights(g) for g in groups]
         self.algorithms = [_c.ALGORITHMS[rule.algorithm(g)] for g in groups]
         self.h = (_c.HParams * len(groups))(*[_c.hparams(a, g) for a, g in zip(self.algorithms, groups)])
         for a, h in zip(self.algorithms, self.h):
@@ -62,38 +80,64 @@ class Groups:
         #: Per group, the state names of state0, state1, ... that a step uses.
         self.buffers = [_c.buffers(a, h) for a, h in zip(self.algorithms, self.h)]
         #: Per group, the state entries whose tensors a plan holds.
-        self.state_names = [tuple(b) + step for b in self.buffers]
+        self.state_names = [tuple(b) + step + ((_c.MASTER_BUFFERS[m][0],) if m in _c.MASTER_BUFFERS else ())
+                            for b, m in zip(self.buffers, self.masters)]
+
+    def check_params(self, groups):
+        """ValueError naming a parameter whose dtype cannot keep its group's
+        master (a float16 parameter in a group asking for 'split')."""
+        for gi, (grp, m) in enumerate(zip(groups, self.masters)):
+            for k, p in enumerate(grp["params"]):
+                if not _c.master_takes(master_of(m, p.dtype), p.dtype):
+                    raise ValueError(f"cadamp: parameter {k} of group {gi} is {p.dtype}: master_weights="
+                                     f"{grp.get('master_weights')!r} takes bfloat16 parameters only")
 
 
-def _zeros(p):
-    return torch.zeros_like(p, memory_format=torch.preserve_format)
+def _zeros(p, dtype):
+    return torch.zeros_like(p, dtype=dtype, memory_format=torch.preserve_format)
+
+
+def _new_master(p, master):
+    """A parameter's master buffer as it starts: its value in float32, or
+    (split) a trail of zeros, the parameter then being the master's upper half."""
+    name, dtype = _c.MASTER_BUFFERS[master]
+    if dtype == torch.float32:
+        return p.detach().to(torch.float32, memory_format=torch.preserve_format, copy=True)
+    return _zeros(p, dtype)
 
 
 class _Plan:
-    """The calls of a step: parameters in batches of one (algorithm, dtype),
-    each batch's rows contiguous in the descriptor table, then the
-    parameters of no elements (counted, not given to the library)."""
+    """The calls of a step: parameters in batches of one (algorithm, dtype,
+    master), each batch's rows contiguous in the descriptor table."""
 
     def __init__(self, opt, rule, g, params, runs, states):
         items = [(p, gi) for (gi, end), start in zip(runs, [0] + [e for _, e in runs]) for p in params[start:end]]
         batches = {}
         for k, (p, gi) in enumerate(items):
-            batches.setdefault((g.algorithms[gi], p.dtype), []).append(k)
+            batches.setdefault((g.algorithms[gi], p.dtype, master_of(g.masters[gi], p.dtype)), []).append(k)
         #: Why the kernels cannot take this plan's parameters, if they cannot.
         self.unhandled = next((f"cadamp: a parameter is {dtype}, which the C library does not take"
-                               for _, dtype in batches if dtype not in _c.DTYPES), None)
+                               for _, dtype, _ in batches if dtype not in _c.DTYPES), None)
         order = [k for ks in batches.values() for k in ks]
         self.take = operator.itemgetter(*order) if len(order) > 1 else (lambda xs: (xs[order[0]],))
         self.batches, start = [], 0
-        for (algorithm, dtype), ks in batches.items():
-            self.batches.append((algorithm, _c.DTYPES.get(dtype, 0), start, start + len(ks)))
+        for (algorithm, dtype, master), ks in batches.items():
+            self.batches.append((algorithm, _c.DTYPES.get(dtype, 0), master, start, start + len(ks)))
             start += len(ks)
         self.params = [items[k][0] for k in order]
         self.groups = [items[k][1] for k in order]
         n = self.n = len(order)
-        # The dtype the binder expects of each parameter, as the shim codes it.
-        shim_dtypes = {torch.float32: _c.shim.float32, torch.float64: _c.shim.float64} if _c.shim else {}
-        dtype_codes = [shim_dtypes.get(p.dtype, -1) for p in self.params]
+        masters = [master_of(g.masters[gi], p.dtype) for p, gi in zip(self.params, self.groups)]
+        #: Whether a parameter keeps a master: only the kernels step it.
+        self.has_masters = any(m in _c.MASTER_BUFFERS for m in masters)
+        # The dtypes the binder expects of each parameter's tensors, as the
+        # shim codes them: parameter, state, master (-1: none).
+        codes = _c.SHIM_CODES
+        state_dtypes = [_c.state_dtype(p.dtype, m) if p.dtype in _c.DTYPES else p.dtype
+                        for p, m in zip(self.params, masters)]
+        dtype_codes = [(codes.get(p.dtype, -1), codes.get(sd, -1),
+                        codes[_c.MASTER_BUFFERS[m][1]] if m in _c.MASTER_BUFFERS else -1)
+                       for p, sd, m in zip(self.params, state_dtypes, masters)]
 
         # The state: each tensor the table holds stays referenced here (so
         # that no other object takes its id, and its TensorImpl lives);
@@ -101,15 +145,26 @@ class _Plan:
         self.held, self.new_state = [], []
         states_t = self.take(states)
         impls = torch.zeros((n, _c.MAX_STATES), dtype=torch.int64)
+        master_impls = torch.zeros(n, dtype=torch.int64)
         step_impls = torch.zeros(n, dtype=torch.int64)
         steps = torch.zeros(n, dtype=torch.int64)
-        for i, (p, gi, st) in enumerate(zip(self.params, self.groups, states_t)):
+        for i, (p, gi, st, m, sd) in enumerate(zip(self.params, self.groups, states_t, masters, state_dtypes)):
             for k, name in enumerate(g.buffers[gi]):
                 t = st.get(name)
                 if t is None:
-                    t = _zeros(p)
+                    t = _zeros(p, sd)
                     self.new_state.append((p, name, t))
                 impls[i, k] = t._cdata
+                self.held.append(t)
+            if m in _c.MASTER_BUFFERS:
+                name = _c.MASTER_BUFFERS[m][0]
+                t = st.get(name)
+                if t is None:
+                    t = _new_master(p, m)
+                    self.new_state.append((p, name, t))
+                if not isinstance(t, torch.Tensor):
+                    raise NotHandled(f"cadamp: a {name} is a {type(t).__name__}, not a tensor")
+                master_impls[i] = t._cdata
                 self.held.append(t)
             if rule.steps == "tensor":
                 t = st.get("step")
@@ -123,8 +178,10 @@ class _Plan:
             elif rule.steps == "first":   # whether its (one) buffer exists already
                 steps[i] = int(bool(g.buffers[gi]) and st.get(g.buffers[gi][0]) is not None)
         self.param_impls = torch.tensor([p._cdata for p in self.params], dtype=torch.int64)
-        self.state_impls, self.step_impls, self.steps = impls, step_impls, steps
-        self.dtypes = torch.tensor(dtype_codes, dtype=torch.int32)
+        self.state_impls, self.master_impls, self.step_impls, self.steps = impls, master_impls, step_impls, steps
+        self.dtypes = torch.tensor(dtype_codes, dtype=torch.int32).reshape(-1)
+        self.masters = torch.zeros(n, dtype=torch.int64)   # each one's master memory, as bound
+        self.options = [_c.options(1.0, 1) for _ in self.batches]
         self.group_index = torch.tensor(self.groups, dtype=torch.int64)
         self.table = torch.zeros(n * _c.TENSOR_SIZE, dtype=torch.uint8)
         self.step_data = torch.zeros(n, dtype=torch.int64)
@@ -151,11 +208,11 @@ class _Plan:
         grads = torch.tensor(list(map(_IMPL, self.take(grads))), dtype=torch.int64)
         why, slot = ctypes.c_int32(), ctypes.c_int32()
         bad = _c.lib.cadamp_bind(ctypes.byref(_c.shim), self.n, self.param_impls.data_ptr(), grads.data_ptr(),
-                                 self.state_impls.data_ptr(), self.step_impls.data_ptr(), self.dtypes.data_ptr(),
-                                 self.group_index.data_ptr(), self.steps.data_ptr(), ctypes.addressof(h), len(groups),
-                                 self.table.data_ptr() if kernels else None, self.step_data.data_ptr(),
-                                 self.step_dtypes.data_ptr(), self.scratch.data_ptr(), ctypes.byref(why),
-                                 ctypes.byref(slot))
+                                 self.state_impls.data_ptr(), self.master_impls.data_ptr(), self.step_impls.data_ptr(),
+                                 self.dtypes.data_ptr(), self.group_index.data_ptr(), self.steps.data_ptr(),
+                                 ctypes.addressof(h), len(groups), self.table.data_ptr() if kernels else None,
+                                 self.masters.data_ptr(), self.step_data.data_ptr(), self.step_dtypes.data_ptr(),
+                                 self.scratch.data_ptr(), ctypes.byref(why), ctypes.byref(slot))
         if bad < 0:
             return None
         what = (f"its {_c.lib.cadamp_bind_slot(slot.value).decode()} "
@@ -170,17 +227,19 @@ class _Plan:
         k = next((j for j, q in enumerate(groups[gi]["params"]) if q is p), "?")
         return f"cadamp: parameter {k} of group {gi}: {what}"
 
-    def run(self, opt, rule):
-        """Validates every call, then makes them, then writes the state."""
+    def run(self, opt, rule, grad_mul=1.0):
+        """Validates every call, then makes them, then writes the state.
+        Every gradient is taken times `grad_mul` (an unscale), in the step."""
         calls = []
-        for b, (algorithm, dtype, start, end) in enumerate(self.batches):
+        for b, (algorithm, dtype, master, start, end) in enumerate(self.batches):
             desc = self.table.data_ptr() + start * _c.TENSOR_SIZE
             need = _c.lib.adamp_stats_len(desc, end - start)
             if need > self.stats[b].numel():
                 self.stats[b] = torch.empty(need, dtype=torch.float64)
             stats = self.stats[b]
+            options = _c.options(grad_mul, 1, master, self.masters.data_ptr() + 8 * start, self.options[b])
             call = (None, algorithm, dtype, desc, end - start, stats.data_ptr() if need else None, stats.numel(),
-                    _OPTIONS)
+                    options)
             status = _c.lib.adamp_validate(*call)
             if status != 0:
                 raise RuntimeError(f"cadamp: adamp_validate failed: {_c.lib.adamp_status_string(status).decode()}")
@@ -268,15 +327,19 @@ def _signature(opt, g, params, runs):
     return sig, states
 
 
-def step(opt, rule, g):
-    """Steps `opt` with the C library and returns True, or returns False
-    having changed nothing when a parameter or group is outside what it
-    handles (then the caller takes the reference path; opt._cadamp_reason
-    says why). `g`: the Groups of opt's groups, already checked. Raises
-    ValueError for a step count out of range, before anything changes."""
+def step(opt, rule, g, grad_mul=1.0):
+    """Steps `opt` with the C library, every gradient taken times
+    `grad_mul`, and returns True, or returns False having changed nothing
+    when a parameter or group is outside what it handles (then the caller
+    takes the reference path; opt._cadamp_reason says why). `g`: the Groups
+    of opt's groups, already checked. Raises ValueError for a step count out
+    of range, or for parameters keeping master weights that the kernels
+    cannot take (no other path keeps them), before anything changes."""
     groups = opt.param_groups
     opt._cadamp_reason = None
     if _c.shim is None:
+        if any(master_of(m, p.dtype) in _c.MASTER_BUFFERS for grp, m in zip(groups, g.masters) for p in grp["params"]):
+            raise ValueError(f"cadamp: master weights need the C library's path: {_c.shim_missing}")
         opt._cadamp_reason = f"cadamp: {_c.shim_missing}"
         return False
     eligible = all(rule.eligible_group(g) for g in groups)
@@ -302,10 +365,12 @@ def step(opt, rule, g):
         if reason is None:
             break
         if fresh:
+            if plan.has_masters:
+                raise ValueError(f"{reason}; a parameter keeping master weights steps only on the C library's path")
             opt._cadamp_reason = reason
             opt.__dict__["_cadamp_plan"] = plan if unhandled else None   # its checks serve the next step
             return False
-    if plan.run(opt, rule):
+    if plan.run(opt, rule, grad_mul):
         plan.sig = _signature(opt, g, params, runs)[0]   # its new state is the state now
     opt._cadamp_plan = plan
     return True

@@ -9,7 +9,8 @@
  * `.data` replaced, `resize_`, a step count zeroed in place), so nothing
  * about a tensor is taken from the plan: each step reads, for every
  * parameter, its gradient and each state tensor, the data pointer, dtype,
- * device, shape and strides, and for torch.optim's step tensors the count,
+ * device, shape and strides (and of a bfloat16 or float16 parameter's master
+ * or trail), and for torch.optim's step tensors the count,
  * here, at a few nanoseconds a tensor. A parameter whose tensors are not
  * what the kernels take (not dense on the CPU, not contiguous, another
  * dtype or shape than the parameter's, memory shared with another tensor
@@ -44,7 +45,7 @@ typedef struct cadamp_shim {
     int32_t (*strides)(tensor_handle, int64_t **);
     int32_t (*dtype)(tensor_handle, int32_t *);
     int32_t (*device_type)(tensor_handle, int32_t *);
-    int32_t cpu, float32, float64, int64;
+    int32_t cpu, float32, float64, int64, bfloat16, float16, uint16;
     /* Where a TensorImpl holds its StorageImpl's address (found at import;
      * -1: unknown), for prefetching only: see prefetch_row. */
     int64_t storage_at;
@@ -61,15 +62,22 @@ enum {
     CADAMP_BAD_STEP,       /* a step count not a whole number in [0, 2^63 - 1) (refused) */
     CADAMP_NOT_DENSE,      /* not a dense tensor in CPU memory */
     CADAMP_NOT_CONTIGUOUS,
-    CADAMP_OTHER_DTYPE,    /* the parameter's is not the plan's, or another's not the parameter's */
+    CADAMP_OTHER_DTYPE,    /* not the dtype the plan expects of it (the parameter's, its state's, its master's) */
     CADAMP_SHARED_MEMORY,  /* overlaps another tensor the step writes */
     CADAMP_STEP_TENSOR,    /* a step count that is not one CPU float32, float64 or int64 element */
     CADAMP_WHY_COUNT
 };
 
 /* Which of a parameter's tensors it is about (cadamp_bind_slot names them). */
-enum { SLOT_PARAM = 0, SLOT_GRAD = 1, SLOT_STATE = 2, SLOT_STEP = SLOT_STATE + ADAMP_MAX_STATES, SLOT_COUNT };
-#define WRITES_PER_PARAM (SLOT_COUNT - 1) /* the parameter, its states, its step tensor */
+enum {
+    SLOT_PARAM = 0,
+    SLOT_GRAD = 1,
+    SLOT_STATE = 2,
+    SLOT_MASTER = SLOT_STATE + ADAMP_MAX_STATES, /* a master copy or a split trail */
+    SLOT_STEP,
+    SLOT_COUNT
+};
+#define WRITES_PER_PARAM (SLOT_COUNT - 1) /* the parameter, its states, its master, its step tensor */
 
 EXPORT const char *cadamp_bind_why(int32_t why) {
     static const char *const names[CADAMP_WHY_COUNT] = {
@@ -87,10 +95,10 @@ EXPORT int32_t cadamp_bind_refused(int32_t why) { return why == CADAMP_OTHER_SHA
  * counts, which are Python ints the drop-in checks itself). */
 EXPORT int32_t cadamp_bad_step(void) { return CADAMP_BAD_STEP; }
 
-/* "parameter", "gradient", "state 0" ... "state 2", "step count". */
+/* "parameter", "gradient", "state 0" ... "state 2", "master", "step count". */
 EXPORT const char *cadamp_bind_slot(int32_t slot) {
     static const char *const names[SLOT_COUNT] = {"parameter", "gradient", "state 0", "state 1", "state 2",
-                                                  "step count"};
+                                                  "master", "step count"};
     return slot >= 0 && slot < SLOT_COUNT ? names[slot] : "unknown";
 }
 
@@ -105,8 +113,9 @@ EXPORT int64_t cadamp_step_limit(void) { return INT64_MAX - 1; }
 
 /* adamp_step_options as the drop-in steps: `out` holds sizeof(adamp_step_options) bytes. */
 EXPORT size_t cadamp_step_options_size(void) { return sizeof(adamp_step_options); }
-EXPORT void cadamp_step_options(void *out, double grad_mul, int32_t drop_stats) {
-    const adamp_step_options o = {sizeof o, grad_mul, drop_stats};
+EXPORT void cadamp_step_options(void *out, double grad_mul, int32_t drop_stats, int32_t master, void *const *masters) {
+    const adamp_step_options o = {
+        .size = sizeof o, .grad_mul = grad_mul, .drop_stats = drop_stats, .master = master, .masters = masters};
     memcpy(out, &o, sizeof o);
 }
 
@@ -150,8 +159,11 @@ static int same_shape(const facts *a, const facts *b) {
     return a->dim == b->dim && !memcmp(a->sizes, b->sizes, (size_t)a->dim * sizeof(int64_t));
 }
 
+/* Bytes of an element of the dtypes the binder takes; 0 for others. */
 static size_t elem_size(const cadamp_shim *shim, int32_t dtype) {
-    return dtype == shim->float64 || dtype == shim->int64 ? 8 : 4;
+    if (dtype == shim->float64 || dtype == shim->int64) return 8;
+    if (dtype == shim->float32) return 4;
+    return dtype == shim->bfloat16 || dtype == shim->float16 || dtype == shim->uint16 ? 2 : 0;
 }
 
 /* The count a step tensor holds: CADAMP_BOUND, CADAMP_STEP_TENSOR if it is
@@ -206,15 +218,16 @@ static void prefetch_storage(const cadamp_shim *shim, int64_t impl) {
     __builtin_prefetch((const void *)(storage + 63));
 }
 
-/* The tensors of a plan's parameter i: its parameter, gradient, states and
- * step tensor (TensorImpl addresses; 0: none). */
+/* The tensors of a plan's parameter i: its parameter, gradient, states,
+ * master and step tensor (TensorImpl addresses; 0: none). */
 typedef struct {
-    int64_t *params, *grads, *states, *step_tensors;
+    int64_t *params, *grads, *states, *masters, *step_tensors;
 } rows;
 
 static int64_t *impl_of(const rows *r, size_t i, int slot) {
     return slot == SLOT_PARAM ? &r->params[i]
          : slot == SLOT_GRAD ? &r->grads[i]
+         : slot == SLOT_MASTER ? &r->masters[i]
          : slot == SLOT_STEP ? &r->step_tensors[i]
          : &r->states[i * ADAMP_MAX_STATES + (size_t)(slot - SLOT_STATE)];
 }
@@ -258,9 +271,14 @@ static int overlaps(const span *sorted, size_t n, span s) {
 /* int64s of scratch cadamp_bind needs for n parameters. */
 EXPORT size_t cadamp_bind_scratch_len(size_t n) { return 1 + SPAN_INTS * (3 * WRITES_PER_PARAM + 1) * n; }
 
+/* The dtypes (the shim's codes) the plan expects of a parameter's tensors,
+ * DTYPES_PER_ROW of them in cadamp_bind's `dtypes`: its parameter's (and
+ * gradient's), its state's, its master's (-1: it keeps none). */
+enum { EXPECT_PARAM, EXPECT_STATE, EXPECT_MASTER, DTYPES_PER_ROW };
+
 /* A plan's parameters, as the binder is given them (see cadamp_bind). */
 typedef struct {
-    const int32_t *dtypes;
+    const int32_t *dtypes; /* DTYPES_PER_ROW per parameter */
     const int64_t *groups, *steps;
     const adamp_hparams *hparams;
     size_t n_groups;
@@ -270,7 +288,8 @@ typedef struct {
  * `out` is not NULL) what keeps it from the kernels; CADAMP_BOUND with
  * *d its descriptor, and the spans it writes added to spans[*w]. */
 static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows *pr, size_t i, adamp_tensor *out,
-                        char **step_data, int32_t *step_dtypes, span *spans, size_t *w, span *grad, int32_t *slot) {
+                        void **masters, char **step_data, int32_t *step_dtypes, span *spans, size_t *w, span *grad,
+                        int32_t *slot) {
     facts f[SLOT_STEP];
     int present[SLOT_STEP];
     *slot = SLOT_PARAM;
@@ -298,7 +317,10 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
     facts *p = &f[SLOT_PARAM];
     if (!present[SLOT_GRAD] || pr->groups[i] < 0 || (size_t)pr->groups[i] >= pr->n_groups) return CADAMP_NOT_DENSE;
     if ((why = read_dense(shim, impl_of(r, i, SLOT_PARAM), p))) return why;
-    if (p->dtype != pr->dtypes[i]) return CADAMP_OTHER_DTYPE;
+    const int32_t *expect = &pr->dtypes[i * DTYPES_PER_ROW];
+    if (p->dtype != expect[EXPECT_PARAM] || !elem_size(shim, p->dtype)) return CADAMP_OTHER_DTYPE;
+    *slot = SLOT_MASTER;
+    if (present[SLOT_MASTER] != (expect[EXPECT_MASTER] >= 0)) return CADAMP_OTHER_DTYPE;
     const size_t bytes = (size_t)p->numel * elem_size(shim, p->dtype);
     adamp_tensor d = {.param = p->data, .hparams = &pr->hparams[pr->groups[i]], .ndim = (int32_t)p->dim,
                       .step = step};
@@ -307,13 +329,19 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
     size_t at = *w;
     if (bytes) spans[at++] = (span){(uintptr_t)p->data, (uintptr_t)p->data + bytes, i};
     void **state = &d.state0;
+    void *master = NULL;
     for (int s = SLOT_GRAD; s < SLOT_STEP; s++) {
         if (!present[s]) continue;
         *slot = s;
         if ((why = read_dense(shim, impl_of(r, i, s), &f[s]))) return why;
-        if (f[s].dtype != p->dtype) return CADAMP_OTHER_DTYPE;
-        const span m = {(uintptr_t)f[s].data, (uintptr_t)f[s].data + bytes, i};
-        if (s == SLOT_GRAD) {
+        const int32_t want = s == SLOT_GRAD ? expect[EXPECT_PARAM] : s == SLOT_MASTER ? expect[EXPECT_MASTER]
+                                                                                      : expect[EXPECT_STATE];
+        if (f[s].dtype != want || !elem_size(shim, want)) return CADAMP_OTHER_DTYPE;
+        const span m = {(uintptr_t)f[s].data, (uintptr_t)f[s].data + (size_t)p->numel * elem_size(shim, want), i};
+        if (s == SLOT_MASTER) {
+            master = f[s].data;
+            if (bytes) spans[at++] = m;
+        } else if (s == SLOT_GRAD) {
             /* A gradient of no elements may have no memory; the library
              * takes any address as the sign that there is one. */
             static const char no_elements;
@@ -330,33 +358,36 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
         spans[at++] = (span){(uintptr_t)sdata, (uintptr_t)sdata + elem_size(shim, sdtype), i};
     }
     out[i] = d;
+    masters[i] = master;
     *w = at;
     return CADAMP_BOUND;
 }
 
 /* Binds parameters [0, n) of a plan. For parameter i: params[i],
- * grads[i], states[i * ADAMP_MAX_STATES + k] and step_tensors[i] hold the
- * TensorImpl addresses (Tensor._cdata; 0: none) of its parameter, gradient,
- * state buffers and step tensor; dtypes[i] is the dtype (the shim's code)
- * its plan batched it as; groups[i] its group, an index into
+ * grads[i], states[i * ADAMP_MAX_STATES + k], masters[i] and step_tensors[i]
+ * hold the TensorImpl addresses (Tensor._cdata; 0: none) of its parameter,
+ * gradient, state buffers, master and step tensor; dtypes[i * 3 + k] the
+ * dtypes (the shim's codes) its plan expects of them (EXPECT_*: parameter
+ * and gradient, state, master or -1); groups[i] its group, an index into
  * hparams[0..n_groups); steps[i] its step count when it has no step tensor.
  *
  * Every parameter is checked for what is refused (cadamp_bind_refused);
  * the first so found is returned, with *why and *slot. With `out` NULL,
  * that is all (the reference path's check), and -1 is returned otherwise.
  * With `out`, the first parameter the kernels cannot take as it is, if no
- * parameter is refused; else -1, having written out[i] whole for each
- * parameter, and
+ * parameter is refused; else -1, having written out[i] whole and
+ * out_masters[i] (its master's memory, NULL if none) for each parameter, and
  * for each with a step tensor, step_data[i] and step_dtypes[i] (for
  * cadamp_store_steps). scratch: cadamp_bind_scratch_len(n) int64s, kept by
  * the plan between steps and zeroed at first: the memory the step writes
  * is sorted and checked for overlaps only when it is not what it was at
  * the last check. */
 EXPORT int64_t cadamp_bind(const cadamp_shim *shim, size_t n, int64_t *params, int64_t *grads_in, int64_t *states,
-                           int64_t *step_tensors, const int32_t *dtypes, const int64_t *groups, const int64_t *steps,
-                           const adamp_hparams *hparams, size_t n_groups, adamp_tensor *out, char **step_data,
-                           int32_t *step_dtypes, int64_t *scratch, int32_t *why, int32_t *slot) {
-    const rows r = {params, grads_in, states, step_tensors};
+                           int64_t *masters, int64_t *step_tensors, const int32_t *dtypes, const int64_t *groups,
+                           const int64_t *steps, const adamp_hparams *hparams, size_t n_groups, adamp_tensor *out,
+                           void **out_masters, char **step_data, int32_t *step_dtypes, int64_t *scratch, int32_t *why,
+                           int32_t *slot) {
+    const rows r = {params, grads_in, states, masters, step_tensors};
     const plan_rows pr = {dtypes, groups, steps, hparams, n_groups};
     span *now = NULL, *checked = NULL, *sorted = NULL, *grads = NULL;
     if (out) {
@@ -370,8 +401,8 @@ EXPORT int64_t cadamp_bind(const cadamp_shim *shim, size_t n, int64_t *params, i
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n) prefetch_row(shim, &r, i + AHEAD, 0);
         if (i + AHEAD / 2 < n) prefetch_row(shim, &r, i + AHEAD / 2, 1);
-        int32_t s, y = bind_row(shim, &r, &pr, i, first < 0 ? out : NULL, step_data, step_dtypes, now, &w,
-                                out ? &grads[i] : NULL, &s);
+        int32_t s, y = bind_row(shim, &r, &pr, i, first < 0 ? out : NULL, out_masters, step_data, step_dtypes, now,
+                                &w, out ? &grads[i] : NULL, &s);
         if (y == CADAMP_BOUND) continue;
         if (cadamp_bind_refused(y) || first < 0) *why = y, *slot = s;
         if (cadamp_bind_refused(y)) return (int64_t)i;

@@ -410,3 +410,88 @@ def test_random_mutations_match_the_reference():
             assert_same(pa, pb, oa, ob, floor=torch.float32)
     assert paths["c"] > 0 and paths["reference"] > 0, paths
     print(f"steps by path: {paths}; mutations: {kinds}")
+
+
+def mutate_master(rng, opt, params):
+    """One careless change to a bfloat16 or float16 parameter keeping master
+    weights, its gradient or its state (the master, the trail, the moments)."""
+    p = params[rng.randrange(len(params))]
+    state = opt.state[p] if p in opt.state else {}
+    buffers = [k for k, v in state.items() if isinstance(v, torch.Tensor) and v.dim() > 0]
+    key = buffers[rng.randrange(len(buffers))] if buffers else None
+    kind = rng.choice(["grad", "grad", "no grad", "cut", "cut buffer", "buffer dtype", "buffer shape", "buffer gone",
+                       "buffer tied", "buffer strided", "param dtype", "grad dtype", "reload", "nan grad"])
+    g = torch.randn(p.shape, generator=torch.Generator().manual_seed(rng.randrange(2**31)))
+    if kind == "grad" or (kind != "no grad" and p.grad is None):
+        p.grad = g.to(p.dtype)
+    elif kind == "no grad":
+        p.grad = None
+    elif kind == "cut" and p.dim() > 0 and p.shape[0] > 1:
+        p.data = p.data[: p.shape[0] // 2]
+        p.grad = g[: p.shape[0]].to(p.dtype)
+    elif kind == "cut buffer" and key and state[key].shape[0] > 1:
+        state[key] = state[key][: state[key].shape[0] // 2]
+    elif kind == "buffer dtype" and key:
+        state[key].data = state[key].data.to([torch.bfloat16, torch.float16, torch.float64, torch.int16][rng.randrange(4)])
+    elif kind == "buffer shape" and key:
+        state[key] = state[key].reshape(-1)
+    elif kind == "buffer gone" and key:
+        del state[key]
+    elif kind == "buffer tied" and key:
+        other = [k for k in buffers if k != key and state[k].dtype == state[key].dtype]
+        if other:
+            state[key] = state[other[0]]
+    elif kind == "buffer strided" and key and state[key].dim() == 2:
+        state[key] = state[key].t().contiguous().t()
+    elif kind == "param dtype":
+        p.data = p.data.float()
+        p.grad = g
+    elif kind == "grad dtype" and p.grad is not None:
+        p.grad.data = p.grad.data.float()
+    elif kind == "reload":
+        opt.load_state_dict(copy.deepcopy(opt.state_dict()))
+    elif kind == "nan grad":
+        p.grad = torch.full_like(p, float("nan"))
+    return kind
+
+
+def stepped_as_float32(params):
+    """Whether every parameter a step takes (those with a gradient) is
+    float32, its own master: only then may a step take the reference path."""
+    return all(p.dtype == torch.float32 for p in params if p.grad is not None)
+
+
+def test_random_mutations_with_master_weights():
+    """Seeded sequences of careless changes to parameters keeping master
+    weights: each step steps on the C path or raises having changed nothing
+    (a master is never stepped another way, nor read where it is not)."""
+    sequences = int(os.environ.get("CADAMP_MUTATION_SEQUENCES", "300"))
+    rng = random.Random(30)
+    outcomes = {}
+    for _ in range(sequences):
+        name = rng.choice(list(PAIRS))
+        ours, _, kw = PAIRS[name]
+        mode = rng.choice([True, "split"])
+        dtype = torch.bfloat16 if mode == "split" else rng.choice([torch.bfloat16, torch.float16])
+        params = [torch.nn.Parameter(torch.randn(s).to(dtype)) for s in rng.sample(SHAPES, rng.randrange(1, 4))]
+        opt = ours(params, master_weights=mode, **kw)
+        for p in params:
+            p.grad = torch.randn(p.shape).to(dtype)
+        for _ in range(rng.randrange(1, 7)):
+            for _ in range(rng.randrange(0, 3)):
+                mutate_master(rng, opt, params)
+            before = snapshot(opt, params)
+            error = outcome(opt.step)
+            key = "raised" if error is not None else opt._cadamp_path
+            outcomes[key] = outcomes.get(key, 0) + 1
+            if error is not None:
+                # Ours raise ValueError having changed nothing; the reference
+                # path (only for parameters made float32 again) raises as torch does.
+                assert isinstance(error, ValueError) or stepped_as_float32(params), error
+                if isinstance(error, ValueError):
+                    assert_unchanged(opt, params, before)
+                break
+            # Only parameters made float32 again (their own master) may take the reference path.
+            assert opt._cadamp_path == "c" or stepped_as_float32(params), opt._cadamp_reason
+    assert outcomes.get("c", 0) > 0 and outcomes.get("raised", 0) > 0, outcomes
+    print(f"steps with master weights: {outcomes}")
