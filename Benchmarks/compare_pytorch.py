@@ -7,7 +7,13 @@ normalised layers "projection": "channel", the rest "never": as adamp-bench
 --projection rules), which step in one sweep.
 
     python Benchmarks/compare_pytorch.py [--model resnet50 | --shapes FILE.json] [--threads 2] [--steps 20]
-                                         [--gradients orthogonal|random]
+                                         [--gradients orthogonal|random] [--dtype f32|bf16|f16]
+                                         [--master off|float32|split]
+
+With --dtype bf16 or f16 the parameters and gradients are that dtype: torch's
+fused optimizers and ours compute in float32 and store in it (ours with the
+--master weights asked, MasterWeights / master_weights), the official code
+computes in it.
 
 Needs torch, adamp and cadamp (pip install torch==2.13.0+cpu adamp==0.3.0
 ./Bindings/python, in a venv: never a dependency of the Swift package) and a
@@ -44,8 +50,9 @@ def orthogonalise(params):
     with torch.no_grad():
         for p in params:
             if getattr(p, "normalised", False):
-                w, g = p.view(p.shape[0], -1), p.grad.view(p.shape[0], -1)
-                g -= w * ((g * w).sum(1, keepdim=True) / (w * w).sum(1, keepdim=True))
+                w, g = p.view(p.shape[0], -1).float(), p.grad.view(p.shape[0], -1)
+                gf = g.float()
+                g.copy_(gf - w * ((gf * w).sum(1, keepdim=True) / (w * w).sum(1, keepdim=True)))
 
 
 def median_ms(opt, steps, warmup, prepare=lambda: None):
@@ -68,12 +75,15 @@ def ruled(params):
             {"params": [p for p in params if not p.normalised], "projection": "never"}]
 
 
-def torch_params(shapes, normalised, seed=0):
+DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
+
+
+def torch_params(shapes, normalised, seed=0, dtype=torch.float32):
     gen = torch.Generator().manual_seed(seed)
     params = []
     for s, n in zip(shapes, normalised):
-        p = torch.nn.Parameter(torch.empty(s).uniform_(-0.1, 0.1, generator=gen))
-        p.grad = torch.empty(s).uniform_(-0.01, 0.01, generator=gen)
+        p = torch.nn.Parameter(torch.empty(s).uniform_(-0.1, 0.1, generator=gen).to(dtype))
+        p.grad = torch.empty(s).uniform_(-0.01, 0.01, generator=gen).to(dtype)
         p.normalised = n
         params.append(p)
     return params
@@ -114,7 +124,15 @@ def main():
                     help="orthogonal (default): the normalised layers' gradients orthogonal to their weights before "
                          "every timed step (ResNets' convolutions, 4-D tensors of --shapes), as behind BatchNorm; "
                          "random: all random (AdamP and SGDP then never project)")
+    ap.add_argument("--dtype", choices=list(DTYPES), default="f32", help="the parameters' and gradients' dtype")
+    ap.add_argument("--master", choices=["off", "float32", "split"], default="off",
+                    help="how ours keep bf16/f16 parameters (master_weights False, True, 'split')")
     a = ap.parse_args()
+    if a.master != "off" and a.dtype == "f32":
+        sys.exit("--master keeps bf16 or f16 parameters: add --dtype")
+    if a.master == "split" and a.dtype != "bf16":
+        sys.exit("--master split keeps bf16 parameters only")
+    dtype, mw = DTYPES[a.dtype], {"off": False, "float32": True, "split": "split"}[a.master]
     bench = bench_path(a.bench)
     which = ["--shapes", a.shapes] if a.shapes else ["--model", a.model]
     shapes = json.loads(subprocess.check_output([bench, *which, "--list-shapes"]))
@@ -137,24 +155,24 @@ def main():
     rows = {}
     for name, make in official:
         print(f"timing {name}...", file=sys.stderr)
-        ps = torch_params(shapes, normalised)
+        ps = torch_params(shapes, normalised, dtype=dtype)
         rows[name] = median_ms(make(ps), a.official_steps, warmup=1, prepare=lambda: orthogonalise(ps))
 
     makers = {
         "torch Adam fused": lambda ps: torch.optim.Adam(ps, **adam_kw, fused=True),
         "torch AdamW fused": lambda ps: torch.optim.AdamW(ps, **adamw_kw, fused=True),
         "torch SGD fused": lambda ps: torch.optim.SGD(ps, **sgd_kw, fused=True),
-        "ours Adam": lambda ps: cadamp.Adam(ps, **adam_kw),
-        "ours AdamW": lambda ps: cadamp.AdamW(ps, **adamw_kw),
-        "ours SGD": lambda ps: cadamp.SGD(ps, **sgd_kw),
-        "ours AdamP": lambda ps: cadamp.AdamP(ps, **adam_kw),
-        "ours SGDP": lambda ps: cadamp.SGDP(ps, **sgd_kw),
+        "ours Adam": lambda ps: cadamp.Adam(ps, **adam_kw, master_weights=mw),
+        "ours AdamW": lambda ps: cadamp.AdamW(ps, **adamw_kw, master_weights=mw),
+        "ours SGD": lambda ps: cadamp.SGD(ps, **sgd_kw, master_weights=mw),
+        "ours AdamP": lambda ps: cadamp.AdamP(ps, **adam_kw, master_weights=mw),
+        "ours SGDP": lambda ps: cadamp.SGDP(ps, **sgd_kw, master_weights=mw),
     }
     if any(normalised):
-        makers["ours AdamP, rules"] = lambda ps: cadamp.AdamP(ruled(ps), **adam_kw)
-        makers["ours SGDP, rules"] = lambda ps: cadamp.SGDP(ruled(ps), **sgd_kw)
+        makers["ours AdamP, rules"] = lambda ps: cadamp.AdamP(ruled(ps), **adam_kw, master_weights=mw)
+        makers["ours SGDP, rules"] = lambda ps: cadamp.SGDP(ruled(ps), **sgd_kw, master_weights=mw)
     print(f"timing {len(makers)} optimizers, interleaved step by step...", file=sys.stderr)
-    sets = {name: torch_params(shapes, normalised, seed=i) for i, name in enumerate(makers)}
+    sets = {name: torch_params(shapes, normalised, seed=i, dtype=dtype) for i, name in enumerate(makers)}
     opts = {name: make(sets[name]) for name, make in makers.items()}
     mix = {name: {} for name in opts if hasattr(opts[name], "projections")}
 
@@ -167,11 +185,15 @@ def main():
                             prepare=lambda: [orthogonalise(ps) for ps in sets.values()], timed=tally))
 
     if a.json:
-        print(json.dumps({"gradients": a.gradients, "projections_per_step": {k: {c: v / a.steps for c, v in m.items()}
+        print(json.dumps({"gradients": a.gradients, "dtype": a.dtype, "master": a.master, "projections_per_step": {k: {c: v / a.steps for c, v in m.items()}
                                                                              for k, m in mix.items()},
                           **{k: {"median_ms": v[0], "min_ms": v[1]} for k, v in rows.items()}}, indent=2))
         return
-    print(f"{a.model}: {n} f32 parameters, {a.threads} threads, torch {torch.__version__}, {a.gradients} gradients")
+    print(f"{a.model}: {n} {a.dtype} parameters" + (f" (ours: master {a.master})" if a.dtype != "f32" else "")
+          + f", {a.threads} threads, torch {torch.__version__}, {a.gradients} gradients")
+    for name, o in opts.items():
+        if name.startswith("ours") and getattr(o, "_cadamp_path", "c") != "c":
+            print(f"warning: {name} took the {o._cadamp_path} path: {o._cadamp_reason}")
     print(f"median and min over {a.steps} steps (official: {a.official_steps}); all but the official ones interleaved")
     for name, counts in mix.items():
         print(f"{name} projections per timed step: " +

@@ -1,45 +1,107 @@
 import AdamPKit
 
 /// The optimizers timed, with the settings compare_pytorch.py gives PyTorch's,
-/// and the least bytes each must move per f32 parameter (adamp.h): the Adams
-/// read p, g, m, v and write p, m, v (28); the SGDs read p, g, buf and write
-/// p, buf (20). The floor streams the same bytes.
+/// and the least bytes each must move per parameter (adamp.h): the Adams
+/// read p, g, m, v and write p, m, v (28 in float32); the SGDs read p, g, buf
+/// and write p, buf (20). The floor streams the same bytes.
 public struct Benchmarked: Sendable {
-    public let bytes: Double
-    public let make: @Sendable ([Parameter<Float>]) throws -> any Optimizer<Float>
-    /// AdamP and SGDP with the rules a user who knows the model gives
-    /// (`--projection rules`): the parameters marked as followed by
-    /// normalisation always channel-projected, the others never; nil for the
-    /// optimizers that do not project.
-    public var ruled: (@Sendable ([Parameter<Float>], [Bool]) throws -> any Optimizer<Float>)? = nil
+    /// State buffers per parameter: the Adams' m and v, the SGDs' momentum.
+    public let states: Int
+    /// Whether it projects (takes the rules of `--projection rules`).
+    public let projects: Bool
+    let maker: any Maker
 
     public static let names = ["adamp", "sgdp", "adam", "adamw", "sgd"]
     public static let all: [String: Benchmarked] = [
-        "adamp": .projecting(bytes: 28, group: { AdamP.Group(parameters: $0, projection: $1) }) {
-            try AdamP(groups: $0, learningRate: 1e-3, weightDecay: 1e-4)
-        },
-        "sgdp": .projecting(bytes: 20, group: { SGDP.Group(parameters: $0, projection: $1) }) {
-            try SGDP(groups: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true)
-        },
-        "adam": .init(bytes: 28) { try Adam(parameters: $0, learningRate: 1e-3, weightDecay: 1e-4) },
-        "adamw": .init(bytes: 28) { try AdamW(parameters: $0, learningRate: 1e-3, weightDecay: 1e-2) },
-        "sgd": .init(bytes: 20) { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true) },
+        "adamp": Benchmarked(states: 2, projects: true, maker: AdamPMaker()),
+        "sgdp": Benchmarked(states: 1, projects: true, maker: SGDPMaker()),
+        "adam": Benchmarked(states: 2, projects: false, maker: AdamMaker()),
+        "adamw": Benchmarked(states: 2, projects: false, maker: AdamWMaker()),
+        "sgd": Benchmarked(states: 1, projects: false, maker: SGDMaker()),
     ]
+
+    /// The float32 bytes per parameter (28 or 20).
+    public var bytes: Double { bytes(parameterSize: 4, master: .off) }
+
+    /// The least bytes a step moves per parameter of `parameterSize` bytes
+    /// (its gradient alike), as the library stores it (`MasterWeights`): the
+    /// parameter read and written (off; split, with its trail), or a float32
+    /// master read and written and the parameter only written (float32);
+    /// each state buffer (the parameter's size, or float32 with a master)
+    /// read and written.
+    public func bytes(parameterSize p: Int, master: MasterWeights) -> Double {
+        let narrow = p < 4
+        let (param, state): (Int, Int) = switch (narrow ? master : .off) {
+        case .off: (2 * p, p)
+        case .float32: (8 + p, 4)
+        case .split: (4 * p, 4)
+        }
+        return Double(param + p + 2 * states * state)
+    }
+
+    /// The optimizer over `parameters`: one group deciding by the paper's
+    /// test, or (`marked`, for AdamP and SGDP, `--projection rules`) the
+    /// marked ones always channel-projected and the others never.
+    public func make<S: AdamPScalar>(_ parameters: [Parameter<S>], marked: [Bool]? = nil,
+                                     master: MasterWeights = .off) throws -> any Optimizer<S> {
+        try maker.make(Settings(parameters: parameters, marked: marked, master: master))
+    }
+
+    /// `make` for float32 parameters.
+    public var make: @Sendable ([Parameter<Float>]) throws -> any Optimizer<Float> {
+        { try self.make($0, marked: nil, master: .off) }   // the method, not this property
+    }
 }
 
-extension Benchmarked {
-    /// A projecting optimizer's entry from its settings over groups (`make`,
-    /// written once): all parameters in one group of the paper's test, or
-    /// (`ruled`) the marked parameters in a `.channel` group and the others
-    /// in a `.never` one, each in model order. `group` makes a group of the
-    /// optimizer's kind with a rule (nil: the test).
-    static func projecting<H>(bytes: Double,
-                              group: @escaping @Sendable ([Parameter<Float>], ProjectionRule?) -> ParameterGroup<Float, H>,
-                              _ make: @escaping @Sendable ([ParameterGroup<Float, H>]) throws -> any Optimizer<Float>)
-        -> Benchmarked {
-        Benchmarked(bytes: bytes, make: { try make([group($0, nil)]) }, ruled: { p, marked in
-            try make([group(p.indices.filter { marked[$0] }.map { p[$0] }, .channel),
-                      group(p.indices.filter { !marked[$0] }.map { p[$0] }, .never)])
-        })
+/// What a maker is given: the parameters, the rule marks and the master weights.
+struct Settings<S: AdamPScalar> {
+    let parameters: [Parameter<S>]
+    let marked: [Bool]?
+    let master: MasterWeights
+
+    /// One group of all parameters (the test), or the marked ones in a
+    /// `.channel` group and the others in a `.never` one, model order.
+    func groups<H>(_ group: ([Parameter<S>], ProjectionRule?) -> ParameterGroup<S, H>) -> [ParameterGroup<S, H>] {
+        guard let marked else { return [group(parameters, nil)] }
+        return [group(parameters.indices.filter { marked[$0] }.map { parameters[$0] }, .channel),
+                group(parameters.indices.filter { !marked[$0] }.map { parameters[$0] }, .never)]
+    }
+}
+
+/// Each optimizer's settings, written once for every parameter type.
+protocol Maker: Sendable {
+    func make<S: AdamPScalar>(_ s: Settings<S>) throws -> any Optimizer<S>
+}
+
+struct AdamPMaker: Maker {
+    func make<S: AdamPScalar>(_ s: Settings<S>) throws -> any Optimizer<S> {
+        try AdamP(groups: s.groups { AdamP.Group(parameters: $0, projection: $1) }, learningRate: 1e-3,
+                  weightDecay: 1e-4, masterWeights: s.master)
+    }
+}
+
+struct SGDPMaker: Maker {
+    func make<S: AdamPScalar>(_ s: Settings<S>) throws -> any Optimizer<S> {
+        try SGDP(groups: s.groups { SGDP.Group(parameters: $0, projection: $1) }, learningRate: 0.1, momentum: 0.9,
+                 weightDecay: 1e-4, nesterov: true, masterWeights: s.master)
+    }
+}
+
+struct AdamMaker: Maker {
+    func make<S: AdamPScalar>(_ s: Settings<S>) throws -> any Optimizer<S> {
+        try Adam(parameters: s.parameters, learningRate: 1e-3, weightDecay: 1e-4, masterWeights: s.master)
+    }
+}
+
+struct AdamWMaker: Maker {
+    func make<S: AdamPScalar>(_ s: Settings<S>) throws -> any Optimizer<S> {
+        try AdamW(parameters: s.parameters, learningRate: 1e-3, weightDecay: 1e-2, masterWeights: s.master)
+    }
+}
+
+struct SGDMaker: Maker {
+    func make<S: AdamPScalar>(_ s: Settings<S>) throws -> any Optimizer<S> {
+        try SGD(parameters: s.parameters, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-4, nesterov: true,
+                masterWeights: s.master)
     }
 }

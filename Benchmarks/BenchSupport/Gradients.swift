@@ -32,29 +32,49 @@ public enum Gradients {
 
     /// Random values in the parameters and their gradients, the same for a
     /// `seed` (on every rank of a sharded benchmark alike).
-    public static func fill(_ params: [Parameter<Float>], seed: UInt64 = 0x5EED) {
+    public static func fill<S: AdamPScalar>(_ params: [Parameter<S>], seed: UInt64 = 0x5EED) {
         var rng = SplitMix(state: seed)
         for p in params {
-            p.withUnsafeMutableValues { v in for i in v.indices { v[i] = Float.random(in: -0.1...0.1, using: &rng) } }
-            p.withUnsafeMutableGradient { g in for i in g.indices { g[i] = Float.random(in: -0.01...0.01, using: &rng) } }
+            p.withUnsafeMutableValues { v in store((0..<v.count).map { _ in Float.random(in: -0.1...0.1, using: &rng) }, v) }
+            p.withUnsafeMutableGradient { g in store((0..<g.count).map { _ in Float.random(in: -0.01...0.01, using: &rng) }, g) }
         }
     }
 
-    /// g_r -= (g_r . w_r / w_r . w_r) w_r for every row r of every marked tensor.
-    public static func orthogonalise(_ params: [Parameter<Float>], _ marked: [Bool]) {
+    /// g_r -= (g_r . w_r / w_r . w_r) w_r for every row r of every marked
+    /// tensor (in Float, for 16-bit types on their widened values).
+    public static func orthogonalise<S: AdamPScalar>(_ params: [Parameter<S>], _ marked: [Bool]) {
         for (p, m) in zip(params, marked) where m {
             let rows = p.shape[0], cols = p.count / rows
-            p.withUnsafeMutableValues { w in
-                p.withUnsafeMutableGradient { g in
+            p.withUnsafeMutableValues { wv in
+                p.withUnsafeMutableGradient { gv in
+                    let w = floats(wv)
+                    var g = floats(gv)
                     for r in 0..<rows {
                         var gw = 0.0, ww = 0.0
                         for i in r * cols..<(r + 1) * cols { gw += Double(g[i]) * Double(w[i]); ww += Double(w[i]) * Double(w[i]) }
                         let c = Float(ww > 0 ? gw / ww : 0)
                         for i in r * cols..<(r + 1) * cols { g[i] -= c * w[i] }
                     }
+                    store(g, gv)
                 }
             }
         }
+    }
+
+    // Element conversions by concrete type: a generic conversion per element
+    // (not specialised across modules) took minutes over a model.
+    static func floats<S: AdamPScalar>(_ x: UnsafeMutableBufferPointer<S>) -> [Float] {
+        if S.self == Float.self { return x.withMemoryRebound(to: Float.self) { Array($0) } }
+        if S.self == BFloat16.self { return x.withMemoryRebound(to: BFloat16.self) { $0.map { Float($0) } } }
+        if S.self == Float16.self { return x.withMemoryRebound(to: Float16.self) { $0.map { Float($0) } } }
+        return x.map { Float($0) }
+    }
+
+    static func store<S: AdamPScalar>(_ v: [Float], _ x: UnsafeMutableBufferPointer<S>) {
+        if S.self == Float.self { x.withMemoryRebound(to: Float.self) { _ = $0.update(fromContentsOf: v) } }
+        else if S.self == BFloat16.self { x.withMemoryRebound(to: BFloat16.self) { for i in v.indices { $0[i] = BFloat16(v[i]) } } }
+        else if S.self == Float16.self { x.withMemoryRebound(to: Float16.self) { for i in v.indices { $0[i] = Float16(v[i]) } } }
+        else { for i in v.indices { x[i] = S(v[i]) } }
     }
 }
 
@@ -65,7 +85,7 @@ public struct ProjectionTally: CustomStringConvertible {
 
     public init() {}
 
-    public mutating func add(_ opt: any Optimizer<Float>, _ params: [Parameter<Float>]) {
+    public mutating func add<S: AdamPScalar>(_ opt: any Optimizer<S>, _ params: [Parameter<S>]) {
         for p in params { counts[opt.lastProjection(for: p) ?? .skipped, default: 0] += 1 }
         steps += 1
     }

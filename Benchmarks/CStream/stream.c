@@ -22,6 +22,24 @@ typedef struct {
     size_t n;
 } job;
 
+/* 16-bit storage (bfloat16 bits: widening is a shift, narrowing here a
+ * truncation; the floor times memory, not rounding). */
+#include <stdint.h>
+static inline float wide(uint16_t h) {
+    union { uint32_t u; float f; } x = {(uint32_t)h << 16};
+    return x.f;
+}
+static inline uint16_t narrow(float f) {
+    union { float f; uint32_t u; } x = {f};
+    return (uint16_t)(x.u >> 16);
+}
+
+typedef struct {
+    int states, mode;
+    void *const *a;
+    size_t n;
+} mixed_job;
+
 #define LOOPS(suffix, attr)                                                              \
     attr static void adam_##suffix(float *restrict p, const float *restrict g,           \
                                    float *restrict m, float *restrict v, size_t n) {    \
@@ -42,13 +60,55 @@ typedef struct {
         }                                                                                \
     }
 
+/* The 16-bit modes (stream.h): a[0] the parameter (off, split) or master
+ * (float32), a[1] the gradient, a[2], a[3] the state, a[4] the trail
+ * (split) or the parameter written (float32). */
+#define MIXED(suffix, attr)                                                                     \
+    attr static void mixed_##suffix(int states, int mode, void *const *a, size_t lo, size_t hi) { \
+        const uint16_t *g = a[1];                                                               \
+        if (mode == STREAM_OFF) {                                                               \
+            uint16_t *p = a[0], *m = a[2], *v = a[3];                                           \
+            for (size_t i = lo; i < hi; i++) {                                                  \
+                float gg = wide(g[i]), mm = 0.9f * wide(m[i]) + 0.1f * gg;                      \
+                float vv = states > 1 ? 0.999f * wide(v[i]) + 0.001f * gg * gg : 1.0f;          \
+                m[i] = narrow(mm);                                                              \
+                if (states > 1) v[i] = narrow(vv);                                              \
+                p[i] = narrow(wide(p[i]) - 1e-3f * mm / (vv + 1e-8f));                          \
+            }                                                                                   \
+            return;                                                                             \
+        }                                                                                       \
+        float *m = a[2], *v = a[3];                                                             \
+        for (size_t i = lo; i < hi; i++) {                                                      \
+            float gg = wide(g[i]), mm = 0.9f * m[i] + 0.1f * gg;                                \
+            float vv = states > 1 ? 0.999f * v[i] + 0.001f * gg * gg : 1.0f;                    \
+            m[i] = mm;                                                                          \
+            if (states > 1) v[i] = vv;                                                          \
+            if (mode == STREAM_MASTER) {                                                        \
+                float *master = a[0];                                                           \
+                uint16_t *p = a[4];                                                             \
+                float w = master[i] - 1e-3f * mm / (vv + 1e-8f);                                \
+                master[i] = w;                                                                  \
+                p[i] = narrow(w);                                                               \
+            } else {                                                                            \
+                uint16_t *p = a[0], *t = a[4];                                                  \
+                union { uint32_t u; float f; } w = {(uint32_t)p[i] << 16 | t[i]};               \
+                w.f -= 1e-3f * mm / (vv + 1e-8f);                                               \
+                p[i] = (uint16_t)(w.u >> 16);                                                   \
+                t[i] = (uint16_t)w.u;                                                           \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
 LOOPS(plain, )
+MIXED(plain, )
 #if defined(__x86_64__)
 LOOPS(avx2, __attribute__((target("avx2,fma"))))
+MIXED(avx2, __attribute__((target("avx2,fma"))))
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #else
 #define adam_avx2 adam_plain
 #define sgd_avx2 sgd_plain
+#define mixed_avx2 mixed_plain
 static int has_avx2(void) { return 0; }
 #endif
 
@@ -82,4 +142,18 @@ void stream_adam(float *p, const float *g, float *m, float *v, size_t n, int thr
 void stream_sgd(float *p, const float *g, float *b, size_t n, int threads) {
     job j = {p, b, 0, g, n};
     PARALLEL(run_sgd, &j, threads);
+}
+
+static void run_mixed(void *data) {
+    mixed_job *j = data;
+    size_t lo, hi, t = (size_t)TID(), nt = (size_t)NTH();
+    lo = j->n * t / nt;
+    hi = j->n * (t + 1) / nt;
+    if (has_avx2()) mixed_avx2(j->states, j->mode, j->a, lo, hi);
+    else mixed_plain(j->states, j->mode, j->a, lo, hi);
+}
+
+void stream_mixed(int states, int mode, void *const *arrays, size_t n, int threads) {
+    mixed_job j = {states, mode, arrays, n};
+    PARALLEL(run_mixed, &j, threads);
 }

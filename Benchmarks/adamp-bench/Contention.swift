@@ -10,7 +10,7 @@ import Foundation
 enum Contention {
     static func run(shapes: [[Int]], model: String, o: Options) throws {
         let names = o.optimizers
-        let subjects = try names.map { try Subject($0, shapes: shapes, model: model, o: o) }
+        let subjects = try names.map { try Subject<Float>($0, shapes: shapes, model: model, o: o) }
         let threads = o.threadCount
         note("adamp-bench --contention: \(names.joined(separator: ", ")) on \(model), \(threads) threads, "
              + "\(o.gradients.rawValue) gradients, taking turns; quiet, then beside a busy process")

@@ -26,7 +26,7 @@ enum Idle {
         print("\(model): \(o.threadCount) threads, OMP_WAIT_POLICY \(policy); CPU burned in the \(Int(pause * 1000)) ms "
               + "after each step, median (max) of \(o.steps) steps")
         for name in o.optimizers {
-            let s = try Subject(name, shapes: shapes, model: model, o: o)
+            let s = try Subject<Float>(name, shapes: shapes, model: model, o: o)
             for _ in 0..<o.warmup { s.prepare(); try s.optimizer.step() }
             var burned: [Double] = []
             for _ in 0..<o.steps {

@@ -10,7 +10,7 @@ usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|a
                    [--isa auto|scalar|avx2|avx512]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
                    [--gradients orthogonal|random] [--projection auto|rules] [--gradient-rules] [--diagnostics]
-                   [--contention] [--idle]
+                   [--contention] [--idle] [--dtype f32|bf16|f16] [--master off|float32|split]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
 --gradients       orthogonal (default): the weights of layers followed by normalisation (ResNets' convolutions;
                   4-D tensors of a --shapes file) get gradients orthogonal to their current weights before every
@@ -24,6 +24,9 @@ models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
                   runtime's threads spinning; compare OMP_WAIT_POLICY=passive)
 --gradient-rules  also time step(maxGradNorm: 1) and step(skipIfNonfinite: true), interleaved with the plain step
 --diagnostics     after timing, one step with diagnostics on: a table of what it saw for every tensor
+--dtype           the parameters' and gradients' type: f32 (default), bf16 (BFloat16), f16 (Float16)
+--master          how bf16/f16 parameters keep their exact value (MasterWeights): off (default: state in the
+                  parameters' type), float32 (a float32 copy, float32 state), split (bf16: a 16-bit trail)
 """
 
 struct Options {
@@ -34,6 +37,7 @@ struct Options {
     var json = false, listShapes = false, allowDebug = false, gradientRules = false, diagnostics = false
     var gradients = GradientKind.orthogonal, contention = false, idle = false
     var ruled = false
+    var dtype = "f32", master = MasterWeights.off
 }
 
 func fail(_ message: String) -> Never {
@@ -81,6 +85,15 @@ func parse(_ args: [String]) -> Options {
             case "rules": o.ruled = true
             default: fail("--projection takes one of auto, rules")
             }
+        case "--dtype":
+            o.dtype = value(a)
+            guard ["f32", "bf16", "f16"].contains(o.dtype) else { fail("--dtype takes one of f32, bf16, f16") }
+        case "--master":
+            let v = value(a)
+            guard let m = MasterWeights.allCases.first(where: { $0.name == v }) else {
+                fail("--master takes one of \(MasterWeights.allCases.map(\.name).joined(separator: ", "))")
+            }
+            o.master = m
         case "--gradients":
             do { o.gradients = try GradientKind(argument: value(a)) } catch { fail("\(error)") }
         case "-h", "--help": print(usage); exit(0)
@@ -101,6 +114,11 @@ func parse(_ args: [String]) -> Options {
     if o.contention && (o.json || o.gradientRules || o.diagnostics || o.idle) {
         fail("--contention prints its own table: it does not combine with --json, --gradient-rules, --diagnostics or --idle")
     }
+    if (o.contention || o.idle) && (o.dtype != "f32" || o.master != .off) {
+        fail("--contention and --idle time float32 parameters: they do not combine with --dtype or --master")
+    }
+    if o.master != .off && o.dtype == "f32" { fail("--master \(o.master.name) keeps bf16 or f16 parameters: add --dtype") }
+    if o.master == .split && o.dtype != "bf16" { fail("--master split keeps bf16 parameters only") }
     if o.idle && (o.json || o.gradientRules || o.diagnostics) {
         fail("--idle prints its own table: it does not combine with --json, --gradient-rules or --diagnostics")
     }
@@ -108,9 +126,9 @@ func parse(_ args: [String]) -> Options {
 }
 
 struct Result: Codable {
-    let optimizer, model, isa: String
+    let optimizer, model, isa, dtype, master: String
     let threads, parameters, tensors, steps: Int
-    let medianMs, minMs, paramsPerSecond, effectiveGBps: Double
+    let bytesPerParameter, medianMs, minMs, paramsPerSecond, effectiveGBps: Double
     let floorMs, floorGBps, fractionOfFloor: Double
     /// With --gradient-rules: the median of a step clipping to norm 1
     /// (`step(maxGradNorm: 1)`), and of one with the non-finite guard.
@@ -141,35 +159,73 @@ func timeInterleaved(steps: Int, warmup: Int, _ bodies: [() throws -> Void], pre
     return t.map { ts in let s = ts.sorted(); return (s[s.count / 2], s[0], s[s.count / 4], s[3 * s.count / 4]) }
 }
 
-/// The streaming floor's buffers: four arrays as long as the model.
+/// The streaming floor's buffers: five arrays as long as the model, each
+/// of the size the step's own buffer has.
 final class FloorBuffers {
-    let arrays: [UnsafeMutablePointer<Float>]
-    let count: Int
-    init(count: Int) {
-        self.count = count
-        arrays = (0..<4).map { _ in
-            // Cache-line aligned, as the optimizer's own buffers are.
-            let a = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-            a.initialize(repeating: 1e-3, count: count)
+    let arrays: [UnsafeMutableRawPointer?]
+    let count: Int, states: Int, mode: Int32
+    /// `mode`: 0 float32, else STREAM_OFF, STREAM_MASTER or STREAM_SPLIT
+    /// (stream.h), for an optimizer of `states` state buffers.
+    init(count: Int, states: Int, mode: Int32) {
+        (self.count, self.states, self.mode) = (count, states, mode)
+        // Element sizes of a[0] ... a[4] (stream.h).
+        let sizes = switch mode {
+        case 0: [4, 4, 4, 4, 0]
+        case Int32(STREAM_OFF): [2, 2, 2, 2, 0]
+        case Int32(STREAM_MASTER): [4, 2, 4, 4, 2]
+        default: [2, 2, 4, 4, 2]
+        }
+        arrays = sizes.map { size in
+            guard size > 0 else { return nil }
+            // Cache-line aligned, as the optimizer's own buffers are; small
+            // values (1e-3, or bfloat16's 2^-10) in every element.
+            let a = UnsafeMutableRawPointer.allocate(byteCount: max(count * size, 1), alignment: 64)
+            if size == 4 { a.initializeMemory(as: Float.self, repeating: 1e-3, count: count) }
+            else { a.initializeMemory(as: UInt16.self, repeating: 0x3a80, count: count) }
             return a
         }
     }
-    deinit { arrays.forEach { UnsafeMutableRawPointer($0).deallocate() } }
-    func run(bytes: Double, threads: Int) {
-        if bytes == 28 { stream_adam(arrays[0], arrays[1], arrays[2], arrays[3], count, Int32(threads)) }
-        else { stream_sgd(arrays[0], arrays[1], arrays[2], count, Int32(threads)) }
+    deinit { arrays.forEach { $0?.deallocate() } }
+    func run(threads: Int) {
+        if mode == 0 {
+            let f = arrays.map { $0?.assumingMemoryBound(to: Float.self) }
+            if states == 2 { stream_adam(f[0], f[1], f[2], f[3], count, Int32(threads)) }
+            else { stream_sgd(f[0], f[1], f[2], count, Int32(threads)) }
+        } else {
+            arrays.withUnsafeBufferPointer { stream_mixed(Int32(states), mode, $0.baseAddress, count, Int32(threads)) }
+        }
+    }
+}
+
+extension Options {
+    /// The floor's mode (stream.h) and bytes per parameter of `spec` as these options store it.
+    func floor(_ spec: Benchmarked) -> (mode: Int32, bytes: Double) {
+        let size = dtype == "f32" ? 4 : 2
+        let mode: Int32 = size == 4 ? 0 : master == .off ? Int32(STREAM_OFF) : master == .float32 ? Int32(STREAM_MASTER)
+            : Int32(STREAM_SPLIT)
+        return (mode, spec.bytes(parameterSize: size, master: master))
     }
 }
 
 func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
+    switch o.dtype {
+    case "bf16": try run(BFloat16.self, name, shapes: shapes, model: model, o: o)
+    case "f16": try run(Float16.self, name, shapes: shapes, model: model, o: o)
+    default: try run(Float.self, name, shapes: shapes, model: model, o: o)
+    }
+}
+
+func run<S: AdamPScalar>(_: S.Type, _ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
     let n = try Models.totalCount(shapes, source: model)
-    let floorBuffers = FloorBuffers(count: n)
-    let subject = try Subject(name, shapes: shapes, model: model, o: o)
-    let (opt, params, spec, threads) = (subject.optimizer, subject.params, Benchmarked.all[name]!, o.threadCount)
+    let spec = Benchmarked.all[name]!
+    let (mode, bytesPerParameter) = o.floor(spec)
+    let floorBuffers = FloorBuffers(count: n, states: spec.states, mode: mode)
+    let subject = try Subject<S>(name, shapes: shapes, model: model, o: o)
+    let (opt, params, threads) = (subject.optimizer, subject.params, o.threadCount)
     let isa = o.isa == .auto ? KernelISA.selected : o.isa
-    note("adamp-bench: \(name) on \(model) (\(n) parameters, \(isa.rawValue), \(threads) threads): "
-         + "\(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
-    var bodies: [() throws -> Void] = [{ try opt.step() }, { floorBuffers.run(bytes: spec.bytes, threads: threads) }]
+    note("adamp-bench: \(name) on \(model) (\(n) \(o.dtype) parameters, master \(o.master.name), \(isa.rawValue), "
+         + "\(threads) threads): \(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
+    var bodies: [() throws -> Void] = [{ try opt.step() }, { floorBuffers.run(threads: threads) }]
     if o.gradientRules {
         bodies += [{ try opt.step(maxGradNorm: 1) }, { try opt.step(skipIfNonfinite: true) }]
     }
@@ -179,9 +235,10 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
                                     timed: { tally.add(opt, params) })
     let (ours, floor) = (times[0], times[1])
     note("adamp-bench: the timed steps' projections (\(o.gradients.rawValue) gradients): \(tally.description)")
-    let bytes = Double(n) * spec.bytes
-    var r = Result(optimizer: name, model: model, isa: isa.rawValue, threads: threads, parameters: n,
-                   tensors: params.count, steps: o.steps, medianMs: ours.median, minMs: ours.min,
+    let bytes = Double(n) * bytesPerParameter
+    var r = Result(optimizer: name, model: model, isa: isa.rawValue, dtype: o.dtype, master: o.master.name,
+                   threads: threads, parameters: n, tensors: params.count, steps: o.steps,
+                   bytesPerParameter: bytesPerParameter, medianMs: ours.median, minMs: ours.min,
                    paramsPerSecond: Double(n) / (ours.median / 1e3), effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
                    floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
                    fractionOfFloor: floor.median / ours.median)
@@ -192,7 +249,7 @@ func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> R
 }
 
 /// One more step with diagnostics on, and what it saw for every tensor.
-func printDiagnostics(_ opt: any Optimizer<Float>, _ params: [Parameter<Float>], name: String, model: String) throws {
+func printDiagnostics<S: AdamPScalar>(_ opt: any Optimizer<S>, _ params: [Parameter<S>], name: String, model: String) throws {
     opt.diagnosticsEnabled = true
     try opt.step()
     defer { opt.diagnosticsEnabled = false }
@@ -257,14 +314,18 @@ if options.json {
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
     print(String(decoding: try! enc.encode(results), as: UTF8.self))
 } else if let r = results.first {
-    print("\(r.model): \(r.parameters) f32 parameters in \(r.tensors) tensors; \(r.isa), \(r.threads) threads; median of \(r.steps) steps")
+    print("\(r.model): \(r.parameters) \(r.dtype) parameters in \(r.tensors) tensors\(r.dtype == "f32" ? "" : ", master \(r.master)"); "
+          + "\(r.isa), \(r.threads) threads; median of \(r.steps) steps")
     print("optimizer  median ms   min ms  Mparam/s  GB/s*  floor ms  floor GB/s*  of floor")
     for r in results {
         print(r.optimizer.padding(toLength: 9, withPad: " ", startingAt: 0)
               + String(format: "%11.2f %8.2f %9.0f %6.1f %9.2f %12.1f %8.0f%%", r.medianMs, r.minMs, r.paramsPerSecond / 1e6,
                        r.effectiveGBps, r.floorMs, r.floorGBps, 100 * r.fractionOfFloor))
     }
-    print("* GB/s counts the least bytes each must move: 28 per parameter for the Adams, 20 for the SGDs (CKernels/include/adamp.h)")
+    let perParameter = Dictionary(grouping: results, by: \.bytesPerParameter).keys.sorted(by: >)
+        .map { b in "\(Int(b)) (\(results.filter { $0.bytesPerParameter == b }.map(\.optimizer).joined(separator: ", ")))" }
+    print("* GB/s counts the least bytes each must move per parameter: \(perParameter.joined(separator: ", ")) "
+          + "(CKernels/include/adamp.h; README, \"Mixed precision\")")
     print("projections of the timed steps (\(options.gradients.rawValue) gradients):")
     for r in results { print("  " + r.optimizer.padding(toLength: 7, withPad: " ", startingAt: 0) + r.projections) }
     if options.gradientRules {

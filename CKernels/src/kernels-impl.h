@@ -57,27 +57,7 @@
 #define L_DIVISOR(b) (b)
 #define L_SQRT_DIV(v, b) (E(sqrt)(v) / (b))
 #include "formulas.h"
-#undef LANE
-#undef LF
-#undef L_LOAD
-#undef L_STORE
-#undef L_PLOAD
-#undef L_PSTORE
-#undef L_GLOAD
-#undef L_SLOAD
-#undef L_SSTORE
-#undef L_SET1
-#undef L_ADD
-#undef L_SUB
-#undef L_MUL
-#undef L_DIV
-#undef L_SQRT
-#undef L_FMA
-#undef L_NEG
-#undef L_MAXNAN
-#undef LDIV
-#undef L_DIVISOR
-#undef L_SQRT_DIV
+#include "lane-end.h"
 #define SF(name) CAT(name, CAT(s, VS))
 
 #if !defined(ADAMP_SCALAR_VARIANT)
@@ -104,27 +84,7 @@
 #define L_NEG VNEG
 #define L_MAXNAN VMAXNAN
 #include "formulas.h"
-#undef LANE
-#undef LF
-#undef L_LOAD
-#undef L_STORE
-#undef L_PLOAD
-#undef L_PSTORE
-#undef L_GLOAD
-#undef L_SLOAD
-#undef L_SSTORE
-#undef L_SET1
-#undef L_ADD
-#undef L_SUB
-#undef L_MUL
-#undef L_DIV
-#undef LDIV
-#undef L_DIVISOR
-#undef L_SQRT_DIV
-#undef L_SQRT
-#undef L_FMA
-#undef L_NEG
-#undef L_MAXNAN
+#include "lane-end.h"
 #define VF(name) CAT(name, CAT(v, VS))
 #define VK CAT(k, CAT(v, VS))
 #else

@@ -57,8 +57,9 @@ extension ShardedOptimizer {
         var payload = Data([0])
         if communicator.rank == root {
             do {
+                let size = KernelAccess.elementSizes(of: base)
                 payload.append(try KernelAccess.checkpointBytes(url, counts: parameters.map(\.count),
-                                                                elementSize: MemoryLayout<Scalar>.stride))
+                                                                elementSize: size.state, masterSize: size.master))
             } catch let OptimizerError.invalidCheckpoint(_, problem) {
                 payload = Data([1]) + Data(problem.utf8)
             }

@@ -46,6 +46,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
     let indexOf: [ObjectIdentifier: Int]
     /// Per parameter, its gradient slot.
     let gradientSlots: [GradientSlot]
+    /// With master weights (`base`'s): per parameter, its shard's master in
+    /// `base` (this rank's rows, as its state).
+    let masters: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Per parameter: this rank's first row and row count, in C rows
     /// (`shape[0]`, or the whole tensor as one row).
     let rows: [(first: Int, count: Int)]
@@ -106,12 +109,15 @@ public final class ShardedOptimizer<Base: Optimizer> {
         self.base = base
         self.baseIndex = baseIndex
         self.tensors = tensors
+        masters = .allocate(capacity: max(parameters.count, 1))
+        masters.initialize(repeating: nil, count: max(parameters.count, 1))
         KernelAccess.takeState(of: base, baseIndex, into: tensors)
         let algorithm = adamp_algorithm(rawValue: KernelAccess.algorithm(of: base)!)
         var created: OpaquePointer?
         var options = adamp_mpi_options(size: MemoryLayout<adamp_mpi_options>.size, average_gradients: averagingGradients ? 1 : 0)
         let status = adamp_mpi_shard_create(communicator.comm, algorithm, Self.dtype, tensors, parameters.count, &options,
                                             &created, &e)
+        if status != Int32(ADAMP_OK.rawValue) { masters.deallocate() }
         try DistributedError.check(status, e)
         shard = created!
         ok = true
@@ -120,6 +126,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
     deinit {
         adamp_mpi_shard_free(shard)
         tensors.deallocate()
+        masters.deallocate()
     }
 
     static var dtype: adamp_dtype { adamp_dtype(rawValue: KernelAccess.dtype(of: Scalar.self)) }
@@ -174,11 +181,12 @@ public final class ShardedOptimizer<Base: Optimizer> {
     public var stateBytes: (rank: Int, unsharded: Int) {
         var mine = 0, all = 0
         KernelAccess.takeState(of: base, baseIndex, into: tensors)
+        let size = KernelAccess.elementSizes(of: base)
         for (i, p) in parameters.enumerated() {
             let d = tensors[i]
-            let buffers = [d.state0, d.state1, d.state2].filter { $0 != nil }.count
-            mine += buffers * shards[i].count * MemoryLayout<Scalar>.size
-            all += buffers * p.count * MemoryLayout<Scalar>.size
+            let bytes = [d.state0, d.state1, d.state2].filter { $0 != nil }.count * size.state + size.master
+            mine += bytes * shards[i].count
+            all += bytes * p.count
         }
         return (mine, all)
     }
@@ -207,6 +215,11 @@ public final class ShardedOptimizer<Base: Optimizer> {
         var options = adamp_step_options()  // the fields not set here at their defaults (zero)
         options.size = MemoryLayout<adamp_step_options>.size
         options.grad_mul = 1 / gradScale
+        // Master weights: a shard about to take its first step takes its master from its values.
+        let starting = baseIndex.indices.filter { tensors[$0].grad != nil && tensors[$0].step == 0 }.map { baseIndex[$0] }
+        options.master = Int32(KernelAccess.takeMasters(of: base, baseIndex, starting: local == ADAMP_OK ? starting : [],
+                                                        into: masters))
+        options.masters = UnsafePointer(masters)
         var timing = adamp_mpi_timing(), e = adamp_mpi_error()
         let status = KernelAccess.withConfig(of: base) { config in
             adamp_mpi_step(shard, config.assumingMemoryBound(to: adamp_config.self), tensors, parameters.count,

@@ -147,6 +147,7 @@ int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int statu
     uint64_t v[STEP] = {0, ADAMP_MPI_HASH0}, hi[STEP], lo[STEP];
     if (status == ADAMP_OK) {
         v[1] = adamp_mpi_hash(v[1], &o->grad_mul, sizeof o->grad_mul);
+        v[1] = adamp_mpi_hash(v[1], &o->master, sizeof o->master);
         /* Tensors of a group share their hyperparameters: each struct hashed once. */
         const adamp_hparams *last = NULL;
         uint64_t h = 0;
@@ -175,6 +176,6 @@ int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int statu
     }
     free(w);
     if (st == ADAMP_OK)
-        st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the step's options (grad_mul)");
+        st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the step's options (grad_mul, master)");
     return st;
 }

@@ -117,6 +117,7 @@ static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *
     s->row0 = calloc(n + 1, sizeof *s->row0);
     s->bound = calloc(p + 1, sizeof *s->bound);
     s->pieces = calloc(n, sizeof *s->pieces), s->tensor_of = calloc(n, sizeof *s->tensor_of);
+    s->piece_masters = calloc(n + 1, sizeof *s->piece_masters);
     s->piece_pp = calloc(n, sizeof *s->piece_pp), s->piece_s = calloc(n, sizeof *s->piece_s);
     s->rcut = calloc(p, sizeof *s->rcut), s->nrcut = calloc(p, sizeof *s->nrcut);
     s->rw0 = calloc(p, sizeof *s->rw0), s->rw1 = calloc(p, sizeof *s->rw1), s->cut_row0 = calloc(n, sizeof *s->cut_row0);
@@ -127,7 +128,7 @@ static int allocate(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error *
     for (size_t r = 0; s->types && r < p; r++) s->types[r] = MPI_DATATYPE_NULL;
     s->requests = calloc(p, sizeof *s->requests);
     s->cut = calloc(n, 1), s->whole = calloc(n, sizeof *s->whole);
-    if (!s->row0 || !s->bound || !s->pieces || !s->tensor_of || !s->piece_pp || !s->piece_s ||
+    if (!s->row0 || !s->bound || !s->pieces || !s->piece_masters || !s->tensor_of || !s->piece_pp || !s->piece_s ||
         !s->rcut || !s->nrcut || !s->rw0 || !s->rw1 || !s->cut_row0 || !s->xcount || !s->xdispl || !s->scount ||
         !s->sdispl || !s->shape || !s->types || !s->sent || !s->requests ||
         !s->cut || !s->whole)
@@ -212,6 +213,7 @@ void adamp_mpi_shard_free(adamp_mpi_shard *s) {
     MPI_Finalized(&finalized);
     if (!finalized && s->comm != MPI_COMM_NULL) MPI_Comm_free(&s->comm);
     free(s->row0), free(s->bound), free(s->pieces), free(s->tensor_of), free(s->piece_pp), free(s->piece_s);
+    free(s->piece_masters);
     free(s->rcut), free(s->nrcut), free(s->rw0), free(s->rw1), free(s->cut_row0), free(s->xcount), free(s->xdispl);
     free(s->scount), free(s->sdispl), free(s->xsend), free(s->xrecv), free(s->cutstats), free(s->ssend), free(s->srecv);
     free(s->shape), free(s->types), free(s->sent), free(s->requests), free(s->cut), free(s->whole), free(s->wstats);
@@ -226,10 +228,6 @@ static int check_local(adamp_algorithm algo, adamp_dtype dtype, const adamp_tens
         return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "algorithm %d is not an adamp_algorithm", (int)algo);
     if (adamp_dtype_size(dtype) == 0)
         return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "dtype %d is not an adamp_dtype", (int)dtype);
-    /* Averaging and the gather are written for float32 and float64 elements. */
-    if (dtype != ADAMP_F32 && dtype != ADAMP_F64)
-        return adamp_mpi_fail(e, ADAMP_E_INVALID_ENUM, "dtype %s: the sharded optimizer takes float32 and float64",
-                              adamp_dtype_name(dtype));
     if (count == 0) return adamp_mpi_fail(e, ADAMP_E_INVALID_SIZE, "no tensors");
     if (!t) return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "tensors is NULL");
     for (size_t i = 0; i < count; i++) {
@@ -277,6 +275,10 @@ static int create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const 
     st = check_local(algo, dtype, tensors, count, e);
     if (st == ADAMP_OK && s->average != 0 && s->average != 1)
         st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "average_gradients is %d, not 0 or 1", (int)s->average);
+    /* The average is written for float32 and float64 elements (average.c). */
+    if (st == ADAMP_OK && s->average && dtype != ADAMP_F32 && dtype != ADAMP_F64)
+        st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "average_gradients takes float32 and float64 gradients, not %s",
+                            adamp_dtype_name(dtype));
     if (st == ADAMP_OK) st = adamp_mpi_agree_on_creation(s, tensors, e);
     else adamp_mpi_agree_failed(s, st, e);
     /* Every rank reached the same verdict; allocation failing on one rank alone is reported there. */

@@ -25,6 +25,11 @@ struct adamp_mpi_shard {
     size_t npieces;
     adamp_tensor *pieces;
     size_t *tensor_of;
+    /* With master weights: per piece, its master (the caller's masters[i],
+     * this rank's rows of tensor i); and the options of one call, their
+     * masters those of the call's pieces. */
+    void **piece_masters;
+    adamp_step_options call;
     double *piece_pp, *piece_s; /* per piece, its tensor's layer sums */
     /* The pieces of whole tensors, [w0, w1), step fused as in one process
      * (their decision needs no other rank), with their own stats buffer; and

@@ -19,8 +19,17 @@ static int timed(clock_ *c, MPI_Request *r, int code, const char *what, adamp_mp
     return st;
 }
 
-/* This rank's slices of `t`, in s->pieces (their state pointers as given). */
-static void slice(adamp_mpi_shard *s, const adamp_tensor *t) {
+/* The options of a call over pieces [k, ...): the step's (resolved), their
+ * masters those pieces' (which, like their state, are this rank's rows). */
+static const adamp_step_options *call_opts(adamp_mpi_shard *s, const adamp_step_options *o, size_t k) {
+    s->call = *o;
+    if (o->master != ADAMP_MASTER_OFF) s->call.masters = (void *const *)(s->piece_masters + k);
+    return &s->call;
+}
+
+/* This rank's slices of `t`, in s->pieces (their state pointers, and
+ * masters, as given). */
+static void slice(adamp_mpi_shard *s, const adamp_tensor *t, const adamp_step_options *o) {
     const size_t es = adamp_dtype_size(s->dtype);
     for (size_t k = 0; k < s->npieces; k++) {
         const size_t i = s->tensor_of[k];
@@ -32,6 +41,7 @@ static void slice(adamp_mpi_shard *s, const adamp_tensor *t) {
         p->param = t[i].param ? (char *)t[i].param + off : NULL;
         p->grad = t[i].grad ? (const char *)t[i].grad + off : NULL;
         p->rows = rows;
+        s->piece_masters[k] = o->master != ADAMP_MASTER_OFF ? o->masters[i] : NULL;
     }
 }
 
@@ -66,17 +76,23 @@ static int check_local(adamp_mpi_shard *s, const adamp_config *config, const ada
         if (adamp_hparams_check(s->algo, t[i].hparams, &field, &rule) != ADAMP_OK)
             return adamp_mpi_fail(e, ADAMP_E_INVALID_HPARAM, "tensor %zu: %s %s", i, adamp_field_name(field), rule);
     }
-    slice(s, t);
+    /* Master weights: this rank's rows of each tensor, as its state. */
+    if (o->master != ADAMP_MASTER_OFF && !o->masters)
+        return adamp_mpi_fail(e, ADAMP_E_NULL_POINTER, "options: master weights without masters");
+    slice(s, t, o);
     int st = ADAMP_OK;
-    if (!adamp_algorithm_projects(s->algo)) return validated(s, config, s->pieces, s->npieces, NULL, 0, o, "this rank's rows", e);
-    st = validated(s, config, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, o, "this rank's rows", e);
+    if (!adamp_algorithm_projects(s->algo))
+        return validated(s, config, s->pieces, s->npieces, NULL, 0, call_opts(s, o, 0), "this rank's rows", e);
+    st = validated(s, config, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, call_opts(s, o, s->w0), "this rank's rows", e);
     for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
         const adamp_tensor *p = &s->pieces[s->cut_piece[j]];
-        st = validated(s, config, p, 1, s->cut_stats[j], ADAMP_STATS_LEN_PER_ROW * p->rows, o, "this rank's rows", e);
+        st = validated(s, config, p, 1, s->cut_stats[j], ADAMP_STATS_LEN_PER_ROW * p->rows, call_opts(s, o, s->cut_piece[j]),
+                       "this rank's rows", e);
     }
-    /* A tensor of no rows is no rank's: every rank counts its step. */
+    /* A tensor of no rows is no rank's: every rank counts its step (it has
+     * no elements, so no master is read). */
     for (size_t i = 0; i < count && st == ADAMP_OK; i++)
-        if (t[i].rows == 0) st = validated(s, config, &t[i], 1, NULL, 0, o, "a tensor of no rows", e);
+        if (t[i].rows == 0) st = validated(s, config, &t[i], 1, NULL, 0, call_opts(s, o, 0), "a tensor of no rows", e);
     return st;
 }
 
@@ -104,7 +120,7 @@ static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adam
             s->piece_pp[k] = row_sum(s->cutstats + ADAMP_STATS_PER_ROW * s->cut_row0[i], s->whole[i].rows,
                                      ADAMP_STATS_PER_ROW, ADAMP_STAT_PP);
         st = core(adamp_apply_layer_begin(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j],
-                                          ADAMP_STATS_LEN_PER_ROW * rows, o,
+                                          ADAMP_STATS_LEN_PER_ROW * rows, call_opts(s, o, k),
                                           &s->piece_pp[k], s->ssend + at), "update", e);
     }
     if (st == ADAMP_OK && cut_layer) {
@@ -118,7 +134,8 @@ static int update_cut(adamp_mpi_shard *s, const adamp_config *config, const adam
         if (s->pieces[k].projection == ADAMP_PROJ_LAYER)
             s->piece_s[k] = row_sum(s->srecv + s->cut_row0[i], s->whole[i].rows, 1, 0);
         st = core(adamp_apply_layer_end(config, s->algo, s->dtype, &s->pieces[k], 1, s->cut_stats[j],
-                                        ADAMP_STATS_LEN_PER_ROW * s->pieces[k].rows, o, &s->piece_pp[k], &s->piece_s[k]),
+                                        ADAMP_STATS_LEN_PER_ROW * s->pieces[k].rows, call_opts(s, o, k), &s->piece_pp[k],
+                                        &s->piece_s[k]),
                   "update", e);
     }
     return st;
@@ -135,13 +152,13 @@ static int step_projecting(adamp_mpi_shard *s, const adamp_config *config, const
     for (size_t j = 0; j < s->ncut && st == ADAMP_OK; j++) {
         const size_t k = s->cut_piece[j], rows = s->pieces[k].rows;
         st = core(adamp_row_stats_ex(config, s->dtype, &s->pieces[k], 1, s->cut_stats[j], ADAMP_STATS_LEN_PER_ROW * rows,
-                                     o), "statistics", e);
+                                     call_opts(s, o, k)), "statistics", e);
         memcpy(s->xsend + at, s->cut_stats[j], ADAMP_STATS_PER_ROW * rows * sizeof(double));
         at += ADAMP_STATS_PER_ROW * rows;
     }
     if (st == ADAMP_OK && s->w1 > s->w0)
-        st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen, o),
-                  "step", e);
+        st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces + s->w0, s->w1 - s->w0, s->wstats, s->wlen,
+                                call_opts(s, o, s->w0)), "step", e);
     /* A tensor of no rows is no rank's: each decides it, from no statistics. */
     for (size_t i = 0; i < s->count && st == ADAMP_OK; i++)
         if (s->whole[i].rows == 0) st = core(adamp_decide(s->algo, s->dtype, &s->whole[i], 1, NULL, 0), "decision", e);
@@ -194,12 +211,11 @@ static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t,
         adamp_mpi_fail(e, st, "this rank's caller refused its input: %s", adamp_mpi_status_string(st));
     else if ((st = adamp_step_options_resolve(o, &resolved)) != ADAMP_OK)
         adamp_mpi_fail(e, st, "options: %s", adamp_status_string((adamp_status)st));
-    else if (resolved.master != ADAMP_MASTER_OFF || (resolved.grad_dtype != 0 && resolved.grad_dtype != (int32_t)s->dtype))
-        /* A shard's pieces are not the caller's tensors: masters[i] and
-         * another gradient dtype would be read at the wrong places. */
-        st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "options: master weights and another gradient dtype are not sharded");
+    else if (resolved.grad_dtype != 0 && resolved.grad_dtype != (int32_t)s->dtype)
+        /* The pieces' gradients are found at the parameters' element size. */
+        st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "options: gradients of another dtype than the parameters' are not sharded");
     else
-        st = check_local(s, config, t, count, o, e);
+        st = check_local(s, config, t, count, &resolved, e);
     double t0 = MPI_Wtime();
     st = adamp_mpi_agree_on_step(s, t, st, &resolved, e);
     c.communicate += MPI_Wtime() - t0;
@@ -215,10 +231,10 @@ static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t,
     }
     /* adamp_decide reads shapes, gradients and statistics, and no state. */
     for (size_t i = 0; i < s->count; i++) s->whole[i] = t[i];
-    if (adamp_algorithm_projects(s->algo)) st = step_projecting(s, config, o, &c, e);
+    if (adamp_algorithm_projects(s->algo)) st = step_projecting(s, config, &resolved, &c, e);
     else {
         /* No sums: every piece steps alone, cut or not, as in one process. */
-        st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces, s->npieces, NULL, 0, o), "step", e);
+        st = core(adamp_step_ex(config, s->algo, s->dtype, s->pieces, s->npieces, NULL, 0, call_opts(s, &resolved, 0)), "step", e);
         if (st == ADAMP_OK) st = core(adamp_decide(s->algo, s->dtype, s->whole, s->count, NULL, 0), "decision", e);
     }
     if (st != ADAMP_OK) return st;

@@ -29,17 +29,27 @@ public struct Diagnostics: Equatable, Sendable {
 
 extension OptimizerCore {
     /// Norms of the parameters the statistics do not cover, before the step:
-    /// ‖w‖ and ‖g · mul‖ (mul rounded to the element type, as the kernels use it).
+    /// ‖w‖ (the master, where there is one) and ‖g · mul‖, computed as the
+    /// kernels compute it: in the element type, or in Float for 16-bit types.
     func diagnosticNorms(mul: Double) {
-        let projects = adamp_algorithm_projects(algorithm) != 0, m = Scalar(mul)
+        let projects = adamp_algorithm_projects(algorithm) != 0, m = Scalar(mul), mf = Float(mul)
+        let narrow = MemoryLayout<Scalar>.size == 2
         for (i, p) in parameters.enumerated() {
             guard p.count > 0, let g = p.gradientPointer, !(projects && p.shape.count > 1) else {
                 swiftNorms[i] = nil
                 continue
             }
+            let master = UnsafeRawPointer(buffer(i, nil).baseAddress), bits = UnsafeRawPointer(p.storage)
             var ww = 0.0, gg = 0.0
             for k in 0..<p.count {
-                let w = Double(p.storage[k]), x = Double(mul == 1 ? g[k] : g[k] * m)
+                let w: Double = switch self.master {
+                case ADAMP_MASTER_FLOAT32: Double(master!.load(fromByteOffset: 4 * k, as: Float.self))
+                case ADAMP_MASTER_SPLIT:
+                    Double(Float(bitPattern: UInt32(bits.load(fromByteOffset: 2 * k, as: UInt16.self)) << 16
+                                 | UInt32(master!.load(fromByteOffset: 2 * k, as: UInt16.self))))
+                default: Double(p.storage[k])
+                }
+                let x = narrow ? Double(Float(g[k]) * mf) : Double(mul == 1 ? g[k] : g[k] * m)
                 ww += w * w
                 gg += x * x
             }

@@ -253,17 +253,19 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     }
 
     /// Parameter `i`'s state buffer k, or its master (k == nil), as bytes.
-    private func buffer(_ i: Int, _ k: Int?) -> UnsafeMutableRawBufferPointer {
+    func buffer(_ i: Int, _ k: Int?) -> UnsafeMutableRawBufferPointer {
         if let k { return UnsafeMutableRawBufferPointer(start: stateBuffer(i, k), count: parameters[i].count * stateElement) }
         return UnsafeMutableRawBufferPointer(start: masters[i], count: parameters[i].count * (masterBuffer?.element ?? 0))
     }
 
-    /// Gives each parameter about to take its first step its master: its
+    /// Gives each parameter about to take its first step (those with a
+    /// gradient, or `only`) its master: its
     /// values widened (float32), or a zero trail (split: the parameter is
-    /// the master's upper half). Runs after every check of the step.
-    private func startMasters() {
+    /// the master's upper half). Runs after every check of the step (and
+    /// before the diagnostics read the masters).
+    func startMasters(_ only: [Int]? = nil) {
         guard master != ADAMP_MASTER_OFF else { return }
-        for i in parameters.indices where tensors[i].step == 0 && tensors[i].grad != nil {
+        for i in only ?? parameters.indices.filter({ tensors[$0].grad != nil }) where tensors[i].step == 0 {
             let b = buffer(i, nil), n = parameters[i].count
             guard n > 0 else { continue }
             if master == ADAMP_MASTER_SPLIT {
@@ -318,6 +320,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
             }
             if let maxNorm = options.maxGradNorm { mul *= GradientNorms.coefficient(maxNorm: maxNorm, total: total) }
         }
+        startMasters()
         if diagnosticsEnabled { diagnosticNorms(mul: mul) }
         // Checks everything before it writes anything: this is the last check
         // that can fail, and nothing visible has changed before it. The
@@ -328,7 +331,6 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         o.drop_stats = diagnosticsEnabled ? 0 : 1
         o.master = Int32(master.rawValue)
         o.masters = UnsafePointer(masters)
-        startMasters()
         let status = adamp_step_ex(&config, algorithm, Scalar.scalarKind.cType, tensors, count, stats, statsCount, &o)
         guard status == ADAMP_OK else {
             throw OptimizerError.kernelFailure(String(cString: adamp_status_string(status)))

@@ -12,6 +12,11 @@ protocol KernelView: AnyObject {
     var kernelTensors: UnsafeMutablePointer<adamp_tensor> { get }
     var kernelAlgorithm: adamp_algorithm { get }
     var kernelConfig: adamp_config { get }
+    /// The master weights its parameters keep, and per parameter its master's memory.
+    var kernelMasters: (master: adamp_master, buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>) { get }
+    /// Bytes of a state element and of a master element (0: none).
+    var kernelElementSizes: (state: Int, master: Int) { get }
+    func kernelStartMasters(_ indices: [Int])
 }
 
 extension CoreBacked {
@@ -19,6 +24,11 @@ extension CoreBacked {
     var kernelTensors: UnsafeMutablePointer<adamp_tensor> { core.tensors }
     var kernelAlgorithm: adamp_algorithm { core.algorithm }
     var kernelConfig: adamp_config { core.config }
+    var kernelMasters: (master: adamp_master, buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>) {
+        (core.master, core.masters)
+    }
+    var kernelElementSizes: (state: Int, master: Int) { (core.stateElement, core.masterBuffer?.element ?? 0) }
+    func kernelStartMasters(_ indices: [Int]) { core.startMasters(indices) }
 }
 
 package enum KernelAccess {
@@ -43,6 +53,24 @@ package enum KernelAccess {
             (to[k].state0, to[k].state1, to[k].state2) = (d.state0, d.state1, d.state2)
             (to[k].hparams, to[k].step) = (d.hparams, d.step)
         }
+    }
+
+    /// For such a step: the master weights `optimizer` keeps (an
+    /// `adamp_master`'s raw value), and `masters[k]` (`void *`s) the master
+    /// memory of its parameter `indices[k]`; each of those whose
+    /// `steps[k]` is 0 first takes its master from its values.
+    package static func takeMasters(of optimizer: AnyObject, _ indices: [Int], starting: [Int],
+                                    into masters: UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> UInt32 {
+        guard let view = optimizer as? KernelView else { return ADAMP_MASTER_OFF.rawValue }
+        let (master, buffers) = view.kernelMasters
+        view.kernelStartMasters(starting)
+        for (k, i) in indices.enumerated() { masters[k] = buffers[i] }
+        return master.rawValue
+    }
+
+    /// Bytes of one element of `optimizer`'s state and of its masters (0: none).
+    package static func elementSizes(of optimizer: AnyObject) -> (state: Int, master: Int) {
+        (optimizer as? KernelView)?.kernelElementSizes ?? (0, 0)
     }
 
     /// After such a step: `optimizer`'s parameter `indices[k]` takes the
@@ -78,9 +106,10 @@ package enum KernelAccess {
     /// elements of `elementSize` bytes, read as `load(from:)` reads them.
     /// - Throws: `OptimizerError.invalidCheckpoint` naming the file and why
     ///   it cannot be one (a directory, a device, too large to be one).
-    package static func checkpointBytes(_ url: URL, counts: [Int], elementSize: Int) throws -> Data {
+    package static func checkpointBytes(_ url: URL, counts: [Int], elementSize: Int, masterSize: Int = 0) throws -> Data {
         do {
-            return try Safetensors.bytes(of: url, maxBytes: Checkpoint.byteLimit(counts: counts, elementSize: elementSize))
+            let limit = Checkpoint.byteLimit(counts: counts, elementSize: elementSize, masterSize: masterSize)
+            return try Safetensors.bytes(of: url, maxBytes: limit)
         } catch let e as Safetensors.Problem {
             throw OptimizerError.invalidCheckpoint(file: url.path, problem: e.message)
         }

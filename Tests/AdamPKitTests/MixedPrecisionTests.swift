@@ -166,6 +166,38 @@ import Testing
         try offIsTheFloatStepRoundedOnce(Float16.self)
     }
 
+    /// Loss scaling, clipping and the non-finite guard read the 16-bit
+    /// gradients widened: with a float32 master, the same steps as the
+    /// Float optimizer's given the widened gradients, bitwise; and the
+    /// diagnostics see the same.
+    @Test func gradientRulesAndDiagnosticsWithMasters() throws {
+        let low = try Self.parameters(BFloat16.self)
+        let floats = try low.map { try Parameter<Float>(shape: $0.shape, values: $0.values.map { Float($0) }) }
+        let opt = try AdamP(parameters: low, learningRate: 1e-2, masterWeights: .float32)
+        let ref = try AdamP(parameters: floats, learningRate: 1e-2)
+        opt.diagnosticsEnabled = true
+        ref.diagnosticsEnabled = true
+        for step in 0..<6 {
+            for ((p, f), g) in zip(zip(low, floats), Self.gradients(floats.map(\.values), step: step)) {
+                p.grad = g.map { BFloat16($0 * 1024) }
+                f.grad = g.map { Float(BFloat16($0 * 1024)) }
+            }
+            if step == 3 { low[1].grad![0] = .infinity; floats[1].grad![0] = .infinity }
+            let a = try opt.step(gradScale: 1024, maxGradNorm: 0.5, skipIfNonfinite: true)
+            let b = try ref.step(gradScale: 1024, maxGradNorm: 0.5, skipIfNonfinite: true)
+            #expect(a.skipped == b.skipped && a.gradNorm == b.gradNorm && a.skipped == (step == 3))
+            for (p, f) in zip(low, floats) {
+                // NaN fields (a view a vector has not) compare by their printed value.
+                #expect("\(opt.diagnostics(for: p)!)" == "\(ref.diagnostics(for: f)!)", "step \(step)")
+            }
+        }
+        let sd = opt.stateDict()
+        for (i, f) in floats.enumerated() {
+            #expect(sd.tensors["state.\(i).master_param"]!.values(as: Float.self)! == f.values)
+            #expect(opt.stepCount(for: low[i]) == 5)
+        }
+    }
+
     // MARK: checkpoints
 
     func resumes<S: AdamPScalar>(_: S.Type, _ mode: MasterWeights) throws {

@@ -23,15 +23,6 @@ typedef struct {
     double *p[COUNT], *g[COUNT], *s[3][COUNT];
 } batch;
 
-/* Removes from g its component along p, per row (rows) or over the tensor. */
-static void orthogonalize(double *g, const double *p, size_t rows, size_t cols) {
-    for (size_t r = 0; r < rows; r++) {
-        double gp = 0, pp = 0;
-        for (size_t j = 0; j < cols; j++) gp += g[r * cols + j] * p[r * cols + j], pp += p[r * cols + j] * p[r * cols + j];
-        for (size_t j = 0; j < cols; j++) g[r * cols + j] -= gp / pp * p[r * cols + j];
-    }
-}
-
 /* Fresh buffers of `es` bytes per element, the same values every time. */
 static void make(batch *b, size_t es) {
     rng = 88172645463325252ull;

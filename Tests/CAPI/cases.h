@@ -2,6 +2,7 @@
  * they step with, and a reproducible stream of numbers (xorshift64). */
 #ifndef ADAMP_TEST_CASES_H
 #define ADAMP_TEST_CASES_H
+#include <stddef.h>
 #include <stdint.h>
 #include "adamp.h"
 
@@ -41,4 +42,14 @@ static double uniform(void) {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return (double)(rng >> 11) / 9007199254740992.0 * 2 - 1;
 }
+/* Removes from g its component along p, per row (`rows` of `cols`), or over
+ * the tensor (rows 1): a gradient behind normalisation, which AdamP projects. */
+static inline void orthogonalize(double *g, const double *p, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        double gp = 0, pp = 0;
+        for (size_t j = 0; j < cols; j++) gp += g[r * cols + j] * p[r * cols + j], pp += p[r * cols + j] * p[r * cols + j];
+        for (size_t j = 0; j < cols; j++) g[r * cols + j] -= gp / pp * p[r * cols + j];
+    }
+}
+
 #endif

@@ -23,16 +23,6 @@ static const size_t ROWS[COUNT] = {64, 20, 40, 50, 1, 30, 3000}, COLS[COUNT] = {
 static const int32_t NDIM[COUNT] = {2, 4, 3, 2, 1, 2, 2};
 enum { ORTHO_ROWS, ORTHO_ROWS_LONG, ORTHO_LAYER, RANDOM, BIAS, NO_GRAD, NARROW };
 
-/* Removes from g its component along p in each of `parts` equal parts. */
-static void orthogonalize(double *g, const double *p, size_t n, size_t parts) {
-    const size_t len = n / parts;
-    for (size_t r = 0; r < parts; r++) {
-        double gp = 0, pp = 0;
-        for (size_t j = r * len; j < (r + 1) * len; j++) gp += g[j] * p[j], pp += p[j] * p[j];
-        for (size_t j = r * len; j < (r + 1) * len; j++) g[j] -= gp / pp * p[j];
-    }
-}
-
 typedef struct {
     char *p[COUNT], *g[COUNT], *s[2][COUNT];
     double *stats;
@@ -47,8 +37,8 @@ static void make(run_state *b, adamp_dtype dtype, const adamp_hparams *h) {
         const size_t n = ROWS[i] * COLS[i];
         double *p = malloc(n * sizeof(double)), *g = malloc(n * sizeof(double));
         for (size_t j = 0; j < n; j++) p[j] = uniform(), g[j] = 0.01 * uniform();
-        if (i == ORTHO_ROWS || i == ORTHO_ROWS_LONG || i == NO_GRAD) orthogonalize(g, p, n, ROWS[i]);
-        if (i == ORTHO_LAYER) orthogonalize(g, p, n, 1);
+        if (i == ORTHO_ROWS || i == ORTHO_ROWS_LONG || i == NO_GRAD) orthogonalize(g, p, ROWS[i], n / ROWS[i]);
+        if (i == ORTHO_LAYER) orthogonalize(g, p, 1, n);
         b->p[i] = malloc(n * es), b->g[i] = malloc(n * es);
         for (size_t j = 0; j < n; j++) {
             if (es == sizeof(float)) ((float *)b->p[i])[j] = (float)p[j], ((float *)b->g[i])[j] = (float)g[j];

@@ -52,14 +52,6 @@ typedef struct {
     void *p[COUNT], *g[COUNT], *m[COUNT], *s[3][COUNT];
 } buffers;
 
-static void orthogonalize(double *g, const double *p, size_t rows, size_t cols) {
-    for (size_t r = 0; r < rows; r++) {
-        double gp = 0, pp = 0;
-        for (size_t j = 0; j < cols; j++) gp += g[r * cols + j] * p[r * cols + j], pp += p[r * cols + j] * p[r * cols + j];
-        for (size_t j = 0; j < cols; j++) g[r * cols + j] -= gp / pp * p[r * cols + j];
-    }
-}
-
 /* The state's dtype: the parameter's without a master, else float32. */
 static adamp_dtype state_dtype(storage s) { return s.master ? ADAMP_F32 : s.dtype; }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seeds of the checkpoint fuzzers (scripts/fuzz-checkpoints.sh)
 into corpus-checkpoints/: a good checkpoint of the Swift fuzz target's
-optimizer (AdamP<Double> over w [3, 4], b [4], e [0, 3], two steps taken),
+optimizers (AdamP<Double>, and AdamP<BFloat16> with split master weights,
+over w [3, 4], b [4], e [0, 3], two steps taken),
 and one file for each defect issue 28 found in the readers (S1-S3, the
 values no step writes, the digest; C2). Needs no torch: the layout is
 convert_checkpoint.py's."""
@@ -71,6 +72,22 @@ def main():
     t = dict(tensors)
     t["state.0.junk"] = ("F64", [1], f64([1.0]))
     seeds["unknown-tensor"] = C.safetensors_bytes(t, meta)
+    # The target's second optimizer, AdamP<BFloat16> with split masters:
+    # float32 state and a uint16 trail per parameter (issue 30).
+    split, split_meta = {}, dict(meta, dtype="BF16", master_weights="split")
+    for key, (dtype, shape, raw) in tensors.items():
+        if dtype == "F64":
+            n = len(raw) // 8
+            values = struct.unpack(f"<{n}d", raw)
+            split[key] = ("F32", shape, struct.pack(f"<{n}f", *values))
+            split[key.rsplit(".", 1)[0] + ".master_trail"] = ("U16", shape, struct.pack(f"<{n}H", *range(n)))
+        else:
+            split[key] = (dtype, shape, raw)
+    seeds["bf16-split"] = C.safetensors_bytes(split, split_meta)
+    seeds["bf16-split-as-float32"] = C.safetensors_bytes(split, dict(split_meta, master_weights="float32"))
+    t = dict(split)
+    del t["state.0.master_trail"]
+    seeds["bf16-split-no-trail"] = C.safetensors_bytes(t, split_meta)
     for name, data in seeds.items():
         with open(os.path.join(OUT, name), "wb") as f:
             f.write(data)

@@ -12,6 +12,7 @@ if CommandLine.arguments.contains("--finish-apart") { try Departure.run(world, e
 let h = Harness(world)
 let fixtures = try FixtureReplay.run(h)
 try ResNetRun.run(h)
+try MixedPrecisionRun.run(h)
 try Averaging.run(h)
 try CheckpointChecks.run(h)
 try BadInput.run(h)

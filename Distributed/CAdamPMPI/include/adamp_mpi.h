@@ -81,7 +81,9 @@ typedef struct adamp_mpi_options {
      *  partition: g = (((g_0 + g_1) + g_2) + ... + g_{N-1}) / N, each
      *  operation rounded to the dtype (a reduce-scatter, in chunks of
      *  ADAMP_MPI_CHUNK elements: each rank receives (N-1)/N of the gradients'
-     *  bytes). The averages take shard-sized memory, kept with the shard. */
+     *  bytes). The averages take shard-sized memory, kept with the shard.
+     *  float32 and float64 only: bfloat16 and float16 gradients are refused
+     *  (ADAMP_E_INVALID_CONFIG). */
     int32_t average_gradients;
 } adamp_mpi_options;
 
@@ -125,7 +127,11 @@ ADAMP_API void adamp_mpi_rows(const adamp_mpi_shard *shard, size_t tensor, int r
  *  adamp_mpi_rows() gives (NULL where it owns none), zero-filled before the
  *  first step. Updates this rank's rows, then gathers every rank's rows into
  *  every rank's parameters; counts `step` and sets `projection` of every
- *  tensor, on every rank. `options` as adamp_step_ex(). Every rank's input
+ *  tensor, on every rank. `options` as adamp_step_ex(), except that with
+ *  master weights masters[i] is THIS rank's master (or trail) of tensor i,
+ *  its rows as its state (NULL where it owns none), the all-gather then
+ *  moving the bfloat16 or float16 parameters; and gradients are of the
+ *  parameters' dtype. Every rank's input
  *  is checked, and the ranks' agreement, before anything is written: a
  *  failing call changes nothing, on any rank, unless an MPI call fails
  *  halfway (ADAMP_MPI_E_MPI), after which the parameters are undefined.
