@@ -60,43 +60,55 @@ typedef struct {
         }                                                                                \
     }
 
-/* The 16-bit modes (stream.h): a[0] the parameter (off, split) or master
- * (float32), a[1] the gradient, a[2], a[3] the state, a[4] the trail
- * (split) or the parameter written (float32). */
-#define MIXED(suffix, attr)                                                                     \
-    attr static void mixed_##suffix(int states, int mode, void *const *a, size_t lo, size_t hi) { \
-        const uint16_t *g = a[1];                                                               \
-        if (mode == STREAM_OFF) {                                                               \
-            uint16_t *p = a[0], *m = a[2], *v = a[3];                                           \
-            for (size_t i = lo; i < hi; i++) {                                                  \
-                float gg = wide(g[i]), mm = 0.9f * wide(m[i]) + 0.1f * gg;                      \
-                float vv = states > 1 ? 0.999f * wide(v[i]) + 0.001f * gg * gg : 1.0f;          \
-                m[i] = narrow(mm);                                                              \
-                if (states > 1) v[i] = narrow(vv);                                              \
-                p[i] = narrow(wide(p[i]) - 1e-3f * mm / (vv + 1e-8f));                          \
-            }                                                                                   \
-            return;                                                                             \
-        }                                                                                       \
-        float *m = a[2], *v = a[3];                                                             \
-        for (size_t i = lo; i < hi; i++) {                                                      \
-            float gg = wide(g[i]), mm = 0.9f * m[i] + 0.1f * gg;                                \
-            float vv = states > 1 ? 0.999f * v[i] + 0.001f * gg * gg : 1.0f;                    \
-            m[i] = mm;                                                                          \
-            if (states > 1) v[i] = vv;                                                          \
-            if (mode == STREAM_MASTER) {                                                        \
-                float *master = a[0];                                                           \
-                uint16_t *p = a[4];                                                             \
-                float w = master[i] - 1e-3f * mm / (vv + 1e-8f);                                \
-                master[i] = w;                                                                  \
-                p[i] = narrow(w);                                                               \
-            } else {                                                                            \
-                uint16_t *p = a[0], *t = a[4];                                                  \
-                union { uint32_t u; float f; } w = {(uint32_t)p[i] << 16 | t[i]};               \
-                w.f -= 1e-3f * mm / (vv + 1e-8f);                                               \
-                p[i] = (uint16_t)(w.u >> 16);                                                   \
-                t[i] = (uint16_t)w.u;                                                           \
-            }                                                                                   \
-        }                                                                                       \
+/* The 16-bit modes (stream.h), a loop each, with no branch inside so that
+ * the compiler vectorises it: a[0] the parameter (off, split) or master
+ * (float32), a[1] the gradient, a[2], a[3] the state, a[4] the trail (split)
+ * or the parameter written (float32). S: the state's type; M(...) the
+ * second moment's term (Adam's, or none for SGD's one buffer). */
+#define MIXED_LOOP(name, attr, S, LOAD_S, STORE_S, SECOND, P_IN, P_OUT)                                   \
+    attr static void name(void *const *a, size_t lo, size_t hi) {                                        \
+        const uint16_t *restrict g = a[1];                                                                \
+        S *restrict m = a[2], *restrict v = a[3];                                                         \
+        uint16_t *restrict x = a[4];                                                                      \
+        void *restrict p0 = a[0];                                                                         \
+        (void)v, (void)x, (void)p0;                                                                       \
+        for (size_t i = lo; i < hi; i++) {                                                                \
+            float gg = wide(g[i]), mm = 0.9f * LOAD_S(m[i]) + 0.1f * gg, vv = 1.0f;                       \
+            SECOND                                                                                        \
+            m[i] = STORE_S(mm);                                                                           \
+            float w = P_IN - 1e-3f * mm / (vv + 1e-8f);                                                   \
+            P_OUT                                                                                         \
+        }                                                                                                 \
+    }
+#define SAME(x) (x)
+#define ADAM_V(LOAD_S, STORE_S) vv = 0.999f * LOAD_S(v[i]) + 0.001f * gg * gg; v[i] = STORE_S(vv);
+#define OFF_IN wide(((uint16_t *)p0)[i])
+#define OFF_OUT ((uint16_t *)p0)[i] = narrow(w);
+#define MASTER_IN ((float *)p0)[i]
+#define MASTER_OUT ((float *)p0)[i] = w, x[i] = narrow(w);
+#define SPLIT_IN split_wide(((uint16_t *)p0)[i], x[i])
+#define SPLIT_OUT split_narrow(w, (uint16_t *)p0 + i, x + i);
+
+static inline float split_wide(uint16_t hi, uint16_t lo) {
+    union { uint32_t u; float f; } x = {(uint32_t)hi << 16 | lo};
+    return x.f;
+}
+static inline void split_narrow(float f, uint16_t *hi, uint16_t *lo) {
+    union { float f; uint32_t u; } x = {f};
+    *hi = (uint16_t)(x.u >> 16), *lo = (uint16_t)x.u;
+}
+
+#define MIXED(suffix, attr)                                                                                   \
+    MIXED_LOOP(adam_off_##suffix, attr, uint16_t, wide, narrow, ADAM_V(wide, narrow), OFF_IN, OFF_OUT)        \
+    MIXED_LOOP(sgd_off_##suffix, attr, uint16_t, wide, narrow, , OFF_IN, OFF_OUT)                             \
+    MIXED_LOOP(adam_master_##suffix, attr, float, SAME, SAME, ADAM_V(SAME, SAME), MASTER_IN, MASTER_OUT)      \
+    MIXED_LOOP(sgd_master_##suffix, attr, float, SAME, SAME, , MASTER_IN, MASTER_OUT)                         \
+    MIXED_LOOP(adam_split_##suffix, attr, float, SAME, SAME, ADAM_V(SAME, SAME), SPLIT_IN, SPLIT_OUT)         \
+    MIXED_LOOP(sgd_split_##suffix, attr, float, SAME, SAME, , SPLIT_IN, SPLIT_OUT)                            \
+    attr static void mixed_##suffix(int states, int mode, void *const *a, size_t lo, size_t hi) {            \
+        if (mode == STREAM_OFF) (states > 1 ? adam_off_##suffix : sgd_off_##suffix)(a, lo, hi);                \
+        else if (mode == STREAM_MASTER) (states > 1 ? adam_master_##suffix : sgd_master_##suffix)(a, lo, hi); \
+        else (states > 1 ? adam_split_##suffix : sgd_split_##suffix)(a, lo, hi);                              \
     }
 
 LOOPS(plain, )

@@ -4,8 +4,9 @@ the official adamp 0.3.0's AdamP and SGDP, stepped by one C call over all
 parameters of all groups (cadamp._engine).
 
 A step the C library does not handle takes the reference path instead,
-unchanged: a parameter that is not a contiguous CPU float32, float64,
-bfloat16 or float16 tensor (or its gradient or state), a sparse gradient,
+unchanged: a parameter that is not a dense CPU float32, float64, bfloat16
+or float16 tensor whose rows are blocks of memory (row-major, or
+channels_last), its gradient and state laid out alike, a sparse gradient,
 or a group with capturable or differentiable set. For Adam, AdamW and SGD
 that is torch's own step; for AdamP and SGDP the official code's
 (cadamp._reference). A parameter with no elements is stepped as any other

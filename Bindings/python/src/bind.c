@@ -65,6 +65,7 @@ enum {
     CADAMP_OTHER_DTYPE,    /* not the dtype the plan expects of it (the parameter's, its state's, its master's) */
     CADAMP_SHARED_MEMORY,  /* overlaps another tensor the step writes */
     CADAMP_STEP_TENSOR,    /* a step count that is not one CPU float32, float64 or int64 element */
+    CADAMP_OTHER_LAYOUT,   /* dense, but its strides are not its parameter's */
     CADAMP_WHY_COUNT
 };
 
@@ -83,7 +84,8 @@ EXPORT const char *cadamp_bind_why(int32_t why) {
     static const char *const names[CADAMP_WHY_COUNT] = {
         "bound", "has another shape than the parameter", "is not a whole number in [0, 2^63 - 1)",
         "is not a dense CPU tensor", "is not contiguous", "has another dtype",
-        "shares memory with another tensor the step writes", "is not one CPU float32, float64 or int64 element"};
+        "shares memory with another tensor the step writes", "is not one CPU float32, float64 or int64 element",
+        "has other strides than its parameter"};
     return why >= 0 && why < CADAMP_WHY_COUNT ? names[why] : "unknown";
 }
 
@@ -123,7 +125,7 @@ EXPORT void cadamp_step_options(void *out, double grad_mul, int32_t drop_stats, 
  * where its elements lie. */
 typedef struct {
     int64_t dim, numel;
-    const int64_t *sizes;
+    const int64_t *sizes, *strides;
     char *data;
     int32_t dtype;
 } facts;
@@ -138,9 +140,13 @@ static int read_shape(const cadamp_shim *shim, int64_t *impl, facts *f) {
     return 1;
 }
 
-/* After read_shape: CADAMP_BOUND if the tensor is a dense CPU tensor in
- * row-major order (torch's is_contiguous(): row-major strides over the
- * dimensions of more than one element; one of no elements is), else why not. */
+/* After read_shape: CADAMP_BOUND if the tensor is a dense CPU tensor whose
+ * rows (its first dimension's slices) are consecutive blocks of memory:
+ * row-major (torch's is_contiguous()), or any order of the other dimensions
+ * within a row, as `channels_last` lays out a convolution's weight [O, I,
+ * H, W]. The kernels take a row as a block of cols elements: what they
+ * compute element by element is the same in any order, and a row's sums
+ * differ only in the order they add. A tensor of no elements is bound. */
 static int32_t read_dense(const cadamp_shim *shim, int64_t *impl, facts *f) {
     int32_t device;
     int64_t *strides;
@@ -149,10 +155,32 @@ static int32_t read_dense(const cadamp_shim *shim, int64_t *impl, facts *f) {
         shim->strides(impl, &strides) || shim->data_ptr(impl, &data) || (f->numel > 0 && !data))
         return CADAMP_NOT_DENSE;
     f->data = data;
+    f->strides = strides;
     if (f->numel == 0) return CADAMP_BOUND;
-    for (int64_t d = f->dim - 1, expected = 1; d >= 0; expected *= f->sizes[d--])
-        if (f->sizes[d] != 1 && strides[d] != expected) return CADAMP_NOT_CONTIGUOUS;
+    /* Dense: the dimensions of more than one element, by stride, each
+     * stride the product of the sizes of those below it (at most 8: the
+     * binder's limit, as cadamp_describe's). */
+    int64_t order[8], n = 0;
+    for (int64_t d = 0; d < f->dim; d++) {
+        if (f->sizes[d] == 1) continue;
+        if (n == 8 || strides[d] <= 0) return CADAMP_NOT_CONTIGUOUS;
+        int64_t k = n++;
+        while (k > 0 && strides[order[k - 1]] > strides[d]) order[k] = order[k - 1], k--;
+        order[k] = d;
+    }
+    for (int64_t k = 0, expected = 1; k < n; expected *= f->sizes[order[k++]])
+        if (strides[order[k]] != expected) return CADAMP_NOT_CONTIGUOUS;
+    /* Rows outermost: the first dimension, if it has more than one element, strides the most. */
+    if (n > 0 && f->sizes[0] > 1 && order[n - 1] != 0) return CADAMP_NOT_CONTIGUOUS;
     return CADAMP_BOUND;
+}
+
+/* Whether b is laid out as a (same shape): the same strides for every
+ * dimension of more than one element. */
+static int same_layout(const facts *a, const facts *b) {
+    for (int64_t d = 0; d < a->dim; d++)
+        if (a->sizes[d] != 1 && a->strides[d] != b->strides[d]) return 0;
+    return 1;
 }
 
 static int same_shape(const facts *a, const facts *b) {
@@ -337,6 +365,7 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
         const int32_t want = s == SLOT_GRAD ? expect[EXPECT_PARAM] : s == SLOT_MASTER ? expect[EXPECT_MASTER]
                                                                                       : expect[EXPECT_STATE];
         if (f[s].dtype != want || !elem_size(shim, want)) return CADAMP_OTHER_DTYPE;
+        if (p->numel > 0 && !same_layout(p, &f[s])) return CADAMP_OTHER_LAYOUT;
         const span m = {(uintptr_t)f[s].data, (uintptr_t)f[s].data + (size_t)p->numel * elem_size(shim, want), i};
         if (s == SLOT_MASTER) {
             master = f[s].data;

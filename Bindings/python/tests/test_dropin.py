@@ -336,3 +336,39 @@ def test_state_buffers_replaced_between_steps(both):
     train(mb, ob, data[4:])
     assert oa._cadamp_path == "c"
     assert_same(ma, mb, oa, ob, dtype, exact=False)
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_channels_last_takes_the_c_path(name):
+    """A model in channels_last: its convolutions' rows (output channels)
+    are still blocks of memory, so the C path takes them; the result is the
+    contiguous model's up to the order of the rows' sums, the projections
+    the same. A gradient laid out otherwise than its parameter is sent to
+    the reference path, which says so."""
+    ours, _, kw = PAIRS[name]
+    a = model(torch.float32)
+    b = copy.deepcopy(a).to(memory_format=torch.channels_last)
+    assert not b[0].weight.is_contiguous() and b[0].weight.is_contiguous(memory_format=torch.channels_last)
+    oa, ob = ours(a.parameters(), **kw), ours(b.parameters(), **kw)
+    for x, y in batches(torch.float32, n=4):
+        for m, o in ((a, oa), (b, ob)):
+            o.zero_grad()
+            torch.nn.functional.cross_entropy(m(x.contiguous(memory_format=torch.channels_last) if m is b else x), y).backward()
+        assert b[0].weight.grad.stride() == b[0].weight.stride()
+        oa.step()
+        ob.step()
+        assert ob._cadamp_path == "c", ob._cadamp_reason
+        if hasattr(oa, "projections"):
+            pa, pb = oa.projections(), ob.projections()
+            assert [pa[p] for p in a.parameters()] == [pb[p] for p in b.parameters()]
+    for (n, x), y in zip(a.named_parameters(), b.parameters()):
+        torch.testing.assert_close(x, y, rtol=1e-4, atol=1e-6, msg=n)
+        for k, v in oa.state[x].items():
+            if isinstance(v, torch.Tensor) and v.dim() > 0:
+                assert ob.state[y][k].stride() == y.stride()
+                torch.testing.assert_close(v, ob.state[y][k], rtol=1e-4, atol=1e-6, msg=f"{n} {k}")
+    w = b[0].weight
+    w.grad = w.grad.contiguous()
+    ob.step()
+    assert ob._cadamp_path == "reference"
+    assert ob._cadamp_reason == "cadamp: parameter 0 of group 0: its gradient has other strides than its parameter"

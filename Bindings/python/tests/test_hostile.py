@@ -319,9 +319,9 @@ def mutate(rng, name, opts, params):
     i, j = rng.randrange(n), rng.randrange(n)
     kind = rng.choice(["grad", "grad", "grad", "no grad", "new memory", "cut", "cut state too", "dtype",
                        "dtype state too", "bad grad", "state replaced", "state data", "step", "reload",
-                       "tie", "noncontiguous"])
+                       "tie", "noncontiguous", "inner order", "inner order state too"])
     official = name in ("AdamP", "SGDP")   # the official code views: it needs contiguous parameters
-    if kind == "noncontiguous" and official:
+    if (kind == "noncontiguous" or kind.startswith("inner order")) and official:
         kind = "grad"
     seed = rng.randrange(2**31)
     for opt, ps in zip(opts, params):
@@ -373,6 +373,17 @@ def mutate(rng, name, opts, params):
             ps[j].data = p.data
         elif kind == "noncontiguous" and p.dim() == 2:
             p.data = p.data.t().contiguous().t()
+        elif kind.startswith("inner order") and p.dim() == 3:
+            # Rows still blocks of memory, their elements in another order
+            # (as channels_last lays out a convolution): the C path's if the
+            # gradient and state are laid out alike, else the reference's.
+            def inner(t):
+                return t.permute(0, 2, 1).contiguous().permute(0, 2, 1)
+            p.data = inner(p.data)
+            p.grad = inner(torch.randn(p.shape, generator=g, dtype=torch.float64).to(p.dtype))
+            if kind == "inner order state too":
+                for key in buffers:
+                    state[key].data = inner(state[key].data)
     return kind
 
 
