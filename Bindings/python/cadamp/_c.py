@@ -77,7 +77,8 @@ def _load():
     lib.adamp_validate.argtypes = lib.adamp_step_ex.argtypes
     lib.cadamp_bind.restype = i64
     lib.cadamp_bind.argtypes = [p, size, p, p, p, p, p, p, p, p, p, size, p, p, p, p, p, ctypes.POINTER(i32),
-                               ctypes.POINTER(i32)]
+                               ctypes.POINTER(i32), p]
+    lib.cadamp_bind_shared_memory.restype = i32
     lib.cadamp_bind_why.restype = lib.cadamp_bind_slot.restype = ctypes.c_char_p
     lib.cadamp_bind_why.argtypes = lib.cadamp_bind_slot.argtypes = lib.cadamp_bind_refused.argtypes = [i32]
     lib.cadamp_bind_scratch_len.restype = lib.cadamp_tensor_size.restype = lib.cadamp_hparams_size.restype = size

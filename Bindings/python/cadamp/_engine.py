@@ -191,12 +191,13 @@ class _Plan:
         self.int_steps = None
         self.sig = None
 
-    def bind(self, opt, rule, groups, states, grads, h, kernels=True):
+    def bind(self, opt, rule, groups, states, grads, h, kernels=True, unbound=None):
         """Checks every parameter for what is refused (ValueError: a
         gradient or state tensor of another shape than its parameter's, a
         step count out of range); then, with `kernels`, fills the
         descriptors from the tensors as they are. None, or why a parameter
-        cannot be stepped as planned."""
+        cannot be stepped as planned; with `unbound` (a list), every such
+        parameter is appended to it, with why."""
         if rule.steps == "int":
             values = list(map(_GET_STEP, self.take(states)))
             self.int_steps = _whole_steps(values)
@@ -207,14 +208,20 @@ class _Plan:
             self.steps = torch.tensor(self.int_steps, dtype=torch.int64)
         grads = torch.tensor(list(map(_IMPL, self.take(grads))), dtype=torch.int64)
         why, slot = ctypes.c_int32(), ctypes.c_int32()
+        row_why = torch.zeros(self.n, dtype=torch.int32) if unbound is not None else None
         bad = _c.lib.cadamp_bind(ctypes.byref(_c.shim), self.n, self.param_impls.data_ptr(), grads.data_ptr(),
                                  self.state_impls.data_ptr(), self.master_impls.data_ptr(), self.step_impls.data_ptr(),
                                  self.dtypes.data_ptr(), self.group_index.data_ptr(), self.steps.data_ptr(),
                                  ctypes.addressof(h), len(groups), self.table.data_ptr() if kernels else None,
                                  self.masters.data_ptr(), self.step_data.data_ptr(), self.step_dtypes.data_ptr(),
-                                 self.scratch.data_ptr(), ctypes.byref(why), ctypes.byref(slot))
+                                 self.scratch.data_ptr(), ctypes.byref(why), ctypes.byref(slot),
+                                 row_why.data_ptr() if row_why is not None else None)
         if bad < 0:
             return None
+        if unbound is not None and not _c.lib.cadamp_bind_refused(why.value):
+            for row in torch.nonzero(row_why).flatten().tolist():
+                unbound.append((self.params[row], int(row_why[row]),
+                                self._where(groups, row, f"{_c.lib.cadamp_bind_why(int(row_why[row])).decode()}")))
         what = (f"its {_c.lib.cadamp_bind_slot(slot.value).decode()} "
                 f"{_c.lib.cadamp_bind_why(why.value).decode()}")
         if _c.lib.cadamp_bind_refused(why.value):
@@ -227,9 +234,10 @@ class _Plan:
         k = next((j for j, q in enumerate(groups[gi]["params"]) if q is p), "?")
         return f"cadamp: parameter {k} of group {gi}: {what}"
 
-    def run(self, opt, rule, grad_mul=1.0):
-        """Validates every call, then makes them, then writes the state.
-        Every gradient is taken times `grad_mul` (an unscale), in the step."""
+    def run(self, opt, rule, grad_mul=1.0, before=None):
+        """Validates every call, then (after `before()`, if given) makes
+        them, then writes the state. Every gradient is taken times
+        `grad_mul` (an unscale), in the step."""
         calls = []
         for b, (algorithm, dtype, master, start, end) in enumerate(self.batches):
             desc = self.table.data_ptr() + start * _c.TENSOR_SIZE
@@ -244,6 +252,8 @@ class _Plan:
             if status != 0:
                 raise RuntimeError(f"cadamp: adamp_validate failed: {_c.lib.adamp_status_string(status).decode()}")
             calls.append(call)
+        if before is not None:
+            before()
         for call in calls:
             status = _c.lib.adamp_step_ex(*call)
             if status != 0:   # validated: not reached
@@ -327,16 +337,25 @@ def _signature(opt, g, params, runs):
     return sig, states
 
 
-def step(opt, rule, g, grad_mul=1.0):
+def step(opt, rule, g, grad_mul=1.0, alone=None):
     """Steps `opt` with the C library, every gradient taken times
     `grad_mul`, and returns True, or returns False having changed nothing
     when a parameter or group is outside what it handles (then the caller
     takes the reference path; opt._cadamp_reason says why). `g`: the Groups
     of opt's groups, already checked. Raises ValueError for a step count out
     of range, or for parameters keeping master weights that the kernels
-    cannot take (no other path keeps them), before anything changes."""
+    cannot take (no other path keeps them), before anything changes.
+
+    `alone(params)`, if given, steps those parameters alone on the
+    reference path: a parameter the kernels cannot take (another device,
+    layout or dtype) then takes it alone, after the C calls are validated
+    and before they run, the others staying on the C path
+    (opt._cadamp_path "c and reference", opt._cadamp_alone the
+    parameters); the whole step takes the reference path where a group
+    asks for it, or where such a parameter shares memory with another."""
     groups = opt.param_groups
     opt._cadamp_reason = None
+    opt._cadamp_alone = []
     if _c.shim is None:
         if any(master_of(m, p.dtype) in _c.MASTER_BUFFERS for grp, m in zip(groups, g.masters) for p in grp["params"]):
             raise ValueError(f"cadamp: master weights need the C library's path: {_c.shim_missing}")
@@ -365,6 +384,16 @@ def step(opt, rule, g, grad_mul=1.0):
         if reason is None:
             break
         if fresh:
+            if alone is not None and plan.unhandled is None and eligible:
+                split = _split(opt, rule, g, params, grads, runs, states, plan)
+                if split is not None:
+                    sub, aside = split
+                    opt._cadamp_reason = reason
+                    # Set before the reference runs: an error of its own is the reference's.
+                    opt._cadamp_path, opt._cadamp_alone = "c and reference", [p for p, _ in aside]
+                    sub.run(opt, rule, grad_mul, before=lambda: alone(opt._cadamp_alone))
+                    opt.__dict__["_cadamp_plan"] = sub   # for projections(); a mixed step plans anew
+                    return True
             if plan.has_masters:
                 raise ValueError(f"{reason}; a parameter keeping master weights steps only on the C library's path")
             opt._cadamp_reason = reason
@@ -376,10 +405,76 @@ def step(opt, rule, g, grad_mul=1.0):
     return True
 
 
+def _split(opt, rule, g, params, grads, runs, states, plan):
+    """The plan of the parameters the kernels take, and the others with
+    why: (plan, [(param, why)]); or None if the step cannot be split (a
+    parameter set aside shares memory with another, or keeps a master)."""
+    aside = []
+    for _ in range(len(params)):
+        unbound = []
+        plan.bind(opt, rule, opt.param_groups, states, grads, g.h, unbound=unbound)
+        if not unbound:
+            return (plan, aside) if not _shares_storage(opt, plan, aside) else None
+        if any(why == _SHARED_MEMORY or _keeps_master(g, opt, p) for p, why, _ in unbound):
+            return None
+        aside += [(p, reason) for p, _, reason in unbound]
+        out = {id(p) for p, _ in aside}
+        keep = [id(p) not in out for p in params]
+        params, grads, runs = _without(params, grads, runs, keep)
+        states = list(itertools.compress(states, keep))
+        if not params:
+            return None
+        try:
+            plan = _Plan(opt, rule, g, params, runs, states)
+        except NotHandled:
+            return None
+        if plan.unhandled is not None:
+            return None
+    return None
+
+
+def _tensors(opt, p):
+    """A parameter's tensors: itself, its gradient, its state's tensors."""
+    return [p] + ([p.grad] if p.grad is not None else []) + \
+        [v for v in opt.state.get(p, _NO_STATE).values() if isinstance(v, torch.Tensor)]
+
+
+def _shares_storage(opt, plan, aside):
+    """Whether a parameter set aside shares memory with one the kernels
+    step (a view of it, say): the order of their writes would then differ
+    from the reference's, which steps both."""
+    def storages(ps):
+        return {t.untyped_storage().data_ptr() for p in ps for t in _tensors(opt, p)
+                if t.layout == torch.strided and t.numel() > 0}   # a sparse gradient has its own memory
+    return not storages(plan.params).isdisjoint(storages([p for p, _ in aside]))
+
+
+_SHARED_MEMORY = _c.lib.cadamp_bind_shared_memory()
+
+
+def _keeps_master(g, opt, p):
+    gi = next(i for i, grp in enumerate(opt.param_groups) if any(q is p for q in grp["params"]))
+    return master_of(g.masters[gi], p.dtype) in _c.MASTER_BUFFERS
+
+
+def _without(params, grads, runs, keep):
+    """params, grads and runs of _gather with only the kept parameters."""
+    out_p, out_g, out_runs, start = [], [], [], 0
+    for gi, end in runs:
+        for k in range(start, end):
+            if keep[k]:
+                out_p.append(params[k])
+                out_g.append(grads[k])
+        if out_p and (not out_runs or out_runs[-1][1] != len(out_p)):
+            out_runs.append((gi, len(out_p)))
+        start = end
+    return out_p, out_g, out_runs
+
+
 def last_projections(opt):
     """{parameter: adamp_projection code} of the last step the C library took."""
     plan = opt.__dict__.get("_cadamp_plan")
-    if plan is None or getattr(opt, "_cadamp_path", None) != "c":
+    if plan is None or getattr(opt, "_cadamp_path", None) not in ("c", "c and reference"):
         return {}
     return dict(zip(plan.params, plan.projections()))
 

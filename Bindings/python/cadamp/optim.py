@@ -76,9 +76,11 @@ def _step(opt, rule, closure, reference):
         with torch.enable_grad():
             loss = closure()
     with torch.no_grad():
-        # Which path the step took ("c", "reference", or "skipped" for
-        # GradScaler's non-finite gradients; None if it raised before
-        # either), and why not "c" (_cadamp_reason), for tests and curious users.
+        # Which path the step took ("c", "reference", "c and reference" when
+        # the parameters the kernels cannot take (_cadamp_alone) took the
+        # reference path alone, or "skipped" for GradScaler's non-finite
+        # gradients; None if it raised before either), and why not "c"
+        # (_cadamp_reason, the first such parameter's), for tests and curious users.
         opt._cadamp_path = None
         g = _engine.Groups(rule, opt.param_groups)   # one check for both paths, before either writes
         g.check_params(opt.param_groups)
@@ -88,9 +90,25 @@ def _step(opt, rule, closure, reference):
             opt._cadamp_path = "skipped"
             return loss
         grad_mul = 1.0 if grad_scale is None else 1.0 / float(grad_scale)
-        opt._cadamp_path = "c" if _engine.step(opt, rule, g, grad_mul) else "reference"
+
+        def alone(params):
+            """The reference step of `params` alone: the others' gradients
+            hidden from it (it skips a parameter without one)."""
+            keep = {id(p) for p in params}
+            hidden = [(p, p.grad) for grp in opt.param_groups for p in grp["params"]
+                      if p.grad is not None and id(p) not in keep]
+            try:
+                for p, _ in hidden:
+                    p.grad = None
+                _unscaled(opt, grad_scale, found_inf, reference)
+            finally:
+                for p, grad in hidden:
+                    p.grad = grad
+        opt._cadamp_path = "c" if _engine.step(opt, rule, g, grad_mul, alone) else "reference"
         if opt._cadamp_path == "reference":
             _unscaled(opt, grad_scale, found_inf, reference)
+        elif opt._cadamp_alone:
+            opt._cadamp_path = "c and reference"
     return loss
 
 

@@ -93,6 +93,9 @@ EXPORT const char *cadamp_bind_why(int32_t why) {
  * another path. */
 EXPORT int32_t cadamp_bind_refused(int32_t why) { return why == CADAMP_OTHER_SHAPE || why == CADAMP_BAD_STEP; }
 
+/* The why code of memory shared with another tensor the step writes. */
+EXPORT int32_t cadamp_bind_shared_memory(void) { return CADAMP_SHARED_MEMORY; }
+
 /* The why code of a step count out of range (for the official AdamP's
  * counts, which are Python ints the drop-in checks itself). */
 EXPORT int32_t cadamp_bad_step(void) { return CADAMP_BAD_STEP; }
@@ -410,12 +413,14 @@ static int32_t bind_row(const cadamp_shim *shim, const rows *r, const plan_rows 
  * cadamp_store_steps). scratch: cadamp_bind_scratch_len(n) int64s, kept by
  * the plan between steps and zeroed at first: the memory the step writes
  * is sorted and checked for overlaps only when it is not what it was at
- * the last check. */
+ * the last check. row_why (n entries, or NULL): each parameter's why, and
+ * with `out` every parameter the kernels can take is bound even after one
+ * they cannot (which a plan then leaves to the reference path alone). */
 EXPORT int64_t cadamp_bind(const cadamp_shim *shim, size_t n, int64_t *params, int64_t *grads_in, int64_t *states,
                            int64_t *masters, int64_t *step_tensors, const int32_t *dtypes, const int64_t *groups,
                            const int64_t *steps, const adamp_hparams *hparams, size_t n_groups, adamp_tensor *out,
                            void **out_masters, char **step_data, int32_t *step_dtypes, int64_t *scratch, int32_t *why,
-                           int32_t *slot) {
+                           int32_t *slot, int32_t *row_why) {
     const rows r = {params, grads_in, states, masters, step_tensors};
     const plan_rows pr = {dtypes, groups, steps, hparams, n_groups};
     span *now = NULL, *checked = NULL, *sorted = NULL, *grads = NULL;
@@ -430,8 +435,9 @@ EXPORT int64_t cadamp_bind(const cadamp_shim *shim, size_t n, int64_t *params, i
     for (size_t i = 0; i < n; i++) {
         if (i + AHEAD < n) prefetch_row(shim, &r, i + AHEAD, 0);
         if (i + AHEAD / 2 < n) prefetch_row(shim, &r, i + AHEAD / 2, 1);
-        int32_t s, y = bind_row(shim, &r, &pr, i, first < 0 ? out : NULL, out_masters, step_data, step_dtypes, now,
-                                &w, out ? &grads[i] : NULL, &s);
+        int32_t s, y = bind_row(shim, &r, &pr, i, first < 0 || row_why ? out : NULL, out_masters, step_data,
+                                step_dtypes, now, &w, out ? &grads[i] : NULL, &s);
+        if (row_why) row_why[i] = y;
         if (y == CADAMP_BOUND) continue;
         if (cadamp_bind_refused(y) || first < 0) *why = y, *slot = s;
         if (cadamp_bind_refused(y)) return (int64_t)i;
@@ -446,6 +452,7 @@ EXPORT int64_t cadamp_bind(const cadamp_shim *shim, size_t n, int64_t *params, i
         for (size_t k = 1; k < w; k++)
             if (sorted[k].start < sorted[k - 1].end) {
                 *why = CADAMP_SHARED_MEMORY, *slot = SLOT_PARAM;
+                if (row_why) row_why[sorted[k].param] = CADAMP_SHARED_MEMORY;
                 return (int64_t)sorted[k].param;
             }
         memcpy(checked, now, w * sizeof(span));
@@ -455,6 +462,7 @@ EXPORT int64_t cadamp_bind(const cadamp_shim *shim, size_t n, int64_t *params, i
     for (size_t i = 0; i < n; i++)
         if (grads[i].end > grads[i].start && overlaps(sorted, w, grads[i])) {
             *why = CADAMP_SHARED_MEMORY, *slot = SLOT_GRAD;
+            if (row_why) row_why[i] = CADAMP_SHARED_MEMORY;
             return (int64_t)i;
         }
     return -1;

@@ -152,7 +152,8 @@ def test_replaced_state_and_parameters_are_followed(name):
 def test_mixed_dtypes_skipped_grads_and_the_reference_path(name):
     """float32 and float64 parameters in one optimizer (one C call each); a
     parameter without a gradient keeps its state; a non-contiguous parameter
-    sends the step down the reference path, with the same results."""
+    takes the reference path alone, the others the C path, with the same
+    results."""
     ours, ref, kw = PAIRS[name]
     torch.manual_seed(3)
     base = [torch.randn(6, 4), torch.randn(5, dtype=torch.float64), torch.randn(4, 6).t(), torch.randn(3, 3)]
@@ -167,7 +168,9 @@ def test_mixed_dtypes_skipped_grads_and_the_reference_path(name):
                 b.grad = None if g is None else g.clone()
             oa.step()
             ob.step()
-            assert oa._cadamp_path == ("c" if contiguous else "reference")
+            # The non-contiguous parameter takes the reference path alone.
+            assert oa._cadamp_path == ("c" if contiguous else "c and reference")
+            assert oa._cadamp_alone == ([] if contiguous else [pa[2]])
         for a, b in zip(pa, pb):
             torch.testing.assert_close(a, b, **TOL[torch.float32])
         assert oa.state_dict()["state"].keys() == ob.state_dict()["state"].keys()
@@ -177,7 +180,7 @@ def test_mixed_dtypes_skipped_grads_and_the_reference_path(name):
 @pytest.mark.parametrize("name", PAIRS)
 def test_empty_parameters_are_stepped(name, contiguous):
     """Parameters with no elements ([0, 4] and [0]) beside real ones: the step
-    takes the C path (the reference path when a real one is not contiguous),
+    takes the C path (the reference path for a real one that is not contiguous),
     the real ones move as the reference moves them, and the empty ones get
     the state and step count any parameter gets (the official AdamP and SGDP
     fail half way on an empty weight, so the reference steps the real ones
@@ -197,7 +200,7 @@ def test_empty_parameters_are_stepped(name, contiguous):
             b.grad = a.grad.clone()
         oa.step()
         ob.step()
-        assert oa._cadamp_path == ("c" if contiguous else "reference")
+        assert oa._cadamp_path == ("c" if contiguous else "c and reference")
     for a, b in zip(pa, pb):
         torch.testing.assert_close(a, b, **TOL[torch.float32])
     like = ob.state[pb[0]]
@@ -343,8 +346,8 @@ def test_channels_last_takes_the_c_path(name):
     """A model in channels_last: its convolutions' rows (output channels)
     are still blocks of memory, so the C path takes them; the result is the
     contiguous model's up to the order of the rows' sums, the projections
-    the same. A gradient laid out otherwise than its parameter is sent to
-    the reference path, which says so."""
+    the same. A parameter whose gradient is laid out otherwise takes the
+    reference path alone, which the optimizer says."""
     ours, _, kw = PAIRS[name]
     a = model(torch.float32)
     b = copy.deepcopy(a).to(memory_format=torch.channels_last)
@@ -370,5 +373,5 @@ def test_channels_last_takes_the_c_path(name):
     w = b[0].weight
     w.grad = w.grad.contiguous()
     ob.step()
-    assert ob._cadamp_path == "reference"
+    assert ob._cadamp_path == "c and reference" and ob._cadamp_alone == [w]
     assert ob._cadamp_reason == "cadamp: parameter 0 of group 0: its gradient has other strides than its parameter"
