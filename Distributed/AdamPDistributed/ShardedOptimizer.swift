@@ -216,8 +216,10 @@ public final class ShardedOptimizer<Base: Optimizer> {
         options.size = MemoryLayout<adamp_step_options>.size
         options.grad_mul = 1 / gradScale
         // Master weights: a shard about to take its first step takes its master from its values.
-        let starting = baseIndex.indices.filter { tensors[$0].grad != nil && tensors[$0].step == 0 }.map { baseIndex[$0] }
-        options.master = Int32(KernelAccess.takeMasters(of: base, baseIndex, starting: local == ADAMP_OK ? starting : [],
+        let keepsMasters = local == ADAMP_OK && KernelAccess.elementSizes(of: base).master > 0
+        let starting = !keepsMasters ? []
+            : baseIndex.indices.filter { tensors[$0].grad != nil && tensors[$0].step == 0 }.map { baseIndex[$0] }
+        options.master = Int32(KernelAccess.takeMasters(of: base, baseIndex, starting: starting,
                                                         into: masters))
         options.masters = UnsafePointer(masters)
         var timing = adamp_mpi_timing(), e = adamp_mpi_error()

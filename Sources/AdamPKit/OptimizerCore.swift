@@ -265,16 +265,22 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     /// before the diagnostics read the masters).
     func startMasters(_ only: [Int]? = nil) {
         guard master != ADAMP_MASTER_OFF else { return }
-        for i in only ?? parameters.indices.filter({ tensors[$0].grad != nil }) where tensors[i].step == 0 {
-            let b = buffer(i, nil), n = parameters[i].count
-            guard n > 0 else { continue }
-            if master == ADAMP_MASTER_SPLIT {
-                b.initializeMemory(as: UInt8.self, repeating: 0)
-            } else {
-                let out = b.bindMemory(to: Float.self)
-                let p = parameters[i].storage
-                for e in 0..<n { out[e] = Float(p[e]) }
-            }
+        if let only {
+            for i in only { startMaster(i) }
+        } else {
+            for i in parameters.indices where tensors[i].grad != nil { startMaster(i) }
+        }
+    }
+
+    private func startMaster(_ i: Int) {
+        let b = buffer(i, nil), n = parameters[i].count
+        guard tensors[i].step == 0, n > 0 else { return }
+        if master == ADAMP_MASTER_SPLIT {
+            b.initializeMemory(as: UInt8.self, repeating: 0)
+        } else {
+            let out = b.bindMemory(to: Float.self)
+            let p = parameters[i].storage
+            for e in 0..<n { out[e] = Float(p[e]) }
         }
     }
 

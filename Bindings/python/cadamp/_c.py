@@ -137,7 +137,7 @@ def master_buffer(master):
 
 
 #: adamp_master -> (state name, torch dtype) of its buffer, for those that keep one.
-MASTER_BUFFERS = {m: master_buffer(m) for m in MASTERS.values() if master_buffer(m)}
+MASTER_BUFFERS = {m: b for m, b in ((m, master_buffer(m)) for m in MASTERS.values()) if b}
 
 
 def master_takes(master, dtype):
