@@ -29,9 +29,16 @@ static inline __m128i adamp_pack16_avx2(__m256i r) { /* 8 values below 2^16 in 3
     return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
 }
 
-static inline __m256 adamp_bf16_load_avx2(const uint16_t *p) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p)), 16));
+/* The first n (0 < n < 8) 16-bit values from p, zeros after, no byte past
+ * them read: their pairs by a masked load of 32-bit lanes, an odd last one
+ * blended in (avx512-common.h says why not through a copy). */
+static inline __m128i adamp_u16_first_avx2(const uint16_t *p, size_t n) {
+    const __m128i pairs = _mm_maskload_epi32((const int *)p, _mm_cmpgt_epi32(_mm_set1_epi32((int)(n / 2)), _mm_setr_epi32(0, 1, 2, 3)));
+    const __m128i last = _mm_cmpeq_epi16(_mm_set1_epi16((short)((n & 1) ? n - 1 : 8)), _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm_blendv_epi8(pairs, _mm_set1_epi16((short)p[n - 1]), last);
 }
+
+static inline __m256 adamp_bf16_widen_avx2(__m128i v) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16)); }
 
 static inline void adamp_bf16_store_avx2(uint16_t *p, __m256 x) {
     const __m256i b = _mm256_castps_si256(x), one = _mm256_set1_epi32(1);
@@ -41,16 +48,14 @@ static inline void adamp_bf16_store_avx2(uint16_t *p, __m256 x) {
     _mm_storeu_si128((__m128i *)p, adamp_pack16_avx2(_mm256_blendv_epi8(r, nan, _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)))));
 }
 
-static inline __m256 adamp_f16_load_avx2(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+static inline __m256 adamp_f16_widen_avx2(__m128i v) { return _mm256_cvtph_ps(v); }
 
 static inline void adamp_f16_store_avx2(uint16_t *p, __m256 x) {
     _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
-static inline __m256 adamp_split_load_avx2(const uint16_t *hi, const uint16_t *lo) {
-    const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)hi));
-    const __m256i l = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)lo));
-    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_slli_epi32(h, 16), l));
+static inline __m256 adamp_split_widen_avx2(__m128i hi, __m128i lo) {
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_slli_epi32(_mm256_cvtepu16_epi32(hi), 16), _mm256_cvtepu16_epi32(lo)));
 }
 
 static inline void adamp_split_store_avx2(uint16_t *hi, uint16_t *lo, __m256 x) {

@@ -42,11 +42,13 @@ typedef __m256d D;
 #define VFNMA _mm256_fnmadd_ps
 /* a where it is infinite or NaN (not below +inf, unordered included) */
 #define VFIX_SQRT_DIV(q, a) _mm256_blendv_ps(q, a, _mm256_cmp_ps(a, _mm256_set1_ps(INFINITY), _CMP_NLT_UQ))
-#define VBF16_LOAD adamp_bf16_load_avx2
+#define VU16_LOAD(p) _mm_loadu_si128((const __m128i *)(p))
+#define VU16_FIRST adamp_u16_first_avx2
+#define VBF16_WIDEN adamp_bf16_widen_avx2
 #define VBF16_STORE adamp_bf16_store_avx2
-#define VF16_LOAD adamp_f16_load_avx2
+#define VF16_WIDEN adamp_f16_widen_avx2
 #define VF16_STORE adamp_f16_store_avx2
-#define VSPLIT_LOAD adamp_split_load_avx2
+#define VSPLIT_WIDEN adamp_split_widen_avx2
 #define VSPLIT_STORE adamp_split_store_avx2
 #include "kernels-shared.h"
 #include "kernels-f32.h"

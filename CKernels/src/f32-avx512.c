@@ -43,11 +43,13 @@ typedef __m512d D;
 /* VFIXUPIMMPS: per class of a (QNaN, SNaN, zero, one, -inf, +inf, negative,
  * positive), 4 bits: 0 keeps q, 1 gives a, 2 gives a quieted. */
 #define VFIX_SQRT_DIV(q, a) _mm512_fixupimm_ps(q, a, _mm512_set1_epi32(0x00110122), 0)
-#define VBF16_LOAD adamp_bf16_load_avx512
+#define VU16_LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
+#define VU16_FIRST adamp_u16_first_avx512
+#define VBF16_WIDEN adamp_bf16_widen_avx512
 #define VBF16_STORE adamp_bf16_store_avx512
-#define VF16_LOAD adamp_f16_load_avx512
+#define VF16_WIDEN adamp_f16_widen_avx512
 #define VF16_STORE adamp_f16_store_avx512
-#define VSPLIT_LOAD adamp_split_load_avx512
+#define VSPLIT_WIDEN adamp_split_widen_avx512
 #define VSPLIT_STORE adamp_split_store_avx512
 #include "kernels-shared.h"
 #include "kernels-f32.h"

@@ -26,9 +26,11 @@
  * ACC_SQ_AT(lo, hi, ptr): += its square, each half loaded as it is widened
  * (gcc otherwise loads the whole vector and extracts its high half: SGDP's
  * projected step, hot cache, 7-10% slower; the statistics pass 10-15%);
- * for the 16-bit storages of float variants, VBF16_LOAD(const uint16_t *),
- * VBF16_STORE(uint16_t *, V), VF16_LOAD, VF16_STORE, VSPLIT_LOAD(hi, lo) and
- * VSPLIT_STORE(hi, lo, V), each bitwise convert.h's element by element. */
+ * for the 16-bit storages of float variants, W packed 16-bit values
+ * VU16_LOAD(const uint16_t *) and VU16_FIRST(p, n) (kernels-shared.h),
+ * widened by VBF16_WIDEN, VF16_WIDEN, VSPLIT_WIDEN(hi, lo), and stored by
+ * VBF16_STORE(uint16_t *, V), VF16_STORE and VSPLIT_STORE(hi, lo, V), each
+ * bitwise convert.h's element by element. */
 
 #define VS CAT(VARIANT, STORAGE)
 #define FN(name) CAT(name, VS)

@@ -146,24 +146,17 @@ typedef double D;
 #define VACC_SQ_AT(a, ptr) VACC_PROD(a, VLOAD(ptr), VLOAD(ptr))
 #endif
 
-#if !defined(ADAMP_SCALAR_VARIANT) && defined(VBF16_LOAD)
-/* The first n (< W) 16-bit elements from `at`, zeros after, reading nothing
- * past them (storage.h): through a zeroed copy, once per segment. */
-static inline V FV(bf16_first)(const void *ptr, size_t at, size_t n) {
-    uint16_t t[W] = {0};
-    memcpy(t, (const uint16_t *)ptr + at, n * sizeof(uint16_t));
-    return VBF16_LOAD(t);
-}
-static inline V FV(f16_first)(const void *ptr, size_t at, size_t n) {
-    uint16_t t[W] = {0};
-    memcpy(t, (const uint16_t *)ptr + at, n * sizeof(uint16_t));
-    return VF16_LOAD(t);
-}
+#if !defined(ADAMP_SCALAR_VARIANT) && defined(VBF16_WIDEN)
+/* A vector variant gives its 16-bit loads as W packed values (VU16_LOAD; the
+ * first n < W of them, zeros after, reading nothing past them: VU16_FIRST)
+ * widened to V. */
+#define VBF16_LOAD(p) VBF16_WIDEN(VU16_LOAD(p))
+#define VF16_LOAD(p) VF16_WIDEN(VU16_LOAD(p))
+#define VSPLIT_LOAD(hi, lo) VSPLIT_WIDEN(VU16_LOAD(hi), VU16_LOAD(lo))
+static inline V FV(bf16_first)(const void *ptr, size_t at, size_t n) { return VBF16_WIDEN(VU16_FIRST((const uint16_t *)ptr + at, n)); }
+static inline V FV(f16_first)(const void *ptr, size_t at, size_t n) { return VF16_WIDEN(VU16_FIRST((const uint16_t *)ptr + at, n)); }
 static inline V FV(split_first)(const void *hi, const void *lo, size_t at, size_t n) {
-    uint16_t h[W] = {0}, l[W] = {0};
-    memcpy(h, (const uint16_t *)hi + at, n * sizeof(uint16_t));
-    memcpy(l, (const uint16_t *)lo + at, n * sizeof(uint16_t));
-    return VSPLIT_LOAD(h, l);
+    return VSPLIT_WIDEN(VU16_FIRST((const uint16_t *)hi + at, n), VU16_FIRST((const uint16_t *)lo + at, n));
 }
 #elif defined(ADAMP_SCALAR_VARIANT)
 static inline V FV(bf16_first)(const void *ptr, size_t at, size_t n) { (void)n; return VBF16_LOAD((const uint16_t *)ptr + at); }

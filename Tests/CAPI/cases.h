@@ -22,14 +22,14 @@ typedef struct {
 /* What a caller of adamp_apply_layer_begin/_end sums over whole tensors,
  * in row order: before, each tensor's layer p.p from its rows' statistics;
  * between, each layer-projected tensor's s from its rows' parts. */
-static void layer_pp_of(const adamp_tensor *t, size_t count, const double *stats, double *layer_pp) {
+static inline void layer_pp_of(const adamp_tensor *t, size_t count, const double *stats, double *layer_pp) {
     for (size_t i = 0, so = 0; i < count; so += t[i].ndim > 1 ? t[i].rows : 0, i++) {
         layer_pp[i] = 0;
         for (size_t r = 0; t[i].ndim > 1 && r < t[i].rows; r++) layer_pp[i] += stats[3 * (so + r) + 2];
     }
 }
 
-static void layer_s_of(const adamp_tensor *t, size_t count, const double *row_s, double *layer_s) {
+static inline void layer_s_of(const adamp_tensor *t, size_t count, const double *row_s, double *layer_s) {
     for (size_t i = 0, so = 0; i < count; so += t[i].ndim > 1 ? t[i].rows : 0, i++) {
         layer_s[i] = 0;
         for (size_t r = 0; t[i].projection == ADAMP_PROJ_LAYER && r < t[i].rows; r++) layer_s[i] += row_s[so + r];

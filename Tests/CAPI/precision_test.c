@@ -6,13 +6,18 @@
  * algorithm, storage and gradient dtype, under every ISA this CPU has and
  * 1 to 3 threads, checked bitwise against this library's own float32 step
  * on the same ISA; the vector conversions against convert.h's over special
- * and random bit patterns; what a call refuses. Built with sanitizers by
+ * and random bit patterns; that no kernel reads or writes a byte past a
+ * narrow row (every buffer ending at an inaccessible page); what a call
+ * refuses. Built with sanitizers by
  * `make -C CKernels sanitize`. */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "../../CKernels/src/convert.h"
 #include "adamp.h"
 #include "cases.h"
@@ -260,6 +265,61 @@ static void conversions(adamp_isa isa) {
     free(master), free(g), free(before), free(lp), free(trail), free(hi);
 }
 
+/* `bytes` ending where an inaccessible page begins, so that a byte read or
+ * written past them faults; *map and *len for munmap. */
+static void *at_page_end(size_t bytes, void **map, size_t *len) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    *len = (bytes + page - 1) / page * page + page;
+    char *m = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) abort();
+    mprotect(m + *len - page, page, PROT_NONE);
+    *map = m;
+    return m + *len - page - bytes;
+}
+
+/* Rows of 1 to 2W + 1 elements (every vector tail and row narrower than a
+ * vector, even and odd) of a [3, n] tensor in every 16-bit storage, each
+ * buffer at a page's end: the step must not fault, and must give the
+ * scalar variant's values (of the projected path: orthogonal gradients). */
+static void page_ends(const variant *v, storage s, adamp_isa isa) {
+    enum { R = 3, MAXN = 33 };
+    const adamp_dtype sd = state_dtype(s);
+    for (size_t n = 1; n <= MAXN; n++) {
+        double p[R * MAXN], g[R * MAXN];
+        rng = 0x2545F4914F6CDD1Dull + n;
+        for (size_t j = 0; j < R * n; j++) p[j] = uniform(), g[j] = 0.01 * uniform();
+        orthogonalize(g, p, R, n);
+        void *out[2][5], *maps[2][6];
+        size_t lens[2][6];
+        for (int r = 0; r < 2; r++) { /* the scalar variant's, then isa's */
+            const size_t sizes[6] = {size_of(s.dtype), size_of(s.grad), s.master == ADAMP_MASTER_SPLIT ? 2 : 4,
+                                     size_of(sd), size_of(sd), size_of(sd)};
+            void *b[6];
+            for (int k = 0; k < 6; k++) b[k] = at_page_end(R * n * sizes[k], &maps[r][k], &lens[r][k]);
+            for (size_t j = 0; j < R * n; j++) {
+                put(s.grad, b[1], j, (float)g[j]);
+                if (s.master == ADAMP_MASTER_SPLIT) adamp_f32_to_split((float)p[j], (uint16_t *)b[0] + j, (uint16_t *)b[2] + j);
+                else if (s.master == ADAMP_MASTER_FLOAT32) ((float *)b[2])[j] = (float)p[j], put(s.dtype, b[0], j, (float)p[j]);
+                else put(s.dtype, b[0], j, (float)p[j]);
+            }
+            adamp_tensor t = {.param = b[0], .grad = b[1], .state0 = b[3], .state1 = b[4], .state2 = b[5],
+                              .hparams = &v->h, .rows = R, .cols = n, .ndim = 2};
+            void *masters[1] = {s.master ? b[2] : NULL};
+            const adamp_step_options o = {sizeof o, 1, 0, (int32_t)s.grad, (int32_t)s.master, masters};
+            const adamp_config cfg = {r == 0 ? ADAMP_ISA_SCALAR : isa, 1, 0};
+            double stats[ADAMP_STATS_LEN_PER_ROW * R];
+            for (int k = 0; k < STEPS; k++)
+                CHECK(adamp_step_ex(&cfg, v->algo, s.dtype, &t, 1, stats, adamp_stats_len(&t, 1), &o) == ADAMP_OK);
+            out[r][0] = b[0], out[r][1] = b[2], out[r][2] = b[3], out[r][3] = b[4], out[r][4] = b[5];
+        }
+        CHECK(!memcmp(out[0][0], out[1][0], R * n * size_of(s.dtype)));
+        if (s.master) CHECK(!memcmp(out[0][1], out[1][1], R * n * (s.master == ADAMP_MASTER_SPLIT ? 2 : 4)));
+        for (int q = 2; q < 5; q++) CHECK(!memcmp(out[0][q], out[1][q], R * n * size_of(sd)));
+        for (int r = 0; r < 2; r++)
+            for (int k = 0; k < 6; k++) munmap(maps[r][k], lens[r][k]);
+    }
+}
+
 /* What a call refuses, having written nothing. */
 static void refusals(void) {
     uint16_t p[4] = {0x3f80, 0x3f80, 0x3f80, 0x3f80}, g[4] = {0}, m0[4] = {0}, m1[4] = {0};
@@ -348,6 +408,7 @@ int main(void) {
                         if ((s.dtype == ADAMP_F32 && m) || (s.dtype == ADAMP_F16 && m == ADAMP_MASTER_SPLIT)) continue;
                         CHECK(against_float32(&VARIANTS[v], s, &cfg));
                         if (gk == 0) CHECK(threads_agree(&VARIANTS[v], s, isas[k]));
+                        if (isas[k] != ADAMP_ISA_SCALAR && (s.dtype != ADAMP_F32 || gk)) page_ends(&VARIANTS[v], s, isas[k]);
                     }
     }
     printf("\n");
