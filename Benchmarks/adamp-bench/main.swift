@@ -7,7 +7,7 @@ import Foundation
 
 let usage = """
 usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|adam|adamw|sgd|all]
-                   [--isa auto|scalar|avx2|avx512]
+                   [--isa \(KernelISA.allCases.map(\.rawValue).joined(separator: "|"))]
                    [--threads N] [--block N] [--steps N] [--warmup N] [--json] [--list-shapes] [--allow-debug]
                    [--gradients orthogonal|random] [--projection auto|rules] [--gradient-rules] [--diagnostics]
                    [--contention] [--idle] [--dtype f32|bf16|f16] [--master off|float32|split]

@@ -188,12 +188,14 @@ typedef enum adamp_status {
 
 /** Instruction sets the kernels are written for, chosen at run time. */
 typedef enum adamp_isa {
-    ADAMP_ISA_AUTO = 0,   /**< $ADAMP_ISA (scalar|avx2|avx512) if set to one this CPU has,
+    ADAMP_ISA_AUTO = 0,   /**< $ADAMP_ISA (scalar|avx2|avx512|avx512bf16) if set to one this CPU has,
                                else the best this CPU has; an unknown or unsupported
                                name is reported once on stderr and ignored */
     ADAMP_ISA_SCALAR = 1, /**< portable C: the reference the others are tested against */
     ADAMP_ISA_AVX2 = 2,   /**< x86-64 AVX2 + FMA */
     ADAMP_ISA_AVX512 = 3, /**< x86-64 AVX-512F */
+    ADAMP_ISA_AVX512_BF16 = 4, /**< x86-64 AVX-512 with BF16 (Zen 4, Sapphire Rapids): AVX-512F's
+                                    kernels, bfloat16 rounded by VCVTNEPS2BF16 (since 2.1.0) */
 } adamp_isa;
 
 /** How a call runs. Pass NULL for the defaults (all fields 0). Results are

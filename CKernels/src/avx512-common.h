@@ -24,10 +24,11 @@ static inline void adamp_hsums_avx512(const __m512d *v, double *out) {
     _mm512_storeu_pd(out, _mm512_add_pd(_mm512_unpacklo_pd(u[0], u[1]), _mm512_unpackhi_pd(u[0], u[1])));
 }
 
-/* The 16-bit storages (convert.h's meaning, 16 lanes at a time). bfloat16 is
- * rounded with integer operations, not VCVTNEPS2BF16: that instruction takes
- * float32 subnormals as zero (measured on Zen 4: every subnormal input whose
- * bfloat16 is not zero differed), so it is not round-to-nearest-even. */
+/* The 16-bit storages (convert.h's meaning, 16 lanes at a time). AVX-512F
+ * rounds bfloat16 with integer operations; the avx512bf16 variant with
+ * VCVTNEPS2BF16, which takes float32 subnormals as zero (measured on Zen 4:
+ * every subnormal input whose bfloat16 is not zero differed), so those go
+ * the integer way there too. */
 /* The first n (0 < n < 16) 16-bit values from p, zeros after, no byte past
  * them read: their pairs by a masked load of 32-bit lanes (AVX-512F has no
  * 16-bit masked load), an odd last one blended in. (Through a zeroed copy on
@@ -52,6 +53,16 @@ static inline void adamp_bf16_store_avx512(uint16_t *p, __m512 x) {
     _mm256_storeu_si256((__m256i *)p,
                         _mm512_cvtepi32_epi16(_mm512_mask_blend_epi32(_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), r, nan)));
 }
+
+#if defined(ADAMP_AVX512_BF16)
+/* VCVTNEPS2BF16 rounds to nearest-even and quiets NaN as convert.h does,
+ * but takes a subnormal input as zero: a vector holding one is rounded as
+ * above instead (rare: 1 compare and a branch not taken per vector). */
+static inline void adamp_bf16_store_avx512bf16(uint16_t *p, __m512 x) {
+    if (__builtin_expect(_mm512_fpclass_ps_mask(x, 0x20) != 0, 0)) adamp_bf16_store_avx512(p, x); /* 0x20: denormal */
+    else _mm256_storeu_si256((__m256i *)p, (__m256i)_mm512_cvtneps_pbh(x));
+}
+#endif
 
 static inline __m512 adamp_f16_widen_avx512(__m256i v) { return _mm512_cvtph_ps(v); }
 

@@ -31,8 +31,11 @@ static int cpu_has(adamp_isa isa) {
     __builtin_cpu_init();
     if (isa == ADAMP_ISA_AVX2)
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-    if (isa == ADAMP_ISA_AVX512)
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (isa == ADAMP_ISA_AVX512 || isa == ADAMP_ISA_AVX512_BF16)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               (isa == ADAMP_ISA_AVX512 ||
+                (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                 __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bf16")));
 #endif
     return isa == ADAMP_ISA_SCALAR;
 }

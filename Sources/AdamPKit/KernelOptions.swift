@@ -11,6 +11,9 @@ public enum KernelISA: CaseIterable, Sendable, RawRepresentable {
     case avx2
     /// x86-64 AVX-512F.
     case avx512
+    /// x86-64 AVX-512 with BF16 (Zen 4, Sapphire Rapids): AVX-512F's kernels,
+    /// bfloat16 rounded in one instruction.
+    case avx512bf16
 
     /// Whether this CPU and this build have it.
     public var isSupported: Bool { adamp_isa_supported(cValue) != 0 }
@@ -26,6 +29,7 @@ public enum KernelISA: CaseIterable, Sendable, RawRepresentable {
         case .scalar: ADAMP_ISA_SCALAR
         case .avx2: ADAMP_ISA_AVX2
         case .avx512: ADAMP_ISA_AVX512
+        case .avx512bf16: ADAMP_ISA_AVX512_BF16
         }
     }
 

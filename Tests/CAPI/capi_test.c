@@ -53,7 +53,7 @@ static adamp_status validated_step(adamp_algorithm algo, adamp_dtype dtype, adam
 /* SGD with momentum 0 neither reads nor writes a buffer left in place (as
  * after momentum was switched off): torch.optim.SGD gives p = 1 - 0.1 * 1. */
 static void sgd_momentum_zero_leaves_buffer_alone(void) {
-    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++) {
         if (!adamp_isa_supported(isa)) continue;
         const adamp_config cfg = {isa, 1, 0};
         enum { N = 37 }; /* vector lanes and a tail */
@@ -86,7 +86,7 @@ static void stats_readable_after_step(void) {
     static double p[N], g[N], m[N], v[N], p0[N], stats[6 * R], expected[6 * R];
     for (int algo = ADAMP_ALGO_ADAMP; algo <= ADAMP_ALGO_SGDP; algo++)
         for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
-            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
                 for (int threads = 1; threads <= 2 && adamp_isa_supported(isa); threads++)
                     for (int fused = 0; fused < 2; fused++) {
                         const adamp_config cfg = {isa, threads, 0};
@@ -141,7 +141,7 @@ static void row_stats_do_not_depend_on_neighbours(void) {
     static double p[R * MAXC], g[R * MAXC], all[6 * R], one[6];
     const size_t widths[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 33, 100, 1031};
     for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
-        for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+        for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
             for (size_t wi = 0; wi < sizeof widths / sizeof widths[0] && adamp_isa_supported(isa); wi++)
                 for (int mul = 0; mul < 2; mul++) {
                     const size_t C = widths[wi];
@@ -215,7 +215,7 @@ static void grad_norms(void) {
     const size_t len = adamp_grad_norms_len(t, 4);
     CHECK(len == 2 * (3 + 1 + 4 + 1));
     double work[18], sumsq[4], maxabs[4], first[4] = {0};
-    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
         for (int threads = 1; threads <= 3 && adamp_isa_supported(isa); threads++) {
             const adamp_config cfg = {isa, threads, 0};
             CHECK(adamp_grad_norms(&cfg, ADAMP_F32, t, 4, sumsq, maxabs, work, len) == ADAMP_OK);
@@ -259,7 +259,7 @@ static void adam_denominator_is_the_division(void) {
                                         .amsgrad = amsgrad};
                     const size_t es = dt == ADAMP_F32 ? sizeof(float) : sizeof(double), bytes = es * N;
                     char *ref = st;
-                    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+                    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++) {
                         if (!adamp_isa_supported(isa)) continue;
                         char *p = isa == ADAMP_ISA_SCALAR ? ref : ref + 4 * bytes, *m = p + bytes, *v = m + bytes;
                         char *gz = v + bytes;
@@ -309,7 +309,7 @@ static void step_grad_mul(void) {
     const double mul = 0.37;
     for (int a = 0; a < 5; a++)
         for (adamp_dtype dt = ADAMP_F32; dt <= ADAMP_F64; dt++)
-            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++) {
                 if (!adamp_isa_supported(isa)) continue;
                 const adamp_config cfg = {isa, 2, 0};
                 adamp_hparams h = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .momentum = 0.9, .eps = 1e-8,

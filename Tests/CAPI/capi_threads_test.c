@@ -242,7 +242,7 @@ static void more_threads_than_shares(void) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--isas") == 0) { /* for scripts: the ISAs this CPU has */
-        for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+        for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
             if (adamp_isa_supported(isa)) printf("%s\n", adamp_isa_name(isa));
         return 0;
     }
@@ -250,7 +250,7 @@ int main(int argc, char **argv) {
     const int32_t threads[] = {1, 2, 3, 8};
     const int64_t blocks[] = {0, 50000, 1};
     printf("ISAs exercised:");
-    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
         if (adamp_isa_supported(isa)) printf(" %s", adamp_isa_name(isa));
     printf(" (threads 1, 2, 3, 8; OMP default %d)\n", adamp_default_threads());
     for (size_t vi = 0; vi < sizeof VARIANTS / sizeof VARIANTS[0]; vi++) {
@@ -266,7 +266,7 @@ int main(int argc, char **argv) {
                       proj_scalar[3] == ADAMP_PROJ_NONE && proj_scalar[4] == ADAMP_PROJ_CHANNEL &&
                       proj_scalar[5] == ADAMP_PROJ_LAYER && proj_scalar[6] == ADAMP_PROJ_NONE &&
                       proj_scalar[7] == ADAMP_PROJ_SKIPPED);
-            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++) {
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++) {
                 if (!adamp_isa_supported(isa)) continue;
                 const adamp_config base = {isa, 1, 0};
                 run(v, dtype, &base, &one, proj);

@@ -3,6 +3,7 @@
 #ifndef ADAMP_TEST_CHECK_H
 #define ADAMP_TEST_CHECK_H
 #include <stdio.h>
+#include "adamp.h"
 
 static int passed, failed;
 #define CHECK(cond)                                                                     \
@@ -10,6 +11,15 @@ static int passed, failed;
         if (cond) passed++;                                                             \
         else { failed++; fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
     } while (0)
+
+/* The last ISA id the library lists (ADAMP_ENUM_ISA): tests loop from
+ * ADAMP_ISA_SCALAR to it, skipping what this CPU lacks, so that a new ISA
+ * is tested where it runs without a test naming it. */
+static inline adamp_isa isa_last(void) {
+    int32_t v, last = ADAMP_ISA_SCALAR;
+    for (size_t i = 0; adamp_enum_entry(ADAMP_ENUM_ISA, i, &v, NULL); i++) last = v > last ? v : last;
+    return (adamp_isa)last;
+}
 
 /* The closing line CI reads, and the exit status. */
 static int report(void) {

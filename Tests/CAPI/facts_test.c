@@ -98,10 +98,10 @@ static void enums(void) {
         }
     }
     CHECK(entries(ADAMP_ENUM_ALGORITHM) == sizeof algorithms / sizeof algorithms[0]);
-    static const adamp_isa isas[] = {ADAMP_ISA_AUTO, ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512};
+    static const adamp_isa isas[] = {ADAMP_ISA_AUTO, ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512, ADAMP_ISA_AVX512_BF16};
     for (size_t i = 0; i < sizeof isas / sizeof isas[0]; i++) {
         switch (isas[i]) {
-        case ADAMP_ISA_AUTO: case ADAMP_ISA_SCALAR: case ADAMP_ISA_AVX2: case ADAMP_ISA_AVX512:
+        case ADAMP_ISA_AUTO: case ADAMP_ISA_SCALAR: case ADAMP_ISA_AVX2: case ADAMP_ISA_AVX512: case ADAMP_ISA_AVX512_BF16:
             CHECK(lists(ADAMP_ENUM_ISA, isas[i], adamp_isa_name(isas[i])) && strcmp(adamp_isa_name(isas[i]), "unknown") != 0);
         }
     }

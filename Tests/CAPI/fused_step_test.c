@@ -109,13 +109,13 @@ int main(void) {
     const int32_t threads[] = {1, 2, 3};
     const int64_t blocks[] = {0, 30000};
     printf("fused steps: ISAs exercised:");
-    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
         if (adamp_isa_supported(isa)) printf(" %s", adamp_isa_name(isa));
     printf("\n");
     static const int32_t RULES[] = {ADAMP_PROJECT_AUTO, ADAMP_PROJECT_NEVER, ADAMP_PROJECT_CHANNEL, ADAMP_PROJECT_LAYER};
     for (size_t vi = 0; vi < sizeof VARIANTS / sizeof VARIANTS[0]; vi++)
         for (adamp_dtype dtype = ADAMP_F32; dtype <= ADAMP_F64; dtype++)
-            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= ADAMP_ISA_AVX512; isa++)
+            for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++)
                 for (size_t ri = 0; adamp_isa_supported(isa) && ri < sizeof RULES / sizeof RULES[0]; ri++) {
                     const variant *v = &VARIANTS[vi];
                     const adamp_config one = {isa, 1, 0};

@@ -392,14 +392,13 @@ static const variant VARIANTS[] = {
 };
 
 int main(void) {
-    static const adamp_isa isas[] = {ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512};
     static const adamp_dtype grads[] = {ADAMP_F32, ADAMP_BF16, ADAMP_F16};
     printf("precision: ISAs exercised:");
-    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
-        if (!adamp_isa_supported(isas[k])) continue;
-        printf(" %s", adamp_isa_name(isas[k]));
-        conversions(isas[k]);
-        const adamp_config cfg = {isas[k], 1, 0};
+    for (adamp_isa isa = ADAMP_ISA_SCALAR; isa <= isa_last(); isa++) {
+        if (!adamp_isa_supported(isa)) continue;
+        printf(" %s", adamp_isa_name(isa));
+        conversions(isa);
+        const adamp_config cfg = {isa, 1, 0};
         for (size_t v = 0; v < sizeof VARIANTS / sizeof VARIANTS[0]; v++)
             for (int d = 0; d < 3; d++)
                 for (int m = 0; m < 3; m++)
@@ -407,8 +406,8 @@ int main(void) {
                         const storage s = {d == 0 ? ADAMP_F32 : d == 1 ? ADAMP_BF16 : ADAMP_F16, (adamp_master)m, grads[gk]};
                         if ((s.dtype == ADAMP_F32 && m) || (s.dtype == ADAMP_F16 && m == ADAMP_MASTER_SPLIT)) continue;
                         CHECK(against_float32(&VARIANTS[v], s, &cfg));
-                        if (gk == 0) CHECK(threads_agree(&VARIANTS[v], s, isas[k]));
-                        if (isas[k] != ADAMP_ISA_SCALAR && (s.dtype != ADAMP_F32 || gk)) page_ends(&VARIANTS[v], s, isas[k]);
+                        if (gk == 0) CHECK(threads_agree(&VARIANTS[v], s, isa));
+                        if (isa != ADAMP_ISA_SCALAR && (s.dtype != ADAMP_F32 || gk)) page_ends(&VARIANTS[v], s, isa);
                     }
     }
     printf("\n");

@@ -143,11 +143,11 @@ static void build(call *c, const uint8_t *data, size_t size) {
     c->algo = (adamp_algorithm)(u8(&in) % 8);
     c->dtype = (adamp_dtype)(u8(&in) % 6); /* 0 and 5 are none */
     const uint8_t cf = u8(&in);
-    static const int isas[] = {ADAMP_ISA_AUTO, ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512, 7, -1};
+    static const int isas[] = {ADAMP_ISA_AUTO, ADAMP_ISA_SCALAR, ADAMP_ISA_AVX2, ADAMP_ISA_AVX512, ADAMP_ISA_AVX512_BF16, 7, -1};
     static const int32_t threads[] = {0, 1, 2, 3, 8, 16, -1, 100000, INT32_MAX, ADAMP_MAX_THREADS};
     static const int64_t blocks[] = {0, 1, 1000, 1 << 20, -1, INT64_MAX};
     c->config_null = cf & 1;
-    c->cfg.isa = (adamp_isa)isas[(cf >> 1) % 6];
+    c->cfg.isa = (adamp_isa)isas[(cf >> 1) % (sizeof isas / sizeof isas[0])];
     c->cfg.threads = threads[u8(&in) % 10];
     c->cfg.block = blocks[u8(&in) % 6];
     c->count = u8(&in) % (MAX_TENSORS + 1);
