@@ -1,4 +1,5 @@
 import Foundation
+import AdamPKit
 
 /// A minimal reader of the .safetensors files in ../shared/fixtures (see
 /// generate.py there): an 8-byte little-endian header length, a JSON header
@@ -29,7 +30,8 @@ struct Safetensors {
 
     func shape(_ name: String) -> [Int]? { entries[name]?.shape }
 
-    /// The tensor converted to T (F32, F64 and I64 are stored here).
+    /// The tensor converted to T (F32, F64, I64, BF16 and F16 are stored here;
+    /// the 16-bit ones widen exactly).
     func values<T: BinaryFloatingPoint>(_ name: String, as _: T.Type = T.self) -> [T]? {
         guard let e = entries[name] else { return nil }
         let bytes = data.subdata(in: (base + e.range.lowerBound)..<(base + e.range.upperBound))
@@ -38,6 +40,8 @@ struct Safetensors {
             case "F32": return raw.bindMemory(to: Float.self).map { T($0) }
             case "F64": return raw.bindMemory(to: Double.self).map { T($0) }
             case "I64": return raw.bindMemory(to: Int64.self).map { T($0) }
+            case "BF16": return raw.bindMemory(to: UInt16.self).map { T(Float(BFloat16(bitPattern: $0))) }
+            case "F16": return raw.bindMemory(to: UInt16.self).map { T(Float(Float16(bitPattern: $0))) }
             default: fatalError("unexpected dtype \(e.dtype) in fixture")
             }
         }

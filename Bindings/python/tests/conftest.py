@@ -8,7 +8,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("ADAMP_FIXTURES") or os.path.normpath(os.path.join(HERE, "../../../../shared/fixtures"))
 
-DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "BF16": torch.bfloat16, "F16": torch.float16}
 
 
 def read_safetensors(path):
