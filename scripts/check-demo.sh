@@ -16,10 +16,10 @@ fails=0
 fail() { echo "FAIL adamp-demo: $*" >&2; fails=$((fails + 1)); }
 
 "$demo" "${small[@]}" --csv "$work/a.csv" --svg "$work/a.svg" >"$work/out.txt"
-grep -q "^AdamP     2 " "$work/out.txt" || fail "no table row for AdamP's epoch 2: $(cat "$work/out.txt")"
+grep -q "^AdamP      2 " "$work/out.txt" || fail "no table row for AdamP's epoch 2: $(cat "$work/out.txt")"
 grep -q "optimizer step" "$work/out.txt" || fail "no time split"
 [ "$(wc -l <"$work/a.csv")" -eq 16 ] || fail "the CSV has $(wc -l <"$work/a.csv") lines, expected a header and 5 optimizers x 3 epochs"
-head -1 "$work/a.csv" | grep "^optimizer,epoch,lr,train_loss,test_loss,test_accuracy,fc1_norm," >/dev/null || fail "CSV header: $(head -1 "$work/a.csv")"
+head -1 "$work/a.csv" | grep "^optimizer,precision,epoch,lr,train_loss,test_loss,test_accuracy,fc1_norm," >/dev/null || fail "CSV header: $(head -1 "$work/a.csv")"
 if command -v python3 >/dev/null; then
     python3 -c "import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName('polyline')) == 20" "$work/a.svg" \
         || fail "the SVG does not parse or lacks its 20 lines (4 panels of a family's 2 or 3, accuracy and step: 5 each)"
@@ -43,6 +43,17 @@ grep -q "(no epoch run: stopped after epoch 0)" "$work/zero.txt" || fail "--stop
 grep -q "AdamP: resumed from .* after epoch 1" "$work/resumed.txt" || fail "no resume reported: $(cat "$work/resumed.txt")"
 cmp -s "$work/a.csv" "$work/b.csv" || fail "a stopped and resumed run's CSV differs from an uninterrupted run's"
 
+# bf16 (split masters): beside float32 in one run, a row and a lighter line
+# each; stopped and resumed, the same numbers.
+"$demo" "${small[@]}" --precision both --optimizers sgd,adamp --csv "$work/p.csv" --svg "$work/p.svg" >"$work/p.txt"
+grep -q "^AdamP bf16 2 " "$work/p.txt" || fail "no table row for AdamP bf16's epoch 2: $(tail -5 "$work/p.txt")"
+grep -q "^bf16 products: " "$work/p.txt" || fail "bf16 run does not say how its products run"
+[ "$(grep -c "^adamp,bf16," "$work/p.csv")" -eq 3 ] || fail "the CSV lacks AdamP bf16's 3 epochs"
+grep -q 'opacity="0.45"' "$work/p.svg" || fail "the chart draws no lighter bf16 line"
+"$demo" "${small[@]}" --precision bf16 --optimizers adamp --checkpoint "$work/ckp" --stop-after 1 --csv "$work/q.csv" --svg "$work/q.svg" >/dev/null
+"$demo" "${small[@]}" --precision bf16 --optimizers adamp --checkpoint "$work/ckp" --csv "$work/q.csv" --svg "$work/q.svg" >/dev/null
+diff <(grep "^adamp,bf16," "$work/p.csv") <(grep "^adamp,bf16," "$work/q.csv") >/dev/null || fail "a stopped and resumed bf16 run differs"
+
 # expect STATUS "words of the one line" args...
 expect() {
     local code="$1" want="$2"; shift 2
@@ -63,6 +74,9 @@ mkdir "$work/bad" && printf 'not an idx file at all' >"$work/bad/train-images-id
 expect 1 "$work/bad/train-images-idx3-ubyte: magic number is" --idx "$work/bad"
 expect 1 "fewer than one batch of 4096" --train 100 --batch 4096
 expect 2 '--optimizers: "sgd" is named twice' --optimizers sgd,adamp,sgd
+expect 2 '--precision: "fp8" is not one of f32, bf16 or both' --precision fp8
+expect 2 '--precision: "bf16,bf16" names one twice' --precision bf16,bf16
+expect 2 '--precision needs a value' --precision
 # Outputs that cannot be written are refused before any training.
 expect 2 "--csv: cannot write $work/none/a.csv: the folder $work/none does not exist" --csv "$work/none/a.csv"
 expect 2 "--svg: $work is a folder" --svg "$work"

@@ -9,7 +9,11 @@ import Foundation
 /// baselines dashed or dotted, each its own hue; a run of one or two epochs
 /// is drawn as points too.
 public enum Chart {
-    struct Series { let label: String, color: String, dash: String, points: [(Double, Double)] }
+    struct Series {
+        let label: String, color: String, dash: String, points: [(Double, Double)]
+        /// bfloat16 runs: the float32 run's hue and dash, lighter.
+        var opacity = 1.0
+    }
     struct Panel {
         let title: String, yLabel: String, series: [Series]
         /// A logarithmic y axis: for quantities that fall by decades.
@@ -36,8 +40,9 @@ public enum Chart {
         func series(_ runs: [RunResult], _ value: @escaping (EpochRecord, EpochRecord) -> Double?) -> [Series] {
             runs.map { r in
                 let s = style(r.optimizer), first = r.records.first!
-                return Series(label: r.optimizer.label, color: s.color, dash: s.dash,
-                              points: r.records.compactMap { rec in value(rec, first).map { (Double(rec.epoch), $0) } })
+                return Series(label: r.label, color: s.color, dash: s.dash,
+                              points: r.records.compactMap { rec in value(rec, first).map { (Double(rec.epoch), $0) } },
+                              opacity: r.precision == .f32 ? 1 : 0.45)
             }
         }
         let what = ["fc1": "fc1.weight (before BatchNorm)", "fc2": "fc2.weight (before LayerNorm)"]
@@ -59,11 +64,14 @@ public enum Chart {
         // The accuracy and the effective step close the first two rows.
         for (row, extra) in zip(grid.indices, [accuracy] + (turn.map { [$0] } ?? [])) { grid[row].append(extra) }
         if grid.isEmpty { grid = [[accuracy]] }
-        return render(grid, title: title, legend: series(results) { _, _ in nil })
+        // The legend: a line per precision (float32 first, as run).
+        let legend = series(results) { _, _ in nil }
+        let lines = Dictionary(grouping: legend, by: \.opacity).sorted { $0.key > $1.key }.map(\.value)
+        return render(grid, title: title, legend: lines)
     }
 
-    static func render(_ grid: [[Panel]], title: String, legend: [Series]) -> String {
-        let pw = 430.0, ph = 300.0, top = 80.0
+    static func render(_ grid: [[Panel]], title: String, legend: [[Series]]) -> String {
+        let pw = 430.0, ph = 300.0, top = 80.0 + 22 * Double(max(0, legend.count - 1))
         let cols = grid.map(\.count).max() ?? 1
         let width = Double(cols) * pw + 40, height = top + Double(grid.count) * ph + 20
         var s = """
@@ -72,11 +80,14 @@ public enum Chart {
         <text x="\(width / 2)" y="26" font-size="17" text-anchor="middle" font-weight="bold">\(escape(title))</text>
 
         """
-        // Legend, centred on one line.
-        let entry = 110.0, x0 = (width - entry * Double(legend.count)) / 2
-        for (i, l) in legend.enumerated() {
-            let x = x0 + Double(i) * entry
-            s += line(x, 52, x + 34, 52, l.color, l.dash, 3) + "<text x=\"\(x + 40)\" y=\"57\" font-size=\"14\">\(l.label)</text>\n"
+        // Legend, each line centred.
+        let entry = max(110, 48 + 8.5 * Double(legend.joined().map(\.label.count).max() ?? 0))
+        for (row, entries) in legend.enumerated() {
+            let x0 = (width - entry * Double(entries.count)) / 2, y = 52 + 22 * Double(row)
+            for (i, l) in entries.enumerated() {
+                let x = x0 + Double(i) * entry
+                s += line(x, y, x + 34, y, l.color, l.dash, 3, opacity: l.opacity) + "<text x=\"\(x + 40)\" y=\"\(y + 5)\" font-size=\"14\">\(l.label)</text>\n"
+            }
         }
         for (r, row) in grid.enumerated() {
             for (c, p) in row.enumerated() {
@@ -111,11 +122,11 @@ public enum Chart {
         s += "<text transform=\"translate(\(x + 16) \((topY + bottom) / 2)) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\">\(escape(p.yLabel))</text>\n"
         for ser in p.series where !ser.points.isEmpty {
             let d = ser.points.map { "\(fmt(px($0.0))),\(fmt(py($0.1)))" }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"2.2\"\(ser.dash.isEmpty ? "" : " stroke-dasharray=\"\(ser.dash)\"") points=\"\(d)\"/>\n"
+            s += "<polyline fill=\"none\" stroke=\"\(ser.color)\" stroke-width=\"2.2\"\(opacity(ser.opacity))\(ser.dash.isEmpty ? "" : " stroke-dasharray=\"\(ser.dash)\"") points=\"\(d)\"/>\n"
             // A line of one or two points is easy to miss: they are marked.
             if ser.points.count <= 2 {
                 for (a, b) in ser.points {
-                    s += "<circle cx=\"\(fmt(px(a)))\" cy=\"\(fmt(py(b)))\" r=\"4\" fill=\"\(ser.color)\"/>\n"
+                    s += "<circle cx=\"\(fmt(px(a)))\" cy=\"\(fmt(py(b)))\" r=\"4\" fill=\"\(ser.color)\"\(opacity(ser.opacity))/>\n"
                 }
             }
         }
@@ -149,9 +160,11 @@ public enum Chart {
         return String(format: "%.\(digits)f", v)
     }
     static func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
-    static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ color: String, _ dash: String, _ width: Double) -> String {
-        "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(color)\" stroke-width=\"\(width)\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>\n"
+    static func line(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, _ color: String, _ dash: String, _ width: Double,
+                     opacity o: Double = 1) -> String {
+        "<line x1=\"\(fmt(x1))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x2))\" y2=\"\(fmt(y2))\" stroke=\"\(color)\" stroke-width=\"\(width)\"\(opacity(o))\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>\n"
     }
+    static func opacity(_ o: Double) -> String { o == 1 ? "" : " opacity=\"\(o)\"" }
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }

@@ -40,6 +40,27 @@ func gemm(_ a: UnsafePointer<Float>, transposed ta: Bool, _ b: UnsafePointer<Flo
     seconds += now() - t0
 }
 
+/// OpenBLAS's `cblas_sbgemm` (bfloat16 operands, float32 sums and result),
+/// if the OpenBLAS loaded has it: its header always declares it, but builds
+/// without BUILD_BFLOAT16 (Debian's 0.3.21) do not export it.
+typealias SBGEMM = @convention(c) (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint, Float,
+                                   UnsafePointer<UInt16>?, blasint, UnsafePointer<UInt16>?, blasint, Float,
+                                   UnsafeMutablePointer<Float>?, blasint) -> Void
+let openBLASSBGEMM: SBGEMM? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "cblas_sbgemm").map { unsafeBitCast($0, to: SBGEMM.self) }
+
+/// `gemm` of bfloat16 operands by `cblas_sbgemm`.
+func sbgemm(_ f: SBGEMM, _ a: UnsafePointer<BFloat16>, transposed ta: Bool, _ b: UnsafePointer<BFloat16>, transposed tb: Bool,
+            into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, seconds: inout Double) {
+    let t0 = now()
+    a.withMemoryRebound(to: UInt16.self, capacity: m * k) { a in
+        b.withMemoryRebound(to: UInt16.self, capacity: k * n) { b in
+            f(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+              blasint(m), blasint(n), blasint(k), 1, a, blasint(ta ? m : k), b, blasint(tb ? k : n), 0, c, blasint(n))
+        }
+    }
+    seconds += now() - t0
+}
+
 /// Fills `w` ([rows, cols]) with a random orthogonal matrix, as
 /// `torch.nn.init.orthogonal_`: the Q of a Gaussian matrix's QR factorisation
 /// (LAPACKE `sgeqrf` + `sorgqr`), its columns' signs those of R's diagonal,
@@ -73,6 +94,12 @@ public enum BLASInfo {
     public static var description: String {
         let build = ["sequential", "pthreads", "OpenMP"][Int(max(0, min(2, openblas_get_parallel())))]
         return "OpenBLAS (\(build) build, \(String(cString: openblas_get_corename())))"
+    }
+
+    /// How a bf16 network's products run here.
+    public static var bf16Products: String {
+        openBLASSBGEMM != nil ? "cblas_sbgemm"
+            : "cblas_sgemm on operands rounded to bfloat16 (the same products: this OpenBLAS has no cblas_sbgemm)"
     }
 
     /// Sets OpenBLAS's threads (in its OpenMP build, the OpenMP runtime's

@@ -16,6 +16,13 @@ import Foundation
 /// Forward and backward are written here over OpenBLAS's `cblas_sgemm`; the
 /// weights and gradients live in this object's memory and are lent to the
 /// optimizer's `Parameter`s without a copy.
+///
+/// In `.bf16` the parameters and their gradients are bfloat16 (what the
+/// optimizer steps, `bf16Parameters`), and every product takes its operands
+/// rounded to bfloat16 by OpenBLAS's `cblas_sbgemm` (float32 sums), as a
+/// bf16 model runs under autocast; the normalisations, the activations'
+/// other arithmetic and the loss stay float32, on the weights widened
+/// (exactly) into the float32 matrices.
 final class Network {
     static let eps: Float = 1e-5, bnMomentum: Float = 0.1
 
@@ -32,13 +39,35 @@ final class Network {
     private let channelSums: Matrix         // [2, hidden]: BatchNorm's per-channel sums
     /// Seconds spent in BLAS since the last reset.
     var blasSeconds = 0.0
+    let precision: Precision
+    /// In `.bf16`: each parameter's bfloat16 values and gradient, and the
+    /// float32 matrices they are widened into and rounded from.
+    private var low: [(values: UnsafeMutableBufferPointer<BFloat16>, grad: UnsafeMutableBufferPointer<BFloat16>,
+                       value: Matrix, gradient: Matrix)] = []
+    /// In `.bf16`: the two operands of a product, rounded to bfloat16 (for
+    /// `cblas_sbgemm`), or without it rounded and widened back (for
+    /// `cblas_sgemm`: products of bfloat16 values are exact in float32, so
+    /// the two differ only in the order of the sums).
+    private let operands: (UnsafeMutableBufferPointer<BFloat16>, UnsafeMutableBufferPointer<BFloat16>)
+    private let widened: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>)
 
     /// The parameters, named as a PyTorch module would name them, lending
-    /// this network's memory.
+    /// this network's memory (in `.f32`; in `.bf16`, `bf16Parameters`).
     private(set) var parameters: [Parameter<Float>] = []
+    private(set) var bf16Parameters: [Parameter<BFloat16>] = []
 
-    init(inputs: Int, hidden: Int, classes: Int, maxBatch: Int, seed: UInt64) throws {
+    /// The parameters the optimizer steps, of the network's precision.
+    func parameters<S: DemoScalar>(_: S.Type) -> [Parameter<S>] {
+        S.precision == .bf16 ? bf16Parameters as! [Parameter<S>] : parameters as! [Parameter<S>]
+    }
+
+    init(inputs: Int, hidden: Int, classes: Int, maxBatch: Int, seed: UInt64, precision: Precision = .f32) throws {
         (self.inputs, self.hidden, self.classes, self.maxBatch) = (inputs, hidden, classes, maxBatch)
+        self.precision = precision
+        let operand = precision == .bf16 ? max(maxBatch, hidden, classes) * max(inputs, hidden, classes) : 0
+        let (n16, n32) = openBLASSBGEMM != nil ? (operand, 0) : (0, operand)
+        operands = (.allocate(capacity: n16), .allocate(capacity: n16))
+        widened = (.allocate(capacity: n32), .allocate(capacity: n32))
         (w1, w2, w3) = (Matrix(hidden, inputs), Matrix(hidden, hidden), Matrix(classes, hidden))
         (g1, b1, g2, b2, b3) = (Matrix(1, hidden), Matrix(1, hidden), Matrix(1, hidden), Matrix(1, hidden), Matrix(1, classes))
         (dw1, dw2, dw3) = (Matrix(hidden, inputs), Matrix(hidden, hidden), Matrix(classes, hidden))
@@ -62,13 +91,47 @@ final class Network {
         ]
         tensors = named.map { ($0.0, $0.1, $0.2) }
             + [("bn1.running_mean", [hidden], runningMean), ("bn1.running_var", [hidden], runningVar)]
-        parameters = try named.map { name, shape, value, grad in
-            let p = try Parameter(shape: shape, borrowing: value.buffer, name: name)
-            try p.setGradient(borrowing: UnsafeBufferPointer(grad.buffer))
-            return p
+        if precision == .bf16 {
+            low = named.map { _, _, value, grad in
+                let v = UnsafeMutableBufferPointer<BFloat16>.allocate(capacity: value.count)
+                let g = UnsafeMutableBufferPointer<BFloat16>.allocate(capacity: grad.count)
+                for i in 0..<value.count { v[i] = BFloat16(value.base[i]) }
+                g.initialize(repeating: BFloat16(0))
+                return (v, g, value, grad)
+            }
+            bf16Parameters = try zip(named, low).map { n, l in
+                let p = try Parameter(shape: n.1, borrowing: l.values, name: n.0)
+                try p.setGradient(borrowing: UnsafeBufferPointer(l.grad))
+                return p
+            }
+            widenWeights()
+        } else {
+            parameters = try named.map { name, shape, value, grad in
+                let p = try Parameter(shape: shape, borrowing: value.buffer, name: name)
+                try p.setGradient(borrowing: UnsafeBufferPointer(grad.buffer))
+                return p
+            }
         }
-        let parameter = { (name: String) in self.parameters.first { $0.name == name }! }
-        scaleInvariant = [("fc1", w1, parameter("fc1.weight")), ("fc2", w2, parameter("fc2.weight"))]
+        let index = { (name: String) in named.firstIndex { $0.0 == name }! }
+        scaleInvariant = [("fc1", w1, index("fc1.weight")), ("fc2", w2, index("fc2.weight"))]
+    }
+
+    deinit {
+        for l in low { l.values.deallocate(); l.grad.deallocate() }
+        for o in [operands.0, operands.1] { o.deallocate() }
+        for o in [widened.0, widened.1] { o.deallocate() }
+    }
+
+    /// In `.bf16`: the parameters' bfloat16 values into the float32
+    /// matrices (exactly), after the optimizer changed them.
+    func widenWeights() {
+        for l in low { for i in 0..<l.value.count { l.value.base[i] = Float(l.values[i]) } }
+    }
+
+    /// In `.bf16`: the float32 matrices into the parameters, rounded (exact
+    /// for values a checkpoint saved from them).
+    func roundWeights() {
+        for l in low { for i in 0..<l.value.count { l.values[i] = BFloat16(l.value.base[i]) } }
     }
 
     /// The model's state, named as a PyTorch module's state_dict: the
@@ -76,18 +139,20 @@ final class Network {
     private(set) var tensors: [(name: String, shape: [Int], value: Matrix)] = []
 
     /// The scale-invariant weights the demo reports on: a short name, the
-    /// weight's memory, and its parameter.
-    private(set) var scaleInvariant: [(name: String, weight: Matrix, parameter: Parameter<Float>)] = []
+    /// weight's memory, and its parameter's index.
+    private(set) var scaleInvariant: [(name: String, weight: Matrix, index: Int)] = []
 
     /// One training step's forward and backward on the rows `batch` of
     /// `data`: fills every gradient and returns the batch's mean loss.
     func trainStep(_ data: Dataset, rows batch: ArraySlice<Int>) -> Double {
         let n = batch.count
         precondition(n >= 2 && n <= maxBatch, "batch of \(n) (BatchNorm needs 2 to \(maxBatch))")
+        widenWeights()
         gather(data, batch)
         forward(n, training: true)
         let loss = softmaxCrossEntropy(n, labels: batch.map { Int(data.labels[$0]) }, gradient: true).loss
         backward(n)
+        for l in low { for i in 0..<l.gradient.count { l.grad[i] = BFloat16(l.gradient.base[i]) } }
         return loss
     }
 
@@ -95,6 +160,7 @@ final class Network {
     /// the number of correct predictions on `data`.
     func evaluate(_ data: Dataset) -> (loss: Double, correct: Int) {
         var loss = 0.0, correct = 0
+        widenWeights()
         for start in stride(from: 0, to: data.count, by: maxBatch) {
             let rows = start..<min(start + maxBatch, data.count)
             gather(data, Array(rows)[...])
@@ -104,6 +170,30 @@ final class Network {
             correct += r.correct
         }
         return (loss / Double(max(1, data.count)), correct)
+    }
+
+    /// `gemm` in `.f32`; in `.bf16`, its operands rounded to bfloat16 first
+    /// (counted as BLAS time) and multiplied by `cblas_sbgemm`, or by
+    /// `cblas_sgemm` where OpenBLAS has no `cblas_sbgemm`.
+    private func product(_ a: UnsafePointer<Float>, transposed ta: Bool, _ b: UnsafePointer<Float>, transposed tb: Bool,
+                         into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, seconds: inout Double) {
+        guard precision == .bf16 else {
+            return gemm(a, transposed: ta, b, transposed: tb, into: c, m: m, n: n, k: k, seconds: &seconds)
+        }
+        let t0 = now()
+        if let f = openBLASSBGEMM {
+            for i in 0..<m * k { operands.0[i] = BFloat16(a[i]) }
+            for i in 0..<k * n { operands.1[i] = BFloat16(b[i]) }
+            seconds += now() - t0
+            sbgemm(f, operands.0.baseAddress!, transposed: ta, operands.1.baseAddress!, transposed: tb, into: c, m: m, n: n, k: k,
+                   seconds: &seconds)
+        } else {
+            for i in 0..<m * k { widened.0[i] = Float(BFloat16(a[i])) }
+            for i in 0..<k * n { widened.1[i] = Float(BFloat16(b[i])) }
+            seconds += now() - t0
+            gemm(widened.0.baseAddress!, transposed: ta, widened.1.baseAddress!, transposed: tb, into: c, m: m, n: n, k: k,
+                 seconds: &seconds)
+        }
     }
 
     private func gather(_ data: Dataset, _ rows: ArraySlice<Int>) {
@@ -116,7 +206,7 @@ final class Network {
 
     private func forward(_ n: Int, training: Bool) {
         let h = hidden
-        gemm(x.base, transposed: false, w1.base, transposed: true, into: z1.base, m: n, n: h, k: inputs, seconds: &blasSeconds)
+        product(x.base, transposed: false, w1.base, transposed: true, into: z1.base, m: n, n: h, k: inputs, seconds: &blasSeconds)
         // BatchNorm over the batch, per channel (biased variance to
         // normalise, unbiased into the running estimate, as torch).
         if training {
@@ -142,7 +232,7 @@ final class Network {
         }
         for i in 0..<n { for j in 0..<h { a1[i][j] = max(0, g1.base[j] * xhat1[i][j] + b1.base[j]) } }
 
-        gemm(a1.base, transposed: false, w2.base, transposed: true, into: z2.base, m: n, n: h, k: h, seconds: &blasSeconds)
+        product(a1.base, transposed: false, w2.base, transposed: true, into: z2.base, m: n, n: h, k: h, seconds: &blasSeconds)
         // LayerNorm over the channels, per sample.
         for i in 0..<n {
             let z = z2[i]
@@ -157,7 +247,7 @@ final class Network {
                 a2[i][j] = max(0, g2.base[j] * xhat2[i][j] + b2.base[j])
             }
         }
-        gemm(a2.base, transposed: false, w3.base, transposed: true, into: logits.base, m: n, n: classes, k: h, seconds: &blasSeconds)
+        product(a2.base, transposed: false, w3.base, transposed: true, into: logits.base, m: n, n: classes, k: h, seconds: &blasSeconds)
         for i in 0..<n { for j in 0..<classes { logits[i][j] += b3.base[j] } }
     }
 
@@ -184,10 +274,10 @@ final class Network {
     private func backward(_ n: Int) {
         let h = hidden
         // fc3: dW3 = dlogitsᵀ·a2, db3 = Σ dlogits, da2 = dlogits·W3.
-        gemm(logits.base, transposed: true, a2.base, transposed: false, into: dw3.base, m: classes, n: h, k: n, seconds: &blasSeconds)
+        product(logits.base, transposed: true, a2.base, transposed: false, into: dw3.base, m: classes, n: h, k: n, seconds: &blasSeconds)
         db3.buffer.update(repeating: 0)
         for i in 0..<n { for j in 0..<classes { db3.base[j] += logits[i][j] } }
-        gemm(logits.base, transposed: false, w3.base, transposed: false, into: da.base, m: n, n: h, k: classes, seconds: &blasSeconds)
+        product(logits.base, transposed: false, w3.base, transposed: false, into: da.base, m: n, n: h, k: classes, seconds: &blasSeconds)
         // ReLU and LayerNorm, per sample:
         // dz = invstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)), dx̂ = dy·γ.
         dg2.buffer.update(repeating: 0)
@@ -207,8 +297,8 @@ final class Network {
             m2 /= Float(h)
             for j in 0..<h { dz[i][j] = invstd2.base[i] * (dz[i][j] - m1 - xhat2[i][j] * m2) }
         }
-        gemm(dz.base, transposed: true, a1.base, transposed: false, into: dw2.base, m: h, n: h, k: n, seconds: &blasSeconds)
-        gemm(dz.base, transposed: false, w2.base, transposed: false, into: da.base, m: n, n: h, k: h, seconds: &blasSeconds)
+        product(dz.base, transposed: true, a1.base, transposed: false, into: dw2.base, m: h, n: h, k: n, seconds: &blasSeconds)
+        product(dz.base, transposed: false, w2.base, transposed: false, into: da.base, m: n, n: h, k: h, seconds: &blasSeconds)
         // ReLU and BatchNorm, per channel over the batch.
         dg1.buffer.update(repeating: 0)
         db1.buffer.update(repeating: 0)
@@ -230,6 +320,6 @@ final class Network {
         for i in 0..<n {
             for j in 0..<h { dz[i][j] = invstd1.base[j] * (da[i][j] - m1[j] - xhat1[i][j] * m2[j]) }
         }
-        gemm(dz.base, transposed: true, x.base, transposed: false, into: dw1.base, m: h, n: inputs, k: n, seconds: &blasSeconds)
+        product(dz.base, transposed: true, x.base, transposed: false, into: dw1.base, m: h, n: inputs, k: n, seconds: &blasSeconds)
     }
 }

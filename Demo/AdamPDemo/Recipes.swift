@@ -22,27 +22,29 @@ public enum DemoOptimizer: String, CaseIterable, Sendable {
     /// Whether it is one of the paper's optimizers (which project).
     public var projects: Bool { self == .sgdp || self == .adamp }
 
-    /// A new optimizer over `parameters`, with the recipe's settings.
-    func make(_ parameters: [Parameter<Float>]) throws -> any Optimizer<Float> {
+    /// A new optimizer over `parameters`, with the recipe's settings (and
+    /// bfloat16 parameters' exact values kept as split masters).
+    func make<S: DemoScalar>(_ parameters: [Parameter<S>]) throws -> any Optimizer<S> {
+        let m = S.masterWeights
         switch self {
         case .sgd:
             return try SGD(groups: SGD.groups(splitting: parameters), learningRate: 0.1, momentum: 0.9,
-                           weightDecay: 1e-4, nesterov: true)
+                           weightDecay: 1e-4, nesterov: true, masterWeights: m)
         case .sgdp:
             return try SGDP(groups: SGDP.groups(splitting: parameters), learningRate: 0.1, momentum: 0.9,
-                            weightDecay: 1e-4, nesterov: true)
+                            weightDecay: 1e-4, nesterov: true, masterWeights: m)
         case .adam:
-            return try Adam(groups: Adam.groups(splitting: parameters), learningRate: 1e-3)
+            return try Adam(groups: Adam.groups(splitting: parameters), learningRate: 1e-3, masterWeights: m)
         case .adamw:
-            return try AdamW(groups: AdamW.groups(splitting: parameters), learningRate: 1e-3, weightDecay: 1e-2)
+            return try AdamW(groups: AdamW.groups(splitting: parameters), learningRate: 1e-3, weightDecay: 1e-2, masterWeights: m)
         case .adamp:
-            return try AdamP(groups: AdamP.groups(splitting: parameters), learningRate: 1e-3, weightDecay: 1e-2)
+            return try AdamP(groups: AdamP.groups(splitting: parameters), learningRate: 1e-3, weightDecay: 1e-2, masterWeights: m)
         }
     }
 
     /// The learning-rate schedule, stepped after every optimizer step: a
     /// linear warm-up over the first epoch, then a cosine to zero.
-    func schedule(_ optimizer: any Optimizer<Float>, stepsPerEpoch: Int, epochs: Int) throws -> any LRScheduler {
+    func schedule<S: DemoScalar>(_ optimizer: any Optimizer<S>, stepsPerEpoch: Int, epochs: Int) throws -> any LRScheduler {
         let total = stepsPerEpoch * epochs
         guard epochs > 1 else { return try CosineAnnealingLR(optimizer: optimizer, tMax: total) }
         return try SequentialLR(optimizer: optimizer, schedulers: [
@@ -50,4 +52,26 @@ public enum DemoOptimizer: String, CaseIterable, Sendable {
             CosineAnnealingLR(optimizer: optimizer, tMax: total - stepsPerEpoch),
         ], milestones: [stepsPerEpoch])
     }
+}
+
+/// How the network keeps its parameters: float32, or bfloat16 with float32
+/// master weights split into the parameter and a 16-bit trail.
+public enum Precision: String, CaseIterable, Sendable {
+    case f32, bf16
+}
+
+/// The parameters' type of a precision.
+public protocol DemoScalar: AdamPScalar {
+    static var precision: Precision { get }
+    static var masterWeights: MasterWeights { get }
+}
+
+extension Float: DemoScalar {
+    public static var precision: Precision { .f32 }
+    public static var masterWeights: MasterWeights { .off }
+}
+
+extension BFloat16: DemoScalar {
+    public static var precision: Precision { .bf16 }
+    public static var masterWeights: MasterWeights { .split }
 }

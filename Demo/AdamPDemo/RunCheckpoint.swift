@@ -8,7 +8,7 @@ import Foundation
 /// (`demo.history`, [epochs + 1, columns], F64) and the run's settings
 /// (metadata `demo.config`), which a resumed run must share.
 enum RunCheckpoint {
-    static func save(_ url: URL, _ net: Network, _ optimizer: any Optimizer<Float>, config: DemoConfig,
+    static func save<S: DemoScalar>(_ url: URL, _ net: Network, _ optimizer: any Optimizer<S>, config: DemoConfig,
                      records: [EpochRecord], weights: [String]) throws {
         var sd = optimizer.stateDict()
         for (name, shape, m) in net.tensors { sd.tensors["model.\(name)"] = .init(shape: shape, values: Array(m.buffer)) }
@@ -24,7 +24,7 @@ enum RunCheckpoint {
     /// - Throws: `DemoError.badCheckpoint` naming the file and the problem
     ///   (another run's settings, a tensor missing or of the wrong shape, a
     ///   damaged file, an optimizer state that does not fit).
-    static func load(_ url: URL, into net: Network, _ optimizer: any Optimizer<Float>, config: DemoConfig,
+    static func load<S: DemoScalar>(_ url: URL, into net: Network, _ optimizer: any Optimizer<S>, config: DemoConfig,
                      weights: [String]) throws -> [EpochRecord] {
         func problem(_ text: String) -> DemoError { .badCheckpoint(file: url.path, problem: text) }
         let sd: StateDict
@@ -58,6 +58,7 @@ enum RunCheckpoint {
                               metadata: sd.metadata.filter { !$0.key.hasPrefix("demo.") })
         do { try optimizer.load(stateDict: state) } catch { throw problem("\(error)") }
         for (memory, values) in model { _ = memory.buffer.update(fromContentsOf: values) }
+        net.roundWeights() // bf16: the parameters, from the float32 values saved (exact)
         return records
     }
 }

@@ -18,6 +18,8 @@ public struct DemoConfig: Sendable {
     public var stopAfter: Int?
     /// OpenBLAS's and the optimizer's threads; nil or 0: `Demo.threads`'s rule.
     public var threads: Int?
+    /// The precisions each optimizer trains in, one run each.
+    public var precisions: [Precision] = [.f32]
 
     public init() {}
 
@@ -43,6 +45,10 @@ public struct Timing: Sendable {
 /// One optimizer's run: its records from epoch 0, and the time it took here.
 public struct RunResult: Sendable {
     public let optimizer: DemoOptimizer
+    public var precision = Precision.f32
+    /// The name in tables and charts: the optimizer's, and "bf16" for a bfloat16 run.
+    public var label: String { Self.label(optimizer, precision) }
+    public static func label(_ k: DemoOptimizer, _ p: Precision) -> String { k.label + (p == .f32 ? "" : " \(p.rawValue)") }
     public var records: [EpochRecord]
     public var timing = Timing()
     /// The epoch a checkpoint let this run start after (0: from scratch).
@@ -53,9 +59,9 @@ public struct RunResult: Sendable {
 
 /// Progress, for a terminal.
 public enum DemoEvent {
-    case started(DemoOptimizer, resumedAfter: Int)
-    case step(DemoOptimizer, epoch: Int, step: Int, of: Int, loss: Double)
-    case epoch(DemoOptimizer, EpochRecord)
+    case started(DemoOptimizer, Precision, resumedAfter: Int)
+    case step(DemoOptimizer, Precision, epoch: Int, step: Int, of: Int, loss: Double)
+    case epoch(DemoOptimizer, Precision, EpochRecord)
 }
 
 /// Trains the same network from the same seed with each optimizer.
@@ -106,23 +112,35 @@ public struct Demo {
         "\(train.count) training and \(test.count) held-out examples of \(train.dimension) features, \(train.classes) classes"
     }
 
-    /// Runs every optimizer of the configuration in turn, on `threads`.
+    /// Runs every optimizer of the configuration in turn, in each of its
+    /// precisions, on `threads`.
     public func run(progress: (DemoEvent) -> Void = { _ in }) throws -> [RunResult] {
         BLASInfo.setThreads(threads)
-        return try config.optimizers.map { try run($0, progress: progress) }
+        return try config.optimizers.flatMap { kind in try config.precisions.map { try run(kind, $0, progress: progress) } }
     }
 
-    /// One optimizer's run, resumed from its checkpoint if there is one.
-    public func run(_ kind: DemoOptimizer, progress: (DemoEvent) -> Void = { _ in }) throws -> RunResult {
-        let batch = config.batchSize, stepsPerEpoch = train.count / batch
+    /// One optimizer's run in `precision`, resumed from its checkpoint if
+    /// there is one.
+    public func run(_ kind: DemoOptimizer, _ precision: Precision = .f32,
+                    progress: (DemoEvent) -> Void = { _ in }) throws -> RunResult {
+        switch precision {
+        case .f32: try run(kind, Float.self, progress: progress)
+        case .bf16: try run(kind, BFloat16.self, progress: progress)
+        }
+    }
+
+    func run<S: DemoScalar>(_ kind: DemoOptimizer, _: S.Type, progress: (DemoEvent) -> Void) throws -> RunResult {
+        let batch = config.batchSize, stepsPerEpoch = train.count / batch, precision = S.precision
         let net = try Network(inputs: train.dimension, hidden: config.hidden, classes: train.classes,
-                              maxBatch: max(batch, 512), seed: config.seed)
-        let optimizer = try kind.make(net.parameters)
+                              maxBatch: max(batch, 512), seed: config.seed, precision: precision)
+        let parameters = net.parameters(S.self)
+        let optimizer = try kind.make(parameters)
         try optimizer.setKernelOptions(KernelOptions(threads: threads))
-        let file = config.checkpoint?.appendingPathComponent("\(kind.rawValue).safetensors")
+        // A float32 run's file keeps its name from before there were others.
+        let file = config.checkpoint?.appendingPathComponent(kind.rawValue + (precision == .f32 ? "" : "-\(precision.rawValue)") + ".safetensors")
         let weights = net.scaleInvariant.map(\.name)
-        var result = RunResult(optimizer: kind, records: [], stepsPerEpoch: stepsPerEpoch,
-                               parameterCount: net.parameters.reduce(0) { $0 + $1.count })
+        var result = RunResult(optimizer: kind, precision: precision, records: [], stepsPerEpoch: stepsPerEpoch,
+                               parameterCount: parameters.reduce(0) { $0 + $1.count })
         if let file, FileManager.default.fileExists(atPath: file.path) {
             result.records = try RunCheckpoint.load(file, into: net, optimizer, config: config, weights: weights)
             result.resumedAfter = result.records.last!.epoch
@@ -131,9 +149,9 @@ public struct Demo {
         }
         let schedule = try kind.schedule(optimizer, stepsPerEpoch: stepsPerEpoch, epochs: config.epochs)
         for _ in 0..<result.resumedAfter * stepsPerEpoch { try schedule.step() }
-        progress(.started(kind, resumedAfter: result.resumedAfter))
+        progress(.started(kind, precision, resumedAfter: result.resumedAfter))
 
-        let tracked = net.scaleInvariant.map { ($0.parameter, $0.weight) }
+        let tracked = net.scaleInvariant.map { (parameters[$0.index], $0.weight) }
         let before = tracked.map { Matrix($0.1.rows, $0.1.cols) }
         var epoch = result.resumedAfter
         while epoch < min(config.epochs, config.stopAfter ?? .max) {
@@ -154,6 +172,7 @@ public struct Demo {
                 let t2 = now()
                 try optimizer.step()
                 let t3 = now()
+                net.widenWeights() // bf16: the weights the angles are measured on
                 result.timing.forwardBackward += t1 - t0
                 result.timing.optimizerStep += t3 - t2
                 for (k, (p, m)) in tracked.enumerated() {
@@ -166,7 +185,7 @@ public struct Demo {
                 }
                 try schedule.step()
                 lossSum += loss
-                if s % 8 == 0 { progress(.step(kind, epoch: epoch, step: s, of: stepsPerEpoch, loss: loss)) }
+                if s % 8 == 0 { progress(.step(kind, precision, epoch: epoch, step: s, of: stepsPerEpoch, loss: loss)) }
             }
             result.timing.blas += net.blasSeconds
             let t0 = now()
@@ -183,7 +202,7 @@ public struct Demo {
             }
             result.records.append(record)
             if let file { try RunCheckpoint.save(file, net, optimizer, config: config, records: result.records, weights: weights) }
-            progress(.epoch(kind, record))
+            progress(.epoch(kind, precision, record))
         }
         return result
     }

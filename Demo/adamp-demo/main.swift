@@ -15,6 +15,11 @@ held-out accuracy, the norm of each scale-invariant weight, its effective
 step (the angle a step turns it by) and AdamP's projection decisions.
 
   --optimizers LIST   a comma-separated subset of sgd,sgdp,adam,adamw,adamp (all)
+  --precision P       f32 (default), bf16 (the parameters and gradients in
+                      bfloat16, the products of bfloat16 operands, by
+                      OpenBLAS's cblas_sbgemm where it has one, split master
+                      weights in the optimizer), or both (each optimizer in
+                      each; the chart draws bf16 lighter)
   --epochs N          epochs (20)
   --batch N           batch size (128)
   --hidden N          width of the hidden layers (256)
@@ -82,6 +87,17 @@ while let flag = args.rest.popFirst() {
         if let twice = config.optimizers.first(where: { k in config.optimizers.filter { $0 == k }.count > 1 }) {
             fail("--optimizers: \"\(twice.rawValue)\" is named twice", code: 2)
         }
+    case "--precision":
+        let v = value(flag)
+        let names = v == "both" ? Precision.allCases.map(\.rawValue) : v.split(separator: ",").map(String.init)
+        config.precisions = names.map { name in
+            guard let p = Precision(rawValue: name.lowercased()) else {
+                fail("--precision: \"\(name)\" is not one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) or both", code: 2)
+            }
+            return p
+        }
+        if config.precisions.isEmpty { fail("--precision: name at least one", code: 2) }
+        if Set(config.precisions).count < config.precisions.count { fail("--precision: \"\(v)\" names one twice", code: 2) }
     case "--epochs": config.epochs = integer(flag, min: 1, max: 100_000)
     case "--batch": config.batchSize = integer(flag, min: 2, max: 65_536)
     case "--hidden": config.hidden = integer(flag, min: 2, max: 8_192)
@@ -117,25 +133,28 @@ do {
     }
     let demo = try Demo(config: config)
     say("adamp-demo: \(demo.dataDescription); \(config.epochs) epochs of batches of \(config.batchSize), hidden width \(config.hidden), seed \(config.seed); \(BLASInfo.description), \(demo.threads) thread\(demo.threads == 1 ? "" : "s")")
+    if config.precisions.contains(.bf16) { say("bf16 products: \(BLASInfo.bf16Products)") }
     if let warning = BLASInfo.threadWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
     let progressLine = isatty(2) != 0
     var printedHeader = false
     let results = try demo.run { event in
         switch event {
-        case let .started(kind, resumedAfter):
-            if resumedAfter > 0 { say("\(kind.label): resumed from \(config.checkpoint!.path) after epoch \(resumedAfter)") }
-        case let .step(kind, epoch, step, of, loss):
+        case let .started(kind, precision, resumedAfter):
+            let label = RunResult.label(kind, precision)
+            if resumedAfter > 0 { say("\(label): resumed from \(config.checkpoint!.path) after epoch \(resumedAfter)") }
+        case let .step(kind, precision, epoch, step, of, loss):
             if progressLine {
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(kind.label)  epoch \(epoch)/\(config.epochs)  step \(step)/\(of)  loss \(String(format: "%.4f", loss))".utf8))
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(RunResult.label(kind, precision))  epoch \(epoch)/\(config.epochs)  step \(step)/\(of)  loss \(String(format: "%.4f", loss))".utf8))
             }
-        case let .epoch(kind, record):
+        case let .epoch(kind, precision, record):
             if progressLine { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             if !printedHeader { say(Report.header(weights: record.weights.map(\.name))); printedHeader = true }
-            say(Report.row(kind, record))
+            say(Report.row(RunResult.label(kind, precision), record))
         }
     }
     say(Report.summary(results))
-    let chart = Chart.svg(results, title: "Scale-invariant weights under SGD, SGDP, Adam, AdamW and AdamP (\(idx == nil ? "generated task" : "IDX data"), seed \(config.seed))")
+    let precisions = config.precisions == [.f32] ? "" : config.precisions == [.bf16] ? ", bf16" : ", float32 and bf16"
+    let chart = Chart.svg(results, title: "Scale-invariant weights under SGD, SGDP, Adam, AdamW and AdamP (\(idx == nil ? "generated task" : "IDX data"), seed \(config.seed)\(precisions))")
     for (path, text) in [(csvPath, Report.csv(results)), (svgPath, chart)] {
         if let problem = Outputs.write(text, to: path) { fail(problem) }
     }
