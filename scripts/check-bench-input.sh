@@ -48,6 +48,10 @@ expect "--contention prints its own table" --contention --idle
 expect "--idle prints its own table" --idle --diagnostics
 expect "--gradients takes one of" --gradients sideways
 expect "--projection takes one of auto, rules" --projection always
+expect "--dtype takes one of f32, bf16, f16" --dtype fp8
+expect "--master takes one of off, float32, split" --master half
+expect "--master float32 keeps bf16 or f16 parameters: add --dtype" --master float32
+expect "--master split keeps bf16 parameters only" --dtype f16 --master split
 echo "adamp-bench bad input: $((total - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
 # --idle, run as documented: a line per optimizer with the CPU it measured.

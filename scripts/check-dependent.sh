@@ -24,6 +24,7 @@ let package = Package(
         .executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "dep")]),
         .executableTarget(name: "sharded", dependencies: [.product(name: "AdamPKit", package: "dep"),
                                                           .product(name: "AdamPDistributed", package: "dep")]),
+        .executableTarget(name: "mixed", dependencies: [.product(name: "AdamPKit", package: "dep")]),
     ]
 )
 SWIFT
@@ -32,6 +33,11 @@ mkdir -p "$work/app/Sources/sharded"
 awk '/^## Training across processes/ { on = 1 } on && /^```swift/ { code = 1; next } code && /^```/ { exit } code' \
     "$root/README.md" > "$work/app/Sources/sharded/main.swift"
 grep -q ShardedOptimizer "$work/app/Sources/sharded/main.swift" || { echo "check-dependent: no example in the README" >&2; exit 1; }
+# And its mixed-precision example.
+mkdir -p "$work/app/Sources/mixed"
+awk '/^## Mixed precision/ { on = 1 } on && /^```swift/ { code = 1; next } code && /^```/ { exit } code' \
+    "$root/README.md" > "$work/app/Sources/mixed/main.swift"
+grep -q "masterWeights: .split" "$work/app/Sources/mixed/main.swift" || { echo "check-dependent: no mixed-precision example in the README" >&2; exit 1; }
 cat > "$work/app/Sources/app/main.swift" <<'SWIFT'
 import AdamPKit
 let w = try Parameter<Float>(shape: [2, 2], values: [1, 0, 0, 1])
@@ -47,6 +53,9 @@ for o in others { try o.step(); precondition(o.stepCount(for: w) == 1) }
 print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
+(cd "$work/app" && rm -f opt.safetensors && swift run -q mixed && grep -q master_trail opt.safetensors) ||
+    { echo "check-dependent: the README's mixed-precision example did not save its split master" >&2; exit 1; }
+echo "dependent package: the README's mixed-precision example stepped and saved"
 # A package that uses AdamPKit alone neither compiles nor links anything of
 # MPI or OpenBLAS (built alone, in a build folder of its own).
 (cd "$work/app" && swift build -q --product app --scratch-path "$work/bare")

@@ -272,8 +272,8 @@ ADAMP_API int adamp_default_threads(void);
  *             master truncated, not rounded. */
 #define ADAMP_MASTERS(X)                                                                  \
     X(OFF, 0, "off", NULL, NULL, ~0u)                                                     \
-    X(FLOAT32, 1, "float32", "master_param", "float32", (1u << 3) | (1u << 4))            \
-    X(SPLIT, 2, "split", "master_trail", "uint16", 1u << 3)
+    X(FLOAT32, 1, "float32", "master_param", "float32", (1u << ADAMP_BF16) | (1u << ADAMP_F16)) \
+    X(SPLIT, 2, "split", "master_trail", "uint16", 1u << ADAMP_BF16)
 
 /** What the projection did to a tensor in the last call, ADAMP_PROJ_<SUFFIX>
  *  (codes as recorded in the reference fixtures): X(SUFFIX, value, name).

@@ -81,7 +81,7 @@ public enum Chart {
 
         """
         // Legend, each line centred.
-        let entry = max(110, 48 + 8.5 * Double(legend.joined().map(\.label.count).max() ?? 0))
+        let entry = max(110, 48 + 9.5 * Double(legend.joined().map(\.label.count).max() ?? 0))
         for (row, entries) in legend.enumerated() {
             let x0 = (width - entry * Double(entries.count)) / 2, y = 52 + 22 * Double(row)
             for (i, l) in entries.enumerated() {

@@ -64,7 +64,7 @@ extension OptimizerCore {
     private var dtypeName: String { Scalar.safetensorsDType }
     /// The state buffers' dtype: the parameters', or F32 with master weights.
     private var stateDTypeName: String { master == ADAMP_MASTER_OFF ? dtypeName : Float.safetensorsDType }
-    private var masterDTypeName: String { master == ADAMP_MASTER_SPLIT ? UInt16.safetensorsDType : Float.safetensorsDType }
+    private var masterDTypeName: String { masterBuffer?.dtype ?? "" }
     private var masterName: String { String(cString: adamp_master_name(master)) }
 
     func stateDict() -> StateDict {

@@ -74,8 +74,9 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     private let masterArena: UnsafeMutableRawPointer?
     let masters: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// The master buffer's state name ("master_param", "master_trail"), its
-    /// element size, and whether its element is `Float` (else `UInt16`).
-    let masterBuffer: (name: String, element: Int)?
+    /// element size and safetensors dtype, as the C library names them
+    /// (`adamp_master_buffer`).
+    let masterBuffer: (name: String, element: Int, dtype: String)?
     /// Per parameter, how many state buffers it has (its regions of arenas
     /// beyond them are unused, and zero).
     private var stateBuffers: [Int]
@@ -156,10 +157,19 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         self.stateDType = stateDType
         self.stateElement = stateElement
         // The master buffers: one allocation, each parameter's on a cache line.
-        var name: UnsafePointer<CChar>?
-        adamp_master_buffer(master, &name, nil)
-        let masterElement = master == ADAMP_MASTER_SPLIT ? 2 : 4
-        masterBuffer = name.map { (String(cString: $0), masterElement) }
+        var name: UnsafePointer<CChar>?, element: UnsafePointer<CChar>?
+        adamp_master_buffer(master, &name, &element)
+        masterBuffer = try name.map { name in
+            // The element types C keeps masters in, as Swift holds them.
+            let types = ["float32": (MemoryLayout<Float>.size, Float.safetensorsDType),
+                         "uint16": (MemoryLayout<UInt16>.size, UInt16.safetensorsDType)]
+            guard let e = element.map({ String(cString: $0) }), let (size, dtype) = types[e] else {
+                throw OptimizerError.invalidArgument(name: "masterWeights", value: String(cString: adamp_master_name(master)),
+                                                     rule: "a master element type this build knows (the C library's is \(element.map { String(cString: $0) } ?? "none"))")
+            }
+            return (String(cString: name), size, dtype)
+        }
+        let masterElement = masterBuffer?.element ?? 0
         masters = .allocate(capacity: max(parameters.count, 1))
         masters.initialize(repeating: nil, count: max(parameters.count, 1))
         if masterBuffer != nil {
