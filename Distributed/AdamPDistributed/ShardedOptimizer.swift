@@ -68,7 +68,9 @@ public final class ShardedOptimizer<Base: Optimizer> {
     ///     are the same on every rank (averaged already). true: each rank's
     ///     are its own, and `step()` averages them over the ranks for the rows
     ///     it owns, in rank order, `(((g₀ + g₁) + …) + g_{N−1}) / N` rounded
-    ///     as `Scalar` at each operation, whatever the partition.
+    ///     as `Scalar` at each operation, whatever the partition (`BFloat16`
+    ///     and `Float16`: sent in 16 bits, each operation in `Float`, the
+    ///     average rounded once).
     ///   - makeOptimizer: Makes the optimizer over the shards (every one of
     ///     them, once): any optimizer of AdamPKit, with any groups.
     /// - Throws: On every rank: `DistributedError.ranksDisagree` naming what

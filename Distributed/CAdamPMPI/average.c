@@ -1,10 +1,14 @@
 /* average_gradients: for the rows it owns, each rank receives every rank's
  * gradient and averages them in rank order, whatever the partition, so the
  * result is one formula: (((g_0 + g_1) + ...) + g_{N-1}) / N, each operation
- * rounded to the dtype. In chunks of ADAMP_MPI_CHUNK elements of the owner's
- * rows, so that the buffers stay small whatever the model. */
+ * rounded to the dtype; for bfloat16 and float16 gradients (sent in 16
+ * bits), each operation in float32 on the widened values and the average
+ * rounded once to the gradients' dtype, as the library defines a 16-bit
+ * step. In chunks of ADAMP_MPI_CHUNK elements of the owner's rows, so that
+ * the buffers stay small whatever the model. */
 #include <stdlib.h>
 #include <string.h>
+#include "../../CKernels/src/convert.h"
 #include "shard.h"
 
 static size_t esize(const adamp_mpi_shard *s) { return adamp_dtype_size(s->dtype); }
@@ -66,12 +70,22 @@ static void reduce(const adamp_mpi_shard *s, const char *x, size_t stride, size_
             for (int r = 1; r < n; r++) acc = acc + ((const double *)(x + r * stride))[j];
             ((double *)avg)[j] = acc / (double)n;
         }
-    } else {
+    } else if (s->dtype == ADAMP_F32) {
         for (size_t j = 0; j < len; j++) {
             float acc = ((const float *)x)[j];
             for (int r = 1; r < n; r++) acc = acc + ((const float *)(x + r * stride))[j];
             ((float *)avg)[j] = acc / (float)n;
         }
+    } else {
+        const int bf16 = s->dtype == ADAMP_BF16;
+#define WIDEN(h) (bf16 ? adamp_bf16_to_f32(h) : adamp_f16_to_f32(h))
+        for (size_t j = 0; j < len; j++) {
+            float acc = WIDEN(((const uint16_t *)x)[j]);
+            for (int r = 1; r < n; r++) acc = acc + WIDEN(((const uint16_t *)(x + r * stride))[j]);
+            acc = acc / (float)n;
+            ((uint16_t *)avg)[j] = bf16 ? adamp_f32_to_bf16(acc) : adamp_f32_to_f16(acc);
+        }
+#undef WIDEN
     }
 }
 

@@ -275,10 +275,6 @@ static int create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const 
     st = check_local(algo, dtype, tensors, count, e);
     if (st == ADAMP_OK && s->average != 0 && s->average != 1)
         st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "average_gradients is %d, not 0 or 1", (int)s->average);
-    /* The average is written for float32 and float64 elements (average.c). */
-    if (st == ADAMP_OK && s->average && dtype != ADAMP_F32 && dtype != ADAMP_F64)
-        st = adamp_mpi_fail(e, ADAMP_E_INVALID_CONFIG, "average_gradients takes float32 and float64 gradients, not %s",
-                            adamp_dtype_name(dtype));
     if (st == ADAMP_OK) st = adamp_mpi_agree_on_creation(s, tensors, e);
     else adamp_mpi_agree_failed(s, st, e);
     /* Every rank reached the same verdict; allocation failing on one rank alone is reported there. */

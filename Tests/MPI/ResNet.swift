@@ -22,6 +22,10 @@ enum ResNetRun {
         return s + [[1000, 512], [1000]]
     }
 
+    /// Without its 512-wide stage: 3.3M parameters, for the runs that repeat
+    /// over modes (tensors are still cut between ranks).
+    static var smallShapes: [[Int]] { shapes.filter { $0.first != 512 } }
+
     static let steps = 20
 
     static func run(_ h: Harness) throws {

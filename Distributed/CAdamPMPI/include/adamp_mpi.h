@@ -82,8 +82,8 @@ typedef struct adamp_mpi_options {
      *  operation rounded to the dtype (a reduce-scatter, in chunks of
      *  ADAMP_MPI_CHUNK elements: each rank receives (N-1)/N of the gradients'
      *  bytes). The averages take shard-sized memory, kept with the shard.
-     *  float32 and float64 only: bfloat16 and float16 gradients are refused
-     *  (ADAMP_E_INVALID_CONFIG). */
+     *  bfloat16 and float16 gradients travel in 16 bits and are averaged in
+     *  float32, the average rounded once to their dtype. */
     int32_t average_gradients;
 } adamp_mpi_options;
 
