@@ -31,9 +31,7 @@ public enum Chart {
     }
 
     /// The families whose members are compared: the paper's optimizer and the baselines it improves on.
-    static let families: [(name: String, members: [DemoOptimizer])] = [
-        ("SGD and SGDP", [.sgd, .sgdp]), ("Adam, AdamW and AdamP", [.adam, .adamw, .adamp]),
-    ]
+    static let families: [[DemoOptimizer]] = [[.sgd, .sgdp], [.adam, .adamw, .adamp]]
 
     public static func svg(_ results: [RunResult], title: String) -> String {
         let weights = results.first?.records.first?.weights.map(\.name) ?? []
@@ -46,7 +44,12 @@ public enum Chart {
             }
         }
         let what = ["fc1": "fc1.weight (before BatchNorm)", "fc2": "fc2.weight (before LayerNorm)"]
-        let present = families.map { f in (f.name, results.filter { f.members.contains($0.optimizer) }) }.filter { !$0.1.isEmpty }
+        // Each family's panel names the members that ran ("Adam and AdamP").
+        let present = families.map { f in
+            let runs = results.filter { f.contains($0.optimizer) }
+            let names = f.filter { k in runs.contains { $0.optimizer == k } }.map(\.label)
+            return (names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!, runs)
+        }.filter { !$0.1.isEmpty }
         var grid: [[Panel]] = weights.enumerated().map { k, name in
             present.map { family, runs in
                 Panel(title: "\(what[name] ?? name): \(family)", yLabel: "‖w‖ / ‖w at epoch 0‖",

@@ -147,7 +147,7 @@ import Testing
 
     /// JSON numbers are read back bit for bit, and text with escapes survives.
     @Test func jsonRoundTrips() throws {
-        for x in [0.1, 1e-8, 5e-324, 0.999, 1.0 / 3, 1e300, -0.0, 123456789.125] {
+        for x in [0.1, 1e-8, Double.leastNonzeroMagnitude, 0.999, 1.0 / 3, 1e300, -0.0, 123456789.125] {
             #expect(try JSON.parse(Array(JSON(x).text.utf8)).double?.bitPattern == x.bitPattern, "\(x)")
         }
         let s = "a\"b\\c\n\u{01}é😀"
