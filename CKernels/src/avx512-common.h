@@ -28,8 +28,9 @@ static inline void adamp_hsums_avx512(const __m512d *v, double *out) {
  * rounds bfloat16 with integer operations; the avx512bf16 variant with
  * VCVTNEPS2BF16, which takes float32 subnormals as zero (measured on Zen 4:
  * every subnormal input whose bfloat16 is not zero differed), so those go
- * the integer way there too. */
-/* The first n (0 < n < 16) 16-bit values from p, zeros after, no byte past
+ * the integer way there too.
+ *
+ * The first n (0 < n < 16) 16-bit values from p, zeros after, no byte past
  * them read: their pairs by a masked load of 32-bit lanes (AVX-512F has no
  * 16-bit masked load), an odd last one blended in. (Through a zeroed copy on
  * the stack instead, every [64, 8] row stalled on store forwarding: 20,000

@@ -22,7 +22,9 @@ import Foundation
 /// rounded to bfloat16 by OpenBLAS's `cblas_sbgemm` (float32 sums), as a
 /// bf16 model runs under autocast; the normalisations, the activations'
 /// other arithmetic and the loss stay float32, on the weights widened
-/// (exactly) into the float32 matrices.
+/// (exactly) into the float32 matrices. Those hold the parameters widened at
+/// all times: whoever changes the parameters (the optimizer's step, in the
+/// training loop) calls `widenWeights()`.
 final class Network {
     static let eps: Float = 1e-5, bnMomentum: Float = 0.1
 
@@ -95,7 +97,7 @@ final class Network {
             low = named.map { _, _, value, grad in
                 let v = UnsafeMutableBufferPointer<BFloat16>.allocate(capacity: value.count)
                 let g = UnsafeMutableBufferPointer<BFloat16>.allocate(capacity: grad.count)
-                for i in 0..<value.count { v[i] = BFloat16(value.base[i]) }
+                v.initialize(repeating: BFloat16(0))
                 g.initialize(repeating: BFloat16(0))
                 return (v, g, value, grad)
             }
@@ -104,7 +106,7 @@ final class Network {
                 try p.setGradient(borrowing: UnsafeBufferPointer(l.grad))
                 return p
             }
-            widenWeights()
+            roundWeights()
         } else {
             parameters = try named.map { name, shape, value, grad in
                 let p = try Parameter(shape: shape, borrowing: value.buffer, name: name)
@@ -129,9 +131,10 @@ final class Network {
     }
 
     /// In `.bf16`: the float32 matrices into the parameters, rounded (exact
-    /// for values a checkpoint saved from them).
+    /// for values a checkpoint saved from them), and widened back.
     func roundWeights() {
         for l in low { for i in 0..<l.value.count { l.values[i] = BFloat16(l.value.base[i]) } }
+        widenWeights()
     }
 
     /// The model's state, named as a PyTorch module's state_dict: the
@@ -147,7 +150,6 @@ final class Network {
     func trainStep(_ data: Dataset, rows batch: ArraySlice<Int>) -> Double {
         let n = batch.count
         precondition(n >= 2 && n <= maxBatch, "batch of \(n) (BatchNorm needs 2 to \(maxBatch))")
-        widenWeights()
         gather(data, batch)
         forward(n, training: true)
         let loss = softmaxCrossEntropy(n, labels: batch.map { Int(data.labels[$0]) }, gradient: true).loss
@@ -160,7 +162,6 @@ final class Network {
     /// the number of correct predictions on `data`.
     func evaluate(_ data: Dataset) -> (loss: Double, correct: Int) {
         var loss = 0.0, correct = 0
-        widenWeights()
         for start in stride(from: 0, to: data.count, by: maxBatch) {
             let rows = start..<min(start + maxBatch, data.count)
             gather(data, Array(rows)[...])

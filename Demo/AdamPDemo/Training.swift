@@ -172,7 +172,7 @@ public struct Demo {
                 let t2 = now()
                 try optimizer.step()
                 let t3 = now()
-                net.widenWeights() // bf16: the weights the angles are measured on
+                net.widenWeights() // bf16: the next forward's weights, and those the angles are measured on
                 result.timing.forwardBackward += t1 - t0
                 result.timing.optimizerStep += t3 - t2
                 for (k, (p, m)) in tracked.enumerated() {

@@ -63,13 +63,6 @@ struct LowReplay<S: AdamPScalar & BinaryFloatingPoint> {
     let isa: KernelISA
     let mode: MasterWeights
 
-    struct Make: FixtureOptimizerUse {
-        let params: [Parameter<S>]
-        func use<O: Optimizer>(_ make: @escaping ([Parameter<S>]) throws -> O) throws -> any Optimizer<S> where O.Scalar == S {
-            try make(params)
-        }
-    }
-
     /// Each parameter's master: the float32 copy, or the parameter and its trail.
     func masters(_ opt: any Optimizer<S>, _ params: [Parameter<S>]) -> [[Float]] {
         let sd = opt.stateDict()
@@ -90,7 +83,7 @@ struct LowReplay<S: AdamPScalar & BinaryFloatingPoint> {
         let params = try names.map { n in
             try Parameter<S>(shape: fixture.shape("\(n).init")!, values: fixture.values("\(n).init")!, name: n)
         }
-        let opt = try FixtureOptimizer.make(kind, hparams: fixture.json("hparams") as! [String: Any], Make(params: params),
+        let opt = try FixtureOptimizer.make(kind, hparams: fixture.json("hparams") as! [String: Any], Replay<S>.Make(params: params),
                                             masterWeights: mode)
         try opt.setKernelOptions(KernelOptions(isa: isa))
         // SGD is torch's arithmetic, rounding for rounding: bitwise in every mode.

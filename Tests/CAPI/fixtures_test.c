@@ -117,7 +117,7 @@ static int replay(const char *path, adamp_isa isa, adamp_master m) {
         void **s[3] = {&t[i].state0, &t[i].state1, &t[i].state2};
         for (int k = 0; k < nstate; k++) *s[k] = calloc(n + 1, ssize);
         grads[i] = malloc(n * size + 1);
-        masters[i] = m == ADAMP_MASTER_OFF ? NULL : calloc(n + 1, m == ADAMP_MASTER_SPLIT ? 2 : 4);
+        masters[i] = m == ADAMP_MASTER_OFF ? NULL : calloc(n + 1, master_size(m));
         for (size_t j = 0; m == ADAMP_MASTER_FLOAT32 && j < n; j++) ((float *)masters[i])[j] = (float)widen(pcode, init, j);
     }
     double *stats = malloc((adamp_stats_len(t, P) + 1) * sizeof(double));

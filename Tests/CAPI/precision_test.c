@@ -58,7 +58,7 @@ typedef struct {
 } buffers;
 
 /* The state's dtype: the parameter's without a master, else float32. */
-static adamp_dtype state_dtype(storage s) { return s.master ? ADAMP_F32 : s.dtype; }
+static adamp_dtype state_dtype(storage s) { return adamp_state_dtype(s.dtype, s.master); }
 
 /* Fresh buffers, the same values every time: parameters and gradients as
  * the storage keeps them (a master, or a split pair, holding what widened
@@ -73,7 +73,7 @@ static void make(buffers *b, storage s) {
         if ((i == 1 || i == 5) && n) orthogonalize(g, p, 1, n);
         b->p[i] = calloc(n + 1, size_of(s.dtype));
         b->g[i] = calloc(n + 1, size_of(s.grad));
-        b->m[i] = s.master ? calloc(n + 1, s.master == ADAMP_MASTER_SPLIT ? 2 : 4) : NULL;
+        b->m[i] = s.master ? calloc(n + 1, master_size(s.master)) : NULL;
         for (size_t j = 0; j < n; j++) {
             put(s.grad, b->g[i], j, (float)g[j]);
             const float x = (float)p[j];
@@ -193,7 +193,7 @@ static int threads_agree(const variant *v, storage s, adamp_isa isa) {
         for (int k = 0; k < STEPS; k++) CHECK(step(v, s, &cfg, &b[r], t, stats, len) == ADAMP_OK);
         free(stats);
     }
-    const size_t ps = size_of(s.dtype), ss = size_of(state_dtype(s)), ms = s.master == ADAMP_MASTER_SPLIT ? 2 : 4;
+    const size_t ps = size_of(s.dtype), ss = size_of(state_dtype(s)), ms = master_size(s.master);
     for (int i = 0; i < COUNT; i++) {
         const size_t n = ROWS[i] * COLS[i];
         ok = ok && !memcmp(b[0].p[i], b[1].p[i], n * ps) && (!s.master || !memcmp(b[0].m[i], b[1].m[i], n * ms));
@@ -292,7 +292,7 @@ static void page_ends(const variant *v, storage s, adamp_isa isa) {
         void *out[2][5], *maps[2][6];
         size_t lens[2][6];
         for (int r = 0; r < 2; r++) { /* the scalar variant's, then isa's */
-            const size_t sizes[6] = {size_of(s.dtype), size_of(s.grad), s.master == ADAMP_MASTER_SPLIT ? 2 : 4,
+            const size_t sizes[6] = {size_of(s.dtype), size_of(s.grad), master_size(s.master),
                                      size_of(sd), size_of(sd), size_of(sd)};
             void *b[6];
             for (int k = 0; k < 6; k++) b[k] = at_page_end(R * n * sizes[k], &maps[r][k], &lens[r][k]);
@@ -313,7 +313,7 @@ static void page_ends(const variant *v, storage s, adamp_isa isa) {
             out[r][0] = b[0], out[r][1] = b[2], out[r][2] = b[3], out[r][3] = b[4], out[r][4] = b[5];
         }
         CHECK(!memcmp(out[0][0], out[1][0], R * n * size_of(s.dtype)));
-        if (s.master) CHECK(!memcmp(out[0][1], out[1][1], R * n * (s.master == ADAMP_MASTER_SPLIT ? 2 : 4)));
+        if (s.master) CHECK(!memcmp(out[0][1], out[1][1], R * n * master_size(s.master)));
         for (int q = 2; q < 5; q++) CHECK(!memcmp(out[0][q], out[1][q], R * n * size_of(sd)));
         for (int r = 0; r < 2; r++)
             for (int k = 0; k < 6; k++) munmap(maps[r][k], lens[r][k]);
