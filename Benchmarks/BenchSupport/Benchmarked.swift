@@ -47,6 +47,22 @@ public struct Benchmarked: Sendable {
         try maker.make(Settings(parameters: parameters, marked: marked, master: master))
     }
 
+    /// The bytes per parameter the paper's test adds where it needs a tensor's
+    /// statistics before its update (adamp.h, "Bytes moved"): p and g read a
+    /// second time (p as the kernels read it: a float32 master, or a split
+    /// parameter with its trail), for each tensor of more than one dimension
+    /// and more than `wholeStepElements` elements, so 36 for AdamP in
+    /// float32 and 28 for SGDP.
+    public func rereadBytes(parameterSize p: Int, master: MasterWeights) -> Double {
+        guard projects else { return 0 }
+        return Double((p < 4 && master != .off ? 4 : p) + p)
+    }
+
+    /// A tensor of at most this many elements is stepped whole by one thread
+    /// (CKernels/src/step.c, PATH_WHOLE): its second read of p and g is from
+    /// cache, not memory.
+    public static let wholeStepElements = 16_384
+
     /// `make` for float32 parameters.
     public var make: @Sendable ([Parameter<Float>]) throws -> any Optimizer<Float> {
         { try self.make($0, marked: nil, master: .off) }   // the method, not this property
