@@ -12,6 +12,19 @@ usage: adamp-bench [--model NAME | --shapes FILE.json] [--optimizer adamp|sgdp|a
                    [--gradients orthogonal|random] [--projection auto|rules] [--gradient-rules] [--diagnostics]
                    [--contention] [--idle] [--dtype f32|bf16|f16] [--master off|float32|split]
 models: \(Models.all.keys.sorted().joined(separator: ", ")) (default resnet50)
+Every optimizer asked for is set up on its own copy of the model; then, for --steps rounds (after --warmup
+untimed ones), each steps once and its streaming floor (below) runs once, in turns, so that all of them see
+the same moments of a noisy machine. Columns: median ms and its quartiles (q1-q3) over the timed steps;
+Mparam/s; GB/s*, the least bytes the step must move per parameter over its median time; floor ms, a
+plain loop reading and writing those same bytes (Benchmarks/CStream) on the same threads, its median;
+of floor, floor ms over the step's ms; of 2-pass**, the same for the bytes the step moves with the
+paper's test (AdamP and SGDP read p and g twice in each tensor they test).
+--steps N         timed rounds (default 20); --warmup N: untimed rounds first (default 3)
+--threads N       the threads a step runs on (default 0: OMP_NUM_THREADS, else the cores); --block N: the
+                  scheduler's block (0: the library's default)
+--isa NAME        the kernels (default auto: the best this CPU has)
+--json            the results as JSON (one object per optimizer, the columns above and more) instead of a table
+--list-shapes     print the model's shapes as JSON and exit
 --gradients       orthogonal (default): the weights of layers followed by normalisation (ResNets' convolutions;
                   4-D tensors of a --shapes file) get gradients orthogonal to their current weights before every
                   timed step, as behind BatchNorm, so AdamP and SGDP take their projected path; random: all random
@@ -128,7 +141,7 @@ func parse(_ args: [String]) -> Options {
 struct Result: Codable {
     let optimizer, model, isa, dtype, master: String
     let threads, parameters, tensors, steps: Int
-    let bytesPerParameter, medianMs, minMs, paramsPerSecond, effectiveGBps: Double
+    let bytesPerParameter, medianMs, minMs, q1Ms, q3Ms, paramsPerSecond, effectiveGBps: Double
     let floorMs, floorGBps, fractionOfFloor: Double
     /// The share of the floor of the bytes the step moves with the paper's
     /// test, which reads p and g twice (Benchmarked.rereadBytes): the same
@@ -212,49 +225,70 @@ extension Options {
     }
 }
 
-func run(_ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
+func run(_ names: [String], shapes: [[Int]], model: String, o: Options) throws -> [Result] {
     switch o.dtype {
-    case "bf16": try run(BFloat16.self, name, shapes: shapes, model: model, o: o)
-    case "f16": try run(Float16.self, name, shapes: shapes, model: model, o: o)
-    default: try run(Float.self, name, shapes: shapes, model: model, o: o)
+    case "bf16": try run(BFloat16.self, names, shapes: shapes, model: model, o: o)
+    case "f16": try run(Float16.self, names, shapes: shapes, model: model, o: o)
+    default: try run(Float.self, names, shapes: shapes, model: model, o: o)
     }
 }
 
-func run<S: AdamPScalar>(_: S.Type, _ name: String, shapes: [[Int]], model: String, o: Options) throws -> Result {
+/// Every optimizer of `names` on its own parameters, taking turns step by
+/// step, each step followed by a pass of the floor of its kind (its number
+/// of state buffers).
+func run<S: AdamPScalar>(_: S.Type, _ names: [String], shapes: [[Int]], model: String, o: Options) throws -> [Result] {
     let n = try Models.totalCount(shapes, source: model)
-    let spec = Benchmarked.all[name]!
-    let (mode, bytesPerParameter) = o.floor(spec)
-    let floorBuffers = FloorBuffers(count: n, states: spec.states, mode: mode)
-    let subject = try Subject<S>(name, shapes: shapes, model: model, o: o)
-    let (opt, params, threads) = (subject.optimizer, subject.params, o.threadCount)
-    let isa = o.isa == .auto ? KernelISA.selected : o.isa
-    note("adamp-bench: \(name) on \(model) (\(n) \(o.dtype) parameters, master \(o.master.name), \(isa.rawValue), "
-         + "\(threads) threads): \(o.warmup + o.steps) steps, each followed by a pass of the streaming floor")
-    var bodies: [() throws -> Void] = [{ try opt.step() }, { floorBuffers.run(threads: threads) }]
-    if o.gradientRules {
-        bodies += [{ try opt.step(maxGradNorm: 1) }, { try opt.step(skipIfNonfinite: true) }]
+    let specs = names.map { Benchmarked.all[$0]! }
+    let subjects = try names.map { try Subject<S>($0, shapes: shapes, model: model, o: o) }
+    var floors: [Int: FloorBuffers] = [:]
+    for s in specs where floors[s.states] == nil {
+        floors[s.states] = FloorBuffers(count: n, states: s.states, mode: o.floor(s).mode)
     }
-    var tally = ProjectionTally()
+    let threads = o.threadCount
+    let isa = o.isa == .auto ? KernelISA.selected : o.isa
+    note("adamp-bench: \(names.joined(separator: ", ")) on \(model) (\(n) \(o.dtype) parameters, master \(o.master.name), "
+         + "\(isa.rawValue), \(threads) threads): \(o.warmup + o.steps) rounds, in each every optimizer steps once and "
+         + "its streaming floor runs once, in turns")
+    var bodies: [() throws -> Void] = []
+    for (k, s) in subjects.enumerated() {
+        let floor = floors[specs[k].states]!
+        bodies += [{ try s.optimizer.step() }, { floor.run(threads: threads) }]
+    }
+    if o.gradientRules {
+        for s in subjects { bodies += [{ try s.optimizer.step(maxGradNorm: 1) }, { try s.optimizer.step(skipIfNonfinite: true) }] }
+    }
+    var tallies = names.map { _ in ProjectionTally() }
     let times = try timeInterleaved(steps: o.steps, warmup: o.warmup, bodies,
-                                    prepare: subject.prepare,
-                                    timed: { tally.add(opt, params) })
-    let (ours, floor) = (times[0], times[1])
-    note("adamp-bench: the timed steps' projections (\(o.gradients.rawValue) gradients): \(tally.description)")
-    let bytes = Double(n) * bytesPerParameter
+                                    prepare: { subjects.forEach { $0.prepare() } },
+                                    timed: { for k in subjects.indices { tallies[k].add(subjects[k].optimizer, subjects[k].params) } })
     let tested = o.ruled ? 0 : shapes.filter { $0.count > 1 }.map { $0.reduce(1, *) }
         .filter { $0 > Benchmarked.wholeStepElements }.reduce(0, +)
-    let twoPass = bytes + Double(tested) * spec.rereadBytes(parameterSize: o.dtype == "f32" ? 4 : 2, master: o.master)
-    var r = Result(optimizer: name, model: model, isa: isa.rawValue, dtype: o.dtype, master: o.master.name,
-                   threads: threads, parameters: n, tensors: params.count, steps: o.steps,
-                   bytesPerParameter: bytesPerParameter, medianMs: ours.median, minMs: ours.min,
-                   paramsPerSecond: Double(n) / (ours.median / 1e3), effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
-                   floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
-                   fractionOfFloor: floor.median / ours.median,
-                   fractionOfTwoPassFloor: floor.median * (twoPass / bytes) / ours.median)
-    if o.gradientRules { (r.clippedMs, r.guardedMs) = (times[2].median, times[3].median) }
-    r.projections = tally.description
-    if o.diagnostics { try printDiagnostics(opt, params, name: name, model: model) }
-    return r
+    var results: [Result] = []
+    for (k, name) in names.enumerated() {
+        let (ours, floor) = (times[2 * k], times[2 * k + 1])
+        let (mode, bytesPerParameter) = o.floor(specs[k])
+        _ = mode
+        let bytes = Double(n) * bytesPerParameter
+        let twoPass = bytes + Double(tested) * specs[k].rereadBytes(parameterSize: o.dtype == "f32" ? 4 : 2, master: o.master)
+        var r = Result(optimizer: name, model: model, isa: isa.rawValue, dtype: o.dtype, master: o.master.name,
+                       threads: threads, parameters: n, tensors: shapes.count, steps: o.steps,
+                       bytesPerParameter: bytesPerParameter, medianMs: ours.median, minMs: ours.min, q1Ms: ours.q1,
+                       q3Ms: ours.q3, paramsPerSecond: Double(n) / (ours.median / 1e3),
+                       effectiveGBps: bytes / (ours.median / 1e3) / 1e9,
+                       floorMs: floor.median, floorGBps: bytes / (floor.median / 1e3) / 1e9,
+                       fractionOfFloor: floor.median / ours.median,
+                       fractionOfTwoPassFloor: floor.median * (twoPass / bytes) / ours.median)
+        if o.gradientRules { (r.clippedMs, r.guardedMs) = (times[2 * names.count + 2 * k].median, times[2 * names.count + 2 * k + 1].median) }
+        r.projections = tallies[k].description
+        results.append(r)
+    }
+    if o.diagnostics {
+        for (k, s) in subjects.enumerated() {
+            s.prepare() /* the diagnosed step's gradients made as the timed steps' were */
+            try printDiagnostics(s.optimizer, s.params, name: names[k], model: model)
+        }
+    }
+    return results
 }
 
 /// One more step with diagnostics on, and what it saw for every tensor.
@@ -288,12 +322,13 @@ if options.listShapes {
     print(String(decoding: try! JSONSerialization.data(withJSONObject: shapes), as: UTF8.self))
     exit(0)
 }
-// Parameters, gradients, up to two state buffers and the floor's four arrays:
-// about 36 bytes per f32 parameter. Refuse what cannot fit rather than crash.
+// Each optimizer's parameters, gradients and up to two state buffers (16
+// bytes per f32 parameter), and a floor's five arrays for each kind of
+// optimizer (40 in all). Refuse what cannot fit rather than crash.
 do {
     let source = options.shapesFile.map { "--shapes \($0)" } ?? "--model \(options.model)"
     let n = try Models.totalCount(shapes, source: source)
-    let (need, o) = n.multipliedReportingOverflow(by: 36)
+    let (need, o) = n.multipliedReportingOverflow(by: 16 * options.optimizers.count + 40)
     if o || UInt64(need) > ProcessInfo.processInfo.physicalMemory {
         fail("\(source): \(n) parameters need about \(o ? "more than Int.max" : "\(need / 1_000_000_000) GB") "
              + "of memory; this machine has \(ProcessInfo.processInfo.physicalMemory / 1_000_000_000) GB")
@@ -312,23 +347,21 @@ if options.idle {
     do { try Idle.run(shapes: shapes, model: model, o: options) } catch { fail("\(error)") }
     exit(0)
 }
-var results: [Result] = []
-do {
-    for name in options.optimizers { results.append(try run(name, shapes: shapes, model: model, o: options)) }
-} catch {
-    fail("\(error)")
-}
+let results: [Result]
+do { results = try run(options.optimizers, shapes: shapes, model: model, o: options) } catch { fail("\(error)") }
 if options.json {
     let enc = JSONEncoder()
     enc.outputFormatting = [.prettyPrinted, .sortedKeys]
     print(String(decoding: try! enc.encode(results), as: UTF8.self))
 } else if let r = results.first {
     print("\(r.model): \(r.parameters) \(r.dtype) parameters in \(r.tensors) tensors\(r.dtype == "f32" ? "" : ", master \(r.master)"); "
-          + "\(r.isa), \(r.threads) threads; median of \(r.steps) steps")
-    print("optimizer  median ms   min ms  Mparam/s  GB/s*  floor ms  floor GB/s*  of floor  of 2-pass**")
+          + "\(r.isa), \(r.threads) threads; \(options.gradients.rawValue) gradients, projection "
+          + (options.ruled ? "by rules (normalised layers .channel, the rest .never)" : "by the paper's test")
+          + "; medians of \(r.steps) steps, the optimizers and their floors taking turns")
+    print("optimizer  median ms (q1-q3)      Mparam/s  GB/s*  floor ms  floor GB/s*  of floor  of 2-pass**")
     for r in results {
         print(r.optimizer.padding(toLength: 9, withPad: " ", startingAt: 0)
-              + String(format: "%11.2f %8.2f %9.0f %6.1f %9.2f %12.1f %8.0f%% %11.0f%%", r.medianMs, r.minMs,
+              + String(format: "%11.2f (%5.2f-%5.2f) %9.0f %6.1f %9.2f %12.1f %8.0f%% %11.0f%%", r.medianMs, r.q1Ms, r.q3Ms,
                        r.paramsPerSecond / 1e6, r.effectiveGBps, r.floorMs, r.floorGBps, 100 * r.fractionOfFloor,
                        100 * r.fractionOfTwoPassFloor))
     }
