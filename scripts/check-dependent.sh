@@ -6,25 +6,40 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# A tagged snapshot of the working tree (committed or not) to depend on.
-mkdir -p "$work/dep" && (cd "$root" && git ls-files --cached --others --exclude-standard | tar -cf - -T - | tar -xf - -C "$work/dep")
-git -C "$work/dep" init -q && git -C "$work/dep" add -A
-git -C "$work/dep" -c user.name=ci -c user.email=ci@localhost commit -qm snapshot
+# A tagged snapshot of the working tree (committed or not) to depend on, in a
+# folder named as the README's examples expect a clone to be.
+dep="$work/swift-adamp"
+mkdir -p "$dep" && (cd "$root" && git ls-files --cached --others --exclude-standard | tar -cf - -T - | tar -xf - -C "$dep")
+git -C "$dep" init -q && git -C "$dep" add -A
+git -C "$dep" -c user.name=ci -c user.email=ci@localhost commit -qm snapshot
 # Tagged as the version the package is (adamp.h's), as a release would be.
 version=$(for part in MAJOR MINOR PATCH; do sed -n "s/^#define ADAMP_VERSION_$part \([0-9]*\)$/\1/p" "$root/CKernels/include/adamp.h"; done | paste -sd.)
-git -C "$work/dep" tag "$version"
+git -C "$dep" tag "$version"
+# The README's first Swift example as a user follows it: its Package.swift
+# (a path dependency on ../swift-adamp) and its program, as written there.
+mkdir -p "$work/trainer/Sources/Trainer"
+readme_swift() { # the n-th swift block after the heading $1
+    awk -v head="$1" -v want="$2" '$0 == head { on = 1 } on && /^```swift/ { n++; code = (n == want); next } code && /^```/ { exit } code' "$root/README.md"
+}
+readme_swift "## Use from Swift" 1 > "$work/trainer/Package.swift"
+readme_swift "## Use from Swift" 2 > "$work/trainer/Sources/Trainer/main.swift"
+grep -q 'path: "../swift-adamp"' "$work/trainer/Package.swift" || { echo "check-dependent: no Package.swift in the README's Use from Swift" >&2; exit 1; }
+out=$(cd "$work/trainer" && swift run -q Trainer)
+[ "$out" = "$(printf '3\n["exp_avg", "exp_avg_sq"]\nunprojected')" ] ||
+    { echo "check-dependent: the README's first Swift example printed:" >&2; echo "$out" >&2; exit 1; }
+echo "dependent package: the README's first Swift example built by path and printed what the README says"
 mkdir -p "$work/app/Sources/app"
 cat > "$work/app/Package.swift" <<SWIFT
 // swift-tools-version:6.0
 import PackageDescription
 let package = Package(
     name: "app",
-    dependencies: [.package(url: "file://$work/dep", from: "$version")],
+    dependencies: [.package(url: "file://$dep", from: "$version")],
     targets: [
-        .executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "dep")]),
-        .executableTarget(name: "sharded", dependencies: [.product(name: "AdamPKit", package: "dep"),
-                                                          .product(name: "AdamPDistributed", package: "dep")]),
-        .executableTarget(name: "mixed", dependencies: [.product(name: "AdamPKit", package: "dep")]),
+        .executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "swift-adamp")]),
+        .executableTarget(name: "sharded", dependencies: [.product(name: "AdamPKit", package: "swift-adamp"),
+                                                          .product(name: "AdamPDistributed", package: "swift-adamp")]),
+        .executableTarget(name: "mixed", dependencies: [.product(name: "AdamPKit", package: "swift-adamp")]),
     ]
 )
 SWIFT

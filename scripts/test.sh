@@ -15,15 +15,23 @@ cd "$(dirname "$0")/.."
 # The sanitizer build and the fuzzer use the Swift toolchain's clang (and lld),
 # which has the libFuzzer and sanitizer runtimes.
 command -v clang >/dev/null 2>&1 || export PATH="$(dirname "$(readlink -f "$(command -v swift)")"):$PATH"
+# Each stage says what it runs and when it began: the whole takes 25-40 minutes.
+n=0 stages=$(grep -c '^stage ' "$0")
+stage() { n=$((n + 1)); printf '\n== [%d/%d %s] %s\n' "$n" "$stages" "$(date +%T)" "$1"; }
+stage "swift test: the Swift tests (fixture replays, every ISA; the longest stage, about 12 minutes)"
 swift test
+stage "make -C CKernels check: the C tests, under each ISA's default, scalar, and an unknown ADAMP_ISA"
 make -s -C CKernels check
 # ADAMP_ISA forces a variant; an unknown name is reported, never fatal.
 ADAMP_ISA=scalar make -s -C CKernels check
 out=$(ADAMP_ISA=no-such-isa make -s -C CKernels check 2>&1)
 echo "$out" | grep "ADAMP_ISA=no-such-isa is not one of" >/dev/null || { echo "ADAMP_ISA: unknown name not reported" >&2; exit 1; }
 echo "$out" | tail -1
+stage "make -C CKernels sanitize: the C tests under ASan and UBSan, every ISA, 1-3 threads"
 make -s -C CKernels sanitize
+stage "check-abi: the C ABI against its releases"
 bash scripts/check-abi.sh
+stage "fuzz_api: the C API fuzzer"
 mkdir -p build
 if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log 2>&1; then
     tail -60 build/fuzz.log
@@ -31,10 +39,17 @@ if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log
     exit 1
 fi
 grep -E '^(Done|stat::new_units_added)' build/fuzz.log
+stage "fuzz-checkpoints: the checkpoint readers' fuzzers"
 bash scripts/fuzz-checkpoints.sh
+stage "check-bench-input: adamp-bench on bad input"
 bash scripts/check-bench-input.sh
+stage "check-demo: adamp-demo as a user runs it"
 bash scripts/check-demo.sh
+stage "check-install: the C library installed and linked from C and C++"
 bash scripts/check-install.sh
+stage "check-python: the PyTorch drop-in installed and tested"
 bash scripts/check-python.sh
+stage "check-mpi: the sharded optimizer on 1-4 ranks"
 bash scripts/check-mpi.sh
+stage "check-dependent: packages that depend on this one, the README's Swift examples"
 bash scripts/check-dependent.sh

@@ -611,9 +611,8 @@ typedef struct adamp_step_options {
                           out of it, their rows holding what they held; nothing
                           else changes, bitwise. For callers that do not read
                           them: a [64, 8] weight's statistics are 1,536 bytes
-                          written beside the 14,336 its step must move, and over
-                          20,000 such weights AdamP's step took 15-18% less
-                          time without them. adamp_step_ex() only; 0 or 1. */
+                          written beside the 14,336 its step must move.
+                          adamp_step_ex() only; 0 or 1. */
     int32_t grad_dtype; /**< the gradients' adamp_dtype, 0 (default): the call's
                           dtype. float64 parameters take float64 gradients; the
                           others take float32, bfloat16 or float16 ones (e.g.

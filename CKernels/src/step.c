@@ -18,9 +18,8 @@
  * rows' statistics are taken in its update, row by row, in one sweep as
  * Adam's (the channel view's |p| is the row's own). (Guessing the test's
  * answer from the last step instead, and redoing the update from a copy of
- * p when the guess was wrong, was exact but no faster on the machine it was
- * measured on: the copy's writes cost what the second read saved. See the
- * branch experiment/speculation.) */
+ * p when the guess was wrong, was exact but no faster: the copy's writes
+ * cost what the second read saved; docs/performance.md.) */
 #include "fp.h"
 #include <math.h>
 #include "step.h"

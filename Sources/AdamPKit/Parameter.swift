@@ -184,8 +184,8 @@ public final class Parameter<Scalar: AdamPScalar> {
         return g
     }
 
-    /// The pointer the kernels read, or nil for no gradient. Callers check
-    /// `gradientMismatch` first.
+    /// The pointer the kernels read, or nil for no gradient (or one of the
+    /// wrong count, which the step refuses first: `gradientSlot.mismatched`).
     var gradientPointer: UnsafePointer<Scalar>? {
         switch gradient {
         case .owned: return UnsafePointer(ownedGradient)

@@ -100,7 +100,7 @@ extension Optimizer {
     }
 
     /// Every fixture through every kernel variant this machine has.
-    @Test(arguments: files, KernelISA.allCases.filter { $0 != .auto && $0.isSupported })
+    @Test(arguments: files, testedISAs)
     func replay(file: String, isa: KernelISA) throws {
         let fixture = try Safetensors(contentsOf: Fixtures.directory.appendingPathComponent(file))
         let options = KernelOptions(isa: isa)
@@ -115,7 +115,7 @@ extension Optimizer {
     /// element-wise ops only, rounded as PyTorch rounds them (with its fused
     /// multiply-adds), so they replay bitwise; projected ones differ by the
     /// rounding of sums.
-    @Test(arguments: files.filter { $0.hasPrefix("sgdp") }, KernelISA.allCases.filter { $0 != .auto && $0.isSupported })
+    @Test(arguments: files.filter { $0.hasPrefix("sgdp") }, testedISAs)
     func sgdpUnprojectedReplaysBitwise(file: String, isa: KernelISA) throws {
         let fixture = try Safetensors(contentsOf: Fixtures.directory.appendingPathComponent(file))
         let options = KernelOptions(isa: isa), at = "\(file) [\(isa)]"
@@ -130,7 +130,7 @@ extension Optimizer {
     /// rounded as PyTorch rounds it, so it replays bitwise. (Adam cannot:
     /// PyTorch's CPU sqrt is not correctly rounded, about 1 element in 5 in
     /// float32 differs by an ulp from IEEE sqrt.)
-    @Test(arguments: files.filter { $0.hasPrefix("torch_sgd") }, KernelISA.allCases.filter { $0 != .auto && $0.isSupported })
+    @Test(arguments: files.filter { $0.hasPrefix("torch_sgd") }, testedISAs)
     func sgdReplaysBitwise(file: String, isa: KernelISA) throws {
         let fixture = try Safetensors(contentsOf: Fixtures.directory.appendingPathComponent(file))
         #expect(fixture.metadata["dtype"] == "float32")

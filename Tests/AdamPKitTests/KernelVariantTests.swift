@@ -1,8 +1,9 @@
 import Testing
 import AdamPKit
+import FixtureSupport
 
 /// Every ISA this machine has, other than the scalar reference.
-let fastISAs = KernelISA.allCases.filter { $0 != .auto && $0 != .scalar && $0.isSupported }
+let fastISAs = testedISAs.filter { $0 != .scalar }
 
 /// Widths 1 through 33 cover, for every variant (4 to 16 lanes), lengths
 /// below a tile, a tile, and tiles plus a tail; then a few wider rows; and

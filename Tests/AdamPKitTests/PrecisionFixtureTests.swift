@@ -16,7 +16,7 @@ import FixtureSupport
         .appendingPathComponent("Fixtures/precision")
     static let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
         .filter { $0.hasSuffix(".safetensors") }.sorted()
-    static let isas = KernelISA.allCases.filter { $0 != .auto && $0.isSupported }
+    static let isas = testedISAs
 
     @Test func fixturesArePresent() {
         #expect(Self.files.count >= 20, "found \(Self.files.count) in \(Self.directory.path)")

@@ -1,10 +1,10 @@
 import Testing
 import AdamPKit
 
-/// The API as the project's issue writes it, verbatim: it must compile and
-/// behave as its comments say.
-@Suite struct IssueAPITests {
-    @Test func issueSnippetWorksAsWritten() throws {
+/// The first use of the API, as a user writes it: it must compile and behave
+/// as its comments say.
+@Suite struct FirstUseTests {
+    @Test func firstUseWorksAsWritten() throws {
         let initial = (0..<(16 * 8 * 3 * 3)).map { Float($0 % 7) - 3 }
         let gradient: [Float]? = initial.map { $0 * 0.01 + 0.001 }
         let w = try Parameter<Float>(shape: [16, 8, 3, 3], values: initial) // throws if counts differ
