@@ -43,16 +43,15 @@ let package = Package(
     ]
 )
 SWIFT
-# The README's example of the sharded optimizer, as it is written there.
+# The sharded optimizer's example (docs/distributed.md), as it is written there.
 mkdir -p "$work/app/Sources/sharded"
-awk '/^## Training across processes/ { on = 1 } on && /^```swift/ { code = 1; next } code && /^```/ { exit } code' \
-    "$root/README.md" > "$work/app/Sources/sharded/main.swift"
-grep -q ShardedOptimizer "$work/app/Sources/sharded/main.swift" || { echo "check-dependent: no example in the README" >&2; exit 1; }
-# And its mixed-precision example.
+first_swift() { awk '/^```swift/ { code = 1; next } code && /^```/ { exit } code' "$1"; }
+first_swift "$root/docs/distributed.md" > "$work/app/Sources/sharded/main.swift"
+grep -q ShardedOptimizer "$work/app/Sources/sharded/main.swift" || { echo "check-dependent: no example in docs/distributed.md" >&2; exit 1; }
+# And the mixed-precision one (docs/mixed-precision.md).
 mkdir -p "$work/app/Sources/mixed"
-awk '/^## Mixed precision/ { on = 1 } on && /^```swift/ { code = 1; next } code && /^```/ { exit } code' \
-    "$root/README.md" > "$work/app/Sources/mixed/main.swift"
-grep -q "masterWeights: .split" "$work/app/Sources/mixed/main.swift" || { echo "check-dependent: no mixed-precision example in the README" >&2; exit 1; }
+first_swift "$root/docs/mixed-precision.md" > "$work/app/Sources/mixed/main.swift"
+grep -q "masterWeights: .split" "$work/app/Sources/mixed/main.swift" || { echo "check-dependent: no example in docs/mixed-precision.md" >&2; exit 1; }
 cat > "$work/app/Sources/app/main.swift" <<'SWIFT'
 import AdamPKit
 let w = try Parameter<Float>(shape: [2, 2], values: [1, 0, 0, 1])
@@ -69,8 +68,8 @@ print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
 (cd "$work/app" && rm -f opt.safetensors && swift run -q mixed && grep -q master_trail opt.safetensors) ||
-    { echo "check-dependent: the README's mixed-precision example did not save its split master" >&2; exit 1; }
-echo "dependent package: the README's mixed-precision example stepped and saved"
+    { echo "check-dependent: docs/mixed-precision.md's example did not save its split master" >&2; exit 1; }
+echo "dependent package: docs/mixed-precision.md's example stepped and saved"
 # A package that uses AdamPKit alone neither compiles nor links anything of
 # MPI or OpenBLAS (built alone, in a build folder of its own).
 (cd "$work/app" && swift build -q --product app --scratch-path "$work/bare")
@@ -85,8 +84,8 @@ mpi=(mpirun --oversubscribe --timeout 120)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 out=$(cd "$work/app" && "${mpi[@]}" -np 2 "$bin/sharded")
 [ "$(grep -c "^rank [01] of 2: " <<<"$out")" -eq 2 ] && [ -s "$work/app/optimizer.safetensors" ] ||
-    { echo "check-dependent: the README's sharded example:" >&2; echo "$out" >&2; exit 1; }
-echo "dependent package: the README's sharded example ran on 2 ranks: $(head -1 <<<"$out")"
+    { echo "check-dependent: docs/distributed.md's example:" >&2; echo "$out" >&2; exit 1; }
+echo "dependent package: docs/distributed.md's example ran on 2 ranks: $(head -1 <<<"$out")"
 
 # The threading rule (Sources/AdamPKit/Concurrency.swift) as Swift 6's checker
 # enforces it for a dependent: stepping one optimizer from a detached task
