@@ -53,3 +53,5 @@ stage "check-mpi: the sharded optimizer on 1-4 ranks"
 bash scripts/check-mpi.sh
 stage "check-dependent: packages that depend on this one, the README's Swift examples"
 bash scripts/check-dependent.sh
+stage "build-docs: the DocC reference of AdamPKit and AdamPDistributed, no warning"
+bash scripts/build-docs.sh

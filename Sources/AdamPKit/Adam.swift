@@ -119,8 +119,13 @@ public final class AdamOptimizer<Scalar: AdamPScalar, WeightDecay: AdamWeightDec
     ///
     /// - Parameters:
     ///   - groups: The groups; a field a group leaves nil takes the value given here.
-    ///   - learningRate, betas, eps, weightDecay, amsgrad, maximize: The
-    ///     defaults of every group, as in `init(parameters:…)`.
+    ///   - learningRate: The default of every group, as in `init(parameters:…)`.
+    ///   - betas: The default of every group, as in `init(parameters:…)`.
+    ///   - eps: The default of every group, as in `init(parameters:…)`.
+    ///   - weightDecay: The default of every group, as in `init(parameters:…)`.
+    ///   - amsgrad: The default of every group, as in `init(parameters:…)`.
+    ///   - maximize: The default of every group, as in `init(parameters:…)`.
+    ///   - masterWeights: How 16-bit parameters keep their exact value (see `init(parameters:…)`).
     /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
     ///
     /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAM` (`ADAMP_ALGO_ADAMW`).
@@ -140,8 +145,12 @@ extension ParameterGroup {
     ///
     /// - Parameters:
     ///   - parameters: The group's parameters.
-    ///   - learningRate, betas, eps, weightDecay, amsgrad, maximize: The group's
-    ///     own values (see `Adam.init(parameters:…)`); nil takes the optimizer's.
+    ///   - learningRate: The group's own value (nil: the optimizer's).
+    ///   - betas: The group's own value (nil: the optimizer's).
+    ///   - eps: The group's own value (nil: the optimizer's).
+    ///   - weightDecay: The group's own value (nil: the optimizer's).
+    ///   - amsgrad: The group's own value (nil: the optimizer's).
+    ///   - maximize: The group's own value (nil: the optimizer's).
     public init<WeightDecay>(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
                              eps: Double? = nil, weightDecay: Double? = nil, amsgrad: Bool? = nil, maximize: Bool? = nil)
         where Hyperparameters == AdamHyperparameters<WeightDecay> {

@@ -89,8 +89,14 @@ public final class AdamP<Scalar: AdamPScalar>: CoreBacked {
     ///
     /// - Parameters:
     ///   - groups: The groups; a field a group leaves nil takes the value given here.
-    ///   - learningRate, betas, eps, weightDecay, delta, wdRatio, nesterov: The
-    ///     defaults of every group, as in `init(parameters:…)`.
+    ///   - learningRate: The default of every group, as in `init(parameters:…)`.
+    ///   - betas: The default of every group, as in `init(parameters:…)`.
+    ///   - eps: The default of every group, as in `init(parameters:…)`.
+    ///   - weightDecay: The default of every group, as in `init(parameters:…)`.
+    ///   - delta: The default of every group, as in `init(parameters:…)`.
+    ///   - wdRatio: The default of every group, as in `init(parameters:…)`.
+    ///   - nesterov: The default of every group, as in `init(parameters:…)`.
+    ///   - masterWeights: How 16-bit parameters keep their exact value (see `init(parameters:…)`).
     /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
     ///
     /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_ADAMP`.
@@ -110,8 +116,13 @@ extension ParameterGroup {
     ///
     /// - Parameters:
     ///   - parameters: The group's parameters.
-    ///   - learningRate, betas, eps, weightDecay, delta, wdRatio, nesterov: The
-    ///     group's own values (see `AdamP.init(parameters:…)`); nil takes the optimizer's.
+    ///   - learningRate: The group's own value (nil: the optimizer's).
+    ///   - betas: The group's own value (nil: the optimizer's).
+    ///   - eps: The group's own value (nil: the optimizer's).
+    ///   - weightDecay: The group's own value (nil: the optimizer's).
+    ///   - delta: The group's own value (nil: the optimizer's).
+    ///   - wdRatio: The group's own value (nil: the optimizer's).
+    ///   - nesterov: The group's own value (nil: the optimizer's).
     ///   - projection: Which of the group's parameters are projected (nil: `.auto`, the paper's test).
     public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, betas: (Double, Double)? = nil,
                 eps: Double? = nil, weightDecay: Double? = nil, delta: Double? = nil, wdRatio: Double? = nil,

@@ -70,8 +70,13 @@ public final class SGD<Scalar: AdamPScalar>: CoreBacked {
     ///
     /// - Parameters:
     ///   - groups: The groups; a field a group leaves nil takes the value given here.
-    ///   - learningRate, momentum, dampening, weightDecay, nesterov, maximize: The
-    ///     defaults of every group, as in `init(parameters:…)`.
+    ///   - learningRate: The default of every group, as in `init(parameters:…)`.
+    ///   - momentum: The default of every group, as in `init(parameters:…)`.
+    ///   - dampening: The default of every group, as in `init(parameters:…)`.
+    ///   - weightDecay: The default of every group, as in `init(parameters:…)`.
+    ///   - nesterov: The default of every group, as in `init(parameters:…)`.
+    ///   - maximize: The default of every group, as in `init(parameters:…)`.
+    ///   - masterWeights: How 16-bit parameters keep their exact value (see `init(parameters:…)`).
     /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
     ///
     /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_SGD`.
@@ -91,8 +96,12 @@ extension ParameterGroup {
     ///
     /// - Parameters:
     ///   - parameters: The group's parameters.
-    ///   - learningRate, momentum, dampening, weightDecay, nesterov, maximize: The
-    ///     group's own values (see `SGD.init(parameters:…)`); nil takes the optimizer's.
+    ///   - learningRate: The group's own value (nil: the optimizer's).
+    ///   - momentum: The group's own value (nil: the optimizer's).
+    ///   - dampening: The group's own value (nil: the optimizer's).
+    ///   - weightDecay: The group's own value (nil: the optimizer's).
+    ///   - nesterov: The group's own value (nil: the optimizer's).
+    ///   - maximize: The group's own value (nil: the optimizer's).
     public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
                 dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil,
                 maximize: Bool? = nil) where Hyperparameters == SGD<Scalar>.Hyperparameters {

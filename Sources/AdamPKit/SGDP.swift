@@ -89,8 +89,15 @@ public final class SGDP<Scalar: AdamPScalar>: CoreBacked {
     ///
     /// - Parameters:
     ///   - groups: The groups; a field a group leaves nil takes the value given here.
-    ///   - learningRate, momentum, dampening, weightDecay, nesterov, eps, delta, wdRatio:
-    ///     The defaults of every group, as in `init(parameters:…)`.
+    ///   - learningRate: The default of every group, as in `init(parameters:…)`.
+    ///   - momentum: The default of every group, as in `init(parameters:…)`.
+    ///   - dampening: The default of every group, as in `init(parameters:…)`.
+    ///   - weightDecay: The default of every group, as in `init(parameters:…)`.
+    ///   - nesterov: The default of every group, as in `init(parameters:…)`.
+    ///   - eps: The default of every group, as in `init(parameters:…)`.
+    ///   - delta: The default of every group, as in `init(parameters:…)`.
+    ///   - wdRatio: The default of every group, as in `init(parameters:…)`.
+    ///   - masterWeights: How 16-bit parameters keep their exact value (see `init(parameters:…)`).
     /// - Throws: As `init(parameters:…)`; `group` in the error names the group.
     ///
     /// The corresponding C function is `adamp_step` with `ADAMP_ALGO_SGDP`.
@@ -112,8 +119,14 @@ extension ParameterGroup {
     ///
     /// - Parameters:
     ///   - parameters: The group's parameters.
-    ///   - learningRate, momentum, dampening, weightDecay, nesterov, eps, delta, wdRatio:
-    ///     The group's own values (see `SGDP.init(parameters:…)`); nil takes the optimizer's.
+    ///   - learningRate: The group's own value (nil: the optimizer's).
+    ///   - momentum: The group's own value (nil: the optimizer's).
+    ///   - dampening: The group's own value (nil: the optimizer's).
+    ///   - weightDecay: The group's own value (nil: the optimizer's).
+    ///   - nesterov: The group's own value (nil: the optimizer's).
+    ///   - eps: The group's own value (nil: the optimizer's).
+    ///   - delta: The group's own value (nil: the optimizer's).
+    ///   - wdRatio: The group's own value (nil: the optimizer's).
     ///   - projection: Which of the group's parameters are projected (nil: `.auto`, the paper's test).
     public init(parameters: [Parameter<Scalar>], learningRate: Double? = nil, momentum: Double? = nil,
                 dampening: Double? = nil, weightDecay: Double? = nil, nesterov: Bool? = nil, eps: Double? = nil,

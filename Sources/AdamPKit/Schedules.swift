@@ -144,7 +144,8 @@ public final class OneCycleLR: ClosedFormSchedule {
     ///   - finalDivFactor: The final rate is the start rate over this, > 0 (default 1e4).
     ///   - cycleMomentum: Move momentum against the rate (default true, as
     ///     PyTorch); needs an optimizer with β₁ or momentum.
-    ///   - baseMomentum, maxMomentum: Its range, in [0, 1) (defaults 0.85, 0.95).
+    ///   - baseMomentum: The least momentum (or β₁), in [0, 1) (default 0.85).
+    ///   - maxMomentum: The most, in [0, 1) (default 0.95).
     ///   - threePhase: PyTorch's three-phase variant (default false).
     /// - Throws: `OptimizerError.invalidArgument` naming the argument; nothing is changed.
     public init(optimizer: any Optimizer, maxLR: [Double], totalSteps: Int, pctStart: Double = 0.3,
