@@ -7,6 +7,17 @@
 # exist, an undocumented parameter) fails it. --core: AdamPKit alone (no MPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# An article's examples are copies of the README's and docs/' (which the
+# tests build and run): each must be one of them, as written there.
+python3 - <<'PY'
+import glob, re, sys
+block = re.compile(r"```swift\n(.*?)```", re.S)
+known = {b for f in ["README.md"] + glob.glob("docs/*.md") for b in block.findall(open(f).read())}
+stale = [(f, b.splitlines()[0]) for f in glob.glob("Sources/**/*.docc/*.md", recursive=True) + glob.glob("Distributed/**/*.docc/*.md", recursive=True)
+         for b in block.findall(open(f).read()) if b not in known]
+for f, first in stale: print(f"build-docs: {f}: an example that is not the README's or docs/' (first line: {first})", file=sys.stderr)
+sys.exit(1 if stale else 0)
+PY
 modules=(AdamPKit AdamPDistributed)
 [ "${1:-}" = "--core" ] && modules=(AdamPKit)
 docc=$(command -v docc || echo "$(dirname "$(readlink -f "$(command -v swift)")")/docc")

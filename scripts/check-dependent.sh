@@ -40,6 +40,8 @@ let package = Package(
         .executableTarget(name: "sharded", dependencies: [.product(name: "AdamPKit", package: "swift-adamp"),
                                                           .product(name: "AdamPDistributed", package: "swift-adamp")]),
         .executableTarget(name: "mixed", dependencies: [.product(name: "AdamPKit", package: "swift-adamp")]),
+        .executableTarget(name: "loop", dependencies: [.product(name: "AdamPKit", package: "swift-adamp")]),
+        .executableTarget(name: "checkpoints", dependencies: [.product(name: "AdamPKit", package: "swift-adamp")]),
     ]
 )
 SWIFT
@@ -52,6 +54,12 @@ grep -q ShardedOptimizer "$work/app/Sources/sharded/main.swift" || { echo "check
 mkdir -p "$work/app/Sources/mixed"
 first_swift "$root/docs/mixed-precision.md" > "$work/app/Sources/mixed/main.swift"
 grep -q "masterWeights: .split" "$work/app/Sources/mixed/main.swift" || { echo "check-dependent: no example in docs/mixed-precision.md" >&2; exit 1; }
+# And those of the training loop and of checkpoints.
+for t in loop:training-loop checkpoints:checkpoints; do
+    mkdir -p "$work/app/Sources/${t%%:*}"
+    first_swift "$root/docs/${t#*:}.md" > "$work/app/Sources/${t%%:*}/main.swift"
+    grep -q "import AdamPKit" "$work/app/Sources/${t%%:*}/main.swift" || { echo "check-dependent: no example in docs/${t#*:}.md" >&2; exit 1; }
+done
 cat > "$work/app/Sources/app/main.swift" <<'SWIFT'
 import AdamPKit
 let w = try Parameter<Float>(shape: [2, 2], values: [1, 0, 0, 1])
@@ -70,6 +78,10 @@ SWIFT
 (cd "$work/app" && rm -f opt.safetensors && swift run -q mixed && grep -q master_trail opt.safetensors) ||
     { echo "check-dependent: docs/mixed-precision.md's example did not save its split master" >&2; exit 1; }
 echo "dependent package: docs/mixed-precision.md's example stepped and saved"
+(cd "$work/app" && swift run -q loop >/dev/null) || { echo "check-dependent: docs/training-loop.md's example failed" >&2; exit 1; }
+(cd "$work/app" && rm -rf run && swift run -q checkpoints >/dev/null && swift run -q checkpoints >/dev/null && [ -s run/optimizer.safetensors ]) ||
+    { echo "check-dependent: docs/checkpoints.md's example did not save and resume" >&2; exit 1; }
+echo "dependent package: docs/training-loop.md's and docs/checkpoints.md's examples ran (the second run resuming)"
 # A package that uses AdamPKit alone neither compiles nor links anything of
 # MPI or OpenBLAS (built alone, in a build folder of its own).
 (cd "$work/app" && swift build -q --product app --scratch-path "$work/bare")
