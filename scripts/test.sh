@@ -18,7 +18,7 @@ command -v clang >/dev/null 2>&1 || export PATH="$(dirname "$(readlink -f "$(com
 # Each stage says what it runs and when it began: the whole takes 25-40 minutes.
 n=0 stages=$(grep -c '^stage ' "$0")
 stage() { n=$((n + 1)); printf '\n== [%d/%d %s] %s\n' "$n" "$stages" "$(date +%T)" "$1"; }
-stage "swift test: the Swift tests (fixture replays, every ISA; the longest stage, about 12 minutes)"
+stage "swift test: the Swift tests (fixture replays, every ISA)"
 swift test
 stage "make -C CKernels check: the C tests, under each ISA's default, scalar, and an unknown ADAMP_ISA"
 make -s -C CKernels check
