@@ -18,11 +18,11 @@ git -C "$dep" tag "$version"
 # The README's first Swift example as a user follows it: its Package.swift
 # (a path dependency on ../swift-adamp) and its program, as written there.
 mkdir -p "$work/trainer/Sources/Trainer"
-readme_swift() { # the n-th swift block after the heading $1
-    awk -v head="$1" -v want="$2" '$0 == head { on = 1 } on && /^```swift/ { n++; code = (n == want); next } code && /^```/ { exit } code' "$root/README.md"
+swift_block() { # file n [heading]: the n-th ```swift block of the file (after the heading line, if given)
+    awk -v want="$2" -v head="${3:-}" 'head == "" || $0 == head { on = 1 } on && /^```swift/ { n++; code = (n == want); next } code && /^```/ { exit } code' "$1"
 }
-readme_swift "## Use from Swift" 1 > "$work/trainer/Package.swift"
-readme_swift "## Use from Swift" 2 > "$work/trainer/Sources/Trainer/main.swift"
+swift_block "$root/README.md" 1 "## Use from Swift" > "$work/trainer/Package.swift"
+swift_block "$root/README.md" 2 "## Use from Swift" > "$work/trainer/Sources/Trainer/main.swift"
 grep -q 'path: "../swift-adamp"' "$work/trainer/Package.swift" || { echo "check-dependent: no Package.swift in the README's Use from Swift" >&2; exit 1; }
 out=$(cd "$work/trainer" && swift run -q Trainer)
 [ "$out" = "$(printf '3\n["exp_avg", "exp_avg_sq"]\nunprojected')" ] ||
@@ -47,17 +47,16 @@ let package = Package(
 SWIFT
 # The sharded optimizer's example (docs/distributed.md), as it is written there.
 mkdir -p "$work/app/Sources/sharded"
-first_swift() { awk '/^```swift/ { code = 1; next } code && /^```/ { exit } code' "$1"; }
-first_swift "$root/docs/distributed.md" > "$work/app/Sources/sharded/main.swift"
+swift_block "$root/docs/distributed.md" 1 > "$work/app/Sources/sharded/main.swift"
 grep -q ShardedOptimizer "$work/app/Sources/sharded/main.swift" || { echo "check-dependent: no example in docs/distributed.md" >&2; exit 1; }
 # And the mixed-precision one (docs/mixed-precision.md).
 mkdir -p "$work/app/Sources/mixed"
-first_swift "$root/docs/mixed-precision.md" > "$work/app/Sources/mixed/main.swift"
+swift_block "$root/docs/mixed-precision.md" 1 > "$work/app/Sources/mixed/main.swift"
 grep -q "masterWeights: .split" "$work/app/Sources/mixed/main.swift" || { echo "check-dependent: no example in docs/mixed-precision.md" >&2; exit 1; }
 # And those of the training loop and of checkpoints.
 for t in loop:training-loop checkpoints:checkpoints; do
     mkdir -p "$work/app/Sources/${t%%:*}"
-    first_swift "$root/docs/${t#*:}.md" > "$work/app/Sources/${t%%:*}/main.swift"
+    swift_block "$root/docs/${t#*:}.md" 1 > "$work/app/Sources/${t%%:*}/main.swift"
     grep -q "import AdamPKit" "$work/app/Sources/${t%%:*}/main.swift" || { echo "check-dependent: no example in docs/${t#*:}.md" >&2; exit 1; }
 done
 cat > "$work/app/Sources/app/main.swift" <<'SWIFT'

@@ -216,9 +216,12 @@ final class FloorBuffers {
 }
 
 extension Options {
+    /// Bytes of one parameter element of --dtype.
+    var parameterSize: Int { dtype == "f32" ? 4 : 2 }
+
     /// The floor's mode (stream.h) and bytes per parameter of `spec` as these options store it.
     func floor(_ spec: Benchmarked) -> (mode: Int32, bytes: Double) {
-        let size = dtype == "f32" ? 4 : 2
+        let size = parameterSize
         let mode: Int32 = size == 4 ? 0 : master == .off ? Int32(STREAM_OFF) : master == .float32 ? Int32(STREAM_MASTER)
             : Int32(STREAM_SPLIT)
         return (mode, spec.bytes(parameterSize: size, master: master))
@@ -266,10 +269,9 @@ func run<S: AdamPScalar>(_: S.Type, _ names: [String], shapes: [[Int]], model: S
     var results: [Result] = []
     for (k, name) in names.enumerated() {
         let (ours, floor) = (times[2 * k], times[2 * k + 1])
-        let (mode, bytesPerParameter) = o.floor(specs[k])
-        _ = mode
+        let bytesPerParameter = o.floor(specs[k]).bytes
         let bytes = Double(n) * bytesPerParameter
-        let twoPass = bytes + Double(tested) * specs[k].rereadBytes(parameterSize: o.dtype == "f32" ? 4 : 2, master: o.master)
+        let twoPass = bytes + Double(tested) * specs[k].rereadBytes(parameterSize: o.parameterSize, master: o.master)
         var r = Result(optimizer: name, model: model, isa: isa.rawValue, dtype: o.dtype, master: o.master.name,
                        threads: threads, parameters: n, tensors: shapes.count, steps: o.steps,
                        bytesPerParameter: bytesPerParameter, medianMs: ours.median, minMs: ours.min, q1Ms: ours.q1,

@@ -1,7 +1,7 @@
 /* kernels_bench: every micro-kernel of every ISA and storage, one thread, in
  * ns per element, with its data hot in L2 and streaming from memory, beside
- * this machine's measured roofline (one core's read, write and copy
- * bandwidth, and its vector FMA rate). The end-to-end numbers are
+ * this machine's measured roofline (one core's read, write and
+ * read-modify-write bandwidth, and its vector FMA rate). The end-to-end numbers are
  * adamp-bench's; this is where a slow step is taken apart: a kernel whose
  * streaming time is its bytes over the read bandwidth is at its floor, one
  * whose hot time is near its streaming time is bound by its arithmetic.
@@ -22,6 +22,7 @@
 #include <time.h>
 #include "convert.h"
 #include "dispatch.h"
+#include "step.h"
 
 /* The storages measured: parameter dtype, master, gradient (the parameter's). */
 static const struct {
@@ -34,17 +35,22 @@ static const struct {
     {"split", ADAMP_BF16, ADAMP_MASTER_SPLIT}, {"f64", ADAMP_F64, ADAMP_MASTER_OFF},
 };
 
-/* Bytes per element of each buffer as the kernels move them. */
+/* Bytes per element of each buffer as the kernels move them, from the
+ * library's own sizes (step.h). */
 typedef struct {
-    size_t pr, pw, g, s; /* the parameter read and written (with its master or trail), gradient, a state */
-    int exact;           /* state stored as computed (storage.h STATE_EXACT) */
+    size_t p, p2;  /* the kernels' p (a float32 master, or the parameter) and its other half (adamp_seg) */
+    size_t pr, pw; /* the parameter read and written, its master or trail included */
+    size_t g, s;   /* the gradient, a state buffer */
+    int exact;     /* state stored as computed (storage.h STATE_EXACT) */
 } sizes;
 
 static sizes sizes_of(adamp_dtype dtype, int master) {
-    const size_t e = dtype == ADAMP_F64 ? 8 : dtype == ADAMP_F32 ? 4 : 2;
-    if (master == ADAMP_MASTER_FLOAT32) return (sizes){4, 4 + e, e, 4, 1};
-    if (master == ADAMP_MASTER_SPLIT) return (sizes){4, 4, e, 4, 1};
-    return (sizes){e, e, e, e, e >= 4};
+    const adamp_storage st = {dtype, dtype, master, NULL};
+    const adamp_sizes z = adamp_sizes_of(&st);
+    /* a float32 master is read and written, the 16-bit parameter only written */
+    const int f32_master = master == ADAMP_MASTER_FLOAT32;
+    const size_t p = f32_master ? z.master : z.param, p2 = f32_master ? z.param : z.master;
+    return (sizes){p, p2, f32_master ? p : p + p2, p + p2, z.grad, z.state, z.state == z.arithmetic};
 }
 
 enum { ROWSTATS, GRADSTATS, UPDATE, MOMENTS_DOT, APPLY_PROJECTION, UPDATE_STATS, MOMENTS_DOT_STATS, MOMENTS_DOT_KEEP,
@@ -110,10 +116,10 @@ static data make(size_t n, size_t cols, adamp_dtype dtype, int master, int ns) {
     const adamp_dtype state = master ? ADAMP_F32 : dtype;
     data d = {{0}, {0}, NULL, NULL, n, cols};
     /* With a float32 master the kernels' p is the master, p2 the 16-bit
-     * parameter; split, p is the bfloat16 parameter and p2 its trail. */
-    if (master == ADAMP_MASTER_FLOAT32) d.bufs[0] = filled(n, 4, ADAMP_F32, 0, 1), d.bufs[1] = filled(n, 2, dtype, 0, 1);
-    else if (master == ADAMP_MASTER_SPLIT) d.bufs[0] = filled(n, 2, dtype, 0, 1), d.bufs[1] = calloc(n, 2);
-    else d.bufs[0] = filled(n, z.g, dtype, 0, 1);
+     * parameter; split, p is the bfloat16 parameter and p2 its trail (zero). */
+    d.bufs[0] = filled(n, z.p, master == ADAMP_MASTER_FLOAT32 ? ADAMP_F32 : dtype, 0, 1);
+    if (master == ADAMP_MASTER_FLOAT32) d.bufs[1] = filled(n, z.p2, dtype, 0, 1);
+    else if (master == ADAMP_MASTER_SPLIT) d.bufs[1] = calloc(n, z.p2);
     d.bufs[2] = filled(n, z.g, dtype, 0, 2);
     for (int k = 0; k < ns; k++) d.bufs[3 + k] = filled(n, z.s, state, k == 1, 3 + k);
     d.seg.p = d.bufs[0], d.seg.p2 = d.bufs[1], d.seg.g = d.bufs[2];
@@ -130,11 +136,11 @@ static void release(data *d) {
 }
 
 /* The segment of row r. */
-static adamp_seg row(const data *d, size_t r, const sizes *z, int master) {
+static adamp_seg row(const data *d, size_t r, const sizes *z) {
     adamp_seg s = d->seg;
     const size_t e = r * d->cols;
-    s.p = (char *)s.p + e * (master == ADAMP_MASTER_SPLIT ? 2 : z->pr);
-    if (s.p2) s.p2 = (char *)s.p2 + e * 2;
+    s.p = (char *)s.p + e * z->p;
+    if (s.p2) s.p2 = (char *)s.p2 + e * z->p2;
     s.g = (const char *)s.g + e * z->g;
     for (int k = 0; k < ADAMP_MAX_STATES; k++)
         if (s.s[k]) s.s[k] = (char *)s.s[k] + e * z->s;
@@ -143,7 +149,7 @@ static adamp_seg row(const data *d, size_t r, const sizes *z, int master) {
 
 /* One pass of kernel k over all of d, row by row where it takes rows. */
 static void pass(int k, const adamp_kernels *K, adamp_algorithm algo, const data *d, const adamp_consts *c,
-                 const sizes *z, int master) {
+                 const sizes *z) {
     const adamp_algo_kernels *a = &K->algo[algo];
     const size_t rows = d->n / d->cols;
     volatile double sink = 0;
@@ -152,7 +158,7 @@ static void pass(int k, const adamp_kernels *K, adamp_algorithm algo, const data
     if (k == UPDATE) { a->update(d->n, &d->seg, c); return; }
     if (k == APPLY_PROJECTION && algo == ADAMP_ALGO_SGDP) { a->apply_projection(d->n, &d->seg, c, 30, 1e-3); return; }
     for (size_t r = 0; r < rows; r++) {
-        const adamp_seg s = row(d, r, z, master);
+        const adamp_seg s = row(d, r, z);
         double out[3];
         switch (k) {
         case MOMENTS_DOT: sink += a->moments_dot(d->cols, &s, c, 30); break;
@@ -183,12 +189,12 @@ static int has(int k, const adamp_algo_kernels *a) {
  * cost with nothing else in the way), or the median (streaming, where the
  * memory's speed drifts and the least would flatter). */
 static double ns_per_elem(int k, const adamp_kernels *K, adamp_algorithm algo, const data *d, const adamp_consts *c,
-                          const sizes *z, int master, int reps, int trials) {
+                          const sizes *z, int reps, int trials) {
     double t[9];
-    pass(k, K, algo, d, c, z, master); /* warm */
+    pass(k, K, algo, d, c, z); /* warm */
     for (int i = 0; i < trials; i++) {
         const double t0 = now();
-        for (int r = 0; r < reps; r++) pass(k, K, algo, d, c, z, master);
+        for (int r = 0; r < reps; r++) pass(k, K, algo, d, c, z);
         t[i] = (now() - t0) / reps / d->n * 1e9;
     }
     for (int i = 1; i < trials; i++) /* insertion sort */
@@ -254,8 +260,8 @@ int main(int argc, char **argv) {
                 for (int k = 0; k <= APPLY_KEPT; k++) {
                     if (!has(k, &K->algo[algo]) || ((k == ROWSTATS || k == GRADSTATS) && algo != ADAMP_ALGO_ADAMP)) continue;
                     if (only_kernel && !strstr(KERNEL_NAMES[k], only_kernel)) continue;
-                    const double th = ns_per_elem(k, K, algo, &h, &c, &z, master, hot_reps, trials);
-                    const double tm = ns_per_elem(k, K, algo, &m, &c, &z, master, 1, trials);
+                    const double th = ns_per_elem(k, K, algo, &h, &c, &z, hot_reps, trials);
+                    const double tm = ns_per_elem(k, K, algo, &m, &c, &z, 1, trials);
                     const traffic b = bytes_of(k, algo, ns, z);
                     /* a kernel that writes moves its bytes as the read-modify-write loop does */
                     const double floor = quick ? 0 : b.w ? (b.r + b.w) / rf.rmw : b.r / rf.read;

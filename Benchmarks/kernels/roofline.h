@@ -29,32 +29,24 @@ __attribute__((target("avx2"))) static float read_sum_avx2(const float *a, const
     return out[0] + out[7];
 }
 
-__attribute__((target("avx2,fma"))) static float fma_avx2(long iters) {
-    __m256 x[12];
-    const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    for (int j = 0; j < 12; j++) x[j] = _mm256_set1_ps((float)j);
-    for (long i = 0; i < iters; i++)
-#pragma GCC unroll 12
-        for (int j = 0; j < 12; j++) x[j] = _mm256_fmadd_ps(x[j], b, c);
-    for (int j = 1; j < 12; j++) x[0] = _mm256_add_ps(x[0], x[j]);
-    return _mm256_cvtss_f32(x[0]);
-}
-
 __attribute__((target("avx2"))) static void write_avx2(float *a, float *b, size_t n, float x) {
     const __m256 v = _mm256_set1_ps(x);
     for (size_t i = 0; i + 8 <= n; i += 8) _mm256_store_ps(a + i, v), _mm256_store_ps(b + i, v);
 }
 
-__attribute__((target("avx512f"))) static float fma_avx512(long iters) {
-    __m512 x[12];
-    const __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-    for (int j = 0; j < 12; j++) x[j] = _mm512_set1_ps((float)j);
-    for (long i = 0; i < iters; i++)
-#pragma GCC unroll 12
-        for (int j = 0; j < 12; j++) x[j] = _mm512_fmadd_ps(x[j], b, c);
-    for (int j = 1; j < 12; j++) x[0] = _mm512_add_ps(x[0], x[j]);
-    return _mm512_reduce_add_ps(x[0]);
-}
+/* The FMA rate's loop, once per vector width: twelve chains of x = x*b + c. */
+#define FMA_LOOP(name, isa, V, set1, fmadd, add, first)                             \
+    __attribute__((target(isa))) static float name(long iters) {                     \
+        V x[12];                                                                     \
+        const V b = set1(0.999999f), c = set1(1e-7f);                                \
+        for (int j = 0; j < 12; j++) x[j] = set1((float)j);                          \
+        for (long i = 0; i < iters; i++)                                             \
+            _Pragma("GCC unroll 12") for (int j = 0; j < 12; j++) x[j] = fmadd(x[j], b, c); \
+        for (int j = 1; j < 12; j++) x[0] = add(x[0], x[j]);                         \
+        return first(x[0]);                                                          \
+    }
+FMA_LOOP(fma_avx2, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_cvtss_f32)
+FMA_LOOP(fma_avx512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_cvtss_f32)
 #endif
 
 static roofline measure_roofline(void) {

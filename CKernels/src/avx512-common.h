@@ -37,7 +37,7 @@ static inline void adamp_hsums_avx512(const __m512d *v, double *out) {
  * such bf16 tensors stepped at 14% of their floor.) */
 static inline __m256i adamp_u16_first_avx512(const uint16_t *p, size_t n) {
     const __m256i pairs = _mm512_castsi512_si256(_mm512_maskz_loadu_epi32((__mmask16)((1u << (n / 2)) - 1), p));
-    if (!(n & 1)) return pairs; /* a [64, 8] row's: no blend (bf16 statistics of such rows 7% faster) */
+    if (!(n & 1)) return pairs; /* an even count (a [64, 8] row's) has no odd last one to blend */
     const __m256i last = _mm256_cmpeq_epi16(_mm256_set1_epi16((short)(n - 1)),
                                             _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
     return _mm256_blendv_epi8(pairs, _mm256_set1_epi16((short)p[n - 1]), last);
