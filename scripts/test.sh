@@ -8,7 +8,8 @@
 # library installed and linked as a C and C++ user would, the PyTorch drop-in
 # installed with pip and tested against adamp and torch.optim, the sharded
 # optimizer on 1-4 MPI ranks against one process, the C ABI against its
-# releases, and a package that depends on this one by version.
+# releases, a package that depends on this one by version, and every code
+# block of the README and docs/ (scripts/check-snippets.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
@@ -51,7 +52,10 @@ stage "check-python: the PyTorch drop-in installed and tested"
 bash scripts/check-python.sh
 stage "check-mpi: the sharded optimizer on 1-4 ranks"
 bash scripts/check-mpi.sh
-stage "check-dependent: packages that depend on this one, the README's Swift examples"
+stage "check-dependent: a package that depends on this one by version"
 bash scripts/check-dependent.sh
+stage "check-snippets: every code block of the README and docs/, run as written"
+python3 scripts/check-snippets.py --self-test
+python3 scripts/check-snippets.py
 stage "build-docs: the DocC reference of AdamPKit and AdamPDistributed, no warning"
 bash scripts/build-docs.sh
