@@ -18,7 +18,7 @@ fi
 "$py" -m pip install -q ./Bindings/python
 # From the tests' folder, so that the installed package is the one imported.
 (cd Bindings/python/tests && "$py" -m pytest -q -p no:cacheprovider .)
-# scripts/convert_checkpoint.py under hostile input.
+# The checkpoint converter (cadamp.convert) under hostile input.
 (cd Tests/Convert && "$py" -m pytest -q -p no:cacheprovider .)
 
 # The hostile-use tests again, with thousands of mutation sequences, against

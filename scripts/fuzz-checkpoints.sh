@@ -3,7 +3,7 @@
 # (60 by default): AdamPKit's JSON and safetensors readers and
 # load(stateDict:) (Tests/Fuzz/swift, compiled with AdamPKit's sources by
 # swiftc -sanitize=fuzzer,address: no unsafeFlags in Package.swift), and
-# scripts/convert_checkpoint.py's reader (Tests/Fuzz/fuzz_convert.py under
+# the checkpoint converter's reader (cadamp.convert; Tests/Fuzz/fuzz_convert.py under
 # atheris, in the venv setup.sh makes). Both start from the seeds in
 # Tests/Fuzz/corpus-checkpoints (make_corpus_checkpoints.py): a good
 # checkpoint and one file per defect issue 28 found. A finding fails the run
@@ -47,7 +47,7 @@ echo "fuzz_checkpoint (Swift readers): $(grep -E '^stat::number_of_executed_unit
 
 py="${ADAMP_PYTHON:-$root/.venv/bin/python}"
 if [ -n "${ADAMP_NO_TORCH:-}" ] || ! "$py" -c "import atheris" >/dev/null 2>&1; then
-    echo "fuzz_convert (convert_checkpoint.py): SKIPPED (no Python with atheris at $py; ADAMP_NO_TORCH=${ADAMP_NO_TORCH:-})"
+    echo "fuzz_convert (cadamp.convert): SKIPPED (no Python with atheris at $py; ADAMP_NO_TORCH=${ADAMP_NO_TORCH:-})"
     exit 0
 fi
 if ! "$py" Tests/Fuzz/fuzz_convert.py -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
@@ -56,4 +56,4 @@ if ! "$py" Tests/Fuzz/fuzz_convert.py -max_total_time="$seconds" -timeout=20 -rs
     echo "fuzz_convert: a finding (above); its input is in $out/crash-*" >&2
     exit 1
 fi
-echo "fuzz_convert (convert_checkpoint.py): $(grep -E '^stat::number_of_executed_units' "$out/python.log" | awk '{print $2}') inputs in ${seconds} s, no finding"
+echo "fuzz_convert (cadamp.convert): $(grep -E '^stat::number_of_executed_units' "$out/python.log" | awk '{print $2}') inputs in ${seconds} s, no finding"

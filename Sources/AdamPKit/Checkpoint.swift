@@ -2,7 +2,7 @@ import Foundation
 internal import CAdamP
 
 /// An optimizer's state dict, laid out as PyTorch lays out an optimizer's
-/// `state_dict()` (see the README, "Checkpoints"): tensors
+/// `state_dict()` (specified in docs/checkpoint-format.md): tensors
 /// `state.<index>.<buffer>` and `state.<index>.step`, index being the
 /// parameter's position over the groups, each in its own dtype (with master
 /// weights: `Float` state, and `state.<index>.master_param` (F32) or

@@ -89,7 +89,7 @@ extension Optimizer {
     public func save(to url: URL) throws { try stateDict().write(to: url) }
 
     /// Loads a checkpoint written by `save(to:)` (or by
-    /// `scripts/convert_checkpoint.py` from PyTorch's).
+    /// `python -m cadamp.convert` from PyTorch's).
     /// - Throws: `OptimizerError.invalidCheckpoint` naming the file and the
     ///   problem, having changed nothing.
     public func load(from url: URL) throws {

@@ -2,7 +2,7 @@ internal import CSHA256
 
 /// SHA-256, for the integrity check of checkpoints: the package writes the
 /// digest of a file's data beside it and verifies it when it reads the file
-/// back (Python's hashlib computes the same, so `convert_checkpoint.py`
+/// back (Python's hashlib computes the same, so the converter, `cadamp.convert`,
 /// writes and checks it too). In C (Sources/CSHA256), on the x86 SHA
 /// extensions where the CPU has them: about 1.7 GB/s here, where Swift or
 /// portable C take 170-300 MB/s.

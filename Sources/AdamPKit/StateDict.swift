@@ -16,7 +16,7 @@ extension UInt16: SafetensorsElement { public static var safetensorsDType: Strin
 /// Named tensors and string metadata: an optimizer's whole state in memory
 /// (`stateDict()`, `load(stateDict:)`), and exactly what its .safetensors
 /// checkpoint holds (`init(contentsOf:)`, `write(to:)`). The layout of an
-/// optimizer's state dict is described in the README ("Checkpoints").
+/// optimizer's state dict is specified in docs/checkpoint-format.md.
 public struct StateDict: Equatable, Sendable {
     /// One tensor: a safetensors dtype, a shape, and its bytes (row-major,
     /// little-endian).

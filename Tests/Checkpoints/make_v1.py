@@ -1,7 +1,7 @@
 """Writes adamp_v1.safetensors: a format-version-1 AdamP checkpoint, made
 once and kept, so that later versions of the library are tested to keep
 loading it (CheckpointTests.versionOneFileLoads). Written from the format
-description in the README alone (no Swift, no torch), as a C or Python user
+specification in docs/checkpoint-format.md alone (no Swift, no torch), as a C or Python user
 would write one. Usage: python3 make_v1.py"""
 import json, struct
 

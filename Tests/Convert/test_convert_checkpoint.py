@@ -1,5 +1,6 @@
-"""scripts/convert_checkpoint.py under hostile input (issue 28, section 4):
-every bad file is refused in one line, `convert_checkpoint: FILE: problem`,
+"""The checkpoint converter (cadamp.convert; scripts/convert_checkpoint.py
+runs the same file from a clone) under hostile input:
+every bad file is refused in one line, `cadamp.convert: FILE: problem`,
 exit status 1, having written nothing (C1); the defects it converted without
 a word are refused (C2); the output is written atomically (C3). Run by
 scripts/check-python.sh with the venv's torch and adamp."""
@@ -18,7 +19,22 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
-import convert_checkpoint as C  # noqa: E402
+import convert_checkpoint as C  # noqa: E402   (the shim: Bindings/python/cadamp/convert.py)
+import subprocess  # noqa: E402
+
+
+def test_the_module_and_the_script_are_one_converter(tmp_path):
+    """`python -m cadamp.convert` (installed) and scripts/convert_checkpoint.py
+    (a clone) run the same file, and both refuse a bad file in its one line."""
+    import cadamp.convert
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    for cmd in ([sys.executable, "-m", "cadamp.convert"], [sys.executable, os.path.join(HERE, "..", "..", "scripts", "convert_checkpoint.py")]):
+        p = subprocess.run(cmd + ["to-torch", str(bad), str(tmp_path / "out.pt")], capture_output=True, text=True)
+        assert p.returncode == 1 and p.stderr.startswith(f"cadamp.convert: {bad}: "), (cmd, p.stderr)
+        assert not (tmp_path / "out.pt").exists()
+    with open(cadamp.convert.__file__, "rb") as installed, open(os.path.join(HERE, "..", "..", "Bindings", "python", "cadamp", "convert.py"), "rb") as source:
+        assert installed.read() == source.read()
 
 
 def trained(kind):
@@ -84,7 +100,7 @@ def expect_refused(tmp_path, data, mentions=None, command="to-torch", suffix=".s
         torch.save(data, src)
     message = run([command, str(src), str(dst)])
     assert message is not None, f"converted: {mentions}"
-    assert "\n" not in message and message.startswith(f"convert_checkpoint: {src}: "), message
+    assert "\n" not in message and message.startswith(f"{C.PROG}: {src}: "), message
     if mentions is not None:
         assert mentions in message, message
     assert not dst.exists(), "a refused conversion wrote its output"
@@ -233,13 +249,13 @@ def test_c1_every_hostile_file_fails_in_one_line(tmp_path):
             dst.unlink()
             continue
         refused += 1
-        assert "\n" not in message and message.startswith(f"convert_checkpoint: {src}: "), message
+        assert "\n" not in message and message.startswith(f"{C.PROG}: {src}: "), message
         assert not dst.exists()
     assert refused > 140
     # Files that are not files, or not there.
     for path, mentions in ((tmp_path, "Is a directory"), (tmp_path / "none.safetensors", "No such file")):
         message = run(["to-torch", str(path), str(tmp_path / "o.pt")])
-        assert message.startswith(f"convert_checkpoint: {path}: ") and mentions in message, message
+        assert message.startswith(f"{C.PROG}: {path}: ") and mentions in message, message
 
 
 def hostile_state_dicts():
