@@ -229,6 +229,39 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    /* A name that selects nothing is an error, not an empty table. */
+    int32_t isa;
+    const char *isa_name;
+    if (only_isa) {
+        int known = 0;
+        for (size_t ii = 1; adamp_isa_at(ii, &isa, &isa_name); ii++)
+            if (!strcmp(only_isa, isa_name)) known = 1 + adamp_isa_supported(isa);
+        if (known != 2) {
+            fprintf(stderr, "kernels_bench: --isa %s is %s; this CPU has:", only_isa,
+                    known ? "not supported by this CPU" : "not an ISA of the library");
+            for (size_t ii = 1; adamp_isa_at(ii, &isa, &isa_name); ii++)
+                if (adamp_isa_supported(isa)) fprintf(stderr, " %s", isa_name);
+            fprintf(stderr, "\n");
+            return 2;
+        }
+    }
+    int found = !only_storage;
+    for (size_t si = 0; si < sizeof STORAGES / sizeof STORAGES[0]; si++)
+        found |= only_storage && !strcmp(only_storage, STORAGES[si].name);
+    if (!found) {
+        fprintf(stderr, "kernels_bench: --storage %s is not one of:", only_storage);
+        for (size_t si = 0; si < sizeof STORAGES / sizeof STORAGES[0]; si++) fprintf(stderr, " %s", STORAGES[si].name);
+        fprintf(stderr, "\n");
+        return 2;
+    }
+    found = !only_kernel;
+    for (int k = 0; k <= APPLY_KEPT; k++) found |= only_kernel && strstr(KERNEL_NAMES[k], only_kernel) != NULL;
+    if (!found) {
+        fprintf(stderr, "kernels_bench: --kernel %s is in no kernel's name:", only_kernel);
+        for (int k = 0; k <= APPLY_KEPT; k++) fprintf(stderr, " %s", KERNEL_NAMES[k]);
+        fprintf(stderr, "\n");
+        return 2;
+    }
     /* Hot: about 16,000 elements (f32 with two states: 256 KiB, in L2).
      * Streaming: about 8.4M (128-256 MiB, far past any L3). Rows of 1,152 (a
      * 3x3x128 conv) unless --cols says (8: a [64, 8] weight's rows). */
@@ -241,8 +274,6 @@ int main(int argc, char **argv) {
                rf.read, rf.write, rf.rmw, rf.gflops, rf.isa);
     printf("%-11s %-6s %-6s %-18s %9s %9s %6s %9s %8s\n", "isa", "store", "algo", "kernel", "hot ns/el", "mem ns/el",
            "B/el", "floor", "of floor");
-    int32_t isa;
-    const char *isa_name;
     for (size_t ii = 1; adamp_isa_at(ii, &isa, &isa_name); ii++) {
         if (!adamp_isa_supported(isa) || (only_isa && strcmp(only_isa, isa_name))) continue;
         for (size_t si = 0; si < sizeof STORAGES / sizeof STORAGES[0]; si++) {
