@@ -3,7 +3,8 @@
 # library exports exactly adamp.h's functions, a released version's ABI is
 # unchanged, and a change that breaks the last release's comes with a new
 # MAJOR version. Then the check itself: a header that breaks 1.0.0's ABI
-# under a 1.x version must fail it.
+# under a 1.x version must fail it. And docs/c-api.md's list of functions is
+# the header's (scripts/c-api-doc.py).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,3 +22,10 @@ if out=$(ADAMP_ABI_HEADER="$work/adamp.h" python3 scripts/abi.py check 2>&1); th
 fi
 grep -q "adamp_hparams.reserved" <<<"$out" || { echo "$out" >&2; echo "check-abi: the break was not named" >&2; exit 1; }
 echo "check-abi: a 1.9.0 header breaking 1.0.0 (adamp_hparams.reserved) is refused"
+# docs/c-api.md lists exactly the header's functions, as the header describes them.
+python3 scripts/c-api-doc.py --check
+stale="$(mktemp)"; trap 'rm -f "$stale"' EXIT
+grep -v '^- `adamp_step(' docs/c-api.md > "$stale"
+if ADAMP_C_API_DOC="$stale" python3 scripts/c-api-doc.py --check 2>/dev/null; then
+    echo "check-abi: a docs/c-api.md missing adamp_step passed c-api-doc --check" >&2; exit 1
+fi
