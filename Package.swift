@@ -89,7 +89,7 @@ let package = Package(
             dependencies: ["AdamPKit"],
             path: "Tests/FixtureSupport"
         ),
-        // Run under mpirun by scripts/check-mpi.sh (XCTest does not start ranks).
+        // Run under mpirun by scripts/ci/check-mpi.sh (XCTest does not start ranks).
         .executableTarget(
             name: "adamp-mpi-tests",
             dependencies: ["AdamPDistributed", "AdamPKit", "FixtureSupport"],

@@ -9,7 +9,7 @@
 # installed with pip and tested against adamp and torch.optim, the sharded
 # optimizer on 1-4 MPI ranks against one process, the C ABI against its
 # releases, a package that depends on this one by version, and every code
-# block of the README and docs/ (scripts/check-snippets.py).
+# block of the README and docs/ (scripts/ci/check-snippets.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && ! command -v swift >/dev/null 2>&1 && export PATH="/opt/swift/usr/bin:$PATH"
@@ -31,7 +31,7 @@ echo "$out" | tail -1
 stage "make -C CKernels sanitize: the C tests under ASan and UBSan, every ISA, 1-3 threads"
 make -s -C CKernels sanitize
 stage "check-abi: the C ABI against its releases"
-bash scripts/check-abi.sh
+bash scripts/ci/check-abi.sh
 stage "fuzz_api: the C API fuzzer"
 mkdir -p build
 if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log 2>&1; then
@@ -41,21 +41,21 @@ if ! make -s -C CKernels fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >build/fuzz.log
 fi
 grep -E '^(Done|stat::new_units_added)' build/fuzz.log
 stage "fuzz-checkpoints: the checkpoint readers' fuzzers"
-bash scripts/fuzz-checkpoints.sh
+bash scripts/ci/fuzz-checkpoints.sh
 stage "check-bench-input: adamp-bench on bad input"
-bash scripts/check-bench-input.sh
+bash scripts/ci/check-bench-input.sh
 stage "check-demo: adamp-demo as a user runs it"
-bash scripts/check-demo.sh
+bash scripts/ci/check-demo.sh
 stage "check-install: the C library installed and linked from C and C++"
-bash scripts/check-install.sh
+bash scripts/ci/check-install.sh
 stage "check-python: the PyTorch drop-in installed and tested"
-bash scripts/check-python.sh
+bash scripts/ci/check-python.sh
 stage "check-mpi: the sharded optimizer on 1-4 ranks"
-bash scripts/check-mpi.sh
+bash scripts/ci/check-mpi.sh
 stage "check-dependent: a package that depends on this one by version"
-bash scripts/check-dependent.sh
+bash scripts/ci/check-dependent.sh
 stage "check-snippets: every code block of the README and docs/, run as written"
-python3 scripts/check-snippets.py --self-test
-python3 scripts/check-snippets.py
+python3 scripts/ci/check-snippets.py --self-test
+python3 scripts/ci/check-snippets.py
 stage "build-docs: the DocC reference of AdamPKit and AdamPDistributed, no warning"
 bash scripts/build-docs.sh

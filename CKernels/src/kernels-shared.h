@@ -66,7 +66,7 @@ static inline T E(maxnan)(T a, T b) { return (a != a || a > b) ? a : b; }
  * division: in float, the sequence for every significand of a, at three
  * exponents, over 100,000 random divisors and the 64 with the fewest and
  * most mantissa bits set (2.5e12 quotients), and these functions for every
- * v in [1, 4) over 60,000 divisors (scripts/check-sqrt-div.c); in double,
+ * v in [1, 4) over 60,000 divisors (scripts/dev/check-sqrt-div.c); in double,
  * these functions for 2^24 random v in [1, 4) over 10,000 divisors
  * (the same script, -DF64); the C tests (adam_denominator_is_the_division)
  * in both on every build. */

@@ -7,7 +7,7 @@
  *   mpicc -I CKernels/include -I Distributed/CAdamPMPI/include Examples/mpi/sharded_step.c \
  *       Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp -lm
  *   mpirun -np 3 ./a.out
- * (scripts/check-mpi.sh builds and runs it so.)
+ * (scripts/ci/check-mpi.sh builds and runs it so.)
  */
 #include <stdio.h>
 #include <stdlib.h>

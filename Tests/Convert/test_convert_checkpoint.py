@@ -3,7 +3,7 @@ runs the same file from a clone) under hostile input:
 every bad file is refused in one line, `cadamp.convert: FILE: problem`,
 exit status 1, having written nothing (C1); the defects it converted without
 a word are refused (C2); the output is written atomically (C3). Run by
-scripts/check-python.sh with the venv's torch and adamp."""
+scripts/ci/check-python.sh with the venv's torch and adamp."""
 import copy
 import errno
 import hashlib

@@ -1,5 +1,5 @@
 """atheris target over scripts/convert_checkpoint.py's reader
-(scripts/fuzz-checkpoints.sh runs it): from each input, the safetensors
+(scripts/ci/fuzz-checkpoints.sh runs it): from each input, the safetensors
 parse and the checkpoint's checks. Anything but a refusal (Refused, which
 the command prints in one line) is a finding: a traceback the user would
 have seen. The conversion to torch that follows the checks is exercised by

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seeds of the checkpoint fuzzers (scripts/fuzz-checkpoints.sh)
+"""Writes the seeds of the checkpoint fuzzers (scripts/ci/fuzz-checkpoints.sh)
 into corpus-checkpoints/: a good checkpoint of the Swift fuzz target's
 optimizers (AdamP<Double>, and AdamP<BFloat16> with split master weights,
 over w [3, 4], b [4], e [0, 3], two steps taken),

@@ -5,7 +5,7 @@ import AdamPDistributed
 /// M1 (issue 28): a rank that leaves between sharded steps (exit(), which
 /// ends MPI at exit) must make the job fail fast, as an uncaught error or
 /// SIGKILL does; it hung every other rank forever, waiting in the step.
-/// Run alone by scripts/check-mpi.sh, with a timeout: `--leave`: the last
+/// Run alone by scripts/ci/check-mpi.sh, with a timeout: `--leave`: the last
 /// rank exits after one step, the others step on (the job must fail within
 /// seconds, saying which rank left); `--finish-apart`: every rank takes
 /// every step, then the last exits at once and the others a second later

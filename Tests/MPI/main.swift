@@ -2,7 +2,7 @@ import Foundation
 import AdamPKit
 import AdamPDistributed
 
-// The sharded optimizer's tests, run on every rank by scripts/check-mpi.sh
+// The sharded optimizer's tests, run on every rank by scripts/ci/check-mpi.sh
 // (mpirun -np 1, 2, 3, 4). Each rank checks what it can see (its rows of the
 // state, the whole parameters) against one process stepping the same model.
 

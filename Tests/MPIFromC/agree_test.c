@@ -1,5 +1,5 @@
 /* What the ranks must agree on (issue 28, section 3), from C, on 2 or more
- * ranks (scripts/check-mpi.sh): hyperparameters are compared by the values
+ * ranks (scripts/ci/check-mpi.sh): hyperparameters are compared by the values
  * the algorithm reads (a weight decay of -0 on one rank and 0 on the others,
  * or AdamP's momentum, which AdamP does not read, differing, was refused as
  * a disagreement); a shape that differs is reported as the ranks passed it

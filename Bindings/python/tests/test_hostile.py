@@ -4,7 +4,7 @@ impossible step counts, memory shared between tensors. Each step must do
 what the reference (torch.optim, the official adamp 0.3.0) does, raise
 where it raises, and never touch memory outside the current tensors (the
 randomized test also runs against a library built with AddressSanitizer:
-scripts/check-python.sh). Each test names the defect it covers (P1-P7)."""
+scripts/ci/check-python.sh). Each test names the defect it covers (P1-P7)."""
 import copy
 import os
 import random

@@ -1,5 +1,5 @@
 // libFuzzer target over the checkpoint readers of AdamPKit, compiled into the
-// module with AdamPKit's sources (scripts/fuzz-checkpoints.sh: swiftc
+// module with AdamPKit's sources (scripts/ci/fuzz-checkpoints.sh: swiftc
 // -sanitize=fuzzer,address): from each input, the JSON reader alone, then
 // the safetensors reader and an optimizer's load(stateDict:), the whole
 // checkpoint check. It asserts: no crash or trap (a trap is a finding);

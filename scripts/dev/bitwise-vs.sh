@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Whether this tree's C library computes bit for bit what a revision's did:
-# scripts/bitwise-vs.sh REV builds REV's library (a git worktree) and this
-# one's, runs scripts/bitwise-digest.c against each, and compares the
+# scripts/dev/bitwise-vs.sh REV builds REV's library (a git worktree) and this
+# one's, runs scripts/dev/bitwise-digest.c against each, and compares the
 # digests of every case. For refactors that must not change a result.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-rev="${1:?usage: scripts/bitwise-vs.sh REV}"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+rev="${1:?usage: scripts/dev/bitwise-vs.sh REV}"
 work="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$work/old" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 git -C "$root" worktree add --detach "$work/old" "$rev" >/dev/null 2>&1

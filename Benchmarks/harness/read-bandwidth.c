@@ -3,7 +3,7 @@
  * over 25.5M floats, a pass reading two arrays (as the statistics pass reads
  * w and g), with and without software prefetching, and an SGD-like pass
  * reading three and writing two; on 1 and on 2 threads, taking turns.
- *   cc -O2 -fopenmp scripts/read-bandwidth.c -o /tmp/read-bandwidth && /tmp/read-bandwidth 15
+ *   cc -O2 -fopenmp Benchmarks/harness/read-bandwidth.c -o /tmp/read-bandwidth && /tmp/read-bandwidth 15
  * Needs AVX-512F. Not run by CI. */
 #include "timing.h"
 #include "passes.h"

@@ -6,7 +6,7 @@
 # that hangs fails the run after $MPI_TIMEOUT seconds (300 by default).
 # Release build: the checks step 11.7M parameters a few hundred times.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 swift build -q -c release --product adamp-mpi-tests
 swift build -q -c release --product adamp-bench-mpi
@@ -42,18 +42,18 @@ echo "a rank that exits between steps ends the job at once (2, 3 ranks); ranks t
 # From C alone: adamp_mpi.h over the C library built without Swift (its
 # flags the library's, CKernels/build.conf).
 make -s -C CKernels
-read -r -a cflags <<<"$(bash scripts/build-conf.sh ADAMP_CFLAGS)"
-mpi_c=(mpicc "${cflags[@]}" -Wall -Wextra -Werror -I "$(bash scripts/build-conf.sh ADAMP_INCLUDE)"
+read -r -a cflags <<<"$(bash scripts/ci/build-conf.sh ADAMP_CFLAGS)"
+mpi_c=(mpicc "${cflags[@]}" -Wall -Wextra -Werror -I "$(bash scripts/ci/build-conf.sh ADAMP_INCLUDE)"
        -I Distributed/CAdamPMPI/include)
 "${mpi_c[@]}" Examples/mpi/sharded_step.c Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp \
-    $(bash scripts/build-conf.sh ADAMP_LIBS) -o "$work/sharded_step"
+    $(bash scripts/ci/build-conf.sh ADAMP_LIBS) -o "$work/sharded_step"
 out=$("${mpi[@]}" -np 3 "$work/sharded_step")
 [ "$(echo "$out" | grep -c ': OK$')" -eq 3 ] || { echo "$out" >&2; echo "check-mpi: Examples/mpi/sharded_step.c failed" >&2; exit 1; }
 echo "Examples/mpi/sharded_step.c from C on 3 ranks: bitwise adamp_step's"
 # What the ranks must agree on: the values the algorithm reads; a shape that
 # differs named as the ranks passed it.
 "${mpi_c[@]}" Tests/MPIFromC/agree_test.c Distributed/CAdamPMPI/[a-z]*.c build/c/libcadamp.a -lgomp \
-    $(bash scripts/build-conf.sh ADAMP_LIBS) -o "$work/agree_test"
+    $(bash scripts/ci/build-conf.sh ADAMP_LIBS) -o "$work/agree_test"
 for n in 2 3; do
     out=$("${mpi[@]}" -np "$n" "$work/agree_test") || { echo "$out" >&2; echo "check-mpi: agree_test failed on $n ranks" >&2; exit 1; }
     grep "^agree_test" <<<"$out"

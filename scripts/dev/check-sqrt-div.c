@@ -4,8 +4,8 @@
  * of sqrt(v)), over random divisors b within the fast path's 2^-24..2^24 and
  * the 64 with the fewest and most mantissa bits set. Build it once per
  * variant (it includes the variant's source file):
- *   cc -O2 scripts/check-sqrt-div.c -lm -o /tmp/check-avx512 && /tmp/check-avx512 60000
- *   cc -O2 -DAVX2 scripts/check-sqrt-div.c -lm -o /tmp/check-avx2 && /tmp/check-avx2 60000
+ *   cc -O2 scripts/dev/check-sqrt-div.c -lm -o /tmp/check-avx512 && /tmp/check-avx512 60000
+ *   cc -O2 -DAVX2 scripts/dev/check-sqrt-div.c -lm -o /tmp/check-avx2 && /tmp/check-avx2 60000
  * With -DF64, the double variants: 2^24 random v in [1, 4) per divisor (a
  * double's significands cannot all be tried).
  * (60,000 divisors: about 5 minutes a core each; exits 1 on any difference,

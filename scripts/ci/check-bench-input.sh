@@ -3,7 +3,7 @@
 # file and the problem, and exit with status 2 (never a crash, never a trace);
 # then one good run of --idle.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 swift build -q --product adamp-bench
 bench="$(swift build --show-bin-path)/adamp-bench"

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """The C library's ABI, described and compared with its releases.
 
-  scripts/abi.py describe [HEADER]   the ABI a header declares, one fact a line:
+  scripts/ci/abi.py describe [HEADER]   the ABI a header declares, one fact a line:
                                      each function's signature (parameter
                                      names left out), each public struct's size,
                                      alignment and members' offsets and sizes,
                                      each constant's value (enums and #defines)
-  scripts/abi.py record              writes CKernels/abi/<version>.abi for the
+  scripts/ci/abi.py record              writes CKernels/abi/<version>.abi for the
                                      header's version (at a release)
-  scripts/abi.py check [LIBRARY]     compares this header with the releases in
+  scripts/ci/abi.py check [LIBRARY]     compares this header with the releases in
                                      CKernels/abi (and, given the shared library,
                                      its exported symbols with the declared
                                      functions); fails when the ABI changed
@@ -25,8 +25,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# ADAMP_ABI_HEADER: another header to check (scripts/check-abi.sh's own test).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# ADAMP_ABI_HEADER: another header to check (scripts/ci/check-abi.sh's own test).
 HEADER = os.environ.get("ADAMP_ABI_HEADER") or os.path.join(ROOT, "CKernels", "include", "adamp.h")
 RELEASES = os.path.join(ROOT, "CKernels", "abi")
 CC = os.environ.get("CC", "cc")
@@ -169,7 +169,7 @@ if __name__ == "__main__":
     elif what == "record":
         path = os.path.join(RELEASES, ".".join(map(str, version_of(HEADER))) + ".abi")
         with open(path, "w") as f:
-            f.write("# The ABI of this release of adamp.h (scripts/abi.py record): never edited.\n")
+            f.write("# The ABI of this release of adamp.h (scripts/ci/abi.py record): never edited.\n")
             f.write("\n".join(describe()) + "\n")
         print(f"wrote {os.path.relpath(path, ROOT)}")
     elif what == "check":

@@ -7,7 +7,7 @@
  * parameters, state, step counts, projections, statistics, diagnostics and
  * gradient norms. Uses only what adamp.h has had since 1.0 plus the
  * options, so that two builds of different versions compare
- * (scripts/bitwise-vs.sh). */
+ * (scripts/dev/bitwise-vs.sh). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

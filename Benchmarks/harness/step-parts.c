@@ -10,7 +10,7 @@
  * Ratios are to Adam's step of the same turn. README's "Say which weights
  * are scale-invariant" table and docs/performance.md quote it:
  *   make -C CKernels ../build/c/libcadamp.a
- *   cc -O2 -ICKernels/include scripts/step-parts.c build/c/libcadamp.a -lgomp -lm -o /tmp/step-parts
+ *   cc -O2 -ICKernels/include Benchmarks/harness/step-parts.c build/c/libcadamp.a -lgomp -lm -o /tmp/step-parts
  *   swift run -c release adamp-bench --model resnet50 --list-shapes | /tmp/step-parts 20 2
  * (STEPS, THREADS). Shapes: a JSON list of lists, as --list-shapes prints.
  * Not run by CI. */

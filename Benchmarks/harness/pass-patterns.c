@@ -10,7 +10,7 @@
  *   pipelined rows    the second sweep of a row in the loop of the next's first
  *   m in stats pass   the first moment updated by the statistics pass
  * Medians of the steps, taking turns:
- *   cc -O2 -fopenmp scripts/pass-patterns.c -o /tmp/pass-patterns && /tmp/pass-patterns 20
+ *   cc -O2 -fopenmp Benchmarks/harness/pass-patterns.c -o /tmp/pass-patterns && /tmp/pass-patterns 20
  * Needs AVX-512F. Not run by CI. */
 #include "timing.h"
 #include <immintrin.h>

@@ -3,7 +3,7 @@
  * and SGDP project it by channel), and of the statistics pass alone. The
  * figures in docs/performance.md, "The divider", come from it:
  *   make -C CKernels CC=clang ../build/c/libcadamp.a   (or the system cc)
- *   cc -O2 -ICKernels/include scripts/hot-step.c build/c/libcadamp.a -lgomp -lm -o /tmp/hot-step
+ *   cc -O2 -ICKernels/include Benchmarks/harness/hot-step.c build/c/libcadamp.a -lgomp -lm -o /tmp/hot-step
  *   /tmp/hot-step 16 4608 f32        (ADAMP_ISA=avx2 to force a variant)
  * Best of 5 runs of 200 steps each. Not run by CI. */
 #include "timing.h"

@@ -10,7 +10,7 @@
 # and leaves its input in build/fuzz-checkpoints/. ADAMP_NO_TORCH=1 (or no
 # venv) skips the Python one, saying so.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 seconds="${FUZZ_SECONDS:-60}"
 out="build/fuzz-checkpoints"
@@ -26,10 +26,10 @@ module CAdamP { header "$root/CKernels/include/adamp.h" export * }
 module CSHA256 { header "$root/Sources/CSHA256/include/sha256.h" export * }
 EOF
 objs=()
-read -r -a cflags <<<"$(bash scripts/build-conf.sh ADAMP_CFLAGS)"
-for src in $(bash scripts/build-conf.sh ADAMP_SOURCES) Sources/CSHA256/sha256.c; do
+read -r -a cflags <<<"$(bash scripts/ci/build-conf.sh ADAMP_CFLAGS)"
+for src in $(bash scripts/ci/build-conf.sh ADAMP_SOURCES) Sources/CSHA256/sha256.c; do
     o="$out/obj/$(basename "$src" .c).o"
-    "$cc" "${cflags[@]}" -O1 -g -fsanitize=address,fuzzer-no-link -I"$(bash scripts/build-conf.sh ADAMP_INCLUDE)" \
+    "$cc" "${cflags[@]}" -O1 -g -fsanitize=address,fuzzer-no-link -I"$(bash scripts/ci/build-conf.sh ADAMP_INCLUDE)" \
         -ISources/CSHA256/include -c "$src" -o "$o"
     objs+=("$o")
 done

@@ -8,7 +8,7 @@
 # hostile input. Uses
 # $ADAMP_PYTHON, else .venv/bin/python; ADAMP_NO_TORCH=1 skips it, saying so.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 py="${ADAMP_PYTHON:-$root/.venv/bin/python}"
 if [ -n "${ADAMP_NO_TORCH:-}" ] || ! "$py" -c "import torch, adamp, pytest" >/dev/null 2>&1; then
@@ -32,11 +32,11 @@ if [ ! -f "$runtime" ]; then
     exit 0
 fi
 mkdir -p build/asan-python
-read -r -a cflags <<<"$(bash scripts/build-conf.sh ADAMP_CFLAGS)"
-read -r -a sources <<<"$(bash scripts/build-conf.sh ADAMP_SOURCES)"
+read -r -a cflags <<<"$(bash scripts/ci/build-conf.sh ADAMP_CFLAGS)"
+read -r -a sources <<<"$(bash scripts/ci/build-conf.sh ADAMP_SOURCES)"
 "$cc" "${cflags[@]}" -O1 -g -fno-omit-frame-pointer -fsanitize=address -fPIC -shared \
-    -I"$(bash scripts/build-conf.sh ADAMP_INCLUDE)" "${sources[@]}" Bindings/python/src/bind.c \
-    $(bash scripts/build-conf.sh ADAMP_LIBS) -o build/asan-python/libcadamp.so
+    -I"$(bash scripts/ci/build-conf.sh ADAMP_INCLUDE)" "${sources[@]}" Bindings/python/src/bind.c \
+    $(bash scripts/ci/build-conf.sh ADAMP_LIBS) -o build/asan-python/libcadamp.so
 (cd Bindings/python/tests && LD_PRELOAD="$runtime" ASAN_OPTIONS=detect_leaks=0 \
     CADAMP_LIBRARY="$root/build/asan-python/libcadamp.so" CADAMP_MUTATION_SEQUENCES="${CADAMP_MUTATION_SEQUENCES:-3000}" \
     "$py" -m pytest -q -p no:cacheprovider test_hostile.py)

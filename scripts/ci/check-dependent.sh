@@ -3,7 +3,7 @@
 # would, must resolve, build, import AdamPKit and step AdamP. SwiftPM refuses
 # such a dependency on a product with unsafeFlags, so this guards that too.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # A tagged snapshot of the working tree (committed or not) to depend on, in a
@@ -44,7 +44,7 @@ for o in others { try o.step(); precondition(o.stepCount(for: w) == 1) }
 print("dependent package: Adam, AdamW, SGD, SGDP stepped")
 SWIFT
 # AdamPDistributed by version too (the docs' examples, by path, are
-# scripts/check-snippets.py's).
+# scripts/ci/check-snippets.py's).
 mkdir -p "$work/app/Sources/sharded"
 cat > "$work/app/Sources/sharded/main.swift" <<'SWIFT'
 import AdamPDistributed

@@ -6,7 +6,7 @@
 # CMake's find_package(cadamp); -Lbuild/c -lcadamp finds the static library
 # only; make uninstall removes every file it installed.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

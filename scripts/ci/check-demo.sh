@@ -5,7 +5,7 @@
 # with status 2 and one line naming the option, bad data with status 1 and a
 # line naming the file.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 swift build -q --product adamp-demo
 demo="$(swift build --show-bin-path)/adamp-demo"

@@ -15,7 +15,7 @@ as they do in a clone) and whatever the document's earlier blocks wrote:
            the next swift block of its document is its main.swift, built in a
            folder beside a copy of the clone named as its path dependency says
   python   run by $ADAMP_PYTHON (else .venv/bin/python), where cadamp, torch
-           and adamp are installed (scripts/check-python.sh installs cadamp)
+           and adamp are installed (scripts/ci/check-python.sh installs cadamp)
   c        compiled (-Wall -Wextra -Werror) and linked by pkg-config against
            the C library installed in a temporary prefix, then run
   cmake    a CMakeLists.txt, configured and built against that install
@@ -36,8 +36,8 @@ An HTML comment on the line before a block (invisible on GitHub) says more:
       the test command runs); still parsed by bash -n, its repository paths
       must exist, and its `swift run` products and `make -C CKernels` targets too.
 
-Usage: python3 scripts/check-snippets.py [FILE.md ...]
-       python3 scripts/check-snippets.py --self-test
+Usage: python3 scripts/ci/check-snippets.py [FILE.md ...]
+       python3 scripts/ci/check-snippets.py --self-test
 The self-test runs each file of Tests/Snippets, whose first line says
 `<!-- fails: text -->`, and requires it to fail with that text.
 """
@@ -50,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LANGS = {"swift", "python", "c", "cmake", "sh", "text"}
 DIRECTIVE = re.compile(r"^<!--\s*snippet:(.*?)-->\s*$")
 FENCE = re.compile(r"^```(\S*)\s*$")

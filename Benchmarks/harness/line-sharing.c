@@ -5,7 +5,7 @@
  * the other's half first. In this VM's slower memory regime the two cost
  * about the same; in its faster one the second was 5-7x slower. Run it a
  * few times, a minute apart:
- *   cc -O2 -fopenmp scripts/line-sharing.c -o /tmp/line-sharing && /tmp/line-sharing 15
+ *   cc -O2 -fopenmp Benchmarks/harness/line-sharing.c -o /tmp/line-sharing && /tmp/line-sharing 15
  * Needs AVX-512F. Not run by CI. */
 #include "timing.h"
 #include "passes.h"
