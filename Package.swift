@@ -11,8 +11,8 @@ let package = Package(
         .library(name: "CAdamP", targets: ["CAdamP"]),
         .executable(name: "adamp-bench", targets: ["adamp-bench"]),
         .executable(name: "adamp-demo", targets: ["adamp-demo"]),
-        // Sharded across processes over MPI (README, "Training across
-        // processes"): only these need Open MPI; the products above never link it.
+        // Sharded across processes over MPI (docs/distributed.md): only these
+        // need Open MPI; the products above never link it.
         .library(name: "AdamPDistributed", targets: ["AdamPDistributed"]),
         .library(name: "CAdamPMPI", targets: ["CAdamPMPI"]),
         .executable(name: "adamp-bench-mpi", targets: ["adamp-bench-mpi"]),
@@ -31,6 +31,8 @@ let package = Package(
             dependencies: ["CAdamP", "CSHA256"],
             path: "Sources/AdamPKit"
         ),
+        // A seeded generator for the tests, the demo and the benchmarks; in no product.
+        .target(name: "SeededRandom", path: "Sources/SeededRandom"),
         .target(
             name: "CStream",
             path: "Benchmarks/CStream",
@@ -39,7 +41,7 @@ let package = Package(
         // Models' shapes and training-like gradients, for both benchmarks.
         .target(
             name: "BenchSupport",
-            dependencies: ["AdamPKit"],
+            dependencies: ["AdamPKit", "SeededRandom"],
             path: "Benchmarks/BenchSupport"
         ),
         .executableTarget(
@@ -53,11 +55,11 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"])]),
-        // The training demo (README, "The effect, shown"): a network over
+        // The training demo (docs/demo.md): a network over
         // OpenBLAS and LAPACKE, in a library the tests drive, and its command.
         .target(
             name: "AdamPDemo",
-            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE"],
+            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE", "SeededRandom"],
             path: "Demo/AdamPDemo"
         ),
         .executableTarget(
@@ -97,19 +99,19 @@ let package = Package(
         ),
         .testTarget(
             name: "AdamPDemoTests",
-            dependencies: ["AdamPDemo"],
+            dependencies: ["AdamPDemo", "SeededRandom"],
             path: "Tests/AdamPDemoTests"
         ),
         .testTarget(
             name: "AdamPKitTests",
-            dependencies: ["AdamPKit", "CAdamP", "FixtureSupport"],
+            dependencies: ["AdamPKit", "CAdamP", "FixtureSupport", "SeededRandom"],
             path: "Tests/AdamPKitTests"
         ),
         // Every optimizer against LAPACK's least-squares solution: the only
         // tests of the library that need OpenBLAS and LAPACKE.
         .testTarget(
             name: "LinearAlgebraTests",
-            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE"],
+            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE", "SeededRandom"],
             path: "Tests/LinearAlgebraTests"
         ),
     ]

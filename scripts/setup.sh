@@ -8,7 +8,7 @@
 # optimizer, AdamPDistributed, and its tests under mpirun). OpenBLAS comes as its OpenMP
 # build (libopenblas-openmp-dev, which satisfies libopenblas-dev), so that
 # BLAS and the optimizer share one OpenMP thread pool: with the pthreads
-# build each spins while the other works (README, "Threads"). On a machine
+# build each spins while the other works (docs/performance.md, "Between steps"). On a machine
 # that already has the pthreads build, update-alternatives chooses.
 # Installs nothing that is already there.
 set -euo pipefail

@@ -1,5 +1,6 @@
 import AdamPKit
 import Foundation
+import SeededRandom
 
 /// The gradients a benchmark step reads. Random gradients never trigger
 /// AdamP's projection, which training behind BatchNorm does on every step:

@@ -370,7 +370,7 @@ if options.json {
     let perParameter = Dictionary(grouping: results, by: \.bytesPerParameter).keys.sorted(by: >)
         .map { b in "\(Int(b)) (\(results.filter { $0.bytesPerParameter == b }.map(\.optimizer).joined(separator: ", ")))" }
     print("* GB/s counts the least bytes each must move per parameter: \(perParameter.joined(separator: ", ")) "
-          + "(CKernels/include/adamp.h; README, \"Mixed precision\")")
+          + "(CKernels/include/adamp.h; docs/mixed-precision.md)")
     print("** of the floor of the bytes the step moves: with the paper's test, AdamP and SGDP read p and g twice "
           + "in each tensor of ndim > 1 and more than \(Benchmarked.wholeStepElements) elements")
     print("projections of the timed steps (\(options.gradients.rawValue) gradients):")

@@ -7,7 +7,7 @@
  * AdamP and SGDP projecting with the rules a user who knows the model
  * gives (4-D weights, behind BatchNorm: ADAMP_PROJECT_CHANNEL; the rest:
  * NEVER), which step in one sweep (step.c).
- * Ratios are to Adam's step of the same turn. README's "Say which weights
+ * Ratios are to Adam's step of the same turn. docs/performance.md's "Say which weights
  * are scale-invariant" table and docs/performance.md quote it:
  *   make -C CKernels ../build/c/libcadamp.a
  *   cc -O2 -ICKernels/include Benchmarks/harness/step-parts.c build/c/libcadamp.a -lgomp -lm -o /tmp/step-parts

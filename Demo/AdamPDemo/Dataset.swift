@@ -1,5 +1,6 @@
 import AdamPKit
 import Foundation
+import SeededRandom
 
 /// Examples for classification: `count` rows of `dimension` features
 /// (row-major) and a label in 0..<classes for each.

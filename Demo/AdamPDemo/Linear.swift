@@ -2,6 +2,7 @@ import COpenBLAS
 import CLAPACKE
 import AdamPKit
 import Foundation
+import SeededRandom
 
 /// A row-major Float matrix that owns its memory: the demo's activations,
 /// weights and gradients (weights are lent to `Parameter`s without a copy).
@@ -112,7 +113,7 @@ public enum BLASInfo {
         note: this OpenBLAS is its pthreads build. Its threads and the optimizer's OpenMP
         threads spin against each other (measured here: epochs 3-4x slower). Use its OpenMP
         build (Debian: libopenblas-openmp-dev; update-alternatives --config
-        libopenblas.so.0-x86_64-linux-gnu) or set OMP_WAIT_POLICY=passive. README, "Threads".
+        libopenblas.so.0-x86_64-linux-gnu) or set OMP_WAIT_POLICY=passive. docs/performance.md, "Between steps".
         """
     }
 }

@@ -1,5 +1,6 @@
 import AdamPKit
 import Foundation
+import SeededRandom
 
 /// The demo's network, a classifier whose two hidden layers are
 /// scale-invariant, as most weights of modern networks are:

@@ -1,5 +1,6 @@
 import AdamPKit
 import Foundation
+import SeededRandom
 
 /// What the demo trains and how: everything that determines its numbers.
 public struct DemoConfig: Sendable {

@@ -1,7 +1,7 @@
 // adamp-demo: trains one small network with SGD, SGDP, Adam, AdamW and
 // AdamP from the same seed, and shows what the paper shows: the norms of
 // scale-invariant weights grow under the momentum optimizers and stay put
-// under AdamP and SGDP. See the README, "The effect, shown".
+// under AdamP and SGDP. See docs/demo.md.
 import AdamPDemo
 import Foundation
 

@@ -62,7 +62,7 @@ public protocol Optimizer<Scalar>: AnyObject {
     /// Everything a run needs to resume, in memory: every group's
     /// hyperparameters, every parameter's step count and state buffers, and
     /// the parameters' order, names and shapes, laid out as PyTorch's
-    /// optimizer `state_dict()` (README, "Checkpoints").
+    /// optimizer `state_dict()` (docs/checkpoint-format.md).
     func stateDict() -> StateDict
     /// Replaces every group's hyperparameters and every parameter's step
     /// count and state with those of `stateDict`. Parameters are matched by

@@ -2,6 +2,7 @@ import AdamPKit
 import Foundation
 import Testing
 @testable import AdamPDemo
+import SeededRandom
 
 /// A short run of the demo: small enough for a debug build, long enough for
 /// the norms to separate.

@@ -1,6 +1,7 @@
 import Testing
 import AdamPKit
 import FixtureSupport
+import SeededRandom
 
 @Suite struct BaselineTests {
     @Test func defaultsAreTorchs() throws {

@@ -1,6 +1,7 @@
 import AdamPKit
 import Testing
 import CAdamP
+import SeededRandom
 
 /// Owns the buffers of a batch of tensors for calling the C API directly.
 final class CBatch {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AdamPKit
+import SeededRandom
 
 /// A folder of its own for each test, removed afterwards.
 func withTemporaryFolder<R>(_ body: (URL) throws -> R) throws -> R {

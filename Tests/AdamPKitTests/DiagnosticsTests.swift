@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AdamPKit
+import SeededRandom
 
 /// Diagnostics: what the test saw, read from the step's statistics, against
 /// the same quantities computed here from the values before the step.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AdamPKit
+import SeededRandom
 
 /// Loss unscaling, clipping by global norm and the non-finite guard, through
 /// the optimizer (folded into the step) and on their own (`clipGradNorm`).

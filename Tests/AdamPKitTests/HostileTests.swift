@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+import SeededRandom
 #endif
 
 /// Hostile and careless use of checkpoints, step counts, gradient scaling,

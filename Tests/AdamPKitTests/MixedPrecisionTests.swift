@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import AdamPKit
+import SeededRandom
 
 /// `BFloat16` and `Float16` parameters: the one definition (the `Float` step
 /// of widened values, each stored value rounded once to nearest-even), the

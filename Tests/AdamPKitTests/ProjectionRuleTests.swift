@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AdamPKit
+import SeededRandom
 
 /// Per-group rules: the projection rule, and the usual split into groups.
 @Suite struct ProjectionRuleTests {

@@ -1,5 +1,6 @@
 import AdamPKit
 import Foundation
+import SeededRandom
 
 /// The official adamp 0.3.0 code, transcribed literally into Swift in Double,
 /// one tensor op at a time. It is slow and readable on purpose: the kernels

@@ -1,5 +1,6 @@
 import Testing
 import AdamPKit
+import SeededRandom
 
 /// Every optimizer configuration the tests run, in one table: how to make
 /// it, the f64 reference that computes it, and the gradients that exercise

@@ -3,6 +3,7 @@ import Testing
 import AdamPKit
 import COpenBLAS
 import CLAPACKE
+import SeededRandom
 
 /// Every optimizer of the package reaches the exact minimiser of a
 /// least-squares problem, min ‖Ax − b‖² / m, which LAPACKE's dgels gives

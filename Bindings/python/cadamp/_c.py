@@ -5,7 +5,7 @@ The library built with this package is not linked to an OpenMP runtime. It
 is bound, at load, to the one the process already has: PyTorch's (which its
 wheels bundle), so that PyTorch's threads and the optimizer's are one pool.
 Two runtimes in one process each keep their own threads, which spin after
-their work and take the cores the other needs next (README, "OpenMP
+their work and take the cores the other needs next (docs/pytorch.md, "OpenMP
 runtimes"). Two environment variables override this:
 CADAMP_OPENMP_RUNTIME=/path/to/libgomp.so binds it to that runtime instead,
 and CADAMP_LIBRARY=/path/to/libcadamp.so uses another build of the library

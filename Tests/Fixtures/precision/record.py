@@ -1,6 +1,6 @@
 """Mixed-precision trajectories, recorded from the official `adamp` 0.3.0
 (AdamP, SGDP) and torch.optim (Adam, AdamW, SGD; single-tensor path) as
-this project defines a 16-bit step (README, "Mixed precision"):
+this project defines a 16-bit step (docs/mixed-precision.md):
 
 - master "off": every step is the reference's float32 step on float32 copies
   of the 16-bit parameter, gradient and state, each stored value rounded

@@ -1,7 +1,8 @@
 import Foundation
 
 /// SplitMix64, a small seeded generator: the same numbers on every machine
-/// and every rank, for this package's tests, demo and benchmarks (not public).
+/// and every rank, for this package's tests, demo and benchmarks: a target
+/// of its own, in no product, so AdamPKit does not carry it.
 package struct SplitMix: RandomNumberGenerator {
     package var state: UInt64
 
