@@ -42,6 +42,8 @@ typedef __m512d D;
 #define WLO(x) _mm512_cvtps_pd(_mm512_castps512_ps256(x))
 #define WHI(x) _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)))
 #define DLO(x) WLO(x)
+/* ACC_PROD(lo, hi, a, b) from zero, then lo + hi, in two operations */
+#define PROD_HALVES(a, b) _mm512_fmadd_pd(WHI(a), WHI(b), _mm512_fmadd_pd(WLO(a), WLO(b), _mm512_setzero_pd()))
 #define ACC_PROD(lo, hi, a, b) (lo = _mm512_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm512_fmadd_pd(WHI(a), WHI(b), hi))
 #define WLO_AT(ptr) _mm512_cvtps_pd(_mm256_loadu_ps(ptr))
 #define WHI_AT(ptr) _mm512_cvtps_pd(_mm256_loadu_ps((ptr) + 8))
@@ -60,6 +62,40 @@ typedef __m512d D;
 #define VF16_STORE adamp_f16_store_avx512
 #define VSPLIT_WIDEN adamp_split_widen_avx512
 #define VSPLIT_STORE adamp_split_store_avx512
+
+/* The statistics of rows of 8 floats (out[3r..3r+2] = {g.p, g.g, p.p}, g
+ * times gm) in 256-bit registers: the bits of the 16-lane path, which sums
+ * a row's exact products as ((x0+x4)+(x2+x6))+((x1+x5)+(x3+x7)), without
+ * the 512-bit shuffles of its horizontal sums, which Zen 4 runs at half the
+ * rate (docs/performance.md, "Many small tensors"). */
+static inline void adamp_rowstats8_f32_avx512(size_t rows, const float *p, const float *g, float gm, double *out) {
+    const __m256 vgm = _mm256_set1_ps(gm);
+    __m256d lanes[12];
+    size_t r = 0;
+#define ADAMP_ROW8_(k, row)                                                                         \
+    do {                                                                                             \
+        const __m256 a_ = _mm256_mul_ps(_mm256_loadu_ps(g + 8 * (row)), vgm), b_ = _mm256_loadu_ps(p + 8 * (row)); \
+        const __m256d al = _mm256_cvtps_pd(_mm256_castps256_ps128(a_)), ah = _mm256_cvtps_pd(_mm256_extractf128_ps(a_, 1)); \
+        const __m256d bl = _mm256_cvtps_pd(_mm256_castps256_ps128(b_)), bh = _mm256_cvtps_pd(_mm256_extractf128_ps(b_, 1)); \
+        const __m256d z_ = _mm256_setzero_pd();                                                      \
+        lanes[3 * (k)] = _mm256_fmadd_pd(ah, bh, _mm256_fmadd_pd(al, bl, z_));                       \
+        lanes[3 * (k) + 1] = _mm256_fmadd_pd(ah, ah, _mm256_fmadd_pd(al, al, z_));                   \
+        lanes[3 * (k) + 2] = _mm256_fmadd_pd(bh, bh, _mm256_fmadd_pd(bl, bl, z_));                   \
+    } while (0)
+    for (; r + 4 <= rows; r += 4) {
+        ADAMP_ROW8_(0, r);
+        ADAMP_ROW8_(1, r + 1);
+        ADAMP_ROW8_(2, r + 2);
+        ADAMP_ROW8_(3, r + 3);
+        for (int q = 0; q < 3; q++) adamp_hsums_avx2(lanes + 4 * q, out + 3 * r + 4 * q);
+    }
+    for (; r < rows; r++) {
+        ADAMP_ROW8_(0, r);
+        for (int q = 0; q < 3; q++) out[3 * r + q] = adamp_hsum_avx2(lanes[q]);
+    }
+#undef ADAMP_ROW8_
+}
+#define ROWSTATS_8 adamp_rowstats8_f32_avx512
 #include "kernels-shared.h"
 #include "kernels-f32.h"
 

@@ -145,8 +145,10 @@
 /* ROW_LANES for the statistics alone, of the row of n elements from `at`.
  * (A row narrower than a vector, a [64, 8] weight's under AVX-512, is one
  * vector step, not an element loop: 20,000 such tensors spent more time in
- * their statistics than in their update when it was.) */
-static inline void FN(row_lanes)(size_t n, adamp_pbuf p, const void *g, size_t at, V vgm, D out[3]) {
+ * their statistics than in their update when it was.) Always inlined:
+ * called, as gcc chose to, each row's lanes went through memory. */
+static inline __attribute__((always_inline)) void FN(row_lanes)(size_t n, adamp_pbuf p, const void *g, size_t at, V vgm,
+                                                               D out[3]) {
     if (n < W && n <= DW) {
         /* The whole row in the low half (f32's lanes widened to double fill
          * two D): the same bits as below, the high half being zeros. (Its
@@ -157,6 +159,15 @@ static inline void FN(row_lanes)(size_t n, adamp_pbuf p, const void *g, size_t a
         out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());
         return;
     }
+#if defined(PROD_HALVES)
+    if (n == W) {
+        /* One whole vector: what ROW_LANES gives it (its halves' exact
+         * products, added once), without the accumulators. */
+        const V a = VMUL(V_GLOAD(g, at), vgm), b = V_PLOAD(p, at);
+        out[0] = PROD_HALVES(a, b), out[1] = PROD_HALVES(a, a), out[2] = PROD_HALVES(b, b);
+        return;
+    }
+#endif
     ROW_LANES(n, at, vgm, (void)0, (void)0);
     out[0] = VACC_LANES(gw), out[1] = VACC_LANES(gg), out[2] = VACC_LANES(ww);
 }
@@ -168,9 +179,39 @@ static inline void FN(row_lanes)(size_t n, adamp_pbuf p, const void *g, size_t a
  * it, so not on where an item starts. */
 static void FN(rowstats)(size_t rows, size_t cols, const adamp_seg *sg, double grad_mul, double *out) {
     BUFFERS(sg);
+#if defined(ROWSTATS_8) && GK == GK_NATIVE && (PK == PK_NATIVE || PK == PK_MASTER_BF16 || PK == PK_MASTER_F16)
+    /* a variant's own code for rows of 8 floats, with these bits */
+    if (cols == 8) {
+        ROWSTATS_8(rows, (const T *)p.a, (const T *)g, (T)grad_mul, out);
+        return;
+    }
+#endif
     const V vgm = VSET1((T)grad_mul);
     D lanes[3 * DW];
     size_t r = 0;
+#if defined(WHI)
+    if (2 * cols == W && DW == cols) {
+        /* Two rows a vector, e.g. [64, 8] f32 under AVX-512: each half is a
+         * row, as the narrow path above takes it alone (the same bits), from
+         * one load instead of two masked ones. */
+        for (; r + DW <= rows; r += DW) {
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#elif defined(__GNUC__)
+#pragma GCC unroll 8
+#endif
+            for (size_t k = 0; k < DW; k += 2) {
+                const V a = VMUL(V_GLOAD(g, (r + k) * cols), vgm), b = V_PLOAD(p, (r + k) * cols);
+                const D xl = WLO(a), yl = WLO(b), xh = WHI(a), yh = WHI(b);
+                lanes[3 * k] = DFMA(xl, yl, DZERO()), lanes[3 * k + 1] = DFMA(xl, xl, DZERO());
+                lanes[3 * k + 2] = DFMA(yl, yl, DZERO());
+                lanes[3 * k + 3] = DFMA(xh, yh, DZERO()), lanes[3 * k + 4] = DFMA(xh, xh, DZERO());
+                lanes[3 * k + 5] = DFMA(yh, yh, DZERO());
+            }
+            for (int q = 0; q < 3; q++) DSUMS(lanes + DW * q, out + 3 * r + DW * q);
+        }
+    }
+#endif
     for (; r + DW <= rows; r += DW) {
         /* Unrolled, the DW rows' lanes stay in registers instead of a stack
          * array (clang: [64, 8] f32 statistics 15% faster, AdamP many-small

@@ -72,14 +72,28 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
  * answer for row order too; elsewhere, when anything is not finite, and
  * for more rows than the bound is good for (2^43), the rows are added in row
  * order. */
+
+/* One of layer_passes' chains of row sums: g.p, g.g, p.p and sum |g.p|. */
+typedef struct {
+    double gp, gg, pp, agp;
+} chain;
+static inline void chain_add(chain *c, const double *row) {
+    c->gp += row[0], c->gg += row[1], c->pp += row[2], c->agp += fabs(row[0]);
+}
+
 static int layer_passes(const adamp_tensor *t, const double *st, double eps, double thr, adamp_dtype dtype) {
-    double chain[4][4] = {{0}}, sum[4]; /* g.p, g.g, p.p and sum |g.p| */
-    for (size_t r = 0; r < t->rows; r += 4)
-        for (size_t k = 0; k < 4 && r + k < t->rows; k++) {
-            const double *row = st + ADAMP_STATS_PER_ROW * (r + k);
-            chain[k][0] += row[0], chain[k][1] += row[1], chain[k][2] += row[2], chain[k][3] += fabs(row[0]);
-        }
-    for (int q = 0; q < 4; q++) sum[q] = (chain[0][q] + chain[1][q]) + (chain[2][q] + chain[3][q]);
+    /* Row r in chain r % 4, each chain in variables of its own (an array,
+     * gcc stored and reloaded a half at a time). */
+    chain ch[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    size_t r = 0;
+    for (; r + 4 <= t->rows; r += 4) {
+        const double *row = st + ADAMP_STATS_PER_ROW * r;
+        chain_add(&ch[0], row), chain_add(&ch[1], row + ADAMP_STATS_PER_ROW);
+        chain_add(&ch[2], row + 2 * ADAMP_STATS_PER_ROW), chain_add(&ch[3], row + 3 * ADAMP_STATS_PER_ROW);
+    }
+    for (size_t k = 0; r < t->rows; r++, k++) chain_add(&ch[k], st + ADAMP_STATS_PER_ROW * r);
+    const double sum[4] = {(ch[0].gp + ch[1].gp) + (ch[2].gp + ch[3].gp), (ch[0].gg + ch[1].gg) + (ch[2].gg + ch[3].gg),
+                           (ch[0].pp + ch[1].pp) + (ch[2].pp + ch[3].pp), (ch[0].agp + ch[1].agp) + (ch[2].agp + ch[3].agp)};
     double den;
     const double c = cosine(sum, eps, &den), e = 4.0 * (double)t->rows * 0x1p-53;
     const double slack = c * (2 * e + 0x1p-49) + 2 * e * sum[3] / den;

@@ -12,7 +12,7 @@ git -C "$root" worktree add --detach "$work/old" "$rev" >/dev/null 2>&1
 for tree in old new; do
     src="$work/old"; [ "$tree" = new ] && src="$root"
     make -s -C "$src/CKernels" BUILD="$work/build-$tree" "$work/build-$tree/libcadamp.a" >/dev/null
-    cc -O2 -std=c11 -I"$src/CKernels/include" "$root/scripts/bitwise-digest.c" "$work/build-$tree/libcadamp.a" \
+    cc -O2 -std=c11 -I"$src/CKernels/include" "$root/scripts/dev/bitwise-digest.c" "$work/build-$tree/libcadamp.a" \
         -lgomp -lm -o "$work/digest-$tree"
 done
 "$work/digest-old" >"$work/old.txt" &
