@@ -1,5 +1,5 @@
-/* What the timing scripts (hot-step.c, pass-patterns.c, step-parts.c,
- * read-bandwidth.c, line-sharing.c) share: a monotonic clock in seconds and an order of
+/* What the timing harnesses (hot-step.c, many-small.c, pass-patterns.c,
+ * step-parts.c, read-bandwidth.c, line-sharing.c) share: a monotonic clock in seconds and an order of
  * doubles for qsort (medians). Include first: it asks for POSIX clocks. */
 #ifndef ADAMP_SCRIPTS_TIMING_H
 #define ADAMP_SCRIPTS_TIMING_H
