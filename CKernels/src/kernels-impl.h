@@ -163,7 +163,7 @@ static inline __attribute__((always_inline)) void FN(row_lanes)(size_t n, adamp_
         /* The whole row in the low half (f32's lanes widened to double fill
          * two D): the same bits as below, the high half being zeros. (Its
          * loads shared with the branch below, clang's code for [64, 8] f32
-         * statistics took 0.076 ms instead of 0.043.) */
+         * statistics took almost twice as long.) */
         const V a = VMUL(V_GLOAD_FIRST(g, at, n), vgm), b = V_PLOAD_FIRST(p, at, n);
         const D x = DLO(a), y = DLO(b);
         out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());
@@ -220,8 +220,7 @@ static void FN(rowstats)(size_t rows, size_t cols, const adamp_seg *sg, double g
 #endif
     for (; r + DW <= rows; r += DW) {
         /* Unrolled, the DW rows' lanes stay in registers instead of a stack
-         * array (clang: [64, 8] f32 statistics 15% faster, AdamP many-small
-         * 66-69% -> 68-71% of the floor). */
+         * array. */
         ADAMP_UNROLL_ROWS
         for (size_t k = 0; k < DW; k++) FN(row_lanes)(cols, p, g, (r + k) * cols, vgm, lanes + 3 * k);
         for (int q = 0; q < 3; q++) DSUMS(lanes + DW * q, out + 3 * r + DW * q);

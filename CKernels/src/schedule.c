@@ -37,9 +37,9 @@ enum {
     GRAINS = 16, /* grains per share of a phase */
     /* Blocks open at once: how far a thread can run ahead of a grain held by
      * a descheduled one (a scheduling tick, 4 ms, is several 1M-element
-     * blocks of work). ResNet-50 beside a busy process, 16 against 4 in
-     * 10 pairs of runs: every optimizer's step as fast or faster in every
-     * pair (AdamP 21.9-28.4 ms against 25.9-30.2); quiet, no difference. */
+     * blocks of work). ResNet-50 beside a busy process, 16 against 4: every
+     * optimizer's step as fast or faster in every pair of runs; quiet, no
+     * difference. */
     WINDOW = 16,
     /* Shares at most: the claims live on the caller's stack, WINDOW * 8
      * bytes per share (32 KiB here; 128 KiB at ADAMP_MAX_THREADS shares).

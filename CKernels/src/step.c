@@ -53,10 +53,9 @@ typedef enum {
      * statistics item: statistics, decision, step count, update, on one
      * thread, while its p and g are in L1. Stepped phase by phase, 20,000
      * [64, 8] tensors were decided one block at a time on one thread (the
-     * decision's chain of additions over rows was 5% of the step), and read p
-     * and g in one pass and the moments in another, re-reading p and g from
-     * L3 (AdamP at 54-58% of the streaming floor; so, 65-68%). The same
-     * functions in the same order, so the same bits. */
+     * decision's chain of additions over rows was a twentieth of the step),
+     * and read p and g in one pass and the moments in another, re-reading p
+     * and g from L3. The same functions in the same order, so the same bits. */
     PATH_WHOLE,
     /* Decided before its statistics by its group's rule (NEVER or CHANNEL; the
      * LAYER view needs the layer's |p| first), in a whole step: its rows'
