@@ -14,6 +14,16 @@ static inline void adamp_hsums_avx2(const __m256d *v, double *out) {
     _mm256_storeu_pd(out, _mm256_hadd_pd(ac, bd));
 }
 
+/* The 8 floats' products a*b in double, lanes j and j+4 added: what two
+ * accumulators from zero, lo += a_lo*b_lo and hi += a_hi*b_hi, give as
+ * lo + hi (the products are exact; the first FMA from +0 turns a -0 into
+ * +0 as the accumulator would), in two operations. */
+static inline __m256d adamp_prod_halves_avx2(__m256 a, __m256 b) {
+    const __m256d lo = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)),
+                                       _mm256_cvtps_pd(_mm256_castps256_ps128(b)), _mm256_setzero_pd());
+    return _mm256_fmadd_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)), _mm256_cvtps_pd(_mm256_extractf128_ps(b, 1)), lo);
+}
+
 /* The first n (0 < n < lanes) elements, zeros in the other lanes; no byte
  * past them is read (a masked load does not fault on masked lanes). */
 static inline __m256 adamp_load_first_f32_avx2(const float *p, size_t n) {

@@ -33,7 +33,7 @@ typedef __m256d D;
 #define WHI(x) _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))
 #define DLO(x) WLO(x)
 /* ACC_PROD(lo, hi, a, b) from zero, then lo + hi, in two operations */
-#define PROD_HALVES(a, b) _mm256_fmadd_pd(WHI(a), WHI(b), _mm256_fmadd_pd(WLO(a), WLO(b), _mm256_setzero_pd()))
+#define PROD_HALVES adamp_prod_halves_avx2
 #define ACC_PROD(lo, hi, a, b) (lo = _mm256_fmadd_pd(WLO(a), WLO(b), lo), hi = _mm256_fmadd_pd(WHI(a), WHI(b), hi))
 #define WLO_AT(ptr) _mm256_cvtps_pd(_mm_loadu_ps(ptr))
 #define WHI_AT(ptr) _mm256_cvtps_pd(_mm_loadu_ps((ptr) + 4))

@@ -68,32 +68,23 @@ typedef __m512d D;
  * a row's exact products as ((x0+x4)+(x2+x6))+((x1+x5)+(x3+x7)), without
  * the 512-bit shuffles of its horizontal sums, which Zen 4 runs at half the
  * rate (docs/performance.md, "Many small tensors"). */
+static inline void adamp_row8_lanes_avx512(const float *p, const float *g, __m256 vgm, __m256d lanes[3]) {
+    const __m256 a = _mm256_mul_ps(_mm256_loadu_ps(g), vgm), b = _mm256_loadu_ps(p);
+    lanes[0] = adamp_prod_halves_avx2(a, b), lanes[1] = adamp_prod_halves_avx2(a, a);
+    lanes[2] = adamp_prod_halves_avx2(b, b);
+}
 static inline void adamp_rowstats8_f32_avx512(size_t rows, const float *p, const float *g, float gm, double *out) {
     const __m256 vgm = _mm256_set1_ps(gm);
     __m256d lanes[12];
     size_t r = 0;
-#define ADAMP_ROW8_(k, row)                                                                         \
-    do {                                                                                             \
-        const __m256 a_ = _mm256_mul_ps(_mm256_loadu_ps(g + 8 * (row)), vgm), b_ = _mm256_loadu_ps(p + 8 * (row)); \
-        const __m256d al = _mm256_cvtps_pd(_mm256_castps256_ps128(a_)), ah = _mm256_cvtps_pd(_mm256_extractf128_ps(a_, 1)); \
-        const __m256d bl = _mm256_cvtps_pd(_mm256_castps256_ps128(b_)), bh = _mm256_cvtps_pd(_mm256_extractf128_ps(b_, 1)); \
-        const __m256d z_ = _mm256_setzero_pd();                                                      \
-        lanes[3 * (k)] = _mm256_fmadd_pd(ah, bh, _mm256_fmadd_pd(al, bl, z_));                       \
-        lanes[3 * (k) + 1] = _mm256_fmadd_pd(ah, ah, _mm256_fmadd_pd(al, al, z_));                   \
-        lanes[3 * (k) + 2] = _mm256_fmadd_pd(bh, bh, _mm256_fmadd_pd(bl, bl, z_));                   \
-    } while (0)
     for (; r + 4 <= rows; r += 4) {
-        ADAMP_ROW8_(0, r);
-        ADAMP_ROW8_(1, r + 1);
-        ADAMP_ROW8_(2, r + 2);
-        ADAMP_ROW8_(3, r + 3);
+        for (size_t k = 0; k < 4; k++) adamp_row8_lanes_avx512(p + 8 * (r + k), g + 8 * (r + k), vgm, lanes + 3 * k);
         for (int q = 0; q < 3; q++) adamp_hsums_avx2(lanes + 4 * q, out + 3 * r + 4 * q);
     }
     for (; r < rows; r++) {
-        ADAMP_ROW8_(0, r);
+        adamp_row8_lanes_avx512(p + 8 * r, g + 8 * r, vgm, lanes);
         for (int q = 0; q < 3; q++) out[3 * r + q] = adamp_hsum_avx2(lanes[q]);
     }
-#undef ADAMP_ROW8_
 }
 #define ROWSTATS_8 adamp_rowstats8_f32_avx512
 #include "kernels-shared.h"

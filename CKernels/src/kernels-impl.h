@@ -152,6 +152,12 @@
     }                                                                              \
     for (; i < (at) + (n); i++) tail
 
+/* out = {x.y, x.x, y.y} lane by lane, exact (products of widened floats, or
+ * of doubles from +0), as a row's lanes before their horizontal sums. */
+static inline __attribute__((always_inline)) void FN(lane_prods)(D x, D y, D out[3]) {
+    out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());
+}
+
 /* ROW_LANES for the statistics alone, of the row of n elements from `at`.
  * (A row narrower than a vector, a [64, 8] weight's under AVX-512, is one
  * vector step, not an element loop: 20,000 such tensors spent more time in
@@ -165,8 +171,7 @@ static inline __attribute__((always_inline)) void FN(row_lanes)(size_t n, adamp_
          * loads shared with the branch below, clang's code for [64, 8] f32
          * statistics took almost twice as long.) */
         const V a = VMUL(V_GLOAD_FIRST(g, at, n), vgm), b = V_PLOAD_FIRST(p, at, n);
-        const D x = DLO(a), y = DLO(b);
-        out[0] = DFMA(x, y, DZERO()), out[1] = DFMA(x, x, DZERO()), out[2] = DFMA(y, y, DZERO());
+        FN(lane_prods)(DLO(a), DLO(b), out);
         return;
     }
 #if defined(PROD_HALVES)
@@ -201,18 +206,15 @@ static void FN(rowstats)(size_t rows, size_t cols, const adamp_seg *sg, double g
     size_t r = 0;
 #if defined(WHI)
     if (2 * cols == W && DW == cols) {
-        /* Two rows a vector, e.g. [64, 8] f32 under AVX-512: each half is a
-         * row, as the narrow path above takes it alone (the same bits), from
-         * one load instead of two masked ones. */
+        /* Two rows a vector ([*, 8] 16-bit under AVX-512, [*, 4] under
+         * AVX2): each half is a row, as the narrow path above takes it alone
+         * (the same bits), from one load instead of two masked ones. */
         for (; r + DW <= rows; r += DW) {
             ADAMP_UNROLL_ROWS
             for (size_t k = 0; k < DW; k += 2) {
                 const V a = VMUL(V_GLOAD(g, (r + k) * cols), vgm), b = V_PLOAD(p, (r + k) * cols);
-                const D xl = WLO(a), yl = WLO(b), xh = WHI(a), yh = WHI(b);
-                lanes[3 * k] = DFMA(xl, yl, DZERO()), lanes[3 * k + 1] = DFMA(xl, xl, DZERO());
-                lanes[3 * k + 2] = DFMA(yl, yl, DZERO());
-                lanes[3 * k + 3] = DFMA(xh, yh, DZERO()), lanes[3 * k + 4] = DFMA(xh, xh, DZERO());
-                lanes[3 * k + 5] = DFMA(yh, yh, DZERO());
+                FN(lane_prods)(WLO(a), WLO(b), lanes + 3 * k);
+                FN(lane_prods)(WHI(a), WHI(b), lanes + 3 * k + 3);
             }
             for (int q = 0; q < 3; q++) DSUMS(lanes + DW * q, out + 3 * r + DW * q);
         }

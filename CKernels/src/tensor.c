@@ -60,6 +60,14 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
     d->grad_norm = sqrt(sum[1]);
 }
 
+/* One of layer_passes' chains of row sums: g.p, g.g, p.p and sum |g.p|. */
+typedef struct {
+    double gp, gg, pp, agp;
+} chain;
+static inline void chain_add(chain *c, const double *row) {
+    c->gp += row[0], c->gg += row[1], c->pp += row[2], c->agp += fabs(row[0]);
+}
+
 /* Whether the layer view passes: its cosine, from the rows' sums added in
  * row order (adamp_layer_sums), below `thr` once rounded to the dtype, a test
  * monotone in the cosine. Row order is one chain of dependent additions (8%
@@ -73,13 +81,6 @@ void adamp_diagnose_tensor(adamp_algorithm algo, const adamp_tensor *t, const do
  * for more rows than the bound is good for (2^43), the rows are added in row
  * order. */
 
-/* One of layer_passes' chains of row sums: g.p, g.g, p.p and sum |g.p|. */
-typedef struct {
-    double gp, gg, pp, agp;
-} chain;
-static inline void chain_add(chain *c, const double *row) {
-    c->gp += row[0], c->gg += row[1], c->pp += row[2], c->agp += fabs(row[0]);
-}
 
 static int layer_passes(const adamp_tensor *t, const double *st, double eps, double thr, adamp_dtype dtype) {
     /* Row r in chain r % 4, each chain in variables of its own (an array,

@@ -70,7 +70,7 @@ class Block:
             if key not in keys:
                 fail(self, f"unknown snippet directive {key!r} (known: {', '.join(keys)})")
             n = keys[key]
-            args = words[i + 1:] if n < 0 else words[i + 1:i + 1 + n]
+            args = words[i + 1:i + 1 + n]
             if n < 0:  # takes the words up to the next key
                 args = []
                 for w in words[i + 1:]:
@@ -124,7 +124,7 @@ def parse(doc):
     return blocks
 
 
-def run(cmd, cwd, env, block, stdin=None):
+def run(cmd, cwd, env, block):
     p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, shell=isinstance(cmd, str), executable="/bin/bash" if isinstance(cmd, str) else None)
     if p.returncode != 0:
@@ -245,7 +245,6 @@ class Runner:
         check_output(program, out, app)
 
     def run_block(self, b):
-        cwd = self.folder(b)
         if b.lang == "text":
             return "shown"
         if b.lang == "sh" and "skip" in b.opts:
@@ -253,6 +252,7 @@ class Runner:
             return "not run: " + b.opts["skip"][0]
         if b.lang == "python" and not self.has_python:
             return f"SKIPPED (no Python with torch, adamp and cadamp at {self.python})"
+        cwd = self.folder(b)
         out = ""
         for _ in range(int(b.opts.get("runs", ["1"])[0])):
             if b.lang == "swift":
