@@ -1,8 +1,14 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // No unsafeFlags anywhere: a package depended on by version may not have them.
 // SIMD comes from target attributes chosen at run time, threads from the
 // OpenMP runtime's ABI (see CKernels/src).
 import PackageDescription
+
+// The system libraries only the demo and the MPI layer need come in through
+// traits, both on by default. `swift test --disable-default-traits` builds and
+// tests the core (AdamPKit and the C library) on a machine with neither; the
+// targets that need them then compile to nothing (`#if BLAS`, `#if MPI`).
+let blas = "BLAS", mpi = "MPI"
 
 let package = Package(
     name: "swift-adamp",
@@ -16,6 +22,11 @@ let package = Package(
         .library(name: "AdamPDistributed", targets: ["AdamPDistributed"]),
         .library(name: "CAdamPMPI", targets: ["CAdamPMPI"]),
         .executable(name: "adamp-bench-mpi", targets: ["adamp-bench-mpi"]),
+    ],
+    traits: [
+        .trait(name: blas, description: "OpenBLAS and LAPACKE: the training demo (adamp-demo) and the least-squares tests"),
+        .trait(name: mpi, description: "Open MPI: AdamPDistributed, CAdamPMPI, adamp-bench-mpi and their tests"),
+        .default(enabledTraits: [blas, mpi]),
     ],
     targets: [
         .target(
@@ -59,7 +70,7 @@ let package = Package(
         // OpenBLAS and LAPACKE, in a library the tests drive, and its command.
         .target(
             name: "AdamPDemo",
-            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE", "SeededRandom"],
+            dependencies: ["AdamPKit", "SeededRandom"] + needs(blas, "COpenBLAS", "CLAPACKE"),
             path: "Demo/AdamPDemo"
         ),
         .executableTarget(
@@ -72,12 +83,14 @@ let package = Package(
                        providers: [.apt(["libopenmpi-dev"])]),
         .target(
             name: "CAdamPMPI",
-            dependencies: ["CAdamP", "CMPI"],
-            path: "Distributed/CAdamPMPI"
+            dependencies: ["CAdamP"] + needs(mpi, "CMPI"),
+            path: "Distributed/CAdamPMPI",
+            // SwiftPM compiles C files whatever the traits (built.h).
+            cSettings: [.define("ADAMP_MPI_TRAIT", .when(traits: [mpi]))]
         ),
         .target(
             name: "AdamPDistributed",
-            dependencies: ["AdamPKit", "CAdamP", "CAdamPMPI", "CMPI"],
+            dependencies: ["AdamPKit", "CAdamP", "CAdamPMPI"] + needs(mpi, "CMPI"),
             path: "Distributed/AdamPDistributed"
         ),
         .executableTarget(
@@ -111,8 +124,13 @@ let package = Package(
         // tests of the library that need OpenBLAS and LAPACKE.
         .testTarget(
             name: "LinearAlgebraTests",
-            dependencies: ["AdamPKit", "COpenBLAS", "CLAPACKE", "SeededRandom"],
+            dependencies: ["AdamPKit", "SeededRandom"] + needs(blas, "COpenBLAS", "CLAPACKE"),
             path: "Tests/LinearAlgebraTests"
         ),
     ]
 )
+
+/// A target's dependencies on system libraries that only `trait` brings.
+func needs(_ trait: String, _ libraries: String...) -> [Target.Dependency] {
+    libraries.map { .target(name: $0, condition: .when(traits: [trait])) }
+}

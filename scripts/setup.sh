@@ -15,7 +15,7 @@ set -euo pipefail
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
-command -v swift >/dev/null 2>&1 || { echo "setup: the Swift toolchain (6.0 or later) is needed: https://www.swift.org/install/linux/" >&2; exit 1; }
+command -v swift >/dev/null 2>&1 || { echo "setup: the Swift toolchain (6.1 or later) is needed: https://www.swift.org/install/linux/" >&2; exit 1; }
 packages=(gcc g++ make cmake libc6-dev libgomp1 pkg-config libopenblas-openmp-dev libopenblas-dev liblapacke-dev
           libopenmpi-dev openmpi-bin)
 missing=()

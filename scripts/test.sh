@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: the Swift tests (fixture replay, reference, bad input, C
-# API from Swift), the C-only tests against the library built without Swift,
-# the same under AddressSanitizer and UndefinedBehaviorSanitizer for every ISA
+# API from Swift), the core without OpenBLAS, LAPACKE or MPI (the package's
+# traits off), the C-only tests against the library built without Swift, the
+# same under AddressSanitizer and UndefinedBehaviorSanitizer for every ISA
 # and 1-3 threads, the API fuzzer and the checkpoint readers' fuzzers (Swift
 # and the converter) for a bounded time each ($FUZZ_SECONDS, 60 by
 # default), adamp-bench on bad input, adamp-demo as a user runs it, the C
@@ -21,6 +22,8 @@ n=0 stages=$(grep -c '^stage ' "$0")
 stage() { n=$((n + 1)); printf '\n== [%d/%d %s] %s\n' "$n" "$stages" "$(date +%T)" "$1"; }
 stage "swift test: the Swift tests (fixture replays, every ISA)"
 swift test
+stage "check-core: the core built and tested with no OpenBLAS, LAPACKE or MPI (the package's traits off)"
+bash scripts/ci/check-core.sh
 stage "make -C CKernels check: the C tests, under each ISA's default, scalar, and an unknown ADAMP_ISA"
 make -s -C CKernels check
 # ADAMP_ISA forces a variant; an unknown name is reported, never fatal.

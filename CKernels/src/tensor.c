@@ -80,8 +80,6 @@ static inline void chain_add(chain *c, const double *row) {
  * answer for row order too; elsewhere, when anything is not finite, and
  * for more rows than the bound is good for (2^43), the rows are added in row
  * order. */
-
-
 static int layer_passes(const adamp_tensor *t, const double *st, double eps, double thr, adamp_dtype dtype) {
     /* Row r in chain r % 4, each chain in variables of its own (an array,
      * gcc stored and reloaded a half at a time). */

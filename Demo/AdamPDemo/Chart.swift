@@ -1,3 +1,4 @@
+#if BLAS
 import Foundation
 
 /// The SVG chart: how much the scale-invariant weights' norms grow (as a
@@ -172,3 +173,4 @@ public enum Chart {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }
+#endif

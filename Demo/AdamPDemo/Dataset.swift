@@ -1,3 +1,4 @@
+#if BLAS
 import AdamPKit
 import Foundation
 import SeededRandom
@@ -82,3 +83,4 @@ enum Teacher {
         return (trainSet, make(test, noise: 0))
     }
 }
+#endif

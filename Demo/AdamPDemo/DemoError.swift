@@ -1,4 +1,5 @@
 /// What can go wrong in the demo, each naming what is wrong.
+#if BLAS
 public enum DemoError: Error, CustomStringConvertible, Equatable {
     case badData(file: String, problem: String)
     case badCheckpoint(file: String, problem: String)
@@ -14,3 +15,4 @@ public enum DemoError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+#endif

@@ -1,5 +1,6 @@
 /// What one epoch of one optimizer measured. Epoch 0 is the network before
 /// training (its training loss evaluated as the held-out one is).
+#if BLAS
 public struct EpochRecord: Equatable, Sendable {
     public var epoch = 0
     /// The learning rate of the epoch's last step (group 0).
@@ -72,3 +73,4 @@ public struct WeightRecord: Equatable, Sendable {
         ("unprojected_steps", \.unprojectedSteps, true),
     ] }
 }
+#endif

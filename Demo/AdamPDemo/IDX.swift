@@ -1,3 +1,4 @@
+#if BLAS
 import Foundation
 
 /// MNIST's IDX format (http://yann.lecun.com/exdb/mnist/): a big-endian
@@ -89,3 +90,4 @@ public enum IDX {
         return (dims, Array(data[header...]))
     }
 }
+#endif

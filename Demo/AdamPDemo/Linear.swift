@@ -1,3 +1,4 @@
+#if BLAS
 import COpenBLAS
 import CLAPACKE
 import AdamPKit
@@ -117,3 +118,4 @@ public enum BLASInfo {
         """
     }
 }
+#endif

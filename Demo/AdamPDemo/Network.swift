@@ -1,3 +1,4 @@
+#if BLAS
 import AdamPKit
 import Foundation
 import SeededRandom
@@ -325,3 +326,4 @@ final class Network {
         product(dz.base, transposed: true, x.base, transposed: false, into: dw1.base, m: h, n: inputs, k: n, seconds: &blasSeconds)
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if BLAS
 import Foundation
 
 /// The demo's output files: checked before training, written in one line
@@ -32,3 +33,4 @@ public enum Outputs {
         }
     }
 }
+#endif

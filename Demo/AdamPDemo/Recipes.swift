@@ -1,3 +1,4 @@
+#if BLAS
 import AdamPKit
 
 /// The optimizers the demo compares, each with the settings its authors
@@ -75,3 +76,4 @@ extension BFloat16: DemoScalar {
     public static var precision: Precision { .bf16 }
     public static var masterWeights: MasterWeights { .split }
 }
+#endif

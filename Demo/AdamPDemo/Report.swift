@@ -1,3 +1,4 @@
+#if BLAS
 import Foundation
 
 /// The demo's output for people: the per-epoch table, the CSV, the summary.
@@ -82,3 +83,4 @@ public enum Report {
     static func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
     static func e(_ x: Double) -> String { String(format: "%.2e", x) }
 }
+#endif

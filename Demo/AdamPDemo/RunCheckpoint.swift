@@ -1,3 +1,4 @@
+#if BLAS
 import AdamPKit
 import Foundation
 
@@ -62,3 +63,4 @@ enum RunCheckpoint {
         return records
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if BLAS
 import AdamPKit
 import Foundation
 import SeededRandom
@@ -236,3 +237,4 @@ func angle(_ a: Matrix, _ b: Matrix) -> Double {
     }
     return 2 * asin(min(1, d.squareRoot() / 2)) * 180 / Double.pi
 }
+#endif

@@ -2,6 +2,7 @@
 // AdamP from the same seed, and shows what the paper shows: the norms of
 // scale-invariant weights grow under the momentum optimizers and stay put
 // under AdamP and SGDP. See docs/demo.md.
+#if BLAS
 import AdamPDemo
 import Foundation
 
@@ -162,3 +163,8 @@ do {
 } catch {
     fail("\(error)")
 }
+#else
+import Foundation
+FileHandle.standardError.write(Data("adamp-demo: built without the package's BLAS trait (--disable-default-traits); it needs OpenBLAS and LAPACKE\n".utf8))
+exit(2)
+#endif

@@ -1,3 +1,4 @@
+#if MPI
 internal import CAdamPMPI
 internal import CMPI
 
@@ -72,3 +73,4 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
         throw mpiFailed("\(what): \(String(decoding: text.prefix(Int(len)).map { UInt8(bitPattern: $0) }, as: UTF8.self))")
     }
 }
+#endif

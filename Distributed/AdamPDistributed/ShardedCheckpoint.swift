@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 internal import CAdamPMPI
@@ -156,3 +157,4 @@ extension ShardedOptimizer {
         return parts.count >= 3 && parts[0] == "state" ? Int(parts[1]) : nil
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if MPI
 import AdamPKit
 internal import CAdamP
 internal import CAdamPMPI
@@ -256,3 +257,4 @@ public final class ShardedOptimizer<Base: Optimizer> {
 extension Result {
     var isSuccess: Bool { if case .success = self { true } else { false } }
 }
+#endif

@@ -1,6 +1,8 @@
 /* Collective verdicts: the ranks compare what they were given with one small
  * all-reduce per call (hashes), and only when those differ look closer, to
  * say on every rank what differs. */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,3 +181,4 @@ int adamp_mpi_agree_on_step(adamp_mpi_shard *s, const adamp_tensor *t, int statu
         st = adamp_mpi_fail(e, ADAMP_MPI_E_DISAGREE, "ranks disagree on the step's options (grad_mul, master)");
     return st;
 }
+#endif

@@ -6,6 +6,8 @@
  * rounded once to the gradients' dtype, as the library defines a 16-bit
  * step. In chunks of ADAMP_MPI_CHUNK elements of the owner's rows, so that
  * the buffers stay small whatever the model. */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <stdlib.h>
 #include <string.h>
 #include "../../CKernels/src/convert.h"
@@ -120,3 +122,4 @@ int adamp_mpi_average(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi_error
     }
     return ADAMP_OK;
 }
+#endif

@@ -1,5 +1,7 @@
 /* Bytes and verdicts between the shard's ranks, for a consolidated
  * checkpoint; and MPI's start for callers that cannot name its macros. */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,3 +162,4 @@ int adamp_mpi_init_world(MPI_Comm *world, adamp_mpi_error *e) {
     *world = MPI_COMM_WORLD;
     return ADAMP_OK;
 }
+#endif

@@ -18,6 +18,8 @@
  * This is the process's MPI lifecycle, which MPI itself keeps per process:
  * the one file-level state of the library, armed only when
  * adamp_mpi_init_world started MPI (a caller who starts MPI ends it too). */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <stdio.h>
 #include <stdlib.h>
 #include "shard.h"
@@ -107,3 +109,4 @@ static void leave(void) {
     free(theirs);
     MPI_Finalize();
 }
+#endif

@@ -1,6 +1,8 @@
 /* The parameters' all-gather: rank r broadcasts the rows it updated, straight
  * from and into every rank's parameter buffers (a datatype of their
  * addresses, relative to MPI_BOTTOM: no staging copy of the model). */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <stdlib.h>
 #include "shard.h"
 
@@ -74,3 +76,4 @@ int adamp_mpi_gather_params(adamp_mpi_shard *s, const adamp_tensor *t, adamp_mpi
     }
     return adamp_mpi_wait(pending, s->requests, "MPI_Ibcast (parameters)", e);
 }
+#endif

@@ -2,6 +2,8 @@
  * agree, and the step as adamp.h's public phases with MPI collectives between
  * them. Nothing here computes an update: adamp.h's kernels do, on slices of
  * whole rows, so that every number is the one-process step's. */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,3 +289,4 @@ static int create(MPI_Comm comm, adamp_algorithm algo, adamp_dtype dtype, const 
     *out = s;
     return ADAMP_OK;
 }
+#endif

@@ -2,6 +2,8 @@
  * cut tensors through adamp.h's phases, with their rows' statistics and layer
  * sums all-gathered between them; then the parameters. Sums are combined in
  * row order, as one process combines them. */
+#include "built.h"
+#if ADAMP_MPI_BUILT
 #include <stdint.h>
 #include <string.h>
 #include "shard.h"
@@ -249,3 +251,4 @@ static int step(adamp_mpi_shard *s, const adamp_config *config, adamp_tensor *t,
     if (timing) timing->communicate = c.communicate, timing->compute = MPI_Wtime() - start - c.communicate;
     return ADAMP_OK;
 }
+#endif

@@ -1,6 +1,7 @@
 // adamp-bench-mpi: the sharded optimizer's step on real models' shapes, run
 // under `mpirun -np N`, against every rank stepping the whole model (as plain
 // data parallelism does), interleaved step by step in the same processes.
+#if MPI
 import AdamPDistributed
 import AdamPKit
 import BenchSupport
@@ -129,3 +130,8 @@ do {
 } catch {
     fail("rank \(world.rank): \(error)")
 }
+#else
+import Foundation
+FileHandle.standardError.write(Data("adamp-bench-mpi: built without the package's MPI trait (--disable-default-traits); it needs Open MPI\n".utf8))
+exit(2)
+#endif

@@ -1,3 +1,4 @@
+#if BLAS
 import AdamPKit
 import Foundation
 import Testing
@@ -256,3 +257,4 @@ extension DemoEffectTests {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if BLAS
 import Foundation
 import Testing
 @testable import AdamPDemo
@@ -63,3 +64,4 @@ import Testing
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if BLAS
 import Foundation
 import Testing
 import AdamPKit
@@ -61,3 +62,4 @@ import SeededRandom
         print("least squares, \(name): relative distance to dgels' x* after \(Self.steps) steps: \(err / size)")
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -45,3 +46,4 @@ enum Averaging {
         if h.world.rank == 0 { print("[rank 0 of \(n)] averaged \(S.self) gradients (master \(mode.name)): AdamP bitwise one process") }
     }
 }
+#endif

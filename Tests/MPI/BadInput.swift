@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -124,3 +125,4 @@ enum BadInput {
         }
     }
 }
+#endif

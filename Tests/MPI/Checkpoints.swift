@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -59,3 +60,4 @@ enum CheckpointChecks {
         _ = try? FileManager.default.removeItem(at: dir)
     }
 }
+#endif

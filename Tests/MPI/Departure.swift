@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -35,3 +36,4 @@ enum Departure {
         exit(0)
     }
 }
+#endif

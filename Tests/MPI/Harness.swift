@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -85,3 +86,4 @@ struct Pair<O: Optimizer> {
         }
     }
 }
+#endif

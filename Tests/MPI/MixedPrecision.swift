@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -66,3 +67,4 @@ enum MixedPrecisionRun {
         }
     }
 }
+#endif

@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -87,3 +88,4 @@ enum ResNetRun {
         return g.map(Float.init)
     }
 }
+#endif

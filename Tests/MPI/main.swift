@@ -1,3 +1,4 @@
+#if MPI
 import Foundation
 import AdamPKit
 import AdamPDistributed
@@ -21,3 +22,8 @@ if world.rank == 0 {
     print("adamp-mpi-tests, \(world.size) ranks: \(fixtures) fixtures under ISAs \(isas); rank 0: \(h.passed) passed, \(h.failed) failed")
 }
 exit(h.failed == 0 ? 0 : 1)
+#else
+import Foundation
+FileHandle.standardError.write(Data("adamp-mpi-tests: built without the package's MPI trait (--disable-default-traits); it needs Open MPI\n".utf8))
+exit(2)
+#endif
