@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # A tagged snapshot of the working tree (committed or not) to depend on, in a
-# folder named as a clone would be.
+# folder named as a clone would be (a by-version identity is its URL's name).
 dep="$work/swift-adamp"
 mkdir -p "$dep" && (cd "$root" && git ls-files --cached --others --exclude-standard | tar -cf - -T - | tar -xf - -C "$dep")
 git -C "$dep" init -q && git -C "$dep" add -A
@@ -57,16 +57,30 @@ try opt.step()
 print("rank \(world.rank) of \(world.size): \(opt.stateBytes.rank) of \(opt.stateBytes.unsharded) state bytes")
 SWIFT
 (cd "$work/app" && swift build -q && swift run -q app)
-# A package that uses AdamPKit alone neither compiles nor links anything of
-# MPI or OpenBLAS (built alone, in a build folder of its own).
-(cd "$work/app" && swift build -q --product app --scratch-path "$work/bare")
-built=$(find -L "$work/bare/debug" -name '*.o' | grep -E 'MPI|Distributed|Demo|bench' || true)
+bin=$(cd "$work/app" && swift build --show-bin-path)
+# By path, from a clone in a folder of any name (`name:` names the package for
+# `package:`, which would otherwise be the folder's name); a package that uses
+# AdamPKit alone neither compiles nor links anything of MPI or OpenBLAS.
+mv "$dep" "$work/my-adamp-clone"
+mkdir -p "$work/by-path/Sources/app" && cp "$work/app/Sources/app/main.swift" "$work/by-path/Sources/app/"
+cat > "$work/by-path/Package.swift" <<'SWIFT'
+// swift-tools-version:6.0
+import PackageDescription
+let package = Package(
+    name: "app",
+    dependencies: [.package(name: "swift-adamp", path: "../my-adamp-clone")],
+    targets: [.executableTarget(name: "app", dependencies: [.product(name: "AdamPKit", package: "swift-adamp")])]
+)
+SWIFT
+(cd "$work/by-path" && swift build -q && swift run -q app >/dev/null)
+built=$(find -L "$work/by-path/.build/debug" -name '*.o' | grep -E 'MPI|Distributed|Demo|bench|BLAS|LAPACK' || true)
 if [ -n "$built" ]; then
     echo "$built" >&2
     echo "check-dependent: building AdamPKit alone built the above" >&2; exit 1
 fi
-bin=$(cd "$work/app" && swift build --show-bin-path)
-if ldd "$bin/app" | grep mpi >/dev/null; then echo "check-dependent: AdamPKit alone links MPI:" >&2; ldd "$bin/app" >&2; exit 1; fi
+alone=$(cd "$work/by-path" && swift build --show-bin-path)/app
+if ldd "$alone" | grep -Ei "mpi|blas|lapack" >/dev/null; then echo "check-dependent: AdamPKit alone links MPI or BLAS:" >&2; ldd "$alone" >&2; exit 1; fi
+echo "dependent package by path, from a folder named my-adamp-clone: AdamP stepped; nothing of MPI or BLAS built or linked"
 mpi=(mpirun --oversubscribe --timeout 120)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
 out=$(cd "$work/app" && "${mpi[@]}" -np 2 "$bin/sharded")

@@ -143,11 +143,6 @@ def check_output(block, out, cwd):
             fail(block, f"left no {path}")
 
 
-def identity():
-    """This package's identity when depended on by path: its folder's name."""
-    return os.path.basename(ROOT).lower()
-
-
 def copy_clone(dest):
     """The tracked and untracked-but-not-ignored files, as check-dependent copies them."""
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
@@ -211,11 +206,11 @@ class Runner:
             os.makedirs(os.path.join(pkg, "Sources", name))
             open(os.path.join(pkg, "Sources", name, "main.swift"), "w").write(b.text)
             products = [m for m in re.findall(r"^import (AdamP\w*)$", b.text, re.M)]
-            deps = ", ".join(f'.product(name: "{p}", package: "{identity()}")' for p in products)
+            deps = ", ".join(f'.product(name: "{p}", package: "swift-adamp")' for p in products)
             targets.append(f'        .executableTarget(name: "{name}", dependencies: [{deps}]),')
         open(os.path.join(pkg, "Package.swift"), "w").write(
             "// swift-tools-version:6.0\nimport PackageDescription\n"
-            f'let package = Package(name: "snippets", dependencies: [.package(path: "{ROOT}")], targets: [\n'
+            f'let package = Package(name: "snippets", dependencies: [.package(name: "swift-adamp", path: "{ROOT}")], targets: [\n'
             + "\n".join(targets) + "\n])\n")
         p = subprocess.run(["swift", "build", "-q", "--package-path", pkg], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
@@ -230,9 +225,9 @@ class Runner:
     def run_package(self, manifest, program):
         """A Package.swift block and its main.swift, in a folder beside a copy of the clone."""
         base = os.path.join(self.work, f"package-{manifest.line}")
-        dep = re.search(r'\.package\(path: "\.\./([^"]+)"\)', manifest.text)
+        dep = re.search(r'\.package\((?:name: "[^"]+", )?path: "\.\./([^"]+)"\)', manifest.text)
         if not dep:
-            fail(manifest, 'a Package.swift without .package(path: "../<clone>")')
+            fail(manifest, 'a Package.swift without .package([name: ..., ]path: "../<clone>")')
         copy_clone(os.path.join(base, dep.group(1)))
         target = re.search(r'executableTarget\(name: "([^"]+)"', manifest.text)
         if not target:
