@@ -28,6 +28,12 @@ static inline size_t adamp_stats_rows(const adamp_tensor *t) { return t->ndim > 
  * order, from 0 (the order every path keeps, the sharded one included). */
 void adamp_layer_sums(const adamp_tensor *t, const double *stats, double layer[3]);
 
+/* The layer view's sums in four chains, {g.p, g.g, p.p, sum |g.p|}: row r
+ * added to chain r % 4 from 0, the chains then added as (c0 + c1) + (c2 + c3).
+ * What the layer test first decides from, where the answer cannot differ
+ * from row order's (tensor.c). */
+void adamp_layer_chain_sums(const adamp_tensor *t, const double *stats, double sum[4]);
+
 /* The projection code of one tensor from its rows' stats (NULL if ndim <= 1
  * or the algorithm does not project). */
 int32_t adamp_decide_tensor(adamp_algorithm algo, const adamp_tensor *t, const double *stats, adamp_dtype dtype);

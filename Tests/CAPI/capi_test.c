@@ -7,6 +7,7 @@
 #include <string.h>
 #include "adamp.h"
 #include "check.h"
+#include "../../CKernels/src/tensor.h"
 
 /* A [2, 3] weight whose gradient is orthogonal to each row, and a bias. */
 static float w[6], g[6], m[6], v[6], b[3], gb[3], mb[3], vb[3];
@@ -537,6 +538,36 @@ static void layer_decision_in_row_order(void) {
     CHECK(outcomes[ADAMP_PROJ_NONE] > 100 && outcomes[ADAMP_PROJ_LAYER] > 100 && chains_wrong > 10);
 }
 
+/* The four chains' sums that the layer test decides from first
+ * (adamp_layer_chain_sums, added two lanes at a time) are bitwise the
+ * readable loop's: row r added to chain r % 4 in row order, the chains then
+ * added as (c0 + c1) + (c2 + c3); for every count of rows up to 70, so every
+ * remainder of four, over values of both signs and many scales, with zeros,
+ * infinities and NaNs among them. */
+static void layer_chain_sums_are_the_readable_loops(void) {
+    enum { R = 70 };
+    static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN};
+    double st[3 * R];
+    uint64_t x = 0x243F6A8885A308D3ull;
+    for (size_t rows = 0; rows <= R; rows++)
+        for (int trial = 0; trial < 6; trial++) {
+            for (size_t i = 0; i < 3 * rows; i++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                st[i] = ldexp((double)(x >> 11) * 0x1p-53 - 0.5, (int)(x >> 58) - 32);
+                if (trial > 0 && (x >> 8) % 16 == 0) st[i] = special[(trial - 1) % 5];
+            }
+            double chain[4][4] = {{0}}, want[4], got[4];
+            for (size_t r = 0; r < rows; r++) {
+                for (int q = 0; q < 3; q++) chain[r % 4][q] += st[3 * r + q];
+                chain[r % 4][3] += fabs(st[3 * r]);
+            }
+            for (int q = 0; q < 4; q++) want[q] = (chain[0][q] + chain[1][q]) + (chain[2][q] + chain[3][q]);
+            const adamp_tensor t = {.rows = rows, .cols = 1, .ndim = 2};
+            adamp_layer_chain_sums(&t, st, got);
+            CHECK(memcmp(want, got, sizeof want) == 0);
+        }
+}
+
 /* A count a step takes to INT64_MAX (from INT64_MAX - 1, e.g. loaded) can
  * still be decided and diagnosed (adamp_diagnose refused it, and the Swift
  * layer trapped on the refusal); the next step refuses it and writes
@@ -679,6 +710,7 @@ int main(void) {
     drop_stats();
     adam_denominator_is_the_division();
     layer_decision_in_row_order();
+    layer_chain_sums_are_the_readable_loops();
     setup();
     CHECK(adamp_stats_len(tensors, 2) == 12);
     CHECK(adamp_step(NULL, ADAMP_ALGO_ADAMP, ADAMP_F32, tensors, 2, stats, 12) == ADAMP_OK);
