@@ -53,10 +53,11 @@ static sizes sizes_of(adamp_dtype dtype, int master) {
     return (sizes){p, p2, f32_master ? p : p + p2, p + p2, z.grad, z.state, z.state == z.arithmetic};
 }
 
-enum { ROWSTATS, GRADSTATS, UPDATE, MOMENTS_DOT, APPLY_PROJECTION, UPDATE_STATS, MOMENTS_DOT_STATS, MOMENTS_DOT_KEEP,
-       APPLY_KEPT };
+enum { ROWSTATS, GRADSTATS, UPDATE, MOMENTS_DOT, APPLY_PROJECTION, UPDATE_STATS, MOMENTS_DOT_STATS, MOMENTS_DOT_NORM,
+       MOMENTS_DOT_KEEP, APPLY_KEPT };
 static const char *const KERNEL_NAMES[] = {"rowstats", "gradstats", "update", "moments_dot", "apply_projection",
-                                           "update_stats", "moments_dot_stats", "moments_dot_keep", "apply_kept"};
+                                           "update_stats", "moments_dot_stats", "moments_dot_norm", "moments_dot_keep",
+                                           "apply_kept"};
 
 /* The bytes kernel `k` of an algorithm with `ns` states reads and writes per
  * element in memory (the kept perturbation is a row of scratch, in L1). */
@@ -71,7 +72,7 @@ static traffic bytes_of(int k, adamp_algorithm algo, int ns, sizes z) {
     case GRADSTATS: return (traffic){z.g, 0};
     case UPDATE: case UPDATE_STATS: return (traffic){rd, z.pw + st};
     case MOMENTS_DOT: return (traffic){rd, z.exact ? st : 0};
-    case MOMENTS_DOT_STATS: return (traffic){rd, z.exact || algo == ADAMP_ALGO_ADAMP ? st : 0};
+    case MOMENTS_DOT_STATS: case MOMENTS_DOT_NORM: return (traffic){rd, z.exact || algo == ADAMP_ALGO_ADAMP ? st : 0};
     case MOMENTS_DOT_KEEP: return (traffic){rd, st};
     case APPLY_PROJECTION: return (traffic){rd, z.pw + (!z.exact || algo == ADAMP_ALGO_SGDP ? st : 0)};
     default: return (traffic){z.pr, z.pw}; /* APPLY_KEPT */
@@ -165,6 +166,7 @@ static void pass(int k, const adamp_kernels *K, adamp_algorithm algo, const data
         case APPLY_PROJECTION: a->apply_projection(d->cols, &s, c, 30, 1e-3); break;
         case UPDATE_STATS: a->update_stats(d->cols, &s, c, out); break;
         case MOMENTS_DOT_STATS: sink += a->moments_dot_stats(d->cols, &s, a->moments_dot_keep ? d->keep : NULL, c, out); break;
+        case MOMENTS_DOT_NORM: sink += a->moments_dot_norm(d->cols, &s, a->moments_dot_keep ? d->keep : NULL, c, out); break;
         case MOMENTS_DOT_KEEP: sink += a->moments_dot_keep(d->cols, &s, d->keep, c, 30); break;
         case APPLY_KEPT: a->apply_kept(d->cols, &s, d->keep, c, 30, 1e-3); break;
         }
@@ -180,6 +182,7 @@ static int has(int k, const adamp_algo_kernels *a) {
     case APPLY_PROJECTION: return a->apply_projection != NULL;
     case UPDATE_STATS: return a->update_stats != NULL;
     case MOMENTS_DOT_STATS: return a->moments_dot_stats != NULL;
+    case MOMENTS_DOT_NORM: return a->moments_dot_norm != NULL;
     case MOMENTS_DOT_KEEP: return a->moments_dot_keep != NULL;
     default: return a->apply_kept != NULL;
     }

@@ -607,11 +607,15 @@ typedef struct adamp_step_options {
     int32_t drop_stats; /**< 0 (default): afterwards the stats buffer's first half
                           holds the step's statistics, e.g. for adamp_diagnose().
                           1: the statistics of the tensors the step takes whole
-                          (at most 16,384 elements and 256 rows each) may be left
-                          out of it, their rows holding what they held; nothing
-                          else changes, bitwise. For callers that do not read
-                          them: a [64, 8] weight's statistics are 1,536 bytes
-                          written beside the 14,336 its step must move.
+                          (at most 16,384 elements and 256 rows each), and of
+                          the tensors whose group's rule decides their
+                          projection (hparams `projection` NEVER or CHANNEL),
+                          may be left out of it, their rows holding what they
+                          held; nothing else changes, bitwise. For callers that
+                          do not read them: a [64, 8] weight's statistics are
+                          1,536 bytes written beside the 14,336 its step must
+                          move, and a rule-decided weight needs at most |p| of
+                          each row, not the products with g.
                           adamp_step_ex() only; 0 or 1. */
     int32_t grad_dtype; /**< the gradients' adamp_dtype, 0 (default): the call's
                           dtype. float64 parameters take float64 gradients; the

@@ -131,23 +131,28 @@
  * then over the rest as one vector padded with zeros, in double; g taken
  * times vgm. `body` runs after each whole vector is summed, and `tail` on
  * each element of the rest after it is (a fused row's update, which
- * overwrites p); both see the element's index i. */
-#define ROW_LANES(n, at, vgm, body, tail)                                          \
+ * overwrites p); both see the element's index i. ROW_LANES_(..., 0, ...)
+ * sums ww alone, with the same bits (a constant: the compiler drops the
+ * rest). */
+#define ROW_LANES(n, at, vgm, body, tail) ROW_LANES_(n, at, vgm, 1, body, tail)
+#define ROW_LANES_(n, at, vgm, all, body, tail)                                    \
     VACC(gw);                                                                      \
     VACC(gg);                                                                      \
     VACC(ww);                                                                      \
     size_t i = (at);                                                               \
     for (; i + W <= (at) + (n); i += W) {                                          \
-        const V a_ = VMUL(V_GLOAD(g, i), vgm);                                     \
-        V_ACC_PROD_P(gw, p, i, a_);                                                \
-        VACC_PROD(gg, a_, a_);                                                     \
+        if (all) {                                                                 \
+            const V a_ = VMUL(V_GLOAD(g, i), vgm);                                 \
+            V_ACC_PROD_P(gw, p, i, a_);                                            \
+            VACC_PROD(gg, a_, a_);                                                 \
+        }                                                                          \
         V_ACC_SQ_P(ww, p, i);                                                      \
         body;                                                                      \
     }                                                                              \
     if (i < (at) + (n)) {                                                          \
         const V a_ = VMUL(V_GLOAD_FIRST(g, i, (at) + (n) - i), vgm), b_ = V_PLOAD_FIRST(p, i, (at) + (n) - i); \
-        VACC_PROD(gw, a_, b_);                                                     \
-        VACC_PROD(gg, a_, a_);                                                     \
+        if (all) VACC_PROD(gw, a_, b_);                                            \
+        if (all) VACC_PROD(gg, a_, a_);                                            \
         VACC_PROD(ww, b_, b_);                                                     \
     }                                                                              \
     for (; i < (at) + (n); i++) tail
@@ -345,11 +350,15 @@ static double FN(sgdp_moments_dot)(size_t n, const adamp_seg *sg, const adamp_co
  * same loads, so rowstats' bits, which sums a row's lanes with DSUM, or
  * DSUMS with the same bits). Rows of at least one vector: row_lanes'
  * narrow-row branch does not arise. */
-#define STATS_SWEEP(n, out, body, tail)                                            \
+#define STATS_SWEEP(n, out, body, tail) STATS_SWEEP_(n, out, 1, body, tail)
+/* all = 0: out[2] = p.p alone (bitwise the same), out[0] and out[1] not
+ * written, for a caller that drops the statistics but needs |p|. */
+#define STATS_SWEEP_(n, out, all, body, tail)                                      \
     do {                                                                           \
         const V vgm_ = VSET1(c.gmul);                                              \
-        ROW_LANES(n, 0, vgm_, body, tail);                                         \
-        out[0] = DSUM(VACC_LANES(gw)), out[1] = DSUM(VACC_LANES(gg)), out[2] = DSUM(VACC_LANES(ww)); \
+        ROW_LANES_(n, 0, vgm_, all, body, tail);                                   \
+        if (all) out[0] = DSUM(VACC_LANES(gw)), out[1] = DSUM(VACC_LANES(gg));    \
+        out[2] = DSUM(VACC_LANES(ww));                                             \
     } while (0)
 
 /* Not projected: statistics and update. */
@@ -371,31 +380,48 @@ static void FN(sgdp_update_stats)(size_t n, const adamp_seg *sg, const adamp_con
  * *_moments_dot kernels return it (|p| from these statistics, as from
  * rowstats'); AdamP's perturbation kept in u (NULL: not kept, sweep 2
  * computing it again). Sweep 2 is the unfused one's. */
-#define STATS_DOT(n, out, step, ...)                                               \
+#define STATS_DOT(n, out, all, step, ...)                                          \
     do {                                                                           \
         DOT_ACC;                                                                   \
-        STATS_SWEEP(n, out, DOT_VEC(step, __VA_ARGS__), DOT_TAIL(step, __VA_ARGS__)); \
+        STATS_SWEEP_(n, out, all, DOT_VEC(step, __VA_ARGS__), DOT_TAIL(step, __VA_ARGS__)); \
         return DOT_S(sqrt(out[2]));                                                \
     } while (0)
 
-static double FN(adamp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *uv, const adamp_consts *kc,
-                                          double *out) {
+/* Each written once for the whole statistics (all = 1: *_moments_dot_stats)
+ * and for |p| alone (0: *_moments_dot_norm, out[2] only). */
+static inline __attribute__((always_inline)) double FN(adamp_stats_dot)(size_t n, const adamp_seg *sg, void *uv,
+                                                                       const adamp_consts *kc, double *out,
+                                                                       const int all) {
     BUFFERS(sg);
     void *m = sg->s[0], *v = sg->s[1];
     T *u = uv;
     CONSTANTS(kc);
-    if (u) STATS_DOT(n, out, adamp_moments_dot_keep_at, g, m, v, u);
-    STATS_DOT(n, out, adamp_moments_dot_at, g, m, v);
+    if (u) STATS_DOT(n, out, all, adamp_moments_dot_keep_at, g, m, v, u);
+    STATS_DOT(n, out, all, adamp_moments_dot_at, g, m, v);
 }
 
 /* SGDP keeps no perturbation (it is the buffer): uv is not used. */
-static double FN(sgdp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *uv, const adamp_consts *kc,
-                                         double *out) {
+static inline __attribute__((always_inline)) double FN(sgdp_stats_dot)(size_t n, const adamp_seg *sg, void *uv,
+                                                                      const adamp_consts *kc, double *out,
+                                                                      const int all) {
     BUFFERS(sg);
     void *buf = sg->s[0];
     (void)uv;
     CONSTANTS(kc);
-    STATS_DOT(n, out, sgdp_moments_dot_at, g, buf);
+    STATS_DOT(n, out, all, sgdp_moments_dot_at, g, buf);
+}
+
+static double FN(adamp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *u, const adamp_consts *k, double *out) {
+    return FN(adamp_stats_dot)(n, sg, u, k, out, 1);
+}
+static double FN(adamp_moments_dot_norm)(size_t n, const adamp_seg *sg, void *u, const adamp_consts *k, double *out) {
+    return FN(adamp_stats_dot)(n, sg, u, k, out, 0);
+}
+static double FN(sgdp_moments_dot_stats)(size_t n, const adamp_seg *sg, void *u, const adamp_consts *k, double *out) {
+    return FN(sgdp_stats_dot)(n, sg, u, k, out, 1);
+}
+static double FN(sgdp_moments_dot_norm)(size_t n, const adamp_seg *sg, void *u, const adamp_consts *k, double *out) {
+    return FN(sgdp_stats_dot)(n, sg, u, k, out, 0);
 }
 
 /* The second sweep of a projected segment, given |p| and s. */
@@ -450,12 +476,12 @@ static void FN(sgd_update)(size_t n, const adamp_seg *sg, const adamp_consts *kc
  * baselines' updates take no projection). */
 #define KERNELS_adamp                                                                                 \
     {FN(adamp_update), FN(adamp_moments_dot), FN(adamp_apply_projection), FN(adamp_update_stats),     \
-     FN(adamp_moments_dot_stats), FN(adamp_moments_dot_keep), FN(adamp_apply_kept)}
+     FN(adamp_moments_dot_stats), FN(adamp_moments_dot_norm), FN(adamp_moments_dot_keep), FN(adamp_apply_kept)}
 #define KERNELS_sgdp                                                                                  \
     {FN(sgdp_update), FN(sgdp_moments_dot), FN(sgdp_apply_projection), FN(sgdp_update_stats),         \
-     FN(sgdp_moments_dot_stats), NULL, NULL}
-#define KERNELS_adam {FN(adam_update), NULL, NULL, NULL, NULL, NULL, NULL}
-#define KERNELS_sgd {FN(sgd_update), NULL, NULL, NULL, NULL, NULL, NULL}
+     FN(sgdp_moments_dot_stats), FN(sgdp_moments_dot_norm), NULL, NULL}
+#define KERNELS_adam {FN(adam_update), NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+#define KERNELS_sgd {FN(sgd_update), NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 const adamp_kernels CAT(adamp, VS) = {
     .isa = ISA_NAME,
@@ -476,12 +502,14 @@ const adamp_kernels CAT(adamp, VS) = {
 #undef APPLY_PROJECTION
 #undef STATS_DOT
 #undef STATS_SWEEP
+#undef STATS_SWEEP_
 #undef DOT_S
 #undef DOT_TAIL
 #undef DOT_VEC
 #undef DOT_ACC
 #undef MOMENTS_DOT
 #undef ROW_LANES
+#undef ROW_LANES_
 #undef BUFFERS
 #undef CONSTANTS
 #undef LANES

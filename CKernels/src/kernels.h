@@ -60,6 +60,9 @@ typedef struct adamp_algo_kernels {
      * as moments_dot_keep's, or NULL). Rows of at least one vector. */
     void (*update_stats)(size_t n, const adamp_seg *a, const adamp_consts *k, double *out);
     double (*moments_dot_stats)(size_t n, const adamp_seg *a, void *u, const adamp_consts *k, double *out);
+    /* moments_dot_stats for a step that drops the statistics: out[2] = p.p
+     * alone (bitwise), the two products nobody reads not taken. */
+    double (*moments_dot_norm)(size_t n, const adamp_seg *a, void *u, const adamp_consts *k, double *out);
     /* Sweep 1 also storing the perturbation in u (n elements of scratch), and
      * sweep 2 reading it: the same results as the pair above, without
      * computing the perturbation twice. NULL where the perturbation is a

@@ -168,6 +168,12 @@ static void run_rows(const call *c, size_t i, path p, double *st, double *sc, in
         return;
     }
     const adamp_algo_kernels *ak = c->k;
+    if (p == PATH_FUSED && r->drop_stats && t->projection == ADAMP_PROJ_NONE) {
+        /* Statistics nobody reads: the rows' update alone, in one call. */
+        const adamp_seg a = seg_at(c, i, used, r0 * cols);
+        ak->update((r1 - r0) * cols, &a, k);
+        return;
+    }
     /* The perturbation of a channel-projected row, kept between its two
      * sweeps where the algorithm has kernels for that and the row fits
      * (longer rows compute it twice). */
@@ -177,15 +183,18 @@ static void run_rows(const call *c, size_t i, path p, double *st, double *sc, in
     } keep;
     void *const kept = keep.d;
     const int keeps = ak->moments_dot_keep && cols * c->z.arithmetic <= sizeof keep;
+    /* A fused row whose statistics are dropped takes |p| alone, here. */
+    double own[ADAMP_STATS_PER_ROW];
+    const int own_stats = p == PATH_FUSED && r->drop_stats;
     for (size_t row = r0; row < r1; row++) {
         const adamp_seg a = seg_at(c, i, used, row * cols);
-        double *rs = st + ADAMP_STATS_PER_ROW * row;
+        double *rs = own_stats ? own : st + ADAMP_STATS_PER_ROW * row;
         if (p == PATH_FUSED) {
             if (t->projection == ADAMP_PROJ_NONE) {
                 ak->update_stats(cols, &a, k, rs);
                 continue;
             }
-            const double s = ak->moments_dot_stats(cols, &a, keeps ? kept : NULL, k, rs);
+            const double s = (own_stats ? ak->moments_dot_norm : ak->moments_dot_stats)(cols, &a, keeps ? kept : NULL, k, rs);
             if (keeps) ak->apply_kept(cols, &a, kept, k, sqrt(rs[ADAMP_STAT_PP]), s);
             else ak->apply_projection(cols, &a, k, sqrt(rs[ADAMP_STAT_PP]), s);
         } else if (t->projection == ADAMP_PROJ_CHANNEL) {
@@ -301,7 +310,8 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp
     }
     double rows[ADAMP_STATS_PER_ROW * LOCAL_ROWS];
     double *st = r->drop_stats && t->rows <= LOCAL_ROWS ? rows : stats_of(r, t, so);
-    run_item(c, i, PATH_PHASED, so, st, K_STATS, 0, local);
+    /* A tensor its rule leaves unprojected needs no statistics (its decision reads none). */
+    if (!r->drop_stats || t->hparams->projection != ADAMP_PROJECT_NEVER) run_item(c, i, PATH_PHASED, so, st, K_STATS, 0, local);
     prepare_one(r, i, so, st);
     for (size_t a = 0, n = items_of(t, PATH_PHASED, K_APPLY); a < n; a++)
         run_item(c, i, PATH_PHASED, so, st, K_APPLY, a, local);

@@ -352,37 +352,44 @@ static void step_grad_mul(void) {
 }
 
 /* drop_stats = 1 changes nothing but the statistics of the tensors stepped
- * whole with at most 256 rows, which stay as they were; every other row
- * gets the default's statistics. Small tensors projected by channel, by
- * layer and not at all, one of more than 256 rows, one cut into items, a
- * bias; AdamP and SGDP on 1 and 2 threads. 2 is rejected, changing nothing. */
+ * whole with at most 256 rows, and of those their group's rule decides
+ * (fused, or stepped whole and never projected), which stay as they were;
+ * every other row gets the default's statistics. Small tensors projected
+ * by channel, by layer and not at all, one of more than 256 rows, one cut
+ * into items, a bias, and under rules: fused tensors never and always
+ * projected by channel, a small one of more than 256 rows never projected;
+ * AdamP and SGDP on 1 and 2 threads. 2 is rejected, changing nothing. */
 static void drop_stats(void) {
-    enum { T = 6, N = 64 * 1024 };
-    const size_t shape[T][2] = {{64, 8}, {4, 301}, {300, 2}, {64, 1024}, {1, 37}, {16, 16}};
-    const int small[T] = {1, 1, 0, 0, 0, 1}; /* stepped whole, at most 256 rows */
-    const int32_t first[T] = {ADAMP_PROJ_CHANNEL, ADAMP_PROJ_LAYER, ADAMP_PROJ_LAYER, ADAMP_PROJ_CHANNEL,
-                              ADAMP_PROJ_NONE, ADAMP_PROJ_CHANNEL}; /* the first step's */
+    enum { T = 9, N = 64 * 1024 };
+    const size_t shape[T][2] = {{64, 8}, {4, 301}, {300, 2}, {64, 1024}, {1, 37}, {16, 16}, {80, 256}, {80, 256}, {300, 2}};
+    const int dropped[T] = {1, 1, 0, 0, 0, 1, 1, 1, 1}; /* whole with at most 256 rows, or rule-decided */
+    const int32_t first[T] = {ADAMP_PROJ_CHANNEL, ADAMP_PROJ_LAYER, ADAMP_PROJ_LAYER, ADAMP_PROJ_CHANNEL, ADAMP_PROJ_NONE,
+                              ADAMP_PROJ_CHANNEL, ADAMP_PROJ_NONE, ADAMP_PROJ_CHANNEL, ADAMP_PROJ_NONE}; /* the first step's */
+    const int32_t rule[T] = {ADAMP_PROJECT_AUTO, ADAMP_PROJECT_AUTO, ADAMP_PROJECT_AUTO, ADAMP_PROJECT_AUTO,
+                             ADAMP_PROJECT_AUTO, ADAMP_PROJECT_AUTO, ADAMP_PROJECT_NEVER, ADAMP_PROJECT_CHANNEL,
+                             ADAMP_PROJECT_NEVER};
     static float p[2][T][N], g[T][N], st[2][T][2][N];
     static double stats[2][6 * 2048];
     for (int algo = ADAMP_ALGO_ADAMP; algo <= ADAMP_ALGO_SGDP; algo++)
         for (int threads = 1; threads <= 2; threads++) {
-            adamp_hparams hp = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1,
-                                .delta = 0.1, .wd_ratio = 0.1, .momentum = 0.9};
+            adamp_hparams hp[T];
             adamp_tensor t[2][T];
             for (int i = 0; i < T; i++) {
                 const size_t rows = shape[i][0], cols = shape[i][1];
+                hp[i] = (adamp_hparams){.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.1,
+                                        .delta = 0.1, .wd_ratio = 0.1, .momentum = 0.9, .projection = rule[i]};
                 for (size_t e = 0; e < rows * cols; e++) {
                     const size_t c = e % cols;
                     p[0][i][e] = p[1][i][e] = cosf((float)(e * 7 % 19)) + 0.1f;
-                    /* 0, 5: each row's gradient orthogonal to it (channel); 1: +-w/100 (layer); else random */
-                    g[i][e] = i == 0 || i == 5 ? 0 : i == 1 ? ((e / cols) % 2 ? -0.01f : 0.01f) * p[0][i][e]
-                                                            : sinf((float)e * 1.3f);
-                    if ((i == 0 || i == 5) && c % 2 == 1) g[i][e - 1] = -p[0][i][e], g[i][e] = p[0][i][e - 1];
+                    /* 0, 5, 7: each row's gradient orthogonal to it (channel); 1: +-w/100 (layer); else random */
+                    const int ortho = i == 0 || i == 5 || i == 7;
+                    g[i][e] = ortho ? 0 : i == 1 ? ((e / cols) % 2 ? -0.01f : 0.01f) * p[0][i][e] : sinf((float)e * 1.3f);
+                    if (ortho && c % 2 == 1) g[i][e - 1] = -p[0][i][e], g[i][e] = p[0][i][e - 1];
                 }
                 memset(st[0][i], 0, sizeof st[0][i]), memset(st[1][i], 0, sizeof st[1][i]);
                 for (int k = 0; k < 2; k++)
                     t[k][i] = (adamp_tensor){.param = p[k][i], .grad = g[i], .state0 = st[k][i][0], .state1 = st[k][i][1],
-                                             .hparams = &hp, .rows = rows, .cols = cols, .ndim = i == 4 ? 1 : 2};
+                                             .hparams = &hp[i], .rows = rows, .cols = cols, .ndim = i == 4 ? 1 : 2};
             }
             const size_t len = adamp_stats_len(t[0], T);
             const adamp_config cfg = {ADAMP_ISA_AUTO, threads, 0};
@@ -403,7 +410,7 @@ static void drop_stats(void) {
                     int kept = 1, untouched = 1;
                     for (size_t q = 3 * row; q < 3 * row + n; q++)
                         kept &= stats[1][q] == stats[0][q], untouched &= stats[1][q] == 12345;
-                    CHECK(small[i] ? untouched : kept);
+                    CHECK(dropped[i] ? untouched : kept);
                     row += t[0][i].rows;
                 }
             }

@@ -6,7 +6,9 @@
  * of the public phases run one after another (adamp_row_stats_ex,
  * adamp_decide, adamp_apply_layer_begin/_end), which never fuse. Shapes
  * include rows too narrow to fuse, rows too long for AdamP to keep their
- * perturbation, a bias and a tensor without a gradient. */
+ * perturbation, a bias and a tensor without a gradient. With drop_stats
+ * (a fused row then takes |p| alone, or no statistics) the same, but for
+ * the statistics. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,7 @@ static void release(run_state *b) {
     b->h = NULL;
 }
 
-static int same(const run_state *a, const run_state *b, adamp_dtype dtype) {
+static int same(const run_state *a, const run_state *b, adamp_dtype dtype, int stats) {
     const size_t es = dtype == ADAMP_F32 ? sizeof(float) : sizeof(double);
     for (int i = 0; i < COUNT; i++) {
         const size_t bytes = ROWS[i] * COLS[i] * es;
@@ -70,7 +72,7 @@ static int same(const run_state *a, const run_state *b, adamp_dtype dtype) {
         if (a->t[i].projection != b->t[i].projection || a->t[i].step != b->t[i].step) return 0;
     }
     /* the statistics half of the stats buffer */
-    return memcmp(a->stats, b->stats, adamp_stats_len(a->t, COUNT) / 2 * sizeof(double)) == 0;
+    return !stats || memcmp(a->stats, b->stats, adamp_stats_len(a->t, COUNT) / 2 * sizeof(double)) == 0;
 }
 
 static const variant VARIANTS[] = {PROJECTING_VARIANTS};
@@ -91,13 +93,13 @@ static void phases(const variant *v, adamp_dtype dtype, const adamp_config *cfg,
 
 /* STEPS steps under `rule`, by the phases or by adamp_step_ex. */
 static void steps(const variant *v, int32_t rule, adamp_dtype dtype, const adamp_config *cfg, run_state *b,
-                  int by_phases) {
+                  int by_phases, int32_t drop) {
     adamp_hparams *h = malloc(sizeof *h);
     *h = v->h;
     h->projection = rule;
     b->h = h;
     make(b, dtype, h);
-    const adamp_step_options o = {.size = sizeof o, .grad_mul = 0.5};
+    const adamp_step_options o = {.size = sizeof o, .grad_mul = 0.5, .drop_stats = by_phases ? 0 : drop};
     const size_t len = adamp_stats_len(b->t, COUNT);
     for (int s = 0; s < STEPS; s++) {
         if (by_phases) phases(v, dtype, cfg, b, &o);
@@ -120,19 +122,20 @@ int main(void) {
                     const variant *v = &VARIANTS[vi];
                     const adamp_config one = {isa, 1, 0};
                     run_state ref, got;
-                    steps(v, RULES[ri], dtype, &one, &ref, 1);
+                    steps(v, RULES[ri], dtype, &one, &ref, 1, 0);
                     for (size_t ti = 0; ti < 3; ti++)
-                        for (size_t bi = 0; bi < 2; bi++) {
-                            const adamp_config cfg = {isa, threads[ti], blocks[bi]};
-                            steps(v, RULES[ri], dtype, &cfg, &got, 0);
-                            const int ok = same(&ref, &got, dtype);
-                            if (!ok)
-                                fprintf(stderr, "%s %s %s rule %d threads %d block %lld: differs from the phases\n",
-                                        v->name, dtype == ADAMP_F32 ? "f32" : "f64", adamp_isa_name(isa), RULES[ri],
-                                        threads[ti], (long long)blocks[bi]);
-                            CHECK(ok);
-                            release(&got);
-                        }
+                        for (size_t bi = 0; bi < 2; bi++)
+                            for (int32_t drop = 0; drop <= 1; drop++) {
+                                const adamp_config cfg = {isa, threads[ti], blocks[bi]};
+                                steps(v, RULES[ri], dtype, &cfg, &got, 0, drop);
+                                const int ok = same(&ref, &got, dtype, !drop);
+                                if (!ok)
+                                    fprintf(stderr, "%s %s %s rule %d threads %d block %lld drop_stats %d: differs from the phases\n",
+                                            v->name, dtype == ADAMP_F32 ? "f32" : "f64", adamp_isa_name(isa), RULES[ri],
+                                            threads[ti], (long long)blocks[bi], (int)drop);
+                                CHECK(ok);
+                                release(&got);
+                            }
                     release(&ref);
                 }
     return report();
