@@ -29,9 +29,8 @@ size_t adamp_stats_len(const adamp_tensor *tensors, size_t count) {
     return ADAMP_STATS_LEN_PER_ROW * rows;
 }
 
-/* Whether t has every state buffer its update uses. */
-static int has_state(adamp_algorithm algo, const adamp_tensor *t) {
-    const int used = adamp_state_count(algo, t->hparams);
+/* Whether t has every state buffer its update uses (the first `used`). */
+static int has_state(int used, const adamp_tensor *t) {
     const void *const state[ADAMP_MAX_STATES] = {t->state0, t->state1, t->state2};
     for (int k = 0; k < used; k++)
         if (!state[k]) return 0;
@@ -73,6 +72,7 @@ static adamp_status validate(adamp_algorithm algo, const adamp_storage *storage,
     const int need_stats = does & NEEDS_STATS, counts = does & COUNTS, updates = does & UPDATES;
     size_t stats_rows = 0, elems = 0;
     const adamp_hparams *checked = NULL;
+    int used = 0; /* the state buffers of `checked`'s updates */
     for (size_t i = 0; i < count; i++) {
         const adamp_tensor *t = &tensors[i];
         if (t->rows != 0 && t->cols > max_elems / t->rows) return ADAMP_E_INVALID_SIZE;
@@ -90,9 +90,10 @@ static adamp_status validate(adamp_algorithm algo, const adamp_storage *storage,
             adamp_status s = adamp_hparams_check(algo, t->hparams, NULL, NULL);
             if (s != ADAMP_OK) return s;
             checked = t->hparams;
+            used = adamp_state_count(algo, checked);
         }
         if (counts && (t->step < 0 || t->step == INT64_MAX)) return ADAMP_E_INVALID_SIZE;
-        if (updates && t->grad && !empty && !has_state(algo, t)) return ADAMP_E_NULL_POINTER;
+        if (updates && t->grad && !empty && !has_state(used, t)) return ADAMP_E_NULL_POINTER;
         if (updates && t->grad && !empty && storage->master && !storage->masters[i]) return ADAMP_E_NULL_POINTER;
     }
     if (need_stats && stats_rows > 0) {

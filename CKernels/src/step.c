@@ -216,9 +216,10 @@ static void run_item(const call *c, size_t i, path p, size_t so, double *st, int
     const adamp_run *r = c->r;
     adamp_tensor *t = &r->tensors[i];
     double *sc = scratch_of(r, t, so);
-    adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_cached(r->algo, t, (adamp_consts_cache *)local);
+    adamp_consts_cache *cache = (adamp_consts_cache *)local;
+    adamp_consts k = kind == K_STATS ? (adamp_consts){0} : adamp_consts_cached(r->algo, t, cache);
     k.grad_mul = r->grad_mul;
-    const int used = kind == K_STATS ? 0 : adamp_state_count(r->algo, t->hparams);
+    const int used = kind == K_STATS ? 0 : cache->states;
     if (by_rows(p, t, kind)) {
         const size_t rpi = rows_per_item(t->cols), r0 = j * rpi, r1 = r0 + rpi < t->rows ? r0 + rpi : t->rows;
         run_rows(c, i, p, st, sc, kind, r0, r1, &k, used);

@@ -199,6 +199,7 @@ adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t) {
 adamp_consts adamp_consts_cached(adamp_algorithm algo, const adamp_tensor *t, adamp_consts_cache *c) {
     const int projected = t->projection > 0; /* what adamp_consts_for reads: algo and these three of t */
     if (!c->valid || c->algo != algo || c->h != t->hparams || c->step != t->step || c->projected != projected)
-        *c = (adamp_consts_cache){algo, t->hparams, t->step, projected, 1, adamp_consts_for(algo, t)};
+        *c = (adamp_consts_cache){algo, t->hparams, t->step, projected, 1, adamp_state_count(algo, t->hparams),
+                                  adamp_consts_for(algo, t)};
     return c->k;
 }

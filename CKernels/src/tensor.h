@@ -48,12 +48,14 @@ adamp_consts adamp_consts_for(adamp_algorithm algo, const adamp_tensor *t);
 /* adamp_consts_for(), reused from `cache` while consecutive tensors share
  * everything it reads (group hyperparameters, step count, whether they
  * project): many small tensors of one group take the same constants, each
- * costing two or three pow(). A zeroed cache is empty. */
+ * costing two or three pow(). The cache also holds the group's
+ * adamp_state_count(), which the update needs beside them. A zeroed cache
+ * is empty. */
 typedef struct {
     adamp_algorithm algo;
     const adamp_hparams *h;
     int64_t step;
-    int projected, valid;
+    int projected, valid, states;
     adamp_consts k;
 } adamp_consts_cache;
 adamp_consts adamp_consts_cached(adamp_algorithm algo, const adamp_tensor *t, adamp_consts_cache *cache);

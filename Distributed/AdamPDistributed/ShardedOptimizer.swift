@@ -45,8 +45,8 @@ public final class ShardedOptimizer<Base: Optimizer> {
     let baseIndex: [Int]
     /// Each parameter's index in `parameters`.
     let indexOf: [ObjectIdentifier: Int]
-    /// Per parameter, its gradient slot.
-    let gradientSlots: [GradientSlot]
+    /// The parameters' gradients, as a step reads them.
+    let gradients: GradientTable
     /// With master weights (`base`'s): per parameter, its shard's master in
     /// `base` (this rank's rows, as its state).
     let masters: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -94,7 +94,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
         indexOf = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { (ObjectIdentifier($1), $0) })
         let shards = try zip(parameters, rows).map { try Self.shard(of: $0, rows: $1) }
         self.shards = shards
-        gradientSlots = parameters.map(\.gradientSlot)
+        gradients = GradientTable(parameters)
         // A failure on one rank must not leave the others waiting in a collective.
         var made: Result<(Base, [Int]), Error>
         do {
@@ -212,7 +212,7 @@ public final class ShardedOptimizer<Base: Optimizer> {
         var problem: Error?, local = ADAMP_OK
         do { try StepOptions(gradScale: gradScale).validate() } catch { (problem, local) = (error, ADAMP_E_INVALID_CONFIG) }
         KernelAccess.takeState(of: base, baseIndex, into: tensors)
-        do { _ = try StepDriver.takeGradients(parameters, gradientSlots, into: tensors) } catch {
+        do { _ = try StepDriver.takeGradients(parameters, gradients, into: tensors) } catch {
             if problem == nil { (problem, local) = (error, ADAMP_E_INVALID_SIZE) }
         }
         var options = adamp_step_options()  // the fields not set here at their defaults (zero)

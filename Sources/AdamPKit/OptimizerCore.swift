@@ -47,9 +47,8 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
     let indexOf: [ObjectIdentifier: Int]
     /// Descriptor `i` is parameters[i]'s.
     let tensors: UnsafeMutablePointer<adamp_tensor>
-    /// Per parameter, its gradient slot: what a step reads, without generic
-    /// metadata (see `GradientSlot`).
-    let gradientSlots: [GradientSlot]
+    /// The parameters' gradients, as a step reads them (see `GradientSlot`).
+    let gradients: GradientTable
     private let hparams: UnsafeMutablePointer<adamp_hparams>
     /// State lives in arenas: per group and buffer index k, one allocation
     /// holding buffer k of every parameter of the group, each at
@@ -202,7 +201,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         for (i, g) in self.groups.enumerated() { (hparams + i).initialize(to: g.cValue) }
         tensors = .allocate(capacity: max(parameters.count, 1))
         stateBuffers = .init(repeating: 0, count: parameters.count)
-        gradientSlots = parameters.map(\.gradientSlot)
+        gradients = GradientTable(parameters)
         for (i, p) in parameters.enumerated() {
             (tensors + i).initialize(to: p.descriptor(hparams: UnsafePointer(hparams + groupOf[i])))
         }
@@ -319,7 +318,7 @@ final class OptimizerCore<Scalar: AdamPScalar, H: KernelHyperparameters> {
         // Every check before any write: a throwing step changes nothing.
         try options.validate()
         let count = parameters.count
-        let live = try StepDriver.takeGradients(parameters, gradientSlots, into: tensors)
+        let live = try StepDriver.takeGradients(parameters, gradients, into: tensors)
         var gradNorm: Double?
         var nonfinite: [Parameter<Scalar>] = []
         var mul = 1 / options.gradScale

@@ -7,26 +7,24 @@ internal import CAdamP
 package enum StepDriver {
     /// Sets descriptor `i` of `tensors` (`adamp_tensor`s, one per parameter)
     /// to parameter `i`'s gradient (none: NULL, which skips it) and returns
-    /// how many have one. Per parameter it reads only its `GradientSlot`: no
-    /// generic code and no reference counting, as a model may have tens of
-    /// thousands of tensors.
+    /// how many have one. It reads only `gradients`, the parameters' entries
+    /// side by side: no generic code, no reference counting and no cache miss
+    /// per parameter, as a model may have tens of thousands of tensors.
     /// - Throws: `OptimizerError.gradientCountMismatch` for the first
     ///   parameter whose gradient was set with another count;
     ///   `.stepCountLimit` for the first with a gradient whose step count
     ///   no step can raise (the C library's limit).
-    package static func takeGradients<Scalar>(_ parameters: [Parameter<Scalar>], _ slots: [GradientSlot],
+    package static func takeGradients<Scalar>(_ parameters: [Parameter<Scalar>], _ gradients: GradientTable,
                                               into tensors: UnsafeMutableRawPointer) throws -> Int {
-        let t = tensors.assumingMemoryBound(to: adamp_tensor.self)
+        let t = tensors.assumingMemoryBound(to: adamp_tensor.self), e = gradients.entries
         var live = 0, mismatched = false, atLimit = -1
-        slots.withUnsafeBufferPointer { slots in
-            for i in 0..<slots.count {
-                let address = slots[i].address
-                mismatched = mismatched || slots[i].mismatched
-                t[i].grad = address
-                if address != nil {
-                    live += 1
-                    if t[i].step == .max && atLimit < 0 { atLimit = i }
-                }
+        for i in 0..<gradients.count {
+            let address = e[i].address
+            mismatched = mismatched || e[i].mismatched
+            t[i].grad = address
+            if address != nil {
+                live += 1
+                if t[i].step == .max && atLimit < 0 { atLimit = i }
             }
         }
         if mismatched { try Parameter.checkGradientCounts(parameters) }
