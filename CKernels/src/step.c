@@ -40,7 +40,9 @@ typedef struct {
     const adamp_algo_kernels *k; /* NULL for the statistics alone */
     adamp_sizes z;               /* bytes per element of each buffer, and of the arithmetic */
     int whole_step;              /* every phase, not split: small tensors are stepped whole */
-    int fuses;                   /* and the algorithm projects: rule-decided tensors are fused */
+    int projects;                /* the algorithm takes statistics */
+    int whole_kind;              /* the items that step a small tensor whole: the first phase's */
+    int fuses;                   /* a whole step of an algorithm that projects: rule-decided tensors are fused */
 } call;
 
 /* How a tensor is stepped. */
@@ -48,14 +50,18 @@ typedef enum {
     /* No gradient, or no elements: no item; its decision and step count are
      * its block's serial step. */
     PATH_NONE,
-    /* A small tensor in a whole step (ndim > 1, at most a chunk of elements:
-     * its statistics one item, its update one chunk) is stepped whole by its
-     * statistics item: statistics, decision, step count, update, on one
-     * thread, while its p and g are in L1. Stepped phase by phase, 20,000
-     * [64, 8] tensors were decided one block at a time on one thread (the
-     * decision's chain of additions over rows was a twentieth of the step),
-     * and read p and g in one pass and the moments in another, re-reading p
-     * and g from L3. The same functions in the same order, so the same bits. */
+    /* A small tensor in a whole step (at most a chunk of elements: its
+     * statistics one item, its update one chunk) is stepped whole by one
+     * item, of the step's first phase (whole_kind): statistics where the
+     * algorithm takes them, decision, step count, update, on one thread,
+     * while its p and g are in L1. Stepped phase by phase, 20,000 [64, 8]
+     * tensors were decided and counted one block at a time on one thread
+     * (for AdamP the decision's chain of additions over rows was a twentieth
+     * of the step; for SGD, counting steps alone, 17 ns a tensor, while the
+     * other thread waited at the first block and ran ahead at the others),
+     * and AdamP's read p and g in one pass and the moments in another,
+     * re-reading p and g from L3. The same functions in the same order, so
+     * the same bits. */
     PATH_WHOLE,
     /* Decided before its statistics by its group's rule (NEVER or CHANNEL; the
      * LAYER view needs the layer's |p| first), in a whole step: its rows'
@@ -68,7 +74,7 @@ typedef enum {
 static path path_of(const call *c, const adamp_tensor *t) {
     const size_t n = adamp_numel(t);
     if (!t->grad || n == 0) return PATH_NONE;
-    if (c->whole_step && t->ndim > 1 && n <= ADAMP_CHUNK) return PATH_WHOLE;
+    if (c->whole_step && n <= ADAMP_CHUNK) return PATH_WHOLE;
     if (c->fuses && t->ndim > 1 && t->cols * c->z.arithmetic >= MIN_ROW_BYTES &&
         (t->hparams->projection == ADAMP_PROJECT_NEVER || t->hparams->projection == ADAMP_PROJECT_CHANNEL))
         return PATH_FUSED;
@@ -99,12 +105,12 @@ static size_t items_of(const adamp_tensor *t, path p, int kind) {
     return by_rows(p, t, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
 }
 
-/* The items the scheduler runs: a tensor stepped whole has its statistics item only. */
+/* The items the scheduler runs: a tensor stepped whole has one, of whole_kind. */
 static size_t items(const void *ctx, size_t i, int kind) {
     const adamp_tensor *t = tensor(ctx, i);
     const path p = path_of(ctx, t);
     if (p == PATH_NONE) return 0;
-    if (p == PATH_WHOLE) return kind == K_STATS;
+    if (p == PATH_WHOLE) return kind == call_of(ctx)->whole_kind;
     return items_of(t, p, kind);
 }
 
@@ -261,13 +267,18 @@ static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
     }
 }
 
-/* Whether a phase over the block has items: a tensor stepped by phases
- * (and, for `layer`, projected by layer). */
+/* Whether the update phase over the block has items (a tensor stepped by
+ * phases, or whole where the update is the first phase), or, for `layer`,
+ * the layer view's second sweep (a tensor stepped by phases and projected
+ * by layer). */
 static int has_work(const void *ctx, size_t b0, size_t b1, int layer) {
+    const call *c = ctx;
     for (size_t i = b0; i < b1; i++) {
         const adamp_tensor *t = tensor(ctx, i);
         const path p = path_of(ctx, t);
-        if ((p == PATH_PHASED || p == PATH_FUSED) && (!layer || t->projection == ADAMP_PROJ_LAYER)) return 1;
+        if (layer ? (p == PATH_PHASED || p == PATH_FUSED) && t->projection == ADAMP_PROJ_LAYER
+                  : p == PATH_PHASED || p == PATH_FUSED || (p == PATH_WHOLE && c->whole_kind == K_APPLY))
+            return 1;
     }
     return 0;
 }
@@ -311,8 +322,10 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp
     }
     double rows[ADAMP_STATS_PER_ROW * LOCAL_ROWS];
     double *st = r->drop_stats && t->rows <= LOCAL_ROWS ? rows : stats_of(r, t, so);
-    /* A tensor its rule leaves unprojected needs no statistics (its decision reads none). */
-    if (!r->drop_stats || t->hparams->projection != ADAMP_PROJECT_NEVER) run_item(c, i, PATH_PHASED, so, st, K_STATS, 0, local);
+    /* The statistics where the algorithm takes them, but not of a tensor
+     * its rule leaves unprojected when nobody reads them (its decision reads none). */
+    if (c->projects && adamp_stats_rows(t) && (!r->drop_stats || t->hparams->projection != ADAMP_PROJECT_NEVER))
+        run_item(c, i, PATH_PHASED, so, st, K_STATS, 0, local);
     prepare_one(r, i, so, st);
     for (size_t a = 0, n = items_of(t, PATH_PHASED, K_APPLY); a < n; a++)
         run_item(c, i, PATH_PHASED, so, st, K_APPLY, a, local);
@@ -356,10 +369,12 @@ static const adamp_phase PHASES[] = {
 };
 
 void adamp_run_step(const adamp_run *run, int threads) {
-    const int all = ADAMP_RUN_STATS | ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY;
-    const int whole_step = run->phases == all && run->split.part == ADAMP_PART_WHOLE;
+    const int update = ADAMP_RUN_DECIDE | ADAMP_RUN_APPLY, all = ADAMP_RUN_STATS | update;
+    const int projects = run->algo && adamp_projects(run->algo);
+    /* An algorithm without projection takes no statistics: its whole step is the update's two phases (api.c). */
+    const int whole_step = run->algo && run->phases == (projects ? all : update) && run->split.part == ADAMP_PART_WHOLE;
     const call c = {run, run->algo ? &run->kernels->algo[run->algo] : NULL, adamp_sizes_of(&run->storage), whole_step,
-                    whole_step && adamp_projects(run->algo)};
+                    projects, projects ? K_STATS : K_APPLY, whole_step && projects};
     const adamp_plan plan = {&c, run->count, run->block, elems, stats_rows, items, item_start, item,
                              PHASES, sizeof PHASES / sizeof PHASES[0]};
     adamp_schedule(&plan, threads);
