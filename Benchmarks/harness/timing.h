@@ -1,4 +1,4 @@
-/* What the timing harnesses (hot-step.c, many-small.c, pass-patterns.c,
+/* What the timing harnesses (hot-step.c, many-small.c, many-small-stream.c, pass-patterns.c,
  * step-parts.c, read-bandwidth.c, line-sharing.c) share: a monotonic clock in seconds and an order of
  * doubles for qsort (medians). Include first: it asks for POSIX clocks. */
 #ifndef ADAMP_SCRIPTS_TIMING_H

@@ -273,6 +273,7 @@ static void prepare(const void *ctx, size_t b0, size_t b1, size_t so) {
  * by layer). */
 static int has_work(const void *ctx, size_t b0, size_t b1, int layer) {
     const call *c = ctx;
+    if (layer && !c->projects) return 0; /* no tensor can be projected: spare the scan */
     for (size_t i = b0; i < b1; i++) {
         const adamp_tensor *t = tensor(ctx, i);
         const path p = path_of(ctx, t);
