@@ -207,12 +207,17 @@ public final class Parameter<Scalar: AdamPScalar> {
 /// was a cache miss per parameter: 0.14-0.17 ms of SGD's 3.3 ms step over
 /// 20,000 [64, 8] weights, on one thread before the others start. From the
 /// optimizer's table it is one sweep over contiguous memory.
+///
+/// Unchecked exclusivity (each property is only read or assigned whole, or
+/// appended to, never passed inout across a call that could reach it again)
+/// leaves no runtime call in setting a gradient, which a training loop does
+/// for every parameter at every step.
 package final class GradientSlot {
-    package private(set) var address: UnsafeRawPointer?
-    package private(set) var mismatched = false
+    @exclusivity(unchecked) package private(set) var address: UnsafeRawPointer?
+    @exclusivity(unchecked) package private(set) var mismatched = false
     /// The entries of the tables that read this slot (each removed by its
     /// table's deinit, so none dangles).
-    private(set) var readers: [UnsafeMutablePointer<GradientTable.Entry>] = []
+    @exclusivity(unchecked) private(set) var readers: [UnsafeMutablePointer<GradientTable.Entry>] = []
 
     func set(address: UnsafeRawPointer?, mismatched: Bool) {
         self.address = address
@@ -247,6 +252,7 @@ package final class GradientTable {
         slots = parameters.map(\.gradientSlot)
         count = slots.count
         entries = .allocate(capacity: max(count, 1))
+        entries.initialize(repeating: Entry(address: nil, mismatched: false), count: max(count, 1))
         for (i, s) in slots.enumerated() { s.addReader(entries + i) }
     }
 
