@@ -21,6 +21,7 @@ import torch
 from . import _c
 
 _GRAD = operator.attrgetter("grad")
+_DTYPE = operator.attrgetter("dtype")
 _IMPL = operator.attrgetter("_cdata")
 _GET_STEP = operator.methodcaller("get", "step", 0)
 _NO_STATE = {}
@@ -87,10 +88,14 @@ class Groups:
         """ValueError naming a parameter whose dtype cannot keep its group's
         master (a float16 parameter in a group asking for 'split')."""
         for gi, (grp, m) in enumerate(zip(groups, self.masters)):
-            for k, p in enumerate(grp["params"]):
-                if not _c.master_takes(master_of(m, p.dtype), p.dtype):
-                    raise ValueError(f"cadamp: parameter {k} of group {gi} is {p.dtype}: master_weights="
-                                     f"{grp.get('master_weights')!r} takes bfloat16 parameters only")
+            # Whether a parameter may keep m depends on its dtype alone: one
+            # question per dtype, not one C call per parameter at every step.
+            dtypes = list(map(_DTYPE, grp["params"]))
+            refused = [d for d in set(dtypes) if not _c.master_takes(master_of(m, d), d)]
+            if refused:
+                k = min(map(dtypes.index, refused))
+                raise ValueError(f"cadamp: parameter {k} of group {gi} is {dtypes[k]}: master_weights="
+                                 f"{grp.get('master_weights')!r} takes bfloat16 parameters only")
 
 
 def _zeros(p, dtype):

@@ -200,6 +200,12 @@ def test_bad_master_weights_are_refused_and_change_nothing():
     with pytest.raises(ValueError, match="is torch.float16: master_weights='split' takes bfloat16 parameters only"):
         opt.step()
     assert all(torch.equal(p, b) for p, b in zip(params, before)) and not opt.state
+    # In a mixed group, the first parameter that cannot keep the master is named.
+    mixed = make(torch.bfloat16)[:2] + [torch.nn.Parameter(torch.zeros(3))] + make(torch.float16)[:2]
+    for p in mixed:
+        p.grad = torch.ones_like(p)
+    with pytest.raises(ValueError, match=r"parameter 3 of group 0 is torch.float16: master_weights='split'"):
+        cadamp.Adam(mixed, master_weights="split").step()
     # A master needs the kernels: a parameter they cannot take is refused, not stepped another way.
     p = torch.nn.Parameter(torch.zeros(6, 4, dtype=torch.bfloat16).t())
     p.grad = torch.ones_like(p)
