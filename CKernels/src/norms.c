@@ -24,17 +24,21 @@ static const adamp_tensor *tensor(const void *ctx, size_t t) { return &((const n
 static size_t elems(const void *ctx, size_t t) { return tensor(ctx, t)->grad ? adamp_numel(tensor(ctx, t)) : 0; }
 size_t adamp_norm_chunks(const adamp_tensor *t) { return adamp_div_up(adamp_numel(t), ADAMP_CHUNK); }
 static size_t slots(const void *ctx, size_t t) { return adamp_norm_chunks(tensor(ctx, t)); }
-static size_t items(const void *ctx, size_t t, int kind) { (void)kind; return tensor(ctx, t)->grad ? slots(ctx, t) : 0; }
-static size_t item_start(const void *ctx, size_t t, int kind, size_t j) { (void)ctx, (void)t, (void)kind; return j * ADAMP_CHUNK; }
 
-static void item(const void *ctx, size_t t, size_t slot, int kind, size_t j, adamp_local *local) {
+/* The tensor's chunks that start in [lo, hi): their partial sums. */
+static void run(const void *ctx, size_t t, size_t slot, int kind, size_t lo, size_t hi, adamp_local *local) {
     (void)kind, (void)local;
     const norms_run *r = ctx;
     const adamp_tensor *x = &r->tensors[t];
-    const size_t n = adamp_numel(x), e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
-    double *acc = r->work + 2 * (slot + j);
-    acc[0] = acc[1] = 0;
-    r->kernels->gradstats(len, (const char *)x->grad + e0 * r->es, acc);
+    const size_t n = adamp_numel(x);
+    size_t j0, j1;
+    adamp_items_in(adamp_norm_chunks(x), ADAMP_CHUNK, lo, hi, &j0, &j1);
+    for (size_t j = j0; j < j1; j++) {
+        const size_t e0 = j * ADAMP_CHUNK, len = (e0 + ADAMP_CHUNK < n ? e0 + ADAMP_CHUNK : n) - e0;
+        double *acc = r->work + 2 * (slot + j);
+        acc[0] = acc[1] = 0;
+        r->kernels->gradstats(len, (const char *)x->grad + e0 * r->es, acc);
+    }
 }
 
 /* Serial, in chunk order: each tensor's sums. */
@@ -42,7 +46,7 @@ static void reduce(const void *ctx, size_t b0, size_t b1, size_t slot) {
     const norms_run *r = ctx;
     for (size_t t = b0; t < b1; slot += slots(ctx, t), t++) {
         double s = 0, m = 0;
-        for (size_t j = 0; j < items(ctx, t, 0); j++) {
+        for (size_t j = 0, n = tensor(ctx, t)->grad ? slots(ctx, t) : 0; j < n; j++) {
             const double *acc = r->work + 2 * (slot + j);
             s += acc[0];
             m = isnan(m) || isnan(acc[1]) ? NAN : acc[1] > m ? acc[1] : m;
@@ -57,6 +61,6 @@ static const adamp_phase PHASES[] = {{0, NULL, NULL}, {0, reduce, NULL}};
 void adamp_run_norms(const adamp_kernels *kernels, adamp_dtype dtype, const adamp_tensor *tensors, size_t count,
                      double *sumsq, double *maxabs, double *work, int threads) {
     const norms_run r = {kernels, tensors, count, adamp_dtype_size(dtype), sumsq, maxabs, work};
-    const adamp_plan plan = {&r, count, SIZE_MAX, elems, slots, items, item_start, item, PHASES, 2};
+    const adamp_plan plan = {&r, count, SIZE_MAX, elems, slots, run, PHASES, 2, 0};
     adamp_schedule(&plan, threads);
 }

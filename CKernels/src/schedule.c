@@ -4,7 +4,7 @@
  * says). All tensors are handled in one parallel region, in blocks of about
  * `block` elements; each block runs the plan's phases in order. A work
  * phase of a block is cut into grains: the block's elements in one share per
- * thread, each share in GRAINS parts, a grain running the items that start in
+ * thread, each share in up to MAX_GRAINS parts, a grain running the items that start in
  * it. A serial phase runs on the thread that finishes the last grain of the
  * phase before it, which then opens the next work phase.
  *
@@ -34,7 +34,22 @@
 #include "schedule.h"
 
 enum {
-    GRAINS = 16, /* grains per share of a phase */
+    /* Grains per share of a phase: as many as give each at least
+     * MIN_GRAIN elements, at most MAX_GRAINS (a block's, set when it is
+     * opened). Every grain costs its claim, the count of grains left (a
+     * line both threads write) and a walk to its first tensor, and at a
+     * block's end its thief's reads of lines the owner's caches hold: in
+     * the host's faster memory, 20,000 [64, 8] weights in 1M-element blocks
+     * (Benchmarks/harness/many-small-stream.c, 2 threads, 14 rounds taking
+     * turns), SGD's step ran at 65-69% of the floor with 16 grains of 32K
+     * elements a share, 69-72% with 4, 71-75% with 1; Adam's at 74-78%,
+     * 79-84%, 80-85%. Slower memory hides the difference (every count at
+     * 92-107%). A grain still bounds what a thread descheduled by another
+     * process holds back: 256K elements is under a tenth of a scheduling
+     * tick's work. */
+    MAX_GRAINS = 16,
+    MIN_GRAIN = 1 << 18,
+    NO_GRAIN = 31, /* what claim() returns when it finds none: above any count (5 bits a field) */
     /* Blocks open at once: how far a thread can run ahead of a grain held by
      * a descheduled one (a scheduling tick, 4 ms, is several 1M-element
      * blocks of work). ResNet-50 beside a busy process, 16 against 4: every
@@ -59,6 +74,7 @@ typedef struct {
 typedef struct {
     _Atomic uint64_t key;
     _Atomic size_t remaining; /* grains of the open phase not finished */
+    _Atomic unsigned grains;  /* per share, in each of the block's phases */
     block b;                  /* written before the key that publishes it */
 } slot;
 
@@ -107,33 +123,36 @@ static span unpack(uint64_t w) {
     return (span){(unsigned)(w >> 5 & 31), (unsigned)(w & 31), (unsigned)(w >> 10 & 31), (unsigned)(w >> 15 & 1)};
 }
 
-/* The share's grains in phase `key`, from its word: as they stand, or all
- * of them when the word holds an earlier phase, or none (a later one: this
- * phase is done). */
-static span current(uint64_t w, uint64_t key, uint64_t stride) {
+/* The share's `grains` in phase `key`, from its word: as they stand, or
+ * all of them when the word holds an earlier phase, or none (a later one:
+ * this phase is done). */
+static span current(uint64_t w, uint64_t key, uint64_t stride, unsigned grains) {
     const uint64_t at = w >> 16;
     if (at == key + 1) return unpack(w);
-    if (at > key + 1) return (span){GRAINS, GRAINS, GRAINS, 0};
-    if (at == 0 || (at - 1) / stride != key / stride) return (span){0, GRAINS, GRAINS, 1};
-    return (span){0, GRAINS, unpack(w).front, 0}; /* the previous phase ended with front == back */
+    if (at > key + 1) return (span){0, 0, 0, 0};
+    if (at == 0 || (at - 1) / stride != key / stride) return (span){0, grains, grains, 1};
+    return (span){0, grains, unpack(w).front, 0}; /* the previous phase ended with front == back */
 }
 
 /* Claims a grain of share v of the phase `key` of slot s, for its owner or
  * (`mine` 0) another thread, of the kind `kind` allows (OWN is the owner's,
- * AFFINE and COLD others', ANY anyone's); GRAINS if none. */
-static unsigned claim(region *r, size_t s, size_t v, uint64_t key, int mine, int kind) {
-    if (kind != ANY && (kind == OWN) != mine) return GRAINS;
+ * AFFINE and COLD others', ANY anyone's), of the slot's `grains`;
+ * NO_GRAIN if none. (`grains` may be a later block's, read as the slot was
+ * reopened: the word then holds this block's last phase, all claimed, or
+ * a later one, and no grain is found.) */
+static unsigned claim(region *r, size_t s, size_t v, uint64_t key, unsigned grains, int mine, int kind) {
+    if (kind != ANY && (kind == OWN) != mine) return NO_GRAIN;
     _Atomic uint64_t *c = &r->claims[v * WINDOW + s]; /* a share's words together, in its owner's lines */
     uint64_t w = atomic_load_explicit(c, memory_order_relaxed);
     for (;;) {
-        span x = current(w, key, r->stride);
-        if (x.front >= x.back) return GRAINS;
+        span x = current(w, key, r->stride, grains);
+        if (x.front >= x.back) return NO_GRAIN;
         unsigned g;
         if (mine) {
-            if (kind == OWN && x.front >= x.m) return GRAINS;
+            if (kind == OWN && x.front >= x.m) return NO_GRAIN;
             g = x.front++;
         } else {
-            if ((kind == AFFINE && x.back <= x.m) || (kind == COLD && !x.cold)) return GRAINS;
+            if ((kind == AFFINE && x.back <= x.m) || (kind == COLD && !x.cold)) return NO_GRAIN;
             g = --x.back;
         }
         if (atomic_compare_exchange_weak_explicit(c, &w, pack(key, x), memory_order_relaxed, memory_order_relaxed))
@@ -153,18 +172,14 @@ typedef struct {
  * come in order), else from the block's start. */
 static void run_range(const adamp_plan *p, const block *b, uint64_t k, int kind, walk *w, size_t lo, size_t hi,
                       adamp_local *local) {
+    if (lo >= hi) return; /* a grain of a share of fewer elements than grains */
     if (w->block != k || w->e > lo) *w = (walk){k, b->b0, 0, b->slot0};
     while (w->t < b->b1 && w->e + p->elems(p->ctx, w->t) <= lo)
         w->slot += p->slots(p->ctx, w->t), w->e += p->elems(p->ctx, w->t), w->t++;
-    walk at = *w;
-    for (; at.t < b->b1 && at.e < hi; at.slot += p->slots(p->ctx, at.t), at.e += p->elems(p->ctx, at.t), at.t++) {
-        const size_t n = p->items(p->ctx, at.t, kind);
-        for (size_t j = 0; j < n; j++) {
-            const size_t start = at.e + p->item_start(p->ctx, at.t, kind, j);
-            if (start < lo) continue;
-            if (start >= hi) break;
-            p->item(p->ctx, at.t, at.slot, kind, j, local);
-        }
+    for (walk at = *w; at.t < b->b1 && at.e < hi; at.t++) {
+        const size_t n = p->elems(p->ctx, at.t);
+        if (n) p->run(p->ctx, at.t, at.slot, kind, lo > at.e ? lo - at.e : 0, hi - at.e, local);
+        at.slot += p->slots(p->ctx, at.t), at.e += n;
     }
 }
 
@@ -181,7 +196,8 @@ static void advance(region *r, uint64_t k, size_t q) {
             ph->serial(p->ctx, s->b.b0, s->b.b1, s->b.slot0);
             continue;
         }
-        atomic_store_explicit(&s->remaining, r->shares * GRAINS, memory_order_relaxed);
+        atomic_store_explicit(&s->remaining, r->shares * atomic_load_explicit(&s->grains, memory_order_relaxed),
+                              memory_order_relaxed);
         atomic_store_explicit(&s->key, k * r->stride + q, memory_order_release);
         adamp_signal_raise(&r->progress);
         return;
@@ -203,15 +219,16 @@ static int try_grain(region *r, int tid, walk *w, adamp_local *local) {
         const uint64_t key = atomic_load_explicit(&s->key, memory_order_acquire);
         if (key == NO_BLOCK || key / r->stride != k || key % r->stride == p->nphases) continue;
         const size_t q = key % r->stride;
+        const unsigned grains = atomic_load_explicit(&s->grains, memory_order_relaxed);
         for (int kind = OWN; kind <= ANY; kind++)
             for (size_t i = 0; i < r->shares; i++) {
                 const size_t v = ((size_t)tid + i) % r->shares;
-                const unsigned g = claim(r, si, v, key, i == 0, kind);
-                if (g == GRAINS) continue;
+                const unsigned g = claim(r, si, v, key, grains, i == 0, kind);
+                if (g == NO_GRAIN) continue;
                 /* The claimed grain keeps the block from finishing: s->b stays. */
                 const size_t lo = share(s->b.elems, v, r->shares), len = share(s->b.elems, v + 1, r->shares) - lo;
-                run_range(p, &s->b, k, p->phases[q].kind, w, lo + share(len, g, GRAINS),
-                          lo + share(len, g + 1, GRAINS), local);
+                run_range(p, &s->b, k, p->phases[q].kind, w, lo + share(len, g, grains),
+                          lo + share(len, g + 1, grains), local);
                 if (atomic_fetch_sub_explicit(&s->remaining, 1, memory_order_acq_rel) == 1) advance(r, k, q + 1);
                 return 1;
             }
@@ -236,6 +253,9 @@ static int try_open(region *r) {
             r->next_slot0 += p->slots(p->ctx, b.b1), b.elems += p->elems(p->ctx, b.b1++);
         r->next_b0 = b.b1;
         s->b = b;
+        const size_t grains = b.elems / r->shares / (p->min_grain ? p->min_grain : MIN_GRAIN);
+        atomic_store_explicit(&s->grains, grains < 1 ? 1 : grains > MAX_GRAINS ? MAX_GRAINS : (unsigned)grains,
+                              memory_order_relaxed);
         if (b.b1 == p->count) {
             r->total = k + 1;
             atomic_store_explicit(&r->all_opened, 1, memory_order_release);
@@ -285,7 +305,8 @@ void adamp_schedule(const adamp_plan *plan, int threads) {
     region r = {.plan = plan, .shares = shares, .stride = plan->nphases + 1, .claims = claims,
                 .opening = ATOMIC_FLAG_INIT};
     for (size_t i = 0; i < WINDOW * shares; i++) atomic_init(&claims[i], 0); /* never used */
-    for (int i = 0; i < WINDOW; i++) atomic_init(&r.slots[i].key, NO_BLOCK), atomic_init(&r.slots[i].remaining, 0);
+    for (int i = 0; i < WINDOW; i++)
+        atomic_init(&r.slots[i].key, NO_BLOCK), atomic_init(&r.slots[i].remaining, 0), atomic_init(&r.slots[i].grains, 0);
     atomic_init(&r.opened, 0);
     atomic_init(&r.all_opened, 0);
     atomic_init(&r.finished, 0);

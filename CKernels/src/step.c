@@ -105,20 +105,6 @@ static size_t items_of(const adamp_tensor *t, path p, int kind) {
     return by_rows(p, t, kind) ? adamp_div_up(t->rows, rows_per_item(t->cols)) : adamp_div_up(adamp_numel(t), ADAMP_CHUNK);
 }
 
-/* The items the scheduler runs: a tensor stepped whole has one, of whole_kind. */
-static size_t items(const void *ctx, size_t i, int kind) {
-    const adamp_tensor *t = tensor(ctx, i);
-    const path p = path_of(ctx, t);
-    if (p == PATH_NONE) return 0;
-    if (p == PATH_WHOLE) return kind == call_of(ctx)->whole_kind;
-    return items_of(t, p, kind);
-}
-
-static size_t item_start(const void *ctx, size_t i, int kind, size_t j) {
-    const adamp_tensor *t = tensor(ctx, i);
-    return by_rows(path_of(ctx, t), t, kind) ? j * rows_per_item(t->cols) * t->cols : j * ADAMP_CHUNK;
-}
-
 /* A segment of one tensor from element `off` on. Only the buffers the update
  * uses are handed on: a buffer the caller left in place (SGD's, after
  * momentum was set to 0) is neither read nor written. */
@@ -310,17 +296,11 @@ static void reduce_layers(const void *ctx, size_t b0, size_t b1, size_t so) {
  * bytes the step must move. */
 enum { LOCAL_ROWS = 256 };
 
-/* An item as the scheduler runs it; a tensor stepped whole runs every phase
- * here, in the order the phases would. */
-static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp_local *local) {
-    const call *c = ctx;
+/* A tensor stepped whole: every phase in its one item, in the order the
+ * phases would run them. */
+static void run_whole(const call *c, size_t i, size_t so, adamp_local *local) {
     const adamp_run *r = c->r;
     adamp_tensor *t = &r->tensors[i];
-    const path p = path_of(c, t);
-    if (p != PATH_WHOLE) {
-        run_item(c, i, p, so, stats_of(r, t, so), kind, j, local);
-        return;
-    }
     double rows[ADAMP_STATS_PER_ROW * LOCAL_ROWS];
     double *st = r->drop_stats && t->rows <= LOCAL_ROWS ? rows : stats_of(r, t, so);
     /* The statistics where the algorithm takes them, but not of a tensor
@@ -333,6 +313,27 @@ static void item(const void *ctx, size_t i, size_t so, int kind, size_t j, adamp
     reduce_one(r, t, so);
     for (size_t a = 0, n = items_of(t, PATH_PHASED, K_LAYER2); a < n; a++)
         run_item(c, i, PATH_PHASED, so, st, K_LAYER2, a, local);
+}
+
+/* Tensor i's items of `kind` that start in [lo, hi) of its elements, as the
+ * scheduler runs them: a batch of rows or a chunk each (items_of), or, for a
+ * tensor stepped whole, its one item, of whole_kind, starting at 0. Its path
+ * is worked out once here, not per item. */
+static void run_items(const void *ctx, size_t i, size_t so, int kind, size_t lo, size_t hi, adamp_local *local) {
+    const call *c = ctx;
+    const adamp_run *r = c->r;
+    const adamp_tensor *t = &r->tensors[i];
+    const path p = path_of(c, t);
+    if (p == PATH_WHOLE) {
+        if (kind == c->whole_kind && lo == 0) run_whole(c, i, so, local);
+        return;
+    }
+    if (p == PATH_NONE) return;
+    const size_t len = by_rows(p, t, kind) ? rows_per_item(t->cols) * t->cols : ADAMP_CHUNK;
+    size_t j0, j1;
+    adamp_items_in(items_of(t, p, kind), len, lo, hi, &j0, &j1);
+    double *st = stats_of(r, t, so);
+    for (size_t j = j0; j < j1; j++) run_item(c, i, p, so, st, kind, j, local);
 }
 
 static const adamp_run *run_of(const void *ctx) { return call_of(ctx)->r; }
@@ -376,7 +377,7 @@ void adamp_run_step(const adamp_run *run, int threads) {
     const int whole_step = run->algo && run->phases == (projects ? all : update) && run->split.part == ADAMP_PART_WHOLE;
     const call c = {run, run->algo ? &run->kernels->algo[run->algo] : NULL, adamp_sizes_of(&run->storage), whole_step,
                     projects, projects ? K_STATS : K_APPLY, whole_step && projects};
-    const adamp_plan plan = {&c, run->count, run->block, elems, stats_rows, items, item_start, item,
-                             PHASES, sizeof PHASES / sizeof PHASES[0]};
+    const adamp_plan plan = {&c, run->count, run->block, elems, stats_rows, run_items,
+                             PHASES, sizeof PHASES / sizeof PHASES[0], 0};
     adamp_schedule(&plan, threads);
 }

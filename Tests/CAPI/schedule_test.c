@@ -52,6 +52,14 @@ static void item(const void *ctx, size_t t, size_t slot, int kind, size_t j, ada
     atomic_fetch_add(&w->runs[kind][t][j], 1);
 }
 
+/* The plan's run(): the items that start in [lo, hi), where the scheduler
+ * must give each tensor ranges inside it (lo below its elements). */
+static void run(const void *ctx, size_t t, size_t slot, int kind, size_t lo, size_t hi, adamp_local *local) {
+    if (lo >= elems(ctx, t) || hi <= lo) atomic_fetch_add(&((work *)ctx)->errors, 1);
+    for (size_t j = 0; j < items(ctx, t, kind); j++)
+        if (item_start(ctx, t, kind, j) >= lo && item_start(ctx, t, kind, j) < hi) item(ctx, t, slot, kind, j, local);
+}
+
 /* Serial step q: after kind q of every tensor of the block (q 1: after
  * kind 2 where the block wanted it, else kind 1). */
 static void step(work *w, int q, size_t b0, size_t b1, int after) {
@@ -87,14 +95,19 @@ int main(void) {
     }
     const int threads[] = {1, 2, 3, 5, 8, 17};
     const size_t blocks[] = {1, 20000, 100000, total};
+    /* The scheduler's own grains (at least 256K elements: here mostly one a
+     * share), and as many as a share can have (up to 16), which exercises
+     * the claims. */
+    const size_t grains[] = {0, 1};
     int all_once = 1, in_order = 1;
     for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++)
         for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++)
             for (int rep = 0; rep < 20; rep++) {
+                const size_t min_grain = grains[rep % 2];
                 memset(&w.runs, 0, sizeof w.runs), memset(&w.serial, 0, sizeof w.serial);
                 atomic_store(&w.errors, 0);
-                const adamp_plan plan = {&w, T, blocks[bi], elems, slots, items, item_start, item,
-                                         PHASES, sizeof PHASES / sizeof PHASES[0]};
+                const adamp_plan plan = {&w, T, blocks[bi], elems, slots, run, PHASES,
+                                         sizeof PHASES / sizeof PHASES[0], min_grain};
                 adamp_schedule(&plan, threads[ti]);
                 for (size_t t = 0; t < T; t++) {
                     for (int k = 0; k < KINDS; k++)
