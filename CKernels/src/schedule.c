@@ -46,7 +46,9 @@ enum {
      * 79-84%, 80-85%. Slower memory hides the difference (every count at
      * 92-107%). A grain still bounds what a thread descheduled by another
      * process holds back: 256K elements is under a tenth of a scheduling
-     * tick's work. */
+     * tick's work. A plan may ask for finer grains (adamp_plan.min_grain:
+     * step.c does where a block's update reads the rows its statistics
+     * read). */
     MAX_GRAINS = 16,
     MIN_GRAIN = 1 << 18,
     NO_GRAIN = 31, /* what claim() returns when it finds none: above any count (5 bits a field) */
