@@ -31,10 +31,22 @@ OPTIMIZERS = ["adamp", "sgdp", "adam", "adamw", "sgd"]
 
 
 def cpu_name():
+    """The CPU's name with its family and model: a VM may call every
+    generation "AMD EPYC", and family 25 (Zen 3, Zen 4) or 26 (Zen 5) is
+    what tells which machine a table was measured on."""
     try:
+        fields = {}
         with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
+            for line in f:
+                key, _, value = line.partition(":")
+                if not key.strip():
+                    break  # the first processor's fields only
+                fields.setdefault(key.strip(), value.strip())
+        name = fields["model name"]
+        if "cpu family" in fields and "model" in fields:
+            name += f" (family {fields['cpu family']}, model {fields['model']})"
+        return name
+    except (OSError, KeyError):
         return platform.processor() or "unknown CPU"
 
 

@@ -40,15 +40,15 @@ enum {
      * line both threads write) and a walk to its first tensor, and at a
      * block's end its thief's reads of lines the owner's caches hold: in
      * the host's faster memory, 20,000 [64, 8] weights in 1M-element blocks
-     * (Benchmarks/harness/many-small-stream.c, 2 threads, 14 rounds taking
-     * turns), SGD's step ran at 65-69% of the floor with 16 grains of 32K
-     * elements a share, 69-72% with 4, 71-75% with 1; Adam's at 74-78%,
-     * 79-84%, 80-85%. Slower memory hides the difference (every count at
-     * 92-107%). A grain still bounds what a thread descheduled by another
-     * process holds back: 256K elements is under a tenth of a scheduling
-     * tick's work. A plan may ask for finer grains (adamp_plan.min_grain:
-     * step.c does where a block's update reads the rows its statistics
-     * read). */
+     * (Benchmarks/harness/many-small-stream.c, 2 threads, 20-22 rounds
+     * taking turns), SGD's step ran at a median 67% of the floor with 16
+     * grains of 32K elements a share, 71% with 4, 72% with 2 or 1; Adam's
+     * at 76%, 80%, 81-82% (docs/performance.md, "Grains"). Slower memory
+     * hides the difference (every count at 92-107%). A grain still bounds
+     * what a thread descheduled by another process holds back: 256K
+     * elements is under a tenth of a scheduling tick's work. A plan may
+     * ask for finer grains (adamp_plan.min_grain: step.c does where a
+     * block's update reads the rows its statistics read). */
     MAX_GRAINS = 16,
     MIN_GRAIN = 1 << 18,
     NO_GRAIN = 31, /* what claim() returns when it finds none: above any count (5 bits a field) */
