@@ -4,9 +4,9 @@
  * says). All tensors are handled in one parallel region, in blocks of about
  * `block` elements; each block runs the plan's phases in order. A work
  * phase of a block is cut into grains: the block's elements in one share per
- * thread, each share in up to MAX_GRAINS parts, a grain running the items that start in
- * it. A serial phase runs on the thread that finishes the last grain of the
- * phase before it, which then opens the next work phase.
+ * thread, each share in up to MAX_GRAINS parts, a grain running the items
+ * that start in it. A serial phase runs on the thread that finishes the last
+ * grain of the phase before it, which then opens the next work phase.
  *
  * Nobody waits at a barrier. A thread takes, in the oldest block that has
  * one open, a grain whose data it has in cache if there is one: of its own
